@@ -1,0 +1,59 @@
+"""The audit log: one JSON line per Stripe request, secrets and card numbers redacted."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import re
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .guardrails import find_card_number
+
+_SECRET = re.compile(
+    r"\b(sk|rk|pk)_(test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+|\b(seti|pi|cs)_[A-Za-z0-9_]+_secret_[A-Za-z0-9]+"
+)
+# The tool whose call is being served; set by the tool registry, read for audit lines.
+current_tool: contextvars.ContextVar[str] = contextvars.ContextVar("current_tool", default="-")
+
+_SECRET_NAMES = frozenset({"client_secret", "secret", "api_key", "password"})
+
+
+def redact_text(text: str) -> str:
+    text = _SECRET.sub(lambda m: m.group()[:8] + "…[redacted]", text)
+    if (digits := find_card_number(text)) is not None:
+        text = text.replace(digits, "[card number redacted]")
+    return text
+
+
+def redact(value: Any) -> Any:
+    """A copy safe to write anywhere: keys, webhook secrets, client secrets and PANs removed."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {
+            str(k): "[redacted]" if str(k).lower() in _SECRET_NAMES else redact(v) for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [redact(item) for item in value]
+    return value
+
+
+class AuditLog:
+    """Appends JSON lines to `<state_dir>/audit.jsonl`; thread-safe, never writes to stdout."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+    def record(self, **entry: Any) -> None:
+        if self.path is None:
+            return
+        line = json.dumps({"time": round(time.time(), 3), **redact(entry)}, separators=(",", ":"))
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")

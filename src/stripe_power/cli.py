@@ -1,0 +1,162 @@
+"""`stripe-power`: serve (stdio | http), sandbox, demo, lint. Logs go to stderr, never stdout."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from . import __version__
+from .errors import ConfigError
+
+logger = logging.getLogger("stripe_power")
+
+
+def _serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument(
+        "--allowed-origin", action="append", default=[], help="extra Origin allowed on HTTP (repeatable)"
+    )
+    parser.add_argument("--api-key", help="Stripe key; prefer STRIPE_SECRET_KEY (a flag shows in `ps`)")
+    parser.add_argument("--api-base", help="Stripe-compatible base URL (STRIPE_API_BASE)")
+    parser.add_argument("--sandbox", action="store_true", help="serve against an embedded offline sandbox")
+    parser.add_argument("--toolsets", help="comma-separated toolsets (default: all)")
+    parser.add_argument("--read-only", action="store_true", help="register read-only tools only")
+    parser.add_argument(
+        "--allow-live", action="store_true", help="allow a live key (STRIPE_POWER_ALLOW_LIVE=1)"
+    )
+    parser.add_argument("--state-dir", help="audit log and state (STRIPE_POWER_STATE_DIR)")
+    parser.add_argument("--stripe-account", help="default connected account (acct_...)")
+    parser.add_argument(
+        "--structured-output", action="store_true", help="publish output schemas and structured results"
+    )
+    parser.add_argument("--log-level", default=os.environ.get("STRIPE_POWER_LOG_LEVEL", "INFO"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stripe-power", description="A guarded MCP server for Stripe (stdio or Streamable HTTP)."
+    )
+    parser.add_argument("--version", action="version", version=f"stripe-power {__version__}")
+    commands = parser.add_subparsers(dest="command")
+    _serve_options(commands.add_parser("serve", help="run the MCP server (default)"))
+    sandbox = commands.add_parser("sandbox", help="run the offline Stripe sandbox")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=12111)
+    commands.add_parser("demo", help="drive the server against the sandbox and print an agent session")
+    lint = commands.add_parser("lint", help="check integration code for Stripe anti-patterns")
+    lint.add_argument("paths", nargs="*")
+    lint.add_argument("--format", choices=["text", "json"], default="text")
+    return parser
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        stream=sys.stderr, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("stripe").setLevel(logging.WARNING)  # request lines are noise, not news
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@contextmanager
+def embedded_sandbox() -> Iterator[tuple[str, str]]:
+    """An in-process sandbox on an ephemeral loopback port, with a key made for this run."""
+    from .sandbox import SandboxServer
+
+    with SandboxServer(host="127.0.0.1", port=0) as sandbox:
+        yield sandbox.url, "sk_test_sandbox" + secrets.token_hex(12)
+
+
+def serve(args: argparse.Namespace) -> int:
+    from .config import load_settings
+    from .server import create_server
+    from .tools import TOOLSET_NAMES
+
+    with embedded_sandbox() if args.sandbox else _nothing() as sandbox:
+        api_base, api_key = sandbox if sandbox else (args.api_base, args.api_key)
+        settings = load_settings(
+            api_key=api_key,
+            api_base=api_base,
+            toolsets=args.toolsets,
+            read_only=args.read_only,
+            allow_live=args.allow_live,
+            state_dir=args.state_dir,
+            stripe_account=args.stripe_account,
+            known_toolsets=TOOLSET_NAMES,
+        )
+        if settings.key.kind == "secret" and not args.sandbox:
+            logger.warning(
+                "Using a full secret key (%s); a restricted key (rk_...) limited to what you use is safer.",
+                settings.key.masked,
+            )
+        logger.info(
+            "stripe-power %s: %s mode, key %s, api %s", __version__, settings.key.mode, settings.key.masked,
+            settings.api_base or "https://api.stripe.com",
+        )  # fmt: skip
+        server = create_server(settings, structured_output=args.structured_output)
+        if args.transport == "stdio":
+            server.run("stdio")
+            return 0
+        return _serve_http(server, args)
+
+
+def _serve_http(server: Any, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .http import create_http_app
+
+    app = create_http_app(
+        server,
+        host=args.host,
+        port=args.port,
+        token=os.environ.get("STRIPE_POWER_HTTP_TOKEN"),
+        allowed_origins=args.allowed_origin,
+    )
+    logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["serve", *argv]
+    args = parser.parse_args(argv)
+    setup_logging(getattr(args, "log_level", "INFO"))
+    try:
+        if args.command == "sandbox":
+            from .sandbox import main_sandbox
+
+            main_sandbox(args.host, args.port, None)
+            return 0
+        if args.command == "demo":
+            from .demo import main_demo
+
+            return main_demo()
+        if args.command == "lint":
+            from .lint import main_lint
+
+            return main_lint([*args.paths, "--format", args.format])
+        return serve(args)
+    except ConfigError as error:
+        print(f"stripe-power: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Settings from the environment and flags, with the key's kind and mode detected.
+
+Every refusal is a ConfigError whose message names the problem and the fix; the key
+itself never appears in it (at most its prefix and last four characters).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+from .guardrails import rule
+
+KeyMode = Literal["test", "live"]
+KeyKind = Literal["secret", "restricted"]
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def mask_key(key: str) -> str:
+    """`sk_test_abc...wxyz` -> `sk_test_…wxyz`: enough to recognise, never enough to use."""
+    prefix = next(
+        (
+            p
+            for p in ("sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_", "pk_live_")
+            if key.startswith(p)
+        ),
+        "",
+    )
+    if not prefix:
+        return "…" if len(key) < 12 else f"…{key[-4:]}"
+    return f"{prefix}…{key[-4:]}" if len(key) >= len(prefix) + 8 else f"{prefix}…"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    kind: KeyKind
+    mode: KeyMode
+    masked: str
+
+
+def inspect_key(key: str, *, allow_live: bool) -> KeyInfo:
+    """Detect kind and mode, refusing publishable, unknown and (without opt-in) live keys."""
+    key = key.strip()
+    if key.startswith("pk_"):
+        raise ConfigError(f"{mask_key(key)} is a publishable key. {rule('publishable-key').message()}")
+    kinds: dict[str, tuple[KeyKind, KeyMode]] = {
+        "sk_test_": ("secret", "test"),
+        "rk_test_": ("restricted", "test"),
+        "sk_live_": ("secret", "live"),
+        "rk_live_": ("restricted", "live"),
+    }
+    found = next(((p, v) for p, v in kinds.items() if key.startswith(p)), None)
+    if found is None or len(key) <= len(found[0]) + 4:
+        raise ConfigError(
+            f"STRIPE_SECRET_KEY ({mask_key(key)}) is not a Stripe secret or restricted key. "
+            "Set it to an sk_test_... or rk_test_... key from https://dashboard.stripe.com/test/apikeys, "
+            "or run `stripe-power serve --sandbox` to use the offline sandbox with no key."
+        )
+    kind, mode = found[1]
+    if mode == "live" and not allow_live:
+        raise ConfigError(
+            f"{mask_key(key)} is a live key and live mode is not allowed. Use a test key, or pass "
+            "--allow-live (STRIPE_POWER_ALLOW_LIVE=1) with a restricted key (rk_live_)."
+        )
+    return KeyInfo(kind=kind, mode=mode, masked=mask_key(key))
+
+
+def check_api_base(url: str) -> str:
+    """Accept https anywhere, plain http only for loopback hosts (the sandbox)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host or parts.path not in ("", "/") or parts.query:
+        raise ConfigError(
+            f"--api-base {url!r} must be a bare origin like https://api.stripe.com or http://127.0.0.1:12111."
+        )
+    if parts.scheme == "http" and not is_loopback(host):
+        raise ConfigError(f"--api-base {url!r} uses plain http on a non-loopback host; use https.")
+    return url.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def default_state_dir(env: Mapping[str, str]) -> Path:
+    if env.get("STRIPE_POWER_STATE_DIR"):
+        return Path(env["STRIPE_POWER_STATE_DIR"])
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "stripe-power"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs; built once at start-up. `repr` never shows the key."""
+
+    api_key: str = field(repr=False)
+    key: KeyInfo
+    api_base: str | None = None
+    toolsets: frozenset[str] | None = None  # None: all toolsets
+    read_only: bool = False
+    allow_live: bool = False
+    state_dir: Path = Path(".stripe-power")
+    stripe_account: str | None = None
+    max_network_retries: int = 2
+    timeout_seconds: float = 30.0
+
+    @property
+    def live(self) -> bool:
+        return self.key.mode == "live"
+
+
+def flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in _TRUE
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    api_key: str | None = None,
+    api_base: str | None = None,
+    toolsets: str | None = None,
+    read_only: bool = False,
+    allow_live: bool = False,
+    state_dir: str | None = None,
+    stripe_account: str | None = None,
+    known_toolsets: frozenset[str] | None = None,
+) -> Settings:
+    """Merge flags over the environment (STRIPE_SECRET_KEY, then STRIPE_API_KEY) and validate."""
+    env = os.environ if env is None else env
+    key = api_key or env.get("STRIPE_SECRET_KEY") or env.get("STRIPE_API_KEY")
+    if not key:
+        raise ConfigError(
+            "No Stripe key: set STRIPE_SECRET_KEY to a test or restricted key (rk_test_... is best), "
+            "or run `stripe-power serve --sandbox` to use the offline sandbox."
+        )
+    allow_live = allow_live or flag(env, "STRIPE_POWER_ALLOW_LIVE")
+    info = inspect_key(key, allow_live=allow_live)
+    base = api_base or env.get("STRIPE_API_BASE")
+    selected = parse_toolsets(toolsets or env.get("STRIPE_POWER_TOOLSETS"), known_toolsets)
+    account = stripe_account or env.get("STRIPE_ACCOUNT") or None
+    if account is not None and not account.startswith("acct_"):
+        raise ConfigError(f"--stripe-account {account!r} must be a connected account id (acct_...).")
+    return Settings(
+        api_key=key.strip(),
+        key=info,
+        api_base=check_api_base(base) if base else None,
+        toolsets=selected,
+        read_only=read_only or flag(env, "STRIPE_POWER_READ_ONLY"),
+        allow_live=allow_live,
+        state_dir=Path(state_dir) if state_dir else default_state_dir(env),
+        stripe_account=account,
+    )
+
+
+def parse_toolsets(value: str | None, known: frozenset[str] | None) -> frozenset[str] | None:
+    if not value or value.strip() in ("", "all"):
+        return None
+    names = frozenset(part.strip() for part in value.split(",") if part.strip())
+    if known is not None and (unknown := sorted(names - known)):
+        raise ConfigError(
+            f"--toolsets: unknown toolset(s) {', '.join(unknown)}. Known: {', '.join(sorted(known))}."
+        )
+    return names

@@ -1,0 +1,42 @@
+"""Summary models: the fields an agent needs for its next step, never the raw object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from ..money import format_amount
+
+
+class Summary(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def money(amount: int | None, currency: str | None) -> str | None:
+    return format_amount(amount, currency)
+
+
+def ref(value: Any) -> str | None:
+    """An expandable field's id, whether Stripe sent the id or the expanded object."""
+    if isinstance(value, Mapping):
+        found = value.get("id")
+        return str(found) if found is not None else None
+    return value if isinstance(value, str) else None
+
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Page(Summary, Generic[T]):
+    data: list[T]
+    has_more: bool
+    next_starting_after: str | None = None
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any], item: Callable[[Mapping[str, Any]], T]) -> Page[T]:
+        data = [item(obj) for obj in body.get("data", [])]
+        has_more = bool(body.get("has_more"))
+        last = body["data"][-1]["id"] if has_more and body.get("data") else None
+        return cls(data=data, has_more=has_more, next_starting_after=last)

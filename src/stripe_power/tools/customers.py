@@ -1,0 +1,155 @@
+"""Toolset `customers`: create, find and update customers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from ._models import Page, Summary, ref
+from ._params import (
+    Ctx,
+    Cursor,
+    CustomerId,
+    Email,
+    IdempotencyKey,
+    Limit,
+    Metadata,
+    form,
+    gateway,
+    ident,
+)
+from ._registry import Toolset
+
+toolset = Toolset("customers", "Customers: create, find and update")
+
+Name = Annotated[str, Field(max_length=256)]
+Phone = Annotated[str, Field(max_length=20)]
+Description = Annotated[str, Field(max_length=350)]
+
+
+class CustomerSummary(Summary):
+    id: str
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    description: str | None = None
+    default_payment_method: str | None = None
+    metadata: dict[str, str] | None = None
+    created: int | None = None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> CustomerSummary:
+        settings = obj.get("invoice_settings") or {}
+        return cls(
+            id=obj["id"],
+            email=obj.get("email"),
+            name=obj.get("name"),
+            phone=obj.get("phone"),
+            description=obj.get("description"),
+            default_payment_method=ref(settings.get("default_payment_method")),
+            metadata=obj.get("metadata") or None,
+            created=obj.get("created"),
+        )
+
+
+class CustomerSearchPage(Summary):
+    data: list[CustomerSummary]
+    has_more: bool
+    next_page: str | None = None
+
+
+@toolset.tool("Create a customer", kind="write")
+async def create_customer(
+    ctx: Ctx,
+    email: Email | None = None,
+    name: Name | None = None,
+    phone: Phone | None = None,
+    description: Description | None = None,
+    metadata: Metadata | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> CustomerSummary:
+    """Create a customer; use its id for Checkout, payments and subscriptions."""
+    params = form(email=email, name=name, phone=phone, description=description, metadata=metadata)
+    obj = await gateway(ctx).request("POST", "/v1/customers", params, idempotency_key=idempotency_key)
+    return CustomerSummary.of(obj)
+
+
+@toolset.tool("Retrieve a customer", kind="read")
+async def retrieve_customer(ctx: Ctx, customer: CustomerId) -> CustomerSummary:
+    """Get one customer by id."""
+    return CustomerSummary.of(await gateway(ctx).request("GET", f"/v1/customers/{customer}"))
+
+
+@toolset.tool("Update a customer", kind="write", idempotent=True)
+async def update_customer(
+    ctx: Ctx,
+    customer: CustomerId,
+    email: Email | None = None,
+    name: Name | None = None,
+    phone: Phone | None = None,
+    description: Description | None = None,
+    metadata: Annotated[Metadata | None, Field(description="Merged; an empty value removes a key")] = None,
+    default_payment_method: Annotated[
+        str | None, ident("pm"), Field(description="Saved pm_... for invoices and subscriptions")
+    ] = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> CustomerSummary:
+    """Change a customer's details or default payment method."""
+    params = form(
+        email=email,
+        name=name,
+        phone=phone,
+        description=description,
+        metadata=metadata,
+        invoice_settings={"default_payment_method": default_payment_method}
+        if default_payment_method
+        else None,
+    )
+    path = f"/v1/customers/{customer}"
+    return CustomerSummary.of(
+        await gateway(ctx).request("POST", path, params, idempotency_key=idempotency_key)
+    )
+
+
+@toolset.tool("List customers", kind="read")
+async def list_customers(
+    ctx: Ctx,
+    email: Annotated[str | None, Field(max_length=512, description="Exact email (case-sensitive)")] = None,
+    limit: Limit = 10,
+    starting_after: Cursor | None = None,
+) -> Page[CustomerSummary]:
+    """List customers, newest first, optionally by exact email."""
+    params = form(email=email, limit=limit, starting_after=starting_after)
+    return Page[CustomerSummary].of(
+        await gateway(ctx).request("GET", "/v1/customers", params), CustomerSummary.of
+    )
+
+
+@toolset.tool("Search customers", kind="read")
+async def search_customers(
+    ctx: Ctx,
+    query: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=1000,
+            description="Stripe search syntax: email:'a@b.co', name~'jane', "
+            "metadata['k']:'v', joined by AND/OR",
+        ),
+    ],
+    limit: Limit = 10,
+    page: Annotated[
+        str | None, Field(max_length=1024, description="next_page from a previous search")
+    ] = None,
+) -> CustomerSearchPage:
+    """Search customers by email, name, phone or metadata."""
+    body = await gateway(ctx).request(
+        "GET", "/v1/customers/search", form(query=query, limit=limit, page=page)
+    )
+    return CustomerSearchPage(
+        data=[CustomerSummary.of(obj) for obj in body.get("data", [])],
+        has_more=bool(body.get("has_more")),
+        next_page=body.get("next_page"),
+    )
