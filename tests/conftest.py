@@ -68,3 +68,28 @@ def connect(fake: RecordingStripe, tmp_path: Path) -> Connect:
         return mcp_client(settings_for(fake.url, tmp_path, **overrides))
 
     return open_client
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Any]:
+    """One offline sandbox for the whole run; each test gets its own account via its own key."""
+    from stripe_power.sandbox import SandboxServer
+
+    with SandboxServer(host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox_key() -> str:
+    return new_key()
+
+
+@pytest.fixture
+def connect_sandbox(sandbox: Any, sandbox_key: str, tmp_path: Path) -> Connect:
+    """`async with connect_sandbox(**settings) as client`: a server talking to the sandbox as `sandbox_key`."""
+
+    def open_client(**overrides: Any) -> AbstractAsyncContextManager[Client]:
+        overrides.setdefault("api_key", sandbox_key)
+        return mcp_client(settings_for(sandbox.url, tmp_path, **overrides))
+
+    return open_client

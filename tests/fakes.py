@@ -15,7 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-Answer = tuple[int, dict[str, Any]]
+# (status, JSON body) or (status, JSON body, extra response headers)
+Answer = tuple[int, dict[str, Any]] | tuple[int, dict[str, Any], dict[str, str]]
 
 
 @dataclass
@@ -41,7 +42,11 @@ class RecordingStripe:
     def on(
         self, method: str, path: str, body: dict[str, Any] | Callable[[Recorded], Answer], status: int = 200
     ) -> None:
-        self.routes[(method, path)] = body if callable(body) else (lambda _r, b=body, s=status: (s, b))
+        if callable(body):
+            self.routes[(method, path)] = body
+            return
+        answer: Answer = (status, body)
+        self.routes[(method, path)] = lambda _request: answer
 
     def only(self) -> Recorded:
         assert len(self.requests) == 1, [f"{r.method} {r.path}" for r in self.requests]
@@ -63,7 +68,7 @@ def _handler(fake: RecordingStripe) -> type[BaseHTTPRequestHandler]:
             )
             fake.requests.append(recorded)
             route = fake.routes.get((self.command, parts.path))
-            status, answer = (
+            status, answer, *extra = (
                 route(recorded)
                 if route
                 else (404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
@@ -74,6 +79,8 @@ def _handler(fake: RecordingStripe) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Request-Id", f"req_fake{len(fake.requests)}")
             self.send_header("Content-Length", str(len(payload)))
+            for name, value in (extra[0] if extra else {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
 
@@ -90,7 +97,7 @@ def recording_stripe() -> Iterator[RecordingStripe]:
     fake = RecordingStripe()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=lambda: httpd.serve_forever(poll_interval=0.05), daemon=True)
     thread.start()
     try:
         yield fake

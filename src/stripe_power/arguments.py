@@ -16,6 +16,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import ValidationError
 
+from .audit import redact_text
 from .guardrails import rule
 
 _PROBLEMS = {
@@ -42,7 +43,7 @@ def describe_validation(tool: Tool, error: ValidationError) -> str:
     for item in error.errors(include_url=False):
         param = ".".join(str(part) for part in item["loc"]) or "(arguments)"
         problem = _PROBLEMS.get(item["type"], item["msg"])
-        got = "" if item["type"] == "missing" else f" (got {str(item.get('input'))[:60]!r})"
+        got = "" if item["type"] == "missing" else f" (got {redact_text(str(item.get('input'))[:60])!r})"
         lines.append(f"`{param}` {problem}{got}")
     return f"Invalid arguments for {tool.name}: " + "; ".join(lines) + ". Nothing was sent to Stripe."
 

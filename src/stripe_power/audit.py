@@ -19,6 +19,11 @@ _SECRET = re.compile(
 # The tool whose call is being served; set by the tool registry, read for audit lines.
 current_tool: contextvars.ContextVar[str] = contextvars.ContextVar("current_tool", default="-")
 
+# The connected account (acct_...) the running tool call acts for, when the caller named one.
+current_account: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_account", default=None)
+# Set by the Gateway when Stripe answered a write from its idempotency cache (a replay).
+replayed: contextvars.ContextVar[bool] = contextvars.ContextVar("replayed", default=False)
+
 _SECRET_NAMES = frozenset({"client_secret", "secret", "api_key", "password"})
 
 

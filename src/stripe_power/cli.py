@@ -9,10 +9,13 @@ import secrets
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 logger = logging.getLogger("stripe_power")
 
@@ -35,6 +38,29 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", help="audit log and state (STRIPE_POWER_STATE_DIR)")
     parser.add_argument("--stripe-account", help="default connected account (acct_...)")
     parser.add_argument(
+        "--allow-webhook-host",
+        action="append",
+        default=[],
+        help="non-loopback host send_test_webhook may post to (repeatable)",
+    )
+    parser.add_argument(
+        "--connect",
+        action="store_true",
+        help="add a stripe_account parameter to every tool (Connect platforms)",
+    )
+    parser.add_argument(
+        "--confirm-writes",
+        action="store_true",
+        help="confirm money-moving/destructive calls in test mode too",
+    )
+    parser.add_argument("--max-amount", help="per-call cap, minor units: 50000 or usd:50000,eur:40000")
+    parser.add_argument("--max-daily-refunds", help="daily refund cap per currency, minor units")
+    parser.add_argument(
+        "--replay-window",
+        type=int,
+        help="seconds an identical write reuses its idempotency key (default 120; 0 off)",
+    )
+    parser.add_argument(
         "--structured-output", action="store_true", help="publish output schemas and structured results"
     )
     parser.add_argument("--log-level", default=os.environ.get("STRIPE_POWER_LOG_LEVEL", "INFO"))
@@ -50,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the offline Stripe sandbox")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=12111)
-    commands.add_parser("demo", help="drive the server against the sandbox and print an agent session")
+    demo = commands.add_parser("demo", help="drive the server against the sandbox and print an agent session")
+    demo.add_argument("--log-level", default="WARNING")
     lint = commands.add_parser("lint", help="check integration code for Stripe anti-patterns")
     lint.add_argument("paths", nargs="*")
     lint.add_argument("--format", choices=["text", "json"], default="text")
@@ -90,6 +117,13 @@ def serve(args: argparse.Namespace) -> int:
             state_dir=args.state_dir,
             stripe_account=args.stripe_account,
             known_toolsets=TOOLSET_NAMES,
+            confirm_writes=args.confirm_writes,
+            connect=args.connect,
+            max_amount=args.max_amount,
+            max_daily_refunds=args.max_daily_refunds,
+            replay_window_seconds=args.replay_window,
+            webhook_receiver=args.transport == "http",
+            allow_webhook_hosts=args.allow_webhook_host,
         )
         if settings.key.kind == "secret" and not args.sandbox:
             logger.warning(
@@ -104,20 +138,24 @@ def serve(args: argparse.Namespace) -> int:
         if args.transport == "stdio":
             server.run("stdio")
             return 0
-        return _serve_http(server, args)
+        return _serve_http(server, settings, args)
 
 
-def _serve_http(server: Any, args: argparse.Namespace) -> int:
+def _serve_http(server: Any, settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from .http import create_http_app
+    from .webhooks import webhook_routes
 
+    if not settings.receives_webhooks:
+        logger.info("Webhook receiver off: set STRIPE_WEBHOOK_SECRET to receive at /webhooks/stripe")
     app = create_http_app(
         server,
         host=args.host,
         port=args.port,
         token=os.environ.get("STRIPE_POWER_HTTP_TOKEN"),
         allowed_origins=args.allowed_origin,
+        extra_routes=webhook_routes(settings) if settings.receives_webhooks else None,
     )
     logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -115,10 +116,32 @@ class Settings:
     stripe_account: str | None = None
     max_network_retries: int = 2
     timeout_seconds: float = 30.0
+    confirm_writes: bool = False
+    connect: bool = False  # adds a `stripe_account` parameter to every tool
+    # Per-call and per-day caps in minor units, by currency; "*" applies to every currency.
+    max_amount: Mapping[str, int] = field(default_factory=dict)
+    max_daily_refunds: Mapping[str, int] = field(default_factory=dict)
+    # An identical write repeated within this many seconds reuses the first idempotency key.
+    replay_window_seconds: int = 120
+    # Webhooks: signing secrets (several during a rollover; never shown), whether the HTTP
+    # receiver is mounted (HTTP transport), and non-loopback hosts send_test_webhook may post to.
+    webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    webhook_receiver: bool = False
+    allow_webhook_hosts: frozenset[str] = frozenset()
 
     @property
     def live(self) -> bool:
         return self.key.mode == "live"
+
+    @property
+    def receives_webhooks(self) -> bool:
+        """`POST /webhooks/stripe` is served and can verify deliveries (a secret is set)."""
+        return self.webhook_receiver and bool(self.webhook_secrets)
+
+    @property
+    def confirms(self) -> bool:
+        """Money-moving and destructive calls need the user's yes: always live, opt-in in test mode."""
+        return self.live or self.confirm_writes
 
 
 def flag(env: Mapping[str, str], name: str) -> bool:
@@ -136,6 +159,13 @@ def load_settings(
     state_dir: str | None = None,
     stripe_account: str | None = None,
     known_toolsets: frozenset[str] | None = None,
+    confirm_writes: bool = False,
+    connect: bool = False,
+    max_amount: str | None = None,
+    max_daily_refunds: str | None = None,
+    replay_window_seconds: int | None = None,
+    webhook_receiver: bool = False,
+    allow_webhook_hosts: Sequence[str] | None = None,
 ) -> Settings:
     """Merge flags over the environment (STRIPE_SECRET_KEY, then STRIPE_API_KEY) and validate."""
     env = os.environ if env is None else env
@@ -161,7 +191,60 @@ def load_settings(
         allow_live=allow_live,
         state_dir=Path(state_dir) if state_dir else default_state_dir(env),
         stripe_account=account,
+        confirm_writes=confirm_writes or flag(env, "STRIPE_POWER_CONFIRM_WRITES"),
+        connect=connect or flag(env, "STRIPE_POWER_CONNECT"),
+        max_amount=parse_amounts("--max-amount", max_amount or env.get("STRIPE_POWER_MAX_AMOUNT")),
+        max_daily_refunds=parse_amounts(
+            "--max-daily-refunds", max_daily_refunds or env.get("STRIPE_POWER_MAX_DAILY_REFUNDS")
+        ),
+        replay_window_seconds=replay_window_seconds
+        if replay_window_seconds is not None
+        else int(env.get("STRIPE_POWER_REPLAY_WINDOW", "120") or 0),
+        webhook_secrets=parse_webhook_secrets(env.get("STRIPE_WEBHOOK_SECRET")),
+        webhook_receiver=webhook_receiver,
+        allow_webhook_hosts=parse_hosts(
+            [*(allow_webhook_hosts or []), *env.get("STRIPE_POWER_ALLOW_WEBHOOK_HOSTS", "").split(",")]
+        ),
     )
+
+
+def parse_webhook_secrets(value: str | None) -> tuple[str, ...]:
+    """STRIPE_WEBHOOK_SECRET: one signing secret, or several comma-separated during a rollover."""
+    secrets = tuple(part.strip() for part in (value or "").split(",") if part.strip())
+    if any(len(secret.split()) != 1 for secret in secrets):
+        raise ConfigError(
+            "STRIPE_WEBHOOK_SECRET must be whsec_... signing secrets separated by commas (no spaces inside)."
+        )
+    return secrets
+
+
+def parse_hosts(values: Sequence[str]) -> frozenset[str]:
+    """--allow-webhook-host: bare host names (no scheme, port or path), lowercased."""
+    hosts = frozenset(value.strip().lower() for value in values if value.strip())
+    for host in hosts:
+        if not re.fullmatch(r"[a-z0-9.\-]+|\[[0-9a-f:.]+\]|[0-9a-f:.]+", host):
+            raise ConfigError(
+                f"--allow-webhook-host {host!r}: give a bare host name like hooks.example.com "
+                "(no scheme, port or path)."
+            )
+    return hosts
+
+
+def parse_amounts(option: str, value: str | None) -> dict[str, int]:
+    """`50000` (any currency) or `usd:50000,eur:40000`, in minor units."""
+    if not value:
+        return {}
+    limits: dict[str, int] = {}
+    for part in value.split(","):
+        currency, _, amount = part.strip().rpartition(":")
+        currency = currency.lower() or "*"
+        if not amount.isdigit() or not (currency == "*" or (len(currency) == 3 and currency.isalpha())):
+            raise ConfigError(
+                f"{option} {value!r}: use a whole amount in minor units, optionally per currency, "
+                "like 50000 or usd:50000,eur:40000."
+            )
+        limits[currency] = int(amount)
+    return limits
 
 
 def parse_toolsets(value: str | None, known: frozenset[str] | None) -> frozenset[str] | None:

@@ -8,6 +8,7 @@ error mapping and one audit line with secrets redacted.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -19,7 +20,7 @@ from typing import Any, Literal
 import stripe
 
 from . import __version__
-from .audit import AuditLog, current_tool, redact_text
+from .audit import AuditLog, current_account, current_tool, redact_text, replayed
 from .config import Settings
 from .errors import DECLINE_MEANINGS, NEXT_STEPS, GuardrailRefusal, InputError, StripeAPIError
 from .guardrails import rule, violation
@@ -32,7 +33,7 @@ StripeObject = dict[str, Any]
 # Names the SDK would read as request options rather than parameters.
 _OPTION_NAMES = frozenset(
     {"api_key", "stripe_account", "stripe_context", "max_network_retries", "idempotency_key",
-     "content_type", "headers", "base", "usage"}
+     "content_type", "headers", "base"}
 )  # fmt: skip
 _PATH = re.compile(r"/v1(/[A-Za-z0-9_.\-]+)+")
 
@@ -68,6 +69,13 @@ class Gateway:
             http_client=http_client or stripe.HTTPXClient(timeout=settings.timeout_seconds),
         )
         stripe.set_app_info("stripe-power", version=__version__)
+        # fingerprint of a recent write -> (idempotency key, monotonic expiry, path)
+        self._recent_writes: dict[str, tuple[str, float, str]] = {}
+
+    @property
+    def api_version(self) -> str:
+        """The API version every request uses: the SDK's pinned one (overrides are refused)."""
+        return str(stripe.api_version)
 
     async def request(
         self,
@@ -82,8 +90,9 @@ class Gateway:
         """Send one request; `tool` names the caller in the audit log (default: the running tool)."""
         tool = tool or current_tool.get()
         params = dict(params or {})
+        account = stripe_account or current_account.get() or self.settings.stripe_account
         check_path(path)
-        refusal = violation(method, path, params)
+        refusal = violation(method, path, params, stripe_account=account)
         if refusal is not None:
             self._log_refusal(tool, method, path, params, refusal)
             raise refusal
@@ -93,8 +102,7 @@ class Gateway:
             )
         options: dict[str, Any] = {}
         if method == "POST":
-            options["idempotency_key"] = idempotency_key or f"stripe-power-{uuid.uuid4()}"
-        account = stripe_account or self.settings.stripe_account
+            options["idempotency_key"] = idempotency_key or self._write_key(tool, path, params, account)
         if account:
             options["stripe_account"] = account
         started = time.perf_counter()
@@ -103,6 +111,8 @@ class Gateway:
         try:
             response = await self._client.raw_request_async(method.lower(), path, **params, **options)
             status, request_id = response.code, response.headers.get("request-id")
+            if response.headers.get("idempotent-replayed") == "true":
+                replayed.set(True)
             body: StripeObject = json.loads(response.body)
             return body
         except stripe.StripeError as error:
@@ -120,6 +130,27 @@ class Gateway:
                 idempotency_key=options.get("idempotency_key"),
                 stripe_account=account,
             )
+
+    def _write_key(self, tool: str, path: str, params: Mapping[str, Any], account: str | None) -> str:
+        """A fresh idempotency key, or, for the same write repeated within the replay window
+        (an agent retrying), the first one's key: Stripe then returns the first result.
+
+        A different write to the same path ends the window of earlier ones: after cancel,
+        resume, cancel, the second cancel must reach Stripe, not replay the first.
+        """
+        window = self.settings.replay_window_seconds
+        if window <= 0:
+            return f"stripe-power-{uuid.uuid4()}"
+        canonical = json.dumps([tool, path, params, account], sort_keys=True, default=str)
+        fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
+        now = time.monotonic()
+        live = {k: v for k, v in self._recent_writes.items() if v[1] > now}
+        if fingerprint not in live:
+            live = {k: v for k, v in live.items() if v[2] != path}
+        key = live[fingerprint][0] if fingerprint in live else f"stripe-power-{uuid.uuid4()}"
+        live[fingerprint] = (key, now + window, path)
+        self._recent_writes = live
+        return key
 
     def _log_refusal(
         self, tool: str, method: str, path: str, params: Mapping[str, Any], refusal: GuardrailRefusal

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from .errors import GuardrailRefusal
 
-Check = Literal["endpoint", "param", "header", "card-number", "key", "charge-type"]
+Check = Literal["endpoint", "param", "header", "card-number", "key", "charge-type", "limit"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,31 @@ RULES: tuple[Rule, ...] = (
         check="card-number",
     ),
     Rule(
+        id="connect-charge-type",
+        refuses="mixing Connect charge types in one call (on_behalf_of for one account with "
+        "transfer_data[destination] to another, or transfer_data on a direct charge made with "
+        "Stripe-Account)",
+        why="a direct charge is created on the connected account (Stripe-Account header); a destination "
+        "charge is created on the platform and transfers to `transfer_data[destination]`, with "
+        "`on_behalf_of` naming that same account as the settlement merchant. Mixed, the funds flow "
+        "and who pays fees are ambiguous.",
+        instead="pick one: direct charge (stripe_account=acct_..., no transfer_data) or destination charge "
+        "(transfer_data[destination]=acct_..., optionally on_behalf_of the same acct_...).",
+        doc_url="https://docs.stripe.com/connect/charges",
+        check="charge-type",
+        methods=frozenset({"POST"}),
+        paths=(r"/v1/payment_intents(/[^/]+)?", r"/v1/checkout/sessions", r"/v1/payment_links(/[^/]+)?"),
+    ),
+    Rule(
+        id="spending-limit",
+        refuses="an amount over the configured per-call or daily refund limit",
+        why="the operator capped what an agent may move in one call or refund in one day.",
+        instead="a smaller amount, or ask the operator to raise --max-amount / --max-daily-refunds "
+        "(STRIPE_POWER_MAX_AMOUNT / STRIPE_POWER_MAX_DAILY_REFUNDS).",
+        doc_url="https://docs.stripe.com/api/idempotent_requests",
+        check="limit",
+    ),
+    Rule(
         id="plans-api",
         refuses="creating Plans (POST /v1/plans)",
         why="Plans are the legacy pricing model.",
@@ -202,8 +227,25 @@ def _path_matches(rule_: Rule, path: str) -> bool:
     return not rule_.paths or any(re.fullmatch(pattern, path) for pattern in rule_.paths)
 
 
+def _mixed_charge_type(params: Mapping[str, Any], stripe_account: str | None) -> str | None:
+    nested = params.get("payment_intent_data")  # Checkout Sessions and Payment Links nest them
+    holder: Mapping[str, Any] = nested if isinstance(nested, Mapping) else params
+    transfer = holder.get("transfer_data")
+    destination = transfer.get("destination") if isinstance(transfer, Mapping) else None
+    on_behalf_of = holder.get("on_behalf_of")
+    if destination and stripe_account:
+        return f"transfer_data[destination]={destination} on a direct charge for {stripe_account}"
+    if destination and on_behalf_of and on_behalf_of != destination:
+        return f"on_behalf_of={on_behalf_of} with transfer_data[destination]={destination}"
+    return None
+
+
 def violation(
-    method: str, path: str, params: Mapping[str, Any], headers: Mapping[str, str] | None = None
+    method: str,
+    path: str,
+    params: Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
+    stripe_account: str | None = None,
 ) -> GuardrailRefusal | None:
     """The first rule this request breaks, as a refusal ready to raise; None if it may go."""
     method = method.upper()
@@ -220,6 +262,9 @@ def violation(
             names = {name.lower() for name in rule_.params}
             if any(key.lower() in names for key in (*(headers or {}), *params)):
                 return rule_.refusal("Stripe-Version override")
+        mixed = _mixed_charge_type(params, stripe_account) if rule_.check == "charge-type" else None
+        if mixed and _path_matches(rule_, path):
+            return rule_.refusal(mixed)
         if rule_.check == "card-number":
             for text in _strings(params):
                 if find_card_number(text):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,16 +19,21 @@ from . import __version__
 from .arguments import ArgumentCheck
 from .audit import AuditLog
 from .config import Settings
+from .confirm import ConfirmationRequired, ConfirmationTokens, confirmation_gate
 from .gateway import Gateway
+from .limits import SpendingLimits
+from .prompts import register_prompts
+from .resources import register_resources
 from .tools import selected_tools
 from .tools._registry import as_mcp_function
 
 logger = logging.getLogger("stripe_power")
 
 INSTRUCTIONS = (
-    "Stripe tools with guardrails. Prefer Checkout Sessions (create_checkout_session) for payments; "
-    "use Payment Intents only for custom flows. Deprecated APIs (Charges, Sources, Tokens) and "
-    "hardcoded payment_method_types are refused. Amounts are integers in minor units (2999 = $29.99)."
+    "Prefer Checkout Sessions (create_checkout_session) for payments and subscriptions; Payment "
+    "Intents only for custom flows. Deprecated APIs (Charges, Sources, Tokens) and hardcoded "
+    "payment_method_types are refused. Amounts are integers in minor units. Guide: "
+    "stripe://guide/best-practices."
 )
 
 
@@ -35,12 +41,22 @@ INSTRUCTIONS = (
 class AppState:
     settings: Settings
     gateway: Gateway
+    limits: SpendingLimits
+    tokens: ConfirmationTokens
 
 
-def render(summary: BaseModel, *, structured: bool) -> CallToolResult:
-    """Compact JSON text without nulls; the same object as structured content if asked."""
+def render(summary: BaseModel, replay: bool, *, structured: bool) -> CallToolResult:
+    """Compact JSON text without nulls; the same object as structured content if asked.
+
+    A confirmation request is an error result: the call did not happen (yet). A write that
+    Stripe answered from its idempotency cache says so, so an agent knows nothing new was made.
+    """
     data = summary.model_dump(mode="json", exclude_none=True)
-    text = summary.model_dump_json(exclude_none=True)
+    if isinstance(summary, ConfirmationRequired):
+        return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))], is_error=True)
+    text = json.dumps(
+        {**data, "replayed": True} if replay else data, separators=(",", ":"), ensure_ascii=False
+    )
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=data if structured else None
     )
@@ -60,7 +76,7 @@ def trim_schema(schema: Any) -> Any:
     options = schema.get("anyOf")
     if isinstance(options, list) and {"type": "null"} in options and len(options) == 2:
         (kept,) = [option for option in options if option != {"type": "null"}]
-        schema = {**{k: v for k, v in schema.items() if k != "anyOf"}, **kept}
+        schema = {**kept, **{k: v for k, v in schema.items() if k != "anyOf"}}
     return {
         key: trim_schema(value)
         for key, value in schema.items()
@@ -70,8 +86,14 @@ def trim_schema(schema: Any) -> Any:
 
 def build_tools(settings: Settings, *, structured_output: bool) -> list[Tool]:
     tools = []
-    for spec in selected_tools(settings.toolsets, settings.read_only):
-        fn = as_mcp_function(spec, lambda s: render(s, structured=structured_output))
+    flag = lambda name: bool(getattr(settings, name))  # noqa: E731  (tools that `requires` a setting)
+    for spec in selected_tools(settings.toolsets, settings.read_only, flag):
+        fn = as_mcp_function(
+            spec,
+            lambda summary, replay: render(summary, replay, structured=structured_output),
+            gate=confirmation_gate if settings.confirms and spec.confirmable else None,
+            connect=settings.connect,
+        )
         tool = Tool.from_function(
             fn,
             name=spec.name,
@@ -98,7 +120,12 @@ def create_server(
         audit = AuditLog(settings.state_dir / "audit.jsonl")
         gateway = Gateway(settings, audit=audit, http_client=http_client)
         try:
-            yield AppState(settings=settings, gateway=gateway)
+            yield AppState(
+                settings=settings,
+                gateway=gateway,
+                limits=SpendingLimits(settings.max_amount, settings.max_daily_refunds, settings.state_dir),
+                tokens=ConfirmationTokens(),
+            )
         finally:
             await gateway.aclose()
 
@@ -113,4 +140,6 @@ def create_server(
         middleware=[ArgumentCheck({tool.name: tool for tool in tools})],
         **server_options,
     )
+    register_resources(server)
+    register_prompts(server)
     return server

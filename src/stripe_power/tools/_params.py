@@ -11,6 +11,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field, StringConstraints
 
 from ..gateway import Gateway
+from ..limits import SpendingLimits
 
 Ctx = Context[Any, Any]
 
@@ -19,6 +20,13 @@ def gateway(ctx: Ctx) -> Gateway:
     state = ctx.request_context.lifespan_context
     assert isinstance(state.gateway, Gateway)
     return state.gateway
+
+
+def limits(ctx: Ctx) -> SpendingLimits:
+    """The operator's spending limits; money tools check them before sending anything."""
+    found = ctx.request_context.lifespan_context.limits
+    assert isinstance(found, SpendingLimits)
+    return found
 
 
 def form(**params: Any) -> dict[str, Any]:
@@ -54,3 +62,12 @@ Cursor = Annotated[
 ]
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2048)]
 Timestamp = Annotated[int, Field(ge=0, le=4_102_444_800, description="Unix seconds")]
+MeterId = Annotated[str, ident("mtr"), Field(description="Billing Meter id (mtr_...)")]
+PaymentIntentId = Annotated[str, ident("pi"), Field(description="PaymentIntent id (pi_...)")]
+PaymentMethodId = Annotated[str, ident("pm"), Field(description="PaymentMethod id (pm_...)")]
+SubscriptionId = Annotated[str, ident("sub"), Field(description="Subscription id (sub_...)")]
+InvoiceId = Annotated[str, ident("in"), Field(description="Invoice id (in_...)")]
+PaymentLinkId = Annotated[str, ident("plink"), Field(description="Payment Link id (plink_...)")]
+SetupIntentId = Annotated[str, ident("seti"), Field(description="SetupIntent id (seti_...)")]
+ChargeId = Annotated[str, ident("(?:ch|py)"), Field(description="Charge id (ch_...)")]
+RefundId = Annotated[str, ident("re"), Field(description="Refund id (re_...)")]

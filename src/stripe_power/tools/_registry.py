@@ -1,7 +1,7 @@
 """Toolsets as plain data, and the one place a tool function becomes an MCP tool.
 
 A tool's `kind` says what it does to the account; annotations, read-only mode and
-(later) confirmation are derived from it here, once, instead of per tool.
+confirmation are derived from it here, once, instead of per tool.
 """
 
 from __future__ import annotations
@@ -10,20 +10,32 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
-from pydantic import BaseModel
+from mcp.types import CallToolResult, ToolAnnotations
+from pydantic import BaseModel, Field
 
-from ..audit import current_tool
+from ..audit import current_account, current_tool, replayed
 from ..errors import StripePowerError
 
 # read: only reads. write: creates or changes, nothing irreversible. money: moves money.
 # destructive: cancels, voids, detaches or deletes something that cannot be undone.
 ToolKind = Literal["read", "write", "money", "destructive"]
+CONFIRMABLE: frozenset[ToolKind] = frozenset({"money", "destructive"})
 
 ToolFn = Callable[..., Awaitable[BaseModel]]
+# Says what one call does, when that depends on its arguments (the generic API tool).
+KindOf = Callable[[dict[str, Any]], ToolKind]
+# Describes one call for a confirmation prompt ("refund $25.00 of $80.00 on pi_..."); may read Stripe.
+Preview = Callable[[Any, dict[str, Any]], Awaitable[str]]
+
+ConfirmationToken = Annotated[
+    str, Field(pattern=r"^conf_[A-Za-z0-9_-]+$", description="From a confirmation_required result")
+]
+StripeAccount = Annotated[
+    str, Field(pattern=r"^acct_[A-Za-z0-9]+$", description="Connected account to act as (Stripe-Account)")
+]
 
 
 @dataclass(frozen=True)
@@ -34,17 +46,30 @@ class ToolSpec:
     toolset: str
     kind: ToolKind
     idempotent: bool
+    kind_of: KindOf | None = None
+    preview: Preview | None = None
+    # A `Settings` flag that must be true for the tool to be listed (e.g. "receives_webhooks").
+    requires: str | None = None
+    local: bool = False  # works offline, without Stripe (open_world_hint false)
+    allows_reads: bool = False  # some calls only read: listed in read-only mode, refuses writes there
 
     @property
     def read_only(self) -> bool:
         return self.kind == "read"
 
+    @property
+    def confirmable(self) -> bool:
+        return self.kind in CONFIRMABLE or self.kind_of is not None
+
+    def kind_for(self, arguments: dict[str, Any]) -> ToolKind:
+        return self.kind_of(arguments) if self.kind_of else self.kind
+
     def annotations(self) -> ToolAnnotations:
         return ToolAnnotations(
             read_only_hint=self.read_only,
-            destructive_hint=self.kind in ("money", "destructive"),
+            destructive_hint=self.kind in CONFIRMABLE,
             idempotent_hint=self.read_only or self.idempotent,
-            open_world_hint=True,
+            open_world_hint=not self.local,
         )
 
 
@@ -56,27 +81,91 @@ class Toolset:
     description: str
     tools: list[ToolSpec] = field(default_factory=list)
 
-    def tool(self, title: str, *, kind: ToolKind, idempotent: bool = False) -> Callable[[ToolFn], ToolFn]:
+    def tool(
+        self,
+        title: str,
+        *,
+        kind: ToolKind,
+        idempotent: bool = False,
+        kind_of: KindOf | None = None,
+        preview: Preview | None = None,
+        requires: str | None = None,
+        local: bool = False,
+        allows_reads: bool = False,
+    ) -> Callable[[ToolFn], ToolFn]:
         def register(fn: ToolFn) -> ToolFn:
-            self.tools.append(ToolSpec(fn, fn.__name__, title, self.name, kind, idempotent))
+            self.tools.append(
+                ToolSpec(
+                    fn,
+                    fn.__name__,
+                    title,
+                    self.name,
+                    kind,
+                    idempotent,
+                    kind_of,
+                    preview,
+                    requires,
+                    local,
+                    allows_reads,
+                )
+            )
             return fn
 
         return register
 
 
-def as_mcp_function(spec: ToolSpec, render: Callable[[BaseModel], Any]) -> Callable[..., Awaitable[Any]]:
-    """Wrap a tool function: name it for the audit log, render its summary, and turn
-    this package's errors into tool errors (anything else stays an opaque failure)."""
+# Runs before the tool body: returns a result to send instead (a confirmation request), or None to go on.
+Gate = Callable[[ToolSpec, Any, dict[str, Any], str | None], Awaitable[BaseModel | None]]
+
+
+Render = Callable[[BaseModel, bool], CallToolResult]  # (summary, was it an idempotent replay)
+
+
+def as_mcp_function(
+    spec: ToolSpec,
+    render: Render,
+    *,
+    gate: Gate | None = None,
+    connect: bool = False,
+) -> Callable[..., Awaitable[CallToolResult]]:
+    """Wrap a tool function: name it for the audit log, add the server-wide parameters
+    (`stripe_account` with --connect, `confirmation_token` when calls need confirmation),
+    pass it through the gate, render its summary, and turn this package's errors into tool
+    errors (anything else stays an opaque failure: no traceback reaches the agent)."""
+    extra: dict[str, Any] = {}
+    if connect:
+        extra["stripe_account"] = StripeAccount | None
+    if gate is not None:
+        extra["confirmation_token"] = ConfirmationToken | None
+    signature = inspect.signature(spec.fn, eval_str=True)
+    added = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=a)
+        for n, a in extra.items()
+    ]
+    signature = signature.replace(parameters=[*signature.parameters.values(), *added])
 
     @functools.wraps(spec.fn)
-    async def run(**kwargs: Any) -> Any:
-        token = current_tool.set(spec.name)
+    async def run(**kwargs: Any) -> CallToolResult:
+        tool_token = current_tool.set(spec.name)
+        account_token = current_account.set(kwargs.pop("stripe_account", None))
+        replay_token = replayed.set(False)
         try:
-            return render(await spec.fn(**kwargs))
+            confirmation = kwargs.pop("confirmation_token", None)
+            if gate is not None:
+                arguments = {k: v for k, v in kwargs.items() if k != "ctx"}
+                arguments["stripe_account"] = current_account.get()
+                held = await gate(spec, kwargs["ctx"], arguments, confirmation)
+                if held is not None:
+                    return render(held, False)
+            summary = await spec.fn(**kwargs)
+            return render(summary, replayed.get())
         except StripePowerError as error:
             raise ToolError(str(error)) from None
         finally:
-            current_tool.reset(token)
+            replayed.reset(replay_token)
+            current_account.reset(account_token)
+            current_tool.reset(tool_token)
 
-    run.__signature__ = inspect.signature(spec.fn, eval_str=True)  # type: ignore[attr-defined]
+    run.__signature__ = signature  # type: ignore[attr-defined]
+    run.__annotations__ = {**spec.fn.__annotations__, **extra}
     return run

@@ -1,0 +1,304 @@
+"""The sandbox ASGI app: auth, Request-Id, routing, param checks, idempotency, errors, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from . import accounts, billing, catalog, checkout, customers, events, payments
+from ._spec_data import PARAMS
+from .errors import StripeError, invalid, missing_param, unknown_param
+from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
+from .forms import FormError, parse_body, parse_query
+from .ids import new_id
+from .router import Ctx, Router
+from .store import Account, IdempotentResult, RecordedRequest, State
+
+logger = logging.getLogger("stripe_power.sandbox")
+
+DEFAULT_API_VERSION = "2026-10-28.endive"
+RECORDED_HEADERS = ("idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type")
+
+PMT_REJECTED = {
+    ("POST", "/v1/payment_intents"),
+    ("POST", "/v1/payment_intents/{intent}"),
+    ("POST", "/v1/payment_intents/{intent}/confirm"),
+    ("POST", "/v1/setup_intents"),
+    ("POST", "/v1/setup_intents/{intent}"),
+    ("POST", "/v1/setup_intents/{intent}/confirm"),
+    ("POST", "/v1/checkout/sessions"),
+}
+
+
+def _json(body: Any) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+class Sandbox:
+    """State, routes, faults and webhook delivery for one sandbox app."""
+
+    def __init__(self, faults: FaultConfig | None = None) -> None:
+        self.state = State()
+        self.faults = FaultInjector(faults)
+        self.router = Router()
+        for module in (customers, catalog, checkout, payments, billing, events, accounts):
+            module.register(self.router)
+        self.webhooks = events.WebhookDispatcher(self.state)
+
+    # -- introspection used by SandboxServer ---------------------------------------------
+    def request_log(self, api_key: str) -> list[RecordedRequest]:
+        with self.state.lock:
+            acct = self.state.accounts.get(api_key)
+            return list(acct.requests) if acct else []
+
+    def objects(self, api_key: str, object_type: str) -> list[dict[str, Any]]:
+        with self.state.lock:
+            acct = self.state.accounts.get(api_key)
+            if acct is None:
+                return []
+            return [json.loads(json.dumps(o)) for o in acct.of_type(object_type)]
+
+    # -- request handling ----------------------------------------------------------------
+    def authenticate(self, authorization: str | None) -> str:
+        key = _extract_key(authorization)
+        if not key:
+            raise StripeError(
+                401,
+                "You did not provide an API key. You need to provide your API key in the Authorization "
+                "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+                "https://stripe.com/docs/api#authentication for details, or we can help at "
+                "https://support.stripe.com/.",
+            )
+        if key.startswith(("sk_live_", "rk_live_")):
+            raise StripeError(
+                401,
+                "This sandbox accepts test keys only (sk_test_... or rk_test_...); live keys are refused.",
+                code="api_key_invalid",
+            )
+        if not key.startswith(("sk_test_", "rk_test_")) or len(key) < 9:
+            raise StripeError(
+                401,
+                f"Invalid API Key provided: {_redact(key)}",
+                code="api_key_invalid",
+            )
+        return key
+
+    def process(
+        self,
+        acct: Account,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        raw_params: str,
+        headers: dict[str, str],
+        request_id: str,
+        base_url: str,
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """Run one API request against ``acct`` (caller holds the state lock)."""
+        extra: dict[str, str] = {}
+        idem_key = headers.get("idempotency-key") if method == "POST" else None
+        fingerprint = ""
+        if idem_key:
+            fingerprint = hashlib.sha256(f"{method} {path}\n{raw_params}".encode()).hexdigest()
+            prev = acct.idempotency.get(idem_key)
+            if prev is not None:
+                if prev.fingerprint != fingerprint:
+                    err = StripeError(
+                        400,
+                        "Keys for idempotent requests can only be used with the same parameters they were "
+                        f"first used with. Try using a key other than '{idem_key}' if you meant to execute "
+                        "a different request.",
+                        type="idempotency_error",
+                    )
+                    return 400, _json(err.body(request_id)), extra
+                return (
+                    prev.status,
+                    prev.body,
+                    {"Idempotent-Replayed": "true", "Original-Request": prev.request_id},
+                )
+        acct.current_request = (request_id, idem_key)
+        acct.api_version = headers.get("stripe-version") or DEFAULT_API_VERSION
+        try:
+            status, body = 200, self._dispatch(acct, method, path, params, request_id, base_url)
+        except StripeError as err:
+            status, body = err.status, err.body(request_id)
+            extra.update(err.headers)
+        payload = _json(body)
+        if idem_key and status < 500:
+            acct.idempotency[idem_key] = IdempotentResult(fingerprint, status, payload, request_id)
+        return status, payload, extra
+
+    def _dispatch(
+        self, acct: Account, method: str, path: str, params: dict[str, Any], request_id: str, base_url: str
+    ) -> dict[str, Any]:
+        matched = self.router.match(method, path)
+        if matched is None:
+            raise unrecognized(method, path)
+        route, path_params = matched
+        spec = PARAMS.get((method, route.template))
+        if spec is not None:
+            allowed, required = spec
+            for name in params:
+                if name not in allowed:
+                    raise unknown_param(name)
+            for name in required:
+                if name not in params:
+                    raise missing_param(name)
+        if (method, route.template) in PMT_REJECTED and "payment_method_types" in params:
+            raise StripeError(
+                400,
+                f"The `payment_method_types` parameter is no longer supported in API version "
+                f"{acct.api_version}. Stripe now chooses payment methods dynamically from your Dashboard "
+                "settings: remove `payment_method_types`, and use `excluded_payment_method_types` to "
+                "exclude a payment method.",
+                code="payment_method_types_no_longer_supported",
+                param="payment_method_types",
+            )
+        ctx = Ctx(self, acct, params, path_params, base_url, request_id, method, path)
+        result = route.handler(ctx)
+        return ctx.render(result)
+
+
+def unrecognized(method: str, path: str) -> StripeError:
+    return StripeError(
+        404,
+        f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can "
+        "help at https://support.stripe.com/.",
+    )
+
+
+def _extract_key(authorization: str | None) -> str:
+    if not authorization:
+        return ""
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value.strip()).decode()
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        return decoded.partition(":")[0]
+    return ""
+
+
+def _redact(key: str) -> str:
+    if len(key) <= 12:
+        return "*" * len(key)
+    return key[:8] + "*" * (len(key) - 12) + key[-4:]
+
+
+def _response(status: int, body: bytes, request_id: str, extra: dict[str, str] | None = None) -> Response:
+    headers = {"Request-Id": request_id, "Stripe-Version": DEFAULT_API_VERSION}
+    if extra:
+        headers.update(extra)
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None) -> Starlette:
+    """The sandbox as a Starlette app; ``app.state.sandbox`` is its :class:`Sandbox`."""
+    from . import page
+
+    sb = sandbox or Sandbox(faults)
+
+    async def api(request: Request) -> Response:
+        request_id = new_id("req", 14)
+        method = request.method
+        path = request.url.path
+        try:
+            key = sb.authenticate(request.headers.get("authorization"))
+        except StripeError as err:
+            return _response(err.status, _json(err.body()), request_id)
+        body = await request.body() if method == "POST" else b""
+        raw = request.url.query
+        try:
+            params = parse_query(raw) if raw else {}
+            if body:
+                params.update(parse_body(body))
+                raw = f"{raw}&{body.decode('utf-8', 'replace')}" if raw else body.decode("utf-8", "replace")
+        except FormError as exc:
+            bad = invalid(f"Invalid parameter: {exc.key}", param=exc.key)
+            return _response(400, _json(bad.body(request_id)), request_id)
+        headers = {h: v for h in RECORDED_HEADERS if (v := request.headers.get(h)) is not None}
+        record = RecordedRequest(request_id, method, path, params, headers)
+        with sb.state.lock:
+            acct = sb.state.account(key)
+            acct.requests.append(record)
+        fault = sb.faults.decide() if path.startswith("/v1/") else None
+        if sb.faults.config.latency_ms:
+            await asyncio.sleep(sb.faults.config.latency_ms / 1000)
+        if fault == "drop_before_commit":
+            record.fault = fault
+            request.scope[DROP_KEY]["drop"] = True
+            return Response(b"")
+        if fault == "error_500":
+            record.fault, record.status = fault, 500
+            e500 = StripeError(500, "An unknown error occurred", type="api_error")
+            return _response(500, _json(e500.body(request_id)), request_id)
+        if fault == "error_429":
+            record.fault, record.status = fault, 429
+            e429 = StripeError(
+                429,
+                "Too many requests hit the API too quickly. We recommend an exponential backoff of your "
+                "requests.",
+                code="rate_limit",
+            )
+            return _response(429, _json(e429.body(request_id)), request_id)
+        base_url = str(request.base_url).rstrip("/")
+        try:
+            with sb.state.lock:
+                status, payload, extra = sb.process(
+                    acct, method, path, params, raw, headers, request_id, base_url
+                )
+                pending, acct.pending_events = acct.pending_events, []
+        except Exception:
+            logger.exception("sandbox: unexpected error on %s %s", method, path)
+            crash = StripeError(500, "An unknown error occurred", type="api_error")
+            status, payload, extra, pending = 500, _json(crash.body(request_id)), {}, []
+        record.status = status
+        for event in pending:
+            sb.webhooks.schedule(acct, event)
+        if fault == "drop_after_commit":
+            record.fault = fault
+            request.scope[DROP_KEY]["drop"] = True
+        return _response(status, payload, request_id, extra)
+
+    async def introspect(request: Request) -> Response:
+        request_id = new_id("req", 14)
+        try:
+            key = sb.authenticate(request.headers.get("authorization"))
+        except StripeError as err:
+            return _response(err.status, _json(err.body()), request_id)
+        with sb.state.lock:
+            acct = sb.state.account(key)
+            if request.method == "DELETE":
+                acct.requests.clear()
+                body: Any = {"deleted": True}
+            else:
+                body = {"object": "list", "data": [r.as_dict() for r in acct.requests]}
+        return _response(200, _json(body), request_id)
+
+    async def not_found(request: Request) -> Response:
+        request_id = new_id("req", 14)
+        err = unrecognized(request.method, request.url.path)
+        return _response(404, _json(err.body()), request_id)
+
+    routes = [
+        StarletteRoute("/v1/{rest:path}", api, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
+        StarletteRoute("/_sandbox/requests", introspect, methods=["GET", "DELETE"]),
+        *page.routes(sb),
+        StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(DropConnectionMiddleware)])
+    app.state.sandbox = sb
+    return app

@@ -1,0 +1,68 @@
+"""Parse Stripe's nested form encoding (``a[b][0][c]=v``) into dicts and lists.
+
+The stripe SDK sends lists with explicit indices (``expand[0]=x``); other clients send ``expand[]=x``.
+Both become lists. ``metadata`` keeps digit keys as strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+_KEEP_DICT = frozenset({"metadata"})
+
+
+class FormError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Invalid parameter: {key}")
+        self.key = key
+
+
+def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        bracket = key.find("[")
+        if bracket == -1:
+            root[key] = value
+            continue
+        head = key[:bracket]
+        rest = key[bracket:]
+        segments = _SEGMENT.findall(rest)
+        if not head or "".join(f"[{s}]" for s in segments) != rest:
+            raise FormError(key)
+        node: dict[str, Any] = root
+        path = [head, *segments]
+        for seg in path[:-1]:
+            name = seg if seg != "" else str(len(node))
+            child = node.get(name)
+            if not isinstance(child, dict):
+                child = {}
+                node[name] = child
+            node = child
+        last = path[-1]
+        if last == "":
+            # ``a[]=x``: append, using the next free index.
+            node[str(len(node))] = value
+        else:
+            node[last] = value
+    return {k: _listify(v, k) for k, v in root.items()}
+
+
+def _listify(value: Any, key: str) -> Any:
+    if not isinstance(value, dict):
+        return value
+    converted = {k: _listify(v, k) for k, v in value.items()}
+    if key not in _KEEP_DICT and converted and all(k.isdigit() for k in converted):
+        return [converted[k] for k in sorted(converted, key=int)]
+    return converted
+
+
+def parse_query(query: str) -> dict[str, Any]:
+    return parse_pairs(parse_qsl(query, keep_blank_values=True))
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    return parse_pairs(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))

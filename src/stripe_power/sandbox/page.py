@@ -1,0 +1,342 @@
+"""Hosted pages served by the sandbox: Checkout, invoices, payment links, 3D Secure, receipts."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from . import billing, checkout, payments
+from .errors import StripeError
+from .ids import new_id
+from .router import Ctx
+from .store import JSON, Account
+
+if TYPE_CHECKING:
+    from .app import Sandbox
+
+_CSS = """
+body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,sans-serif;background:#f6f9fc;color:#1a1f36;margin:0}
+main{max-width:460px;margin:48px auto;background:#fff;border-radius:8px;padding:32px;box-shadow:0 2px 8px rgba(0,0,0,.08)}
+h1{font-size:20px;margin:0 0 4px}.muted{color:#697386;font-size:13px}
+table{width:100%;border-collapse:collapse;margin:20px 0}td{padding:6px 0;border-bottom:1px solid #e3e8ee}
+td.amt{text-align:right}tr.total td{font-weight:600;border-bottom:none}
+label{display:block;font-size:13px;margin:12px 0 4px}
+input{width:100%;box-sizing:border-box;padding:10px;border:1px solid #cfd7df;border-radius:6px;font-size:15px}
+button{margin-top:16px;width:100%;padding:12px;border:0;border-radius:6px;background:#635bff;color:#fff;font-size:15px}
+button.secondary{background:#e3e8ee;color:#1a1f36}
+.error{background:#fde8e8;color:#a4161a;padding:10px;border-radius:6px;margin-top:12px}
+.ok{background:#e6f6ec;color:#0e6245;padding:10px;border-radius:6px;margin-top:12px}
+.badge{display:inline-block;font-size:11px;background:#ffde92;color:#5c3b00;border-radius:4px;padding:2px 6px}
+"""
+
+
+def _page(title: str, body: str, status: int = 200, request_id: str = "") -> HTMLResponse:
+    doc = (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<meta name=viewport content='width=device-width,initial-scale=1'><style>{_CSS}</style></head>"
+        f"<body><main><span class=badge>TEST MODE · stripe-power sandbox</span>{body}</main></body></html>"
+    )
+    return HTMLResponse(doc, status_code=status, headers={"Request-Id": request_id or new_id("req", 14)})
+
+
+def _not_found(what: str) -> HTMLResponse:
+    return _page(
+        "Not found", f"<h1>Not found</h1><p class=muted>{html.escape(what)} does not exist.</p>", 404
+    )
+
+
+def _money(amount: Any, cur: Any) -> str:
+    return payments.fmt_money(int(amount or 0), str(cur or "usd"))
+
+
+def _line_rows(rows: list[tuple[str, str]], total: str) -> str:
+    cells = "".join(f"<tr><td>{html.escape(d)}</td><td class=amt>{html.escape(a)}</td></tr>" for d, a in rows)
+    return f"<table>{cells}<tr class=total><td>Total</td><td class=amt>{html.escape(total)}</td></tr></table>"
+
+
+def routes(sb: Sandbox) -> list[Route]:
+    def owner(oid: str, typ: str) -> tuple[Account, JSON] | None:
+        acct = sb.state.owners.get(oid)
+        if acct is None:
+            return None
+        obj = acct.find(typ, oid)
+        return (acct, obj) if obj is not None else None
+
+    def ctx_for(acct: Account, request: Request, request_id: str) -> Ctx:
+        acct.current_request = (request_id, None)
+        return Ctx(
+            sb, acct, {}, {}, str(request.base_url).rstrip("/"), request_id, request.method, request.url.path
+        )
+
+    def flush(acct: Account) -> None:
+        pending, acct.pending_events = acct.pending_events, []
+        for event in pending:
+            sb.webhooks.schedule(acct, event)
+
+    # -- checkout ------------------------------------------------------------------------
+    def checkout_page(
+        acct: Account, cs: JSON, error: str | None = None, request_id: str = ""
+    ) -> HTMLResponse:
+        checkout.refresh(acct, cs)
+        title = {"payment": "Pay", "subscription": "Subscribe", "setup": "Save your card"}[cs["mode"]]
+        if cs["status"] != "open":
+            msg = (
+                "This Checkout Session is complete."
+                if cs["status"] == "complete"
+                else "This Checkout Session has expired."
+            )
+            return _page(
+                title,
+                f"<h1>{title}</h1><p class=muted>{msg}</p>",
+                410 if cs["status"] == "expired" else 200,
+                request_id,
+            )
+        rows = []
+        for li_id in acct.priv(cs).get("line_item_ids", []):
+            li = acct.objects[li_id]
+            price = li["price"]
+            suffix = f" / {price['recurring']['interval']}" if price.get("recurring") else ""
+            rows.append(
+                (
+                    f"{li['description']} × {li['quantity']}",
+                    _money(li["amount_total"], li["currency"]) + suffix,
+                )
+            )
+        table = _line_rows(rows, _money(cs["amount_total"], cs["currency"])) if cs["mode"] != "setup" else ""
+        err = f"<div class=error role=alert>{html.escape(error)}</div>" if error else ""
+        email = cs.get("customer_email") or ""
+        body = (
+            f"<h1>{title}</h1><p class=muted>Checkout Session {html.escape(cs['id'])}</p>{table}"
+            f"<form method=post><label for=email>Email</label>"
+            f"<input id=email name=email type=email value='{html.escape(email)}'>"
+            f"<label for=card_number>Card number</label>"
+            f"<input id=card_number name=card_number inputmode=numeric autocomplete=cc-number "
+            f"placeholder='4242 4242 4242 4242' required>{err}"
+            f"<button type=submit>{title}</button></form>"
+            + (
+                f"<p class=muted><a href='{html.escape(cs['cancel_url'])}'>Cancel</a></p>"
+                if cs.get("cancel_url")
+                else ""
+            )
+        )
+        return _page(title, body, 402 if error else 200, request_id)
+
+    async def checkout_get(request: Request) -> Response:
+        with sb.state.lock:
+            found = owner(request.path_params["session"], "checkout.session")
+            if found is None:
+                return _not_found("This Checkout Session")
+            acct, cs = found
+            return checkout_page(acct, cs)
+
+    async def checkout_post(request: Request) -> Response:
+        form = await request.form()
+        card = str(form.get("card_number") or "")
+        email = str(form.get("email") or "") or None
+        quantities: dict[int, int] = {}
+        for key, value in form.items():
+            if key.startswith("quantity_") and key[9:].isdigit() and str(value).isdigit():
+                quantities[int(key[9:])] = int(str(value))
+        request_id = new_id("req", 14)
+        with sb.state.lock:
+            found = owner(request.path_params["session"], "checkout.session")
+            if found is None:
+                return _not_found("This Checkout Session")
+            acct, cs = found
+            ctx = ctx_for(acct, request, request_id)
+            try:
+                checkout.complete(ctx, cs, card, email, quantities)
+            except StripeError as err:
+                flush(acct)
+                if cs["status"] != "open":
+                    return _page(
+                        "Checkout",
+                        f"<h1>Checkout</h1><p class=error>{html.escape(err.message)}</p>",
+                        409,
+                        request_id,
+                    )
+                return checkout_page(acct, cs, err.message, request_id)
+            flush(acct)
+            target = cs.get("success_url") or cs.get("return_url")
+        if target:
+            return RedirectResponse(
+                str(target).replace("{CHECKOUT_SESSION_ID}", cs["id"]),
+                status_code=303,
+                headers={"Request-Id": request_id},
+            )
+        return _page("Thanks", "<h1>Thanks</h1><p class=ok>Your payment is complete.</p>", 200, request_id)
+
+    # -- payment links -------------------------------------------------------------------
+    async def link_get(request: Request) -> Response:
+        request_id = new_id("req", 14)
+        with sb.state.lock:
+            found = owner(request.path_params["link"], "payment_link")
+            if found is None:
+                return _not_found("This payment link")
+            acct, pl = found
+            if not pl["active"]:
+                msg = pl.get("inactive_message") or "This link is no longer active."
+                return _page(
+                    "Inactive", f"<h1>Unavailable</h1><p class=muted>{html.escape(msg)}</p>", 410, request_id
+                )
+            cs = billing.session_for_link(ctx_for(acct, request, request_id), pl)
+            flush(acct)
+        return RedirectResponse(str(cs["url"]), status_code=303, headers={"Request-Id": request_id})
+
+    # -- invoices ------------------------------------------------------------------------
+    def invoice_page(
+        acct: Account, inv: JSON, message: str = "", ok: bool = False, request_id: str = ""
+    ) -> HTMLResponse:
+        rows = [
+            (str(line.get("description") or ""), _money(line["amount"], inv["currency"]))
+            for line in inv["lines"]["data"]
+        ]
+        table = _line_rows(rows, _money(inv["total"], inv["currency"]))
+        note = (
+            f"<div class={'ok' if ok else 'error'} role=status>{html.escape(message)}</div>"
+            if message
+            else ""
+        )
+        form = ""
+        if inv["status"] == "open":
+            form = (
+                "<form method=post><label for=card_number>Card number</label>"
+                "<input id=card_number name=card_number inputmode=numeric placeholder='4242 4242 4242 4242' required>"
+                f"<button type=submit>Pay {html.escape(_money(inv['amount_remaining'], inv['currency']))}</button></form>"
+            )
+        body = (
+            f"<h1>Invoice {html.escape(str(inv.get('number') or inv['id']))}</h1>"
+            f"<p class=muted>Status: {html.escape(inv['status'])}</p>{table}{note}{form}"
+        )
+        return _page("Invoice", body, 402 if message and not ok else 200, request_id)
+
+    async def invoice_get(request: Request) -> Response:
+        with sb.state.lock:
+            found = owner(request.path_params["invoice"], "invoice")
+            if found is None or found[1]["status"] == "draft":
+                return _not_found("This invoice")
+            return invoice_page(*found)
+
+    async def invoice_post(request: Request) -> Response:
+        form = await request.form()
+        card = str(form.get("card_number") or "")
+        request_id = new_id("req", 14)
+        with sb.state.lock:
+            found = owner(request.path_params["invoice"], "invoice")
+            if found is None or found[1]["status"] == "draft":
+                return _not_found("This invoice")
+            acct, inv = found
+            if inv["status"] != "open":
+                return invoice_page(acct, inv, f"This invoice is {inv['status']}.", request_id=request_id)
+            ctx = ctx_for(acct, request, request_id)
+            try:
+                pm = payments.pm_from_number(ctx, card)
+                billing.attempt_payment(ctx, inv, pm["id"], off_session=False)
+                pi = billing._invoice_pi(acct, inv)
+                if pi is not None and pi["status"] == "requires_action":
+                    payments.authenticate(ctx, pi, True)
+            except StripeError as err:
+                flush(acct)
+                return invoice_page(acct, inv, err.message, request_id=request_id)
+            flush(acct)
+            return invoice_page(acct, inv, "Payment received. Thank you!", ok=True, request_id=request_id)
+
+    # -- 3D Secure -----------------------------------------------------------------------
+    async def auth_get(request: Request) -> Response:
+        intent_id = request.path_params["intent"]
+        typ = "setup_intent" if intent_id.startswith("seti_") else "payment_intent"
+        with sb.state.lock:
+            found = owner(intent_id, typ)
+            if found is None:
+                return _not_found("This authentication")
+            _, intent = found
+            amount = f" of {_money(intent['amount'], intent['currency'])}" if typ == "payment_intent" else ""
+            body = (
+                f"<h1>3D Secure test authentication</h1><p class=muted>Authenticate the payment{amount} for "
+                f"{html.escape(intent_id)}.</p><form method=post>"
+                "<button name=action value=complete>Complete authentication</button>"
+                "<button class=secondary name=action value=fail>Fail authentication</button></form>"
+            )
+            return _page("3D Secure", body)
+
+    async def auth_post(request: Request) -> Response:
+        form = await request.form()
+        success = str(form.get("action") or "complete") == "complete"
+        intent_id = request.path_params["intent"]
+        typ = "setup_intent" if intent_id.startswith("seti_") else "payment_intent"
+        request_id = new_id("req", 14)
+        with sb.state.lock:
+            found = owner(intent_id, typ)
+            if found is None:
+                return _not_found("This authentication")
+            acct, intent = found
+            ctx = ctx_for(acct, request, request_id)
+            try:
+                if typ == "payment_intent":
+                    payments.authenticate(ctx, intent, success)
+                else:
+                    payments.authenticate_setup(ctx, intent, success)
+            except StripeError as err:
+                flush(acct)
+                return _page(
+                    "3D Secure",
+                    f"<h1>3D Secure</h1><p class=error>{html.escape(err.message)}</p>",
+                    409,
+                    request_id,
+                )
+            flush(acct)
+            return_url = acct.priv(intent).get("return_url")
+            status = intent["status"]
+        if return_url:
+            key = "payment_intent" if typ == "payment_intent" else "setup_intent"
+            query = urlencode(
+                {
+                    key: intent_id,
+                    f"{key}_client_secret": intent["client_secret"],
+                    "redirect_status": "succeeded" if success else "failed",
+                }
+            )
+            sep = "&" if "?" in str(return_url) else "?"
+            return RedirectResponse(
+                f"{return_url}{sep}{query}", status_code=303, headers={"Request-Id": request_id}
+            )
+        cls = "ok" if success else "error"
+        return _page(
+            "3D Secure",
+            f"<h1>3D Secure</h1><p class={cls}>Authentication {'completed' if success else 'failed'}; "
+            f"status is now {html.escape(status)}.</p>",
+            200,
+            request_id,
+        )
+
+    async def receipt(request: Request) -> Response:
+        with sb.state.lock:
+            found = owner(request.path_params["charge"], "charge")
+            if found is None:
+                return _not_found("This receipt")
+            _, ch = found
+            rows = [(str(ch.get("description") or "Payment"), _money(ch["amount"], ch["currency"]))]
+            if ch["amount_refunded"]:
+                rows.append(("Refunded", "-" + _money(ch["amount_refunded"], ch["currency"])))
+            return _page(
+                "Receipt",
+                f"<h1>Receipt</h1><p class=muted>{html.escape(ch['id'])}</p>"
+                + _line_rows(rows, _money(ch["amount"] - ch["amount_refunded"], ch["currency"])),
+            )
+
+    return [
+        Route("/c/pay/{session}", checkout_get, methods=["GET"]),
+        Route("/c/pay/{session}", checkout_post, methods=["POST"]),
+        Route("/pl/{link}", link_get, methods=["GET"]),
+        Route("/i/{invoice}", invoice_get, methods=["GET"]),
+        Route("/i/{invoice}/pdf", invoice_get, methods=["GET"]),
+        Route("/i/{invoice}", invoice_post, methods=["POST"]),
+        Route("/3ds/{intent}", auth_get, methods=["GET"]),
+        Route("/3ds/{intent}", auth_post, methods=["POST"]),
+        Route("/receipts/{charge}", receipt, methods=["GET"]),
+    ]

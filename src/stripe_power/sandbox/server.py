@@ -1,0 +1,175 @@
+"""Run the sandbox: in a background thread (tests, embedding) or standalone (CLI)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from .app import Sandbox, create_app
+from .events import Delivery
+from .faults import FaultConfig
+from .store import RecordedRequest
+
+logger = logging.getLogger("stripe_power.sandbox")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP,
+    # and without it every response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+def _url(host: str, sock: socket.socket) -> str:
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _build(faults: FaultConfig | None) -> tuple[Sandbox, Starlette]:
+    sandbox = Sandbox(faults)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await sandbox.webhooks.aclose()
+
+    app = create_app(sandbox=sandbox)
+    app.router.lifespan_context = lifespan
+    return sandbox, app
+
+
+def _config(app: Starlette, log_level: str) -> uvicorn.Config:
+    # log_config=None: never let uvicorn configure logging (its access log writes to stdout).
+    return uvicorn.Config(
+        app, log_config=None, access_log=False, log_level=log_level, lifespan="on", timeout_keep_alive=30
+    )
+
+
+class SandboxServer:
+    """The sandbox on a real port, served by uvicorn in a background thread.
+
+    ``with SandboxServer() as sb: client = StripeClient("sk_test_x", base_addresses={"api": sb.url})``
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: FaultConfig | None = None,
+        *,
+        log_level: str = "warning",
+        startup_timeout: float = 10.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.sandbox, self.app = _build(faults)
+        self._log_level = log_level
+        self._startup_timeout = startup_timeout
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._url = ""
+
+    @property
+    def url(self) -> str:
+        if not self._url:
+            raise RuntimeError("SandboxServer is not running; use it as a context manager or call start().")
+        return self._url
+
+    def start(self) -> SandboxServer:
+        if self._thread is not None:
+            return self
+        sock = _bind(self.host, self.port)
+        self._url = _url(self.host, sock)
+        server = uvicorn.Server(_config(self.app, self._log_level))
+        self._server = server
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                asyncio.run(server.serve(sockets=[sock]))
+            except BaseException as exc:  # surfaced to start() below
+                errors.append(exc)
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(target=run, name="stripe-power-sandbox", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + self._startup_timeout
+        while not server.started:
+            if errors or not self._thread.is_alive():
+                raise RuntimeError(f"sandbox failed to start: {errors[0] if errors else 'server exited'}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("sandbox did not start in time")
+            time.sleep(0.005)
+        logger.info("stripe-power sandbox listening on %s", self._url)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._thread = None
+        self._server = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- introspection -------------------------------------------------------------------
+    def request_log(self, api_key: str) -> list[RecordedRequest]:
+        """Every API request that reached the account of ``api_key`` (fault-rejected ones marked)."""
+        return self.sandbox.request_log(api_key)
+
+    def objects(self, api_key: str, object_type: str) -> list[dict[str, Any]]:
+        """Copies of the account's live objects of ``object_type`` (e.g. ``"customer"``), oldest first."""
+        return self.sandbox.objects(api_key, object_type)
+
+    def webhook_deliveries(self) -> list[Delivery]:
+        return list(self.sandbox.webhooks.deliveries)
+
+
+async def run_sandbox(host: str = "127.0.0.1", port: int = 12111, faults: FaultConfig | None = None) -> None:
+    """Serve the sandbox in the running event loop until cancelled."""
+    _, app = _build(faults)
+    sock = _bind(host, port)
+    config = _config(app, "warning")
+    server = uvicorn.Server(config)
+    logger.warning("stripe-power sandbox listening on %s", _url(host, sock))
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def serve_forever(host: str = "127.0.0.1", port: int = 12111, faults: FaultConfig | None = None) -> None:
+    """Block serving the sandbox; uvicorn stops on SIGINT/SIGTERM."""
+    asyncio.run(run_sandbox(host, port, faults))
+
+
+def main_sandbox(host: str, port: int, faults: FaultConfig | None) -> None:
+    """Entry point for ``stripe-power sandbox``: serve until SIGINT/SIGTERM, URL logged to stderr."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(message)s")  # stderr by default
+    serve_forever(host, port, faults)

@@ -1,0 +1,186 @@
+"""Toolset `catalog`: products and prices (one-time and recurring)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from ..errors import InputError
+from ._models import Page, Summary, money, ref
+from ._params import (
+    Amount,
+    Ctx,
+    Currency,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    Metadata,
+    MeterId,
+    ProductId,
+    form,
+    gateway,
+)
+from ._registry import Toolset
+
+toolset = Toolset("catalog", "Products and prices")
+
+Name = Annotated[str, Field(min_length=1, max_length=250)]
+Interval = Literal["day", "week", "month", "year"]
+
+METERED_NEXT_STEP = (
+    "Metered price: report usage with Billing Meter events (the price needs `meter`); "
+    "the offline sandbox cannot bill metered usage."
+)
+
+
+class ProductSummary(Summary):
+    id: str
+    name: str | None = None
+    description: str | None = None
+    active: bool | None = None
+    default_price: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> ProductSummary:
+        return cls(
+            id=obj["id"],
+            name=obj.get("name"),
+            description=obj.get("description"),
+            active=obj.get("active"),
+            default_price=ref(obj.get("default_price")),
+            metadata=obj.get("metadata") or None,
+        )
+
+
+class PriceSummary(Summary):
+    id: str
+    product: str | None = None
+    unit_amount: int | None = None
+    unit_amount_display: str | None = None
+    currency: str | None = None
+    type: str | None = None
+    interval: str | None = None
+    interval_count: int | None = None
+    usage_type: str | None = None
+    active: bool | None = None
+    nickname: str | None = None
+    lookup_key: str | None = None
+    next_step: str | None = None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> PriceSummary:
+        recurring: Mapping[str, Any] = obj.get("recurring") or {}
+        usage_type = recurring.get("usage_type")
+        return cls(
+            id=obj["id"],
+            product=ref(obj.get("product")),
+            unit_amount=obj.get("unit_amount"),
+            unit_amount_display=money(obj.get("unit_amount"), obj.get("currency")),
+            currency=obj.get("currency"),
+            type=obj.get("type"),
+            interval=recurring.get("interval"),
+            interval_count=recurring.get("interval_count"),
+            usage_type=usage_type,
+            active=obj.get("active"),
+            nickname=obj.get("nickname"),
+            lookup_key=obj.get("lookup_key"),
+            next_step=METERED_NEXT_STEP if usage_type == "metered" else None,
+        )
+
+
+@toolset.tool("Create a product", kind="write")
+async def create_product(
+    ctx: Ctx,
+    name: Name,
+    description: Annotated[str | None, Field(max_length=40000)] = None,
+    active: bool | None = None,
+    metadata: Metadata | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> ProductSummary:
+    """Create a product to attach prices to."""
+    params = form(name=name, description=description, active=active, metadata=metadata)
+    obj = await gateway(ctx).request("POST", "/v1/products", params, idempotency_key=idempotency_key)
+    return ProductSummary.of(obj)
+
+
+@toolset.tool("List products", kind="read")
+async def list_products(
+    ctx: Ctx,
+    active: bool | None = None,
+    limit: Limit = 10,
+    starting_after: Cursor | None = None,
+) -> Page[ProductSummary]:
+    """List products, newest first."""
+    params = form(active=active, limit=limit, starting_after=starting_after)
+    body = await gateway(ctx).request("GET", "/v1/products", params)
+    return Page[ProductSummary].of(body, ProductSummary.of)
+
+
+@toolset.tool("Create a price", kind="write")
+async def create_price(
+    ctx: Ctx,
+    unit_amount: Amount,
+    currency: Currency,
+    product: ProductId | None = None,
+    product_name: Annotated[
+        str | None, Field(min_length=1, max_length=250, description="New product; instead of `product`")
+    ] = None,
+    interval: Annotated[Interval | None, Field(description="Makes the price recurring")] = None,
+    interval_count: Annotated[int | None, Field(ge=1)] = None,
+    usage_type: Literal["licensed", "metered"] | None = None,
+    meter: MeterId | None = None,
+    nickname: Annotated[str | None, Field(max_length=250)] = None,
+    lookup_key: Annotated[str | None, Field(max_length=200)] = None,
+    metadata: Metadata | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> PriceSummary:
+    """Create a one-time or recurring price for a product."""
+    if (product is None) == (product_name is None):
+        raise InputError(
+            "product",
+            "pass exactly one of `product` and `product_name`.",
+            "Use `product` for an existing prod_..., or `product_name` to create one.",
+        )
+    if interval is None:
+        extra = next(
+            (name for name, value in (("interval_count", interval_count), ("usage_type", usage_type),
+                                      ("meter", meter)) if value is not None),
+            None,
+        )  # fmt: skip
+        if extra:
+            raise InputError(extra, "applies to recurring prices only.", "Add `interval`, or remove it.")
+    recurring = (
+        form(interval=interval, interval_count=interval_count, usage_type=usage_type, meter=meter)
+        if interval
+        else None
+    )
+    params = form(
+        product=product,
+        product_data={"name": product_name} if product_name else None,
+        unit_amount=unit_amount,
+        currency=currency,
+        recurring=recurring,
+        nickname=nickname,
+        lookup_key=lookup_key,
+        metadata=metadata,
+    )
+    obj = await gateway(ctx).request("POST", "/v1/prices", params, idempotency_key=idempotency_key)
+    return PriceSummary.of(obj)
+
+
+@toolset.tool("List prices", kind="read")
+async def list_prices(
+    ctx: Ctx,
+    product: ProductId | None = None,
+    active: bool | None = None,
+    type: Literal["one_time", "recurring"] | None = None,
+    limit: Limit = 10,
+    starting_after: Cursor | None = None,
+) -> Page[PriceSummary]:
+    """List prices, optionally of one product."""
+    params = form(product=product, active=active, type=type, limit=limit, starting_after=starting_after)
+    body = await gateway(ctx).request("GET", "/v1/prices", params)
+    return Page[PriceSummary].of(body, PriceSummary.of)

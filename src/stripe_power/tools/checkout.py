@@ -1,0 +1,308 @@
+"""Toolset `checkout`: Checkout Sessions, Stripe's recommended way to take payments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import InputError
+from ._models import Page, Summary, money, ref
+from ._params import (
+    Amount,
+    Ctx,
+    Currency,
+    Cursor,
+    CustomerId,
+    Email,
+    IdempotencyKey,
+    Limit,
+    Metadata,
+    PaymentIntentId,
+    PriceId,
+    SessionId,
+    Timestamp,
+    Url,
+    form,
+    gateway,
+)
+from ._registry import Toolset
+
+toolset = Toolset("checkout", "Checkout Sessions: hosted or embedded payment pages")
+
+Mode = Literal["payment", "subscription", "setup"]
+UiMode = Literal["hosted_page", "embedded_page"]
+
+NEXT_OPEN_HOSTED = "Send the customer to url."
+NEXT_OPEN_EMBEDDED = (
+    "Pass client_secret to your client only (Stripe.js initEmbeddedCheckout); never log or store it."
+)
+NEXT_COMPLETE = "Fulfil the order; rely on the checkout.session.completed webhook."
+NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
+NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
+NEXT_EXPIRED = "Create a new session."
+
+
+class LineItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    price: PriceId | None = None
+    currency: Annotated[str | None, Field(pattern=r"^[a-z]{3}$")] = None
+    unit_amount: Amount | None = None
+    name: Annotated[str | None, Field(min_length=1, max_length=250, description="Product name")] = None
+    interval: Literal["day", "week", "month", "year"] | None = None
+    quantity: Annotated[int, Field(ge=1)] = 1
+
+
+def line_item_params(items: list[LineItem]) -> list[dict[str, Any]]:
+    """Stripe's `line_items[i][price]` or `line_items[i][price_data][...]`, checked first."""
+    lines = []
+    for index, item in enumerate(items):
+        where = f"line_items[{index}]"
+        inline = {"currency": item.currency, "unit_amount": item.unit_amount, "name": item.name}
+        if item.price is not None:
+            extra = next((k for k, v in {**inline, "interval": item.interval}.items() if v is not None), None)
+            if extra:
+                raise InputError(
+                    f"{where}.{extra}",
+                    "cannot be combined with `price`.",
+                    "Pass `price` or the ad-hoc fields.",
+                )
+            lines.append({"price": item.price, "quantity": item.quantity})
+            continue
+        missing = [key for key, value in inline.items() if value is None]
+        if missing:
+            raise InputError(
+                f"{where}.{missing[0]}",
+                "is required without `price`.",
+                "Pass `price` (price_...), or `currency`, `unit_amount` and `name`.",
+            )
+        price_data: dict[str, Any] = {
+            "currency": item.currency,
+            "unit_amount": item.unit_amount,
+            "product_data": {"name": item.name},
+        }
+        if item.interval:
+            price_data["recurring"] = {"interval": item.interval}
+        lines.append({"price_data": price_data, "quantity": item.quantity})
+    return lines
+
+
+class SessionSummary(Summary):
+    id: str
+    mode: str | None = None
+    status: str | None = None
+    payment_status: str | None = None
+    ui_mode: str | None = None
+    url: str | None = None
+    client_secret: str | None = None
+    amount_total: int | None = None
+    amount_total_display: str | None = None
+    currency: str | None = None
+    customer: str | None = None
+    customer_email: str | None = None
+    payment_intent: str | None = None
+    subscription: str | None = None
+    setup_intent: str | None = None
+    expires_at: int | None = None
+    next_step: str | None = None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> SessionSummary:
+        details: Mapping[str, Any] = obj.get("customer_details") or {}
+        status, client_secret = obj.get("status"), obj.get("client_secret")
+        next_step = None
+        if status == "open":
+            next_step = NEXT_OPEN_EMBEDDED if client_secret and not obj.get("url") else NEXT_OPEN_HOSTED
+        elif status == "complete":
+            if obj.get("mode") == "setup":
+                next_step = NEXT_SAVED
+            else:
+                next_step = NEXT_ASYNC if obj.get("payment_status") == "unpaid" else NEXT_COMPLETE
+        elif status == "expired":
+            next_step = NEXT_EXPIRED
+        return cls(
+            id=obj["id"],
+            mode=obj.get("mode"),
+            status=status,
+            payment_status=obj.get("payment_status"),
+            ui_mode=obj.get("ui_mode"),
+            url=obj.get("url"),
+            client_secret=client_secret,
+            amount_total=obj.get("amount_total"),
+            amount_total_display=money(obj.get("amount_total"), obj.get("currency")),
+            currency=obj.get("currency"),
+            customer=ref(obj.get("customer")),
+            customer_email=obj.get("customer_email") or details.get("email"),
+            payment_intent=ref(obj.get("payment_intent")),
+            subscription=ref(obj.get("subscription")),
+            setup_intent=ref(obj.get("setup_intent")),
+            expires_at=obj.get("expires_at"),
+            next_step=next_step,
+        )
+
+
+class LineItemSummary(Summary):
+    id: str
+    description: str | None = None
+    quantity: int | None = None
+    price: str | None = None
+    amount_total: int | None = None
+    amount_total_display: str | None = None
+    currency: str | None = None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> LineItemSummary:
+        return cls(
+            id=obj["id"],
+            description=obj.get("description"),
+            quantity=obj.get("quantity"),
+            price=ref(obj.get("price")),
+            amount_total=obj.get("amount_total"),
+            amount_total_display=money(obj.get("amount_total"), obj.get("currency")),
+            currency=obj.get("currency"),
+        )
+
+
+def _check_combination(
+    mode: Mode,
+    ui_mode: UiMode | None,
+    has_lines: bool,
+    customer: str | None,
+    customer_email: str | None,
+    success_url: str | None,
+    cancel_url: str | None,
+    return_url: str | None,
+    currency: str | None,
+) -> None:
+    if mode == "setup" and has_lines:
+        raise InputError("line_items", "is not allowed in setup mode.", "Remove it; pass `currency` instead.")
+    if mode != "setup" and not has_lines:
+        raise InputError("line_items", f"is required in {mode} mode.", "Add at least one line item.")
+    if mode == "setup" and currency is None:
+        raise InputError("currency", "is required in setup mode.", "Pass e.g. currency='usd'.")
+    if customer and customer_email:
+        raise InputError(
+            "customer_email", "cannot be combined with `customer`.", "Pass one; the customer has an email."
+        )
+    if ui_mode == "embedded_page":
+        for name, value in (("success_url", success_url), ("cancel_url", cancel_url)):
+            if value:
+                raise InputError(name, "is not allowed with ui_mode=embedded_page.", "Use `return_url`.")
+        if not return_url:
+            raise InputError("return_url", "is required with ui_mode=embedded_page.", "Add it.")
+    else:
+        if return_url:
+            raise InputError(
+                "return_url", "is for ui_mode=embedded_page only.", "Use `success_url` for hosted pages."
+            )
+        if not success_url:
+            raise InputError(
+                "success_url",
+                "is required for a hosted page.",
+                "Add it, e.g. https://example.com/success?session_id={CHECKOUT_SESSION_ID}.",
+            )
+
+
+@toolset.tool("Create a Checkout Session", kind="write")
+async def create_checkout_session(
+    ctx: Ctx,
+    mode: Mode,
+    line_items: Annotated[
+        list[LineItem] | None,
+        Field(max_length=100, description="Each: price, or currency+unit_amount+name; required unless setup"),
+    ] = None,
+    customer: CustomerId | None = None,
+    customer_email: Email | None = None,
+    success_url: Annotated[Url | None, Field(description="Hosted only")] = None,
+    cancel_url: Url | None = None,
+    ui_mode: Annotated[UiMode | None, Field(description="Default hosted_page")] = None,
+    return_url: Annotated[Url | None, Field(description="Embedded only")] = None,
+    allow_promotion_codes: bool | None = None,
+    currency: Annotated[Currency | None, Field(description="Required for setup mode")] = None,
+    excluded_payment_method_types: Annotated[
+        list[str] | None, Field(max_length=50, description="e.g. ['klarna']; others stay dynamic")
+    ] = None,
+    expires_at: Timestamp | None = None,
+    metadata: Metadata | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> SessionSummary:
+    """Create a Checkout Session (one-time payment, subscription or saving a payment method)."""
+    _check_combination(
+        mode,
+        ui_mode,
+        bool(line_items),
+        customer,
+        customer_email,
+        success_url,
+        cancel_url,
+        return_url,
+        currency,
+    )
+    params = form(
+        mode=mode,
+        line_items=line_item_params(line_items) if line_items else None,
+        customer=customer,
+        customer_email=customer_email,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        ui_mode=ui_mode,
+        return_url=return_url,
+        allow_promotion_codes=allow_promotion_codes,
+        currency=currency,
+        excluded_payment_method_types=excluded_payment_method_types,
+        expires_at=expires_at,
+        metadata=metadata,
+    )
+    obj = await gateway(ctx).request("POST", "/v1/checkout/sessions", params, idempotency_key=idempotency_key)
+    return SessionSummary.of(obj)
+
+
+@toolset.tool("Retrieve a Checkout Session", kind="read")
+async def retrieve_checkout_session(ctx: Ctx, session: SessionId) -> SessionSummary:
+    """Get a Checkout Session's status, payment status and resulting ids."""
+    return SessionSummary.of(await gateway(ctx).request("GET", f"/v1/checkout/sessions/{session}"))
+
+
+@toolset.tool("List Checkout Sessions", kind="read")
+async def list_checkout_sessions(
+    ctx: Ctx,
+    customer: CustomerId | None = None,
+    status: Literal["open", "complete", "expired"] | None = None,
+    payment_intent: PaymentIntentId | None = None,
+    limit: Limit = 10,
+    starting_after: Cursor | None = None,
+) -> Page[SessionSummary]:
+    """List Checkout Sessions, newest first."""
+    params = form(
+        customer=customer,
+        status=status,
+        payment_intent=payment_intent,
+        limit=limit,
+        starting_after=starting_after,
+    )
+    body = await gateway(ctx).request("GET", "/v1/checkout/sessions", params)
+    return Page[SessionSummary].of(body, SessionSummary.of)
+
+
+@toolset.tool("List a Checkout Session's line items", kind="read")
+async def list_checkout_session_line_items(
+    ctx: Ctx,
+    session: SessionId,
+    limit: Limit = 10,
+    starting_after: Cursor | None = None,
+) -> Page[LineItemSummary]:
+    """List what a Checkout Session sells: description, quantity, price and total."""
+    params = form(limit=limit, starting_after=starting_after)
+    body = await gateway(ctx).request("GET", f"/v1/checkout/sessions/{session}/line_items", params)
+    return Page[LineItemSummary].of(body, LineItemSummary.of)
+
+
+@toolset.tool("Expire a Checkout Session", kind="destructive", idempotent=True)
+async def expire_checkout_session(
+    ctx: Ctx, session: SessionId, idempotency_key: IdempotencyKey | None = None
+) -> SessionSummary:
+    """Expire an open Checkout Session so it can no longer be paid."""
+    path = f"/v1/checkout/sessions/{session}/expire"
+    return SessionSummary.of(await gateway(ctx).request("POST", path, {}, idempotency_key=idempotency_key))

@@ -1,0 +1,434 @@
+"""Toolset `events`: list and wait for events, verify webhook signatures, send test webhooks."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import time
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+from pydantic import Field
+
+from ..audit import redact_text
+from ..config import Settings, is_loopback
+from ..errors import InputError, StripePowerError
+from ..webhooks import (
+    build_test_event,
+    event_types,
+    is_about,
+    object_of,
+    sign,
+    store_for,
+    verify,
+)
+from ._models import Summary
+from ._params import Ctx, Cursor, Limit, Url, form, gateway, ident
+from ._registry import Toolset
+
+toolset = Toolset("events", "Events and webhooks: list and wait for events, verify and send test webhooks")
+
+EventId = Annotated[str, ident("evt"), Field(description="Event id (evt_...)")]
+EventType = Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)+$")]
+TypePattern = Annotated[
+    str, Field(pattern=r"^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$", description="payment_intent.*")
+]
+ObjectId = Annotated[str, Field(pattern=r"^[a-z]+_\w+$", description="Related object id")]
+Since = Annotated[int, Field(ge=0, description="Unix s")]
+# No pattern or bound: a validation message would quote the value.
+Secret = Annotated[str, Field(description="whsec_...; default: configured")]
+
+OBJECT_SCAN_PAGES = 5  # object_id filters client-side over at most this many pages of 100
+MAX_CHANGES = 5
+MAX_TIMEOUT = 300
+RESPONSE_CHARS = 500
+
+
+def settings(ctx: Ctx) -> Settings:
+    found = ctx.request_context.lifespan_context.settings
+    assert isinstance(found, Settings)
+    return found
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def changes(event: Mapping[str, Any]) -> dict[str, str] | None:
+    """`previous_attributes` as "old → new", one level deep, at most MAX_CHANGES keys."""
+    data = event.get("data")
+    previous = data.get("previous_attributes") if isinstance(data, Mapping) else None
+    if not isinstance(previous, Mapping) or not previous:
+        return None
+    obj = object_of(event)
+    pairs: list[tuple[str, Any, Any]] = []
+    for key, old in previous.items():
+        new = obj.get(key)
+        if isinstance(old, Mapping) and isinstance(new, Mapping) and old:
+            pairs.extend((f"{key}.{k}", v, new.get(k)) for k, v in old.items())
+        else:
+            pairs.append((key, old, new))
+    shown = {key: f"{_short(old)} → {_short(new)}" for key, old, new in pairs[:MAX_CHANGES]}
+    if len(pairs) > MAX_CHANGES:
+        shown["…"] = f"{len(pairs) - MAX_CHANGES} more"
+    return shown
+
+
+class EventSummary(Summary):
+    id: str
+    type: str
+    created: int | None = None
+    object: str | None = None
+    object_id: str | None = None
+    status: str | None = None
+    changes: dict[str, str] | None = None
+    pending_webhooks: int | None = None
+
+    @classmethod
+    def of(cls, event: Mapping[str, Any], *, detail: bool = False) -> EventSummary:
+        obj = object_of(event)
+        status = obj.get("status")
+        return cls(
+            id=event["id"],
+            type=event["type"],
+            created=event.get("created"),
+            object=obj.get("object"),
+            object_id=obj.get("id"),
+            status=status if isinstance(status, str) else None,
+            changes=changes(event),
+            pending_webhooks=event.get("pending_webhooks") if detail else None,
+        )
+
+
+class EventPage(Summary):
+    data: list[EventSummary]
+    has_more: bool
+    next_starting_after: str | None = None
+    note: str | None = None
+
+
+@toolset.tool("List events", kind="read")
+async def list_events(
+    ctx: Ctx,
+    types: Annotated[
+        list[TypePattern] | None, Field(min_length=1, max_length=20, description="Wildcard only if alone")
+    ] = None,
+    created_gte: Since | None = None,
+    created_lte: Since | None = None,
+    object_id: ObjectId | None = None,
+    limit: Limit = 10,
+    starting_after: Cursor | None = None,
+) -> EventPage:
+    """List events of the last 30 days, newest first (object_id scans up to 500)."""
+    if types and len(types) > 1 and any("*" in t for t in types):
+        raise InputError(
+            "types", "a wildcard works only as the only type.", "Pass one pattern, or exact types."
+        )
+    created = form(gte=created_gte, lte=created_lte) or None
+    one = types[0] if types and len(types) == 1 else None
+    several = types if types and len(types) > 1 else None
+    params = form(type=None if one == "*" else one, types=several, created=created)
+    if object_id is None:
+        body = await gateway(ctx).request(
+            "GET", "/v1/events", {**params, **form(limit=limit, starting_after=starting_after)}
+        )
+        events = body.get("data", [])
+        has_more = bool(body.get("has_more"))
+        return EventPage(
+            data=[EventSummary.of(e) for e in events],
+            has_more=has_more,
+            next_starting_after=events[-1]["id"] if has_more and events else None,
+        )
+    found: list[Mapping[str, Any]] = []
+    cursor, scanned, more = starting_after, 0, False
+    for _ in range(OBJECT_SCAN_PAGES):
+        query = {**params, **form(limit=100, starting_after=cursor)}
+        body = await gateway(ctx).request("GET", "/v1/events", query)
+        page = body.get("data", [])
+        more = bool(page) and bool(body.get("has_more"))
+        for index, event in enumerate(page):
+            scanned, cursor = scanned + 1, event["id"]
+            if is_about(event, object_id):
+                found.append(event)
+                if len(found) == limit:
+                    more = more or index < len(page) - 1
+                    break
+        if len(found) == limit or not more:
+            break
+    note = f"object_id is filtered by this server, not Stripe: {scanned} events scanned"
+    note += f"; pass starting_after={cursor} to scan older ones." if more else "."
+    return EventPage(
+        data=[EventSummary.of(e) for e in found],
+        has_more=more,
+        next_starting_after=cursor if more else None,
+        note=note,
+    )
+
+
+@toolset.tool("Retrieve an event", kind="read")
+async def retrieve_event(ctx: Ctx, id: EventId) -> EventSummary:
+    """Get one event, with what changed."""
+    return EventSummary.of(await gateway(ctx).request("GET", f"/v1/events/{id}"), detail=True)
+
+
+class WaitResult(Summary):
+    found: bool
+    event: EventSummary | None = None
+    source: Literal["events_api", "webhook"] | None = None
+    waited_seconds: float
+    seen: list[str] | None = None
+    message: str | None = None
+    next_step: str | None = None
+
+
+@toolset.tool("Wait for an event", kind="read")
+async def wait_for_event(
+    ctx: Ctx,
+    type: TypePattern,
+    object_id: ObjectId | None = None,
+    timeout_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT)] = 30,
+    created_gte: Annotated[Since | None, Field(description="Ignore older (unix s)")] = None,
+) -> WaitResult:
+    """Wait until a matching event exists (the newest wins), reporting progress."""
+    config = settings(ctx)
+    store = store_for(config) if config.receives_webhooks else None
+    about = f" about {object_id}" if object_id else ""
+    started, started_wall = time.monotonic(), int(time.time())
+    params = form(type=None if type == "*" else type, limit=100, created=form(gte=created_gte) or None)
+    interval, checks = 0.5, 0
+    while True:
+        checks += 1
+        version = store.signal.version if store else 0
+        if store is not None:
+            stored = await anyio.to_thread.run_sync(
+                lambda: store.find(type, object_id=object_id, created_gte=created_gte)
+            )
+            if stored:
+                return _found(stored[0].event(), "webhook", started)
+        body = await gateway(ctx).request("GET", "/v1/events", params)
+        matches = [e for e in body.get("data", []) if object_id is None or is_about(e, object_id)]
+        if matches:
+            return _found(matches[0], "events_api", started)
+        elapsed = time.monotonic() - started
+        remaining = timeout_seconds - elapsed
+        await ctx.report_progress(
+            round(elapsed, 1), timeout_seconds, f"Waiting for {type}{about}: {checks} checks, not yet"
+        )
+        if remaining <= 0:
+            break
+        delay = min(interval, remaining)
+        if store is not None:
+            await store.signal.wait(version, delay)
+        else:
+            await anyio.sleep(delay)
+        interval = min(interval * 1.5, 2.0)
+    recent = await gateway(ctx).request(
+        "GET", "/v1/events", {"limit": 100, "created": {"gte": created_gte or started_wall - 2}}
+    )
+    seen = list(
+        dict.fromkeys(
+            e["type"] for e in reversed(recent.get("data", [])) if object_id is None or is_about(e, object_id)
+        )
+    )
+    sources = "the events API" + (" and the webhook store" if store else "")
+    message = f"No {type} event{about} within {timeout_seconds} s ({checks} checks of {sources}). "
+    message += (
+        f"Seen meanwhile{about}: {', '.join(seen)}."
+        if seen
+        else f"No other events{about} appeared meanwhile."
+    )
+    return WaitResult(
+        found=False,
+        waited_seconds=round(time.monotonic() - started, 1),
+        seen=seen or None,
+        message=message,
+        next_step="Retrieve the object to see its status (a payment may still need the customer, e.g. "
+        "requires_action), then call wait_for_event again to keep waiting.",
+    )
+
+
+def _found(event: Mapping[str, Any], source: Literal["events_api", "webhook"], started: float) -> WaitResult:
+    return WaitResult(
+        found=True,
+        event=EventSummary.of(event),
+        source=source,
+        waited_seconds=round(time.monotonic() - started, 1),
+    )
+
+
+class VerifyResult(Summary):
+    valid: bool
+    event_id: str | None = None
+    event_type: str | None = None
+    age_seconds: int | None = None
+    reason: str | None = None
+
+
+def _secrets(ctx: Ctx, secret: str | None) -> tuple[str, ...]:
+    if secret:
+        return (secret,)
+    configured = settings(ctx).webhook_secrets
+    if not configured:
+        raise InputError(
+            "secret",
+            "none given and STRIPE_WEBHOOK_SECRET is not set.",
+            "Pass the endpoint's signing secret (whsec_...).",
+        )
+    return configured
+
+
+@toolset.tool("Verify a webhook signature", kind="read")
+async def verify_webhook_signature(
+    ctx: Ctx,
+    payload: Annotated[str, Field(max_length=1_048_576, description="Raw body, exact")],
+    signature: Annotated[str, Field(max_length=4096, description="Stripe-Signature header")],
+    secret: Secret | None = None,
+) -> VerifyResult:
+    """Check a webhook's Stripe-Signature; says why it fails."""
+    result = verify(payload, signature, _secrets(ctx, secret))
+    return VerifyResult(
+        valid=result.valid,
+        event_id=result.event_id,
+        event_type=result.event_type,
+        age_seconds=result.age_seconds,
+        reason=result.reason,
+    )
+
+
+class DeliveryResult(Summary):
+    event_id: str
+    type: str
+    built_from: str
+    status: int
+    elapsed_ms: float
+    response: str | None = None
+    location: str | None = None
+    next_step: str | None = None
+
+
+def _check_url(url: str, allowed: frozenset[str]) -> None:
+    host = (urlsplit(url).hostname or "").lower()
+    if not host or not (is_loopback(host) or host in allowed):
+        raise InputError(
+            "url",
+            f"{host or url[:60]!r} is not a loopback host; nothing was sent.",
+            "Use your local handler (http://127.0.0.1:PORT/...), or start the server with "
+            f"--allow-webhook-host {host or 'HOST'}.",
+        )
+
+
+def _next_step(status: int) -> str | None:
+    if 200 <= status < 300:
+        return None
+    if 300 <= status < 400:
+        return "The handler redirected; Stripe does not follow redirects: register the final URL."
+    if status in (400, 401, 403):
+        return (
+            "The handler refused the delivery: check it verifies the raw body with this same signing "
+            "secret, and that it answers 2xx for event types it ignores."
+        )
+    if status == 404:
+        return "Nothing handles this path: check the handler's route and the URL."
+    return "The handler failed (Stripe would retry for up to 3 days): check its logs."
+
+
+@toolset.tool("Send a signed test webhook", kind="write")
+async def send_test_webhook(
+    ctx: Ctx,
+    type: Annotated[EventType, Field(description="e.g. checkout.session.completed")],
+    url: Annotated[Url, Field(description="Your handler (loopback)")],
+    secret: Secret | None = None,
+) -> DeliveryResult:
+    """POST a realistic event, signed as Stripe does, to your webhook handler."""
+    config = settings(ctx)
+    _check_url(url, config.allow_webhook_hosts)
+    known = event_types()
+    if type not in known:
+        close = difflib.get_close_matches(type, known, n=1)
+        hint = f"Did you mean {close[0]}?" if close else "Use a Stripe event type name."
+        raise InputError("type", f"{type!r} is not a Stripe event type.", hint)
+    secrets = _secrets(ctx, secret)
+    newest = (await gateway(ctx).request("GET", "/v1/events", {"type": type, "limit": 1})).get("data", [])
+    event = build_test_event(type, newest[0] if newest else None)
+    if event is None:
+        raise InputError(
+            "type",
+            f"no {type} event exists in the account and no example object ships for it.",
+            "Trigger one in the account first (its newest event is then used as the template).",
+        )
+    payload = json.dumps(event, indent=2)
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+        "Stripe-Signature": sign(payload, secrets),
+    }
+    started = time.perf_counter()
+    try:
+        async with httpx.AsyncClient(follow_redirects=False, timeout=10.0, trust_env=False) as http:
+            response = await http.post(url, content=payload.encode(), headers=headers)
+    except httpx.HTTPError as error:
+        raise StripePowerError(
+            f"Could not deliver to {url}: {error.__class__.__name__}"
+            f"{': ' + str(error)[:200] if str(error) else ''}. Is the handler running and listening there?"
+        ) from None
+    return DeliveryResult(
+        event_id=event["id"],
+        type=type,
+        built_from=f"newest {type} in the account ({newest[0]['id']})" if newest else "bundled example",
+        status=response.status_code,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        response=redact_text(response.text[:RESPONSE_CHARS]) or None,
+        location=response.headers.get("location"),
+        next_step=_next_step(response.status_code),
+    )
+
+
+class ReceivedWebhook(Summary):
+    id: str
+    type: str
+    object_id: str | None = None
+    received_at: int
+    delivery_count: int
+
+
+class ReceivedPage(Summary):
+    data: list[ReceivedWebhook]
+    has_more: bool
+    next_starting_after: str | None = None
+
+
+@toolset.tool("List received webhooks", kind="read", requires="receives_webhooks")
+async def list_received_webhooks(
+    ctx: Ctx,
+    limit: Limit = 20,
+    starting_after: EventId | None = None,
+) -> ReceivedPage:
+    """Verified events received at /webhooks/stripe, newest first."""
+    store = store_for(settings(ctx))
+    before = None
+    if starting_after is not None:
+        anchor = store.get(starting_after)
+        if anchor is None:
+            raise InputError("starting_after", f"{starting_after} was not received here.", "Omit it.")
+        before = anchor.seq
+    rows = await anyio.to_thread.run_sync(lambda: store.recent(limit=limit + 1, before_seq=before))
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return ReceivedPage(
+        data=[
+            ReceivedWebhook(
+                id=row.id,
+                type=row.type,
+                object_id=row.object_id,
+                received_at=int(row.first_received_at),
+                delivery_count=row.delivery_count,
+            )
+            for row in rows
+        ],
+        has_more=has_more,
+        next_starting_after=rows[-1].id if has_more else None,
+    )

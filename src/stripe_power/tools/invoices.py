@@ -1,0 +1,303 @@
+"""Toolset `invoices`: one-off invoices, their items, and the invoice lifecycle.
+
+A draft invoice takes items (`create_invoice_item` with `invoice=`), is finalized (it gets
+a number, a hosted page and, when charged automatically, a PaymentIntent), then is paid,
+sent or voided. Amounts are returned in minor units and in human form (`*_display`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from ..errors import InputError
+from ._models import Page, Summary, money, ref
+from ._params import (
+    Amount,
+    Ctx,
+    Currency,
+    Cursor,
+    CustomerId,
+    IdempotencyKey,
+    InvoiceId,
+    Limit,
+    Metadata,
+    PriceId,
+    SubscriptionId,
+    form,
+    gateway,
+    ident,
+)
+from ._registry import Toolset
+
+toolset = Toolset("invoices", "Invoices: draft, add items, finalize, pay, send, void")
+
+CollectionMethod = Literal["charge_automatically", "send_invoice"]
+DaysUntilDue = Annotated[int, Field(ge=0, le=730, description="Required for send_invoice")]
+Description = Annotated[str, Field(max_length=1500)]
+Quantity = Annotated[int, Field(ge=1, le=999_999)]
+
+_NEXT_STEPS = {
+    "draft": "Add items (create_invoice_item with invoice=), then finalize_invoice.",
+    "open_charge": "pay_invoice (a saved payment method), or share hosted_invoice_url.",
+    "open_send": "send_invoice emails it; or share hosted_invoice_url. void_invoice if issued by mistake.",
+    "uncollectible": "pay_invoice if the customer pays later, or void_invoice.",
+}
+
+
+def invoice_next_step(obj: Mapping[str, Any]) -> str | None:
+    status = obj.get("status")
+    if status == "open":
+        send = obj.get("collection_method") == "send_invoice"
+        return _NEXT_STEPS["open_send" if send else "open_charge"]
+    return _NEXT_STEPS.get(str(status))
+
+
+class InvoiceSummary(Summary):
+    id: str
+    status: str | None = None
+    customer: str | None = None
+    subscription: str | None = None
+    number: str | None = None
+    description: str | None = None
+    collection_method: str | None = None
+    currency: str | None = None
+    total: int | None = None
+    total_display: str | None = None
+    amount_due: int | None = None
+    amount_due_display: str | None = None
+    amount_paid: int | None = None
+    amount_paid_display: str | None = None
+    amount_remaining: int | None = None
+    amount_remaining_display: str | None = None
+    due_date: int | None = None
+    hosted_invoice_url: str | None = None
+    metadata: dict[str, str] | None = None
+    next_step: str | None = None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> InvoiceSummary:
+        parent = obj.get("parent") or {}
+        details = parent.get("subscription_details") or {}
+        currency = obj.get("currency")
+        return cls(
+            id=obj["id"],
+            status=obj.get("status"),
+            customer=ref(obj.get("customer")),
+            subscription=ref(details.get("subscription")) or ref(obj.get("subscription")),
+            number=obj.get("number"),
+            description=obj.get("description"),
+            collection_method=obj.get("collection_method"),
+            currency=currency,
+            total=obj.get("total"),
+            total_display=money(obj.get("total"), currency),
+            amount_due=obj.get("amount_due"),
+            amount_due_display=money(obj.get("amount_due"), currency),
+            amount_paid=obj.get("amount_paid"),
+            amount_paid_display=money(obj.get("amount_paid"), currency),
+            amount_remaining=obj.get("amount_remaining"),
+            amount_remaining_display=money(obj.get("amount_remaining"), currency),
+            due_date=obj.get("due_date"),
+            hosted_invoice_url=obj.get("hosted_invoice_url"),
+            metadata=obj.get("metadata") or None,
+            next_step=invoice_next_step(obj),
+        )
+
+
+class InvoiceItemSummary(Summary):
+    id: str
+    invoice: str | None = None
+    customer: str | None = None
+    price: str | None = None
+    quantity: int | None = None
+    amount: int | None = None
+    currency: str | None = None
+    amount_display: str | None = None
+    description: str | None = None
+    next_step: str | None = None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> InvoiceItemSummary:
+        pricing = obj.get("pricing") or {}
+        details = pricing.get("price_details") or {}
+        invoice = ref(obj.get("invoice"))
+        return cls(
+            id=obj["id"],
+            invoice=invoice,
+            customer=ref(obj.get("customer")),
+            price=ref(details.get("price")) or ref(obj.get("price")),
+            quantity=obj.get("quantity"),
+            amount=obj.get("amount"),
+            currency=obj.get("currency"),
+            amount_display=money(obj.get("amount"), obj.get("currency")),
+            description=obj.get("description"),
+            next_step=None
+            if invoice
+            else "Pending: billed on the customer's next invoice or subscription "
+            "renewal; pass invoice= to add it to a draft invoice instead.",
+        )
+
+
+def _days_until_due(collection_method: str | None, days_until_due: int | None) -> None:
+    if collection_method == "send_invoice" and days_until_due is None:
+        raise InputError(
+            "days_until_due",
+            "is required when collection_method is send_invoice.",
+            "Pass the number of days the customer has to pay, e.g. 30.",
+        )
+    if days_until_due is not None and collection_method != "send_invoice":
+        raise InputError(
+            "days_until_due",
+            "only applies when collection_method is send_invoice.",
+            "Pass collection_method=send_invoice, or omit days_until_due.",
+        )
+
+
+@toolset.tool("Create an invoice", kind="write")
+async def create_invoice(
+    ctx: Ctx,
+    customer: CustomerId,
+    collection_method: CollectionMethod | None = None,
+    days_until_due: DaysUntilDue | None = None,
+    auto_advance: Annotated[bool | None, Field(description="Let Stripe finalize and collect it")] = None,
+    description: Description | None = None,
+    metadata: Metadata | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> InvoiceSummary:
+    """Create a draft invoice; then add items and finalize it."""
+    _days_until_due(collection_method, days_until_due)
+    params = form(
+        customer=customer,
+        collection_method=collection_method,
+        days_until_due=days_until_due,
+        auto_advance=auto_advance,
+        description=description,
+        metadata=metadata,
+    )
+    obj = await gateway(ctx).request("POST", "/v1/invoices", params, idempotency_key=idempotency_key)
+    return InvoiceSummary.of(obj)
+
+
+@toolset.tool("Create an invoice item", kind="write")
+async def create_invoice_item(
+    ctx: Ctx,
+    customer: CustomerId | None = None,
+    invoice: InvoiceId | None = None,
+    price: PriceId | None = None,
+    amount: Amount | None = None,
+    currency: Currency | None = None,
+    quantity: Annotated[Quantity | None, Field(description="With price only")] = None,
+    description: Description | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> InvoiceItemSummary:
+    """Add a line, by price or by amount+currency, to a draft invoice or a customer's next one."""
+    if customer is None and invoice is None:
+        raise InputError(
+            "customer", "or `invoice` is required.", "Pass the draft invoice id (in_...) or a customer."
+        )
+    if (price is None) == (amount is None):
+        raise InputError(
+            "price",
+            "pass exactly one of `price` or `amount`+`currency`.",
+            "Use a Price id for catalog items, or amount and currency for a one-off line.",
+        )
+    if amount is not None and currency is None:
+        raise InputError("currency", "is required with `amount`.", "Pass a lowercase ISO code, e.g. usd.")
+    if price is not None and currency is not None:
+        raise InputError("currency", "comes from the price.", "Omit currency when passing `price`.")
+    if amount is not None and quantity is not None:
+        raise InputError(
+            "quantity",
+            "cannot be combined with `amount` (the line total).",
+            "Use a price with quantity, or pass the total as amount.",
+        )
+    params = form(
+        customer=customer,
+        invoice=invoice,
+        pricing={"price": price} if price else None,
+        amount=amount,
+        currency=currency,
+        quantity=quantity,
+        description=description,
+    )
+    obj = await gateway(ctx).request("POST", "/v1/invoiceitems", params, idempotency_key=idempotency_key)
+    return InvoiceItemSummary.of(obj)
+
+
+async def _invoice_action(
+    ctx: Ctx, invoice: str, action: str, params: dict[str, Any], idempotency_key: str | None
+) -> InvoiceSummary:
+    path = f"/v1/invoices/{invoice}/{action}"
+    return InvoiceSummary.of(
+        await gateway(ctx).request("POST", path, params, idempotency_key=idempotency_key)
+    )
+
+
+@toolset.tool("Finalize an invoice", kind="write", idempotent=True)
+async def finalize_invoice(
+    ctx: Ctx,
+    invoice: InvoiceId,
+    auto_advance: Annotated[bool | None, Field(description="Let Stripe collect it automatically")] = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> InvoiceSummary:
+    """Finalize a draft invoice: it gets a number and a hosted page and can be paid."""
+    return await _invoice_action(ctx, invoice, "finalize", form(auto_advance=auto_advance), idempotency_key)
+
+
+@toolset.tool("Pay an invoice", kind="money")
+async def pay_invoice(
+    ctx: Ctx,
+    invoice: InvoiceId,
+    payment_method: Annotated[
+        str | None, ident("pm"), Field(description="Saved pm_...; default: the customer's default")
+    ] = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> InvoiceSummary:
+    """Charge an open invoice now with a saved payment method."""
+    return await _invoice_action(ctx, invoice, "pay", form(payment_method=payment_method), idempotency_key)
+
+
+@toolset.tool("Send an invoice", kind="write")
+async def send_invoice(
+    ctx: Ctx, invoice: InvoiceId, idempotency_key: IdempotencyKey | None = None
+) -> InvoiceSummary:
+    """Email an open send_invoice invoice to the customer."""
+    return await _invoice_action(ctx, invoice, "send", {}, idempotency_key)
+
+
+@toolset.tool("Void an invoice", kind="destructive", idempotent=True)
+async def void_invoice(
+    ctx: Ctx, invoice: InvoiceId, idempotency_key: IdempotencyKey | None = None
+) -> InvoiceSummary:
+    """Void an open invoice for good (drafts are deleted instead)."""
+    return await _invoice_action(ctx, invoice, "void", {}, idempotency_key)
+
+
+@toolset.tool("Retrieve an invoice", kind="read")
+async def retrieve_invoice(ctx: Ctx, invoice: InvoiceId) -> InvoiceSummary:
+    """Get one invoice with its totals, status and hosted URL."""
+    return InvoiceSummary.of(await gateway(ctx).request("GET", f"/v1/invoices/{invoice}"))
+
+
+@toolset.tool("List invoices", kind="read")
+async def list_invoices(
+    ctx: Ctx,
+    customer: CustomerId | None = None,
+    status: Literal["draft", "open", "paid", "uncollectible", "void"] | None = None,
+    subscription: SubscriptionId | None = None,
+    limit: Limit = 10,
+    starting_after: Cursor | None = None,
+) -> Page[InvoiceSummary]:
+    """List invoices, newest first, by customer, status or subscription."""
+    params = form(
+        customer=customer,
+        status=status,
+        subscription=subscription,
+        limit=limit,
+        starting_after=starting_after,
+    )
+    return Page[InvoiceSummary].of(
+        await gateway(ctx).request("GET", "/v1/invoices", params), InvoiceSummary.of
+    )

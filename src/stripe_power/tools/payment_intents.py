@@ -1,0 +1,340 @@
+"""Toolset `payment_intents`: create, confirm, capture, cancel and find PaymentIntents.
+
+Dynamic payment methods by default (`automatic_payment_methods[enabled]=true`). A confirmation
+without a `return_url` cannot follow a redirect, so redirect-based methods are turned off for it
+(`allow_redirects=never`); a card confirmed with an explicit method off-session or with a
+`return_url` sends neither and lets Stripe infer the type from the method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from ..errors import DECLINE_MEANINGS, InputError
+from ..gateway import Gateway
+from ._models import Page, Summary, money, ref
+from ._params import (
+    Amount,
+    Ctx,
+    Currency,
+    Cursor,
+    CustomerId,
+    Email,
+    IdempotencyKey,
+    Limit,
+    Metadata,
+    PaymentIntentId,
+    PaymentMethodId,
+    Timestamp,
+    Url,
+    form,
+    gateway,
+    limits,
+)
+from ._registry import Toolset
+
+toolset = Toolset(
+    "payment_intents", "Payment Intents: custom payment flows, manual capture, off-session charges"
+)
+
+Description = Annotated[str, Field(max_length=1000)]
+OffSession = Annotated[bool | None, Field(description="Customer absent; needs customer + saved method")]
+
+CancellationReason = Literal["duplicate", "fraudulent", "requested_by_customer", "abandoned"]
+
+
+CLIENT_CONTINUES = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
+
+
+def error_note(error: Mapping[str, Any] | None) -> str | None:
+    """`insufficient_funds: <plain meaning>` from a last_payment_error / last_setup_error."""
+    if not error:
+        return None
+    code = error.get("decline_code") or error.get("code") or error.get("type") or "error"
+    meaning = DECLINE_MEANINGS.get(str(code)) or str(error.get("message") or "the attempt failed")
+    return f"{code}: {meaning}"
+
+
+def redirect_url(obj: Mapping[str, Any]) -> str | None:
+    action = obj.get("next_action") or {}
+    url = (action.get("redirect_to_url") or {}).get("url")
+    return str(url) if url else None
+
+
+class PaymentIntentSummary(Summary):
+    id: str
+    status: str
+    amount: int
+    amount_display: str | None = None
+    currency: str
+    amount_received: int | None = None
+    amount_received_display: str | None = None
+    amount_capturable: int | None = None
+    amount_capturable_display: str | None = None
+    capture_method: str | None = None
+    customer: str | None = None
+    payment_method: str | None = None
+    latest_charge: str | None = None
+    description: str | None = None
+    setup_future_usage: str | None = None
+    cancellation_reason: str | None = None
+    last_payment_error: str | None = None
+    next_action_url: str | None = None
+    client_secret: str | None = None
+    metadata: dict[str, str] | None = None
+    created: int | None = None
+    next_step: str | None = None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any], *, with_secret: bool = False) -> PaymentIntentSummary:
+        status, cur = str(obj["status"]), str(obj["currency"])
+        received, capturable = obj.get("amount_received") or None, obj.get("amount_capturable") or None
+        secret = with_secret and status in CLIENT_CONTINUES and obj.get("client_secret")
+        return cls(
+            id=obj["id"],
+            status=status,
+            amount=obj["amount"],
+            amount_display=money(obj["amount"], cur),
+            currency=cur,
+            amount_received=received,
+            amount_received_display=money(received, cur),
+            amount_capturable=capturable,
+            amount_capturable_display=money(capturable, cur),
+            capture_method=obj.get("capture_method") if obj.get("capture_method") == "manual" else None,
+            customer=ref(obj.get("customer")),
+            payment_method=ref(obj.get("payment_method")),
+            latest_charge=ref(obj.get("latest_charge")),
+            description=obj.get("description"),
+            setup_future_usage=obj.get("setup_future_usage"),
+            cancellation_reason=obj.get("cancellation_reason"),
+            last_payment_error=error_note(obj.get("last_payment_error")),
+            next_action_url=redirect_url(obj),
+            client_secret=str(secret) if secret else None,
+            metadata=obj.get("metadata") or None,
+            created=obj.get("created"),
+            next_step=pi_next_step(obj, bool(secret)),
+        )
+
+
+def pi_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
+    status = obj["status"]
+    secret = "client_secret (for the client only; never log it)" if has_secret else "the client_secret"
+    if status == "requires_payment_method":
+        failed = error_note(obj.get("last_payment_error"))
+        if failed:
+            return (
+                f"Payment failed ({failed}). Confirm again with another payment_method, "
+                "or let the customer pick one on the client."
+            )
+        return (
+            f"Add a payment method: the client collects one with {secret} (Payment Element), "
+            "or call confirm_payment_intent with payment_method."
+        )
+    if status == "requires_confirmation":
+        return "Call confirm_payment_intent."
+    if status == "requires_action":
+        return (
+            "The customer must authenticate (3D Secure). On the client, call "
+            f"stripe.handleNextAction({{clientSecret}}) with {secret}"
+            + (" or send them to next_action_url" if redirect_url(obj) else "")
+            + "; then retrieve_payment_intent."
+        )
+    if status == "requires_capture":
+        held = money(obj.get("amount_capturable"), obj.get("currency"))
+        return f"{held} is authorized: capture_payment_intent within 7 days, or cancel_payment_intent to release it."
+    if status == "processing":
+        return "Processing: retrieve_payment_intent later or wait for payment_intent.succeeded."
+    return None
+
+
+def payment_methods_param(
+    payment_method: str | None, confirm: bool, return_url: str | None, off_session: bool
+) -> dict[str, Any] | None:
+    """Dynamic payment methods unless an explicit method is confirmed where no redirect is needed."""
+    if confirm and payment_method and (return_url or off_session):
+        return None
+    if payment_method and not return_url and not off_session:
+        return {"enabled": True, "allow_redirects": "never"}
+    return {"enabled": True}
+
+
+def require_off_session_parts(customer: str | None, payment_method: str | None, where: str) -> None:
+    if not customer:
+        raise InputError(
+            "customer",
+            f"an off-session charge needs the customer who saved the payment method{where}.",
+            "Pass customer (cus_...) together with their saved payment_method.",
+        )
+    if not payment_method:
+        raise InputError(
+            "payment_method",
+            f"an off-session charge needs a saved payment method{where}.",
+            "Pass a pm_... from list_payment_methods (saved with create_setup_intent usage=off_session).",
+        )
+
+
+async def preview_create(_: Gateway, args: dict[str, Any]) -> str:
+    amount = money(args["amount"], args["currency"])
+    if not args.get("confirm"):
+        return f"Create a PaymentIntent for {amount}"
+    how = " off-session" if args.get("off_session") else ""
+    return f"Charge {amount}{how} to {args['payment_method']}" + (
+        f" (customer {args['customer']})" if args.get("customer") else ""
+    )
+
+
+async def preview_confirm(gw: Gateway, args: dict[str, Any]) -> str:
+    pi = await gw.request("GET", f"/v1/payment_intents/{args['payment_intent']}")
+    method = args.get("payment_method") or ref(pi.get("payment_method")) or "its payment method"
+    return f"Charge {money(pi['amount'], pi['currency'])} to {method} on {pi['id']}"
+
+
+async def preview_capture(gw: Gateway, args: dict[str, Any]) -> str:
+    pi = await gw.request("GET", f"/v1/payment_intents/{args['payment_intent']}")
+    held = pi.get("amount_capturable") or 0
+    amount = args.get("amount_to_capture") or held
+    return (
+        f"Capture {money(amount, pi['currency'])} of {money(held, pi['currency'])} authorized on {pi['id']}"
+    )
+
+
+@toolset.tool(
+    "Create a PaymentIntent",
+    kind="money",
+    kind_of=lambda args: "money" if args.get("confirm") else "write",
+    preview=preview_create,
+)
+async def create_payment_intent(
+    ctx: Ctx,
+    amount: Amount,
+    currency: Currency,
+    customer: CustomerId | None = None,
+    description: Description | None = None,
+    metadata: Metadata | None = None,
+    capture_method: Annotated[
+        Literal["automatic", "manual"] | None, Field(description="manual: authorize now, capture later")
+    ] = None,
+    setup_future_usage: Literal["on_session", "off_session"] | None = None,
+    payment_method: PaymentMethodId | None = None,
+    confirm: Annotated[bool | None, Field(description="Charge payment_method now")] = None,
+    off_session: OffSession = None,
+    return_url: Url | None = None,
+    receipt_email: Email | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> PaymentIntentSummary:
+    """Create a payment; confirm=true charges payment_method (without return_url, no redirect methods)."""
+    if (off_session or return_url) and not confirm:
+        name = "off_session" if off_session else "return_url"
+        raise InputError(name, "only applies when confirming.", "Pass confirm=true, or omit it.")
+    if off_session:
+        require_off_session_parts(customer, payment_method, "")
+    if confirm and not payment_method:
+        raise InputError(
+            "payment_method",
+            "confirm=true needs a payment method.",
+            "Pass payment_method (test: pm_card_visa), or omit confirm and let the client confirm.",
+        )
+    limits(ctx).check_amount(amount, currency)
+    params = form(
+        amount=amount,
+        currency=currency,
+        customer=customer,
+        description=description,
+        metadata=metadata,
+        capture_method=capture_method,
+        setup_future_usage=setup_future_usage,
+        payment_method=payment_method,
+        automatic_payment_methods=payment_methods_param(
+            payment_method, bool(confirm), return_url, bool(off_session)
+        ),
+        confirm=confirm or None,
+        off_session=off_session or None,
+        return_url=return_url,
+        receipt_email=receipt_email,
+    )
+    obj = await gateway(ctx).request("POST", "/v1/payment_intents", params, idempotency_key=idempotency_key)
+    return PaymentIntentSummary.of(obj, with_secret=True)
+
+
+@toolset.tool("Retrieve a PaymentIntent", kind="read")
+async def retrieve_payment_intent(ctx: Ctx, payment_intent: PaymentIntentId) -> PaymentIntentSummary:
+    """Get a PaymentIntent's status and what to do next."""
+    return PaymentIntentSummary.of(await gateway(ctx).request("GET", f"/v1/payment_intents/{payment_intent}"))
+
+
+@toolset.tool("Confirm a PaymentIntent", kind="money", preview=preview_confirm)
+async def confirm_payment_intent(
+    ctx: Ctx,
+    payment_intent: PaymentIntentId,
+    payment_method: PaymentMethodId | None = None,
+    return_url: Url | None = None,
+    off_session: OffSession = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> PaymentIntentSummary:
+    """Confirm (charge) a PaymentIntent server-side."""
+    path = f"/v1/payment_intents/{payment_intent}"
+    if off_session:
+        current = await gateway(ctx).request("GET", path)
+        require_off_session_parts(
+            ref(current.get("customer")),
+            payment_method or ref(current.get("payment_method")),
+            f" ({payment_intent} has none)",
+        )
+    params = form(payment_method=payment_method, return_url=return_url, off_session=off_session or None)
+    obj = await gateway(ctx).request("POST", f"{path}/confirm", params, idempotency_key=idempotency_key)
+    return PaymentIntentSummary.of(obj)
+
+
+@toolset.tool("Capture a PaymentIntent", kind="money", preview=preview_capture)
+async def capture_payment_intent(
+    ctx: Ctx,
+    payment_intent: PaymentIntentId,
+    amount_to_capture: Annotated[
+        int | None, Field(ge=1, le=99_999_999, description="Partial capture; the rest is released")
+    ] = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> PaymentIntentSummary:
+    """Capture an authorized (requires_capture) PaymentIntent, fully or partly."""
+    obj = await gateway(ctx).request(
+        "POST",
+        f"/v1/payment_intents/{payment_intent}/capture",
+        form(amount_to_capture=amount_to_capture),
+        idempotency_key=idempotency_key,
+    )
+    return PaymentIntentSummary.of(obj)
+
+
+@toolset.tool("Cancel a PaymentIntent", kind="destructive", idempotent=True)
+async def cancel_payment_intent(
+    ctx: Ctx,
+    payment_intent: PaymentIntentId,
+    cancellation_reason: CancellationReason | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> PaymentIntentSummary:
+    """Cancel an unpaid or uncaptured PaymentIntent (releases an authorization)."""
+    obj = await gateway(ctx).request(
+        "POST",
+        f"/v1/payment_intents/{payment_intent}/cancel",
+        form(cancellation_reason=cancellation_reason),
+        idempotency_key=idempotency_key,
+    )
+    return PaymentIntentSummary.of(obj)
+
+
+@toolset.tool("List PaymentIntents", kind="read")
+async def list_payment_intents(
+    ctx: Ctx,
+    customer: CustomerId | None = None,
+    created_gte: Timestamp | None = None,
+    created_lte: Timestamp | None = None,
+    limit: Limit = 10,
+    starting_after: Cursor | None = None,
+) -> Page[PaymentIntentSummary]:
+    """List PaymentIntents, newest first, by customer or creation time."""
+    created = form(gte=created_gte, lte=created_lte) or None
+    params = form(customer=customer, created=created, limit=limit, starting_after=starting_after)
+    body = await gateway(ctx).request("GET", "/v1/payment_intents", params)
+    return Page[PaymentIntentSummary].of(body, PaymentIntentSummary.of)

@@ -1,0 +1,388 @@
+"""Toolset `subscriptions`: recurring billing for a customer on one or more prices.
+
+Two ways in, as Stripe recommends: a Checkout Session in `subscription` mode (the hosted
+page collects the card), or `create_subscription` for a customer here. With the default
+`payment_behavior=default_incomplete` the first invoice waits for the customer to confirm
+its payment on the client (`latest_invoice.client_secret`); with a saved payment method,
+`allow_incomplete`/`error_if_incomplete` charge it at once.
+
+In this API version billing periods live on the subscription items. The next invoice
+amount is the sum of the items' recurring prices (before tax, discounts and prorations) and
+is left out when it cannot be known that way (metered or tiered prices, discounts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import InputError
+from ._models import Page, Summary, money, ref
+from ._params import (
+    Ctx,
+    Cursor,
+    CustomerId,
+    IdempotencyKey,
+    Limit,
+    Metadata,
+    PaymentMethodId,
+    PriceId,
+    SubscriptionId,
+    form,
+    gateway,
+    ident,
+)
+from ._registry import Toolset
+
+toolset = Toolset("subscriptions", "Subscriptions: create, change, cancel, resume")
+
+Quantity = Annotated[int, Field(ge=0, le=999_999)]
+ItemId = Annotated[str, ident("si"), Field(description="Subscription item id (si_...)")]
+ProrationBehavior = Literal["create_prorations", "none", "always_invoice"]
+Status = Literal[
+    "active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused",
+    "trialing", "unpaid",
+]  # fmt: skip
+
+# Expanded on every write and retrieve so the result can show the first/latest invoice.
+_EXPAND = ["latest_invoice.confirmation_secret"]
+
+
+class Item(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    price: PriceId
+    quantity: Annotated[int, Field(ge=1, le=999_999)] = 1
+
+
+class ItemSummary(Summary):
+    id: str
+    price: str | None = None
+    quantity: int | None = None
+
+
+class LatestInvoice(Summary):
+    id: str
+    status: str | None = None
+    amount_due: int | None = None
+    amount_due_display: str | None = None
+    hosted_invoice_url: str | None = None
+    client_secret: str | None = None
+
+    @classmethod
+    def of(cls, value: Any) -> LatestInvoice | None:
+        if isinstance(value, str):
+            return cls(id=value)
+        if not isinstance(value, Mapping) or "id" not in value:
+            return None
+        secret = value.get("confirmation_secret") or {}
+        return cls(
+            id=value["id"],
+            status=value.get("status"),
+            amount_due=value.get("amount_due"),
+            amount_due_display=money(value.get("amount_due"), value.get("currency")),
+            hosted_invoice_url=value.get("hosted_invoice_url"),
+            client_secret=secret.get("client_secret") if value.get("status") == "open" else None,
+        )
+
+
+class SubscriptionSummary(Summary):
+    id: str
+    status: str
+    customer: str | None = None
+    items: list[ItemSummary] = Field(default_factory=list)
+    current_period_start: int | None = None
+    current_period_end: int | None = None
+    cancel_at_period_end: bool | None = None
+    cancel_at: int | None = None
+    canceled_at: int | None = None
+    trial_end: int | None = None
+    collection_method: str | None = None
+    default_payment_method: str | None = None
+    paused_collection: str | None = None
+    pending_setup_intent: str | None = None
+    currency: str | None = None
+    next_invoice_date: int | None = None
+    next_invoice_amount: int | None = None
+    next_invoice_amount_display: str | None = None
+    latest_invoice: LatestInvoice | None = None
+    metadata: dict[str, str] | None = None
+    next_step: str | None = None
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> SubscriptionSummary:
+        raw_items: list[Mapping[str, Any]] = (obj.get("items") or {}).get("data") or []
+        starts = [i["current_period_start"] for i in raw_items if i.get("current_period_start")]
+        ends = [i["current_period_end"] for i in raw_items if i.get("current_period_end")]
+        period_end = min(ends) if ends else None
+        status = str(obj.get("status"))
+        currency = obj.get("currency")
+        ending = bool(obj.get("cancel_at_period_end")) or (
+            obj.get("cancel_at") is not None and (period_end is None or obj["cancel_at"] <= period_end)
+        )
+        billing = (
+            status in ("active", "trialing", "past_due") and not ending and not obj.get("pause_collection")
+        )
+        amount = _recurring_amount(raw_items, currency) if billing and not obj.get("discounts") else None
+        latest = LatestInvoice.of(obj.get("latest_invoice"))
+        summary = cls(
+            id=obj["id"],
+            status=status,
+            customer=ref(obj.get("customer")),
+            items=[
+                ItemSummary(id=i["id"], price=ref(i.get("price")), quantity=i.get("quantity"))
+                for i in raw_items
+            ],
+            current_period_start=min(starts) if starts else None,
+            current_period_end=period_end,
+            cancel_at_period_end=obj.get("cancel_at_period_end"),
+            cancel_at=obj.get("cancel_at"),
+            canceled_at=obj.get("canceled_at"),
+            trial_end=obj.get("trial_end") if status == "trialing" else None,
+            collection_method=obj.get("collection_method"),
+            default_payment_method=ref(obj.get("default_payment_method")),
+            paused_collection=(obj.get("pause_collection") or {}).get("behavior"),
+            pending_setup_intent=ref(obj.get("pending_setup_intent")),
+            currency=currency,
+            next_invoice_date=period_end if billing else None,
+            next_invoice_amount=amount,
+            next_invoice_amount_display=money(amount, currency),
+            latest_invoice=latest,
+            metadata=obj.get("metadata") or None,
+        )
+        summary.next_step = _next_step(summary)
+        return summary
+
+
+def _recurring_amount(items: list[Mapping[str, Any]], currency: str | None) -> int | None:
+    total = 0
+    for item in items:
+        price = item.get("price")
+        if not isinstance(price, Mapping):
+            return None
+        recurring = price.get("recurring") or {}
+        unit = price.get("unit_amount")
+        if unit is None or recurring.get("usage_type") == "metered" or price.get("currency") != currency:
+            return None
+        total += unit * int(item.get("quantity") or 0)
+    return total if items else None
+
+
+def _next_step(s: SubscriptionSummary) -> str | None:
+    invoice = s.latest_invoice
+    if s.status == "incomplete":
+        return (
+            "The first invoice awaits payment: confirm it on the client with latest_invoice.client_secret "
+            "(Payment Element, stripe.confirmPayment), or pay_invoice with a saved payment method. "
+            "Unpaid after 23 hours it becomes incomplete_expired."
+        )
+    if s.status in ("past_due", "unpaid"):
+        return "The latest invoice is unpaid: pay_invoice with a saved method, or send the customer its hosted URL."
+    if s.status == "incomplete_expired":
+        return "The first payment never completed; create a new subscription."
+    if s.status == "paused":
+        return "Paused (trial ended without a payment method): save one, then resume_subscription."
+    if s.status == "canceled":
+        return None
+    if s.cancel_at_period_end or (s.cancel_at and s.next_invoice_date is None):
+        return "Set to cancel at the end of the period; resume_subscription undoes that."
+    if s.paused_collection:
+        return "Invoice collection is paused; resume_subscription restarts it."
+    if s.status == "trialing" and s.pending_setup_intent:
+        return (
+            "Collect a payment method before trial_end: confirm pending_setup_intent on the client, "
+            "or set default_payment_method."
+        )
+    if invoice and invoice.status == "open" and s.collection_method == "send_invoice":
+        return "The invoice is open: send_invoice emails it, or share its hosted_invoice_url."
+    return None
+
+
+def _collection(collection_method: str | None, days_until_due: int | None) -> None:
+    if collection_method == "send_invoice" and days_until_due is None:
+        raise InputError(
+            "days_until_due",
+            "is required when collection_method is send_invoice.",
+            "Pass the number of days the customer has to pay each invoice, e.g. 30.",
+        )
+    if days_until_due is not None and collection_method != "send_invoice":
+        raise InputError(
+            "days_until_due",
+            "only applies when collection_method is send_invoice.",
+            "Pass collection_method=send_invoice, or omit days_until_due.",
+        )
+
+
+async def _get(ctx: Ctx, subscription: str) -> Mapping[str, Any]:
+    return await gateway(ctx).request("GET", f"/v1/subscriptions/{subscription}", {"expand": _EXPAND})
+
+
+async def _post(ctx: Ctx, path: str, params: dict[str, Any], key: str | None) -> SubscriptionSummary:
+    obj = await gateway(ctx).request("POST", path, {**params, "expand": _EXPAND}, idempotency_key=key)
+    return SubscriptionSummary.of(obj)
+
+
+@toolset.tool("Create a subscription", kind="write")
+async def create_subscription(
+    ctx: Ctx,
+    customer: CustomerId,
+    items: Annotated[list[Item], Field(min_length=1, max_length=20, description="Recurring prices")],
+    default_payment_method: PaymentMethodId | None = None,
+    trial_period_days: Annotated[int | None, Field(ge=1, le=730)] = None,
+    payment_behavior: Annotated[
+        Literal["default_incomplete", "allow_incomplete", "error_if_incomplete"],
+        Field(
+            description="default_incomplete: customer confirms first payment; others charge the saved method now"
+        ),
+    ] = "default_incomplete",
+    collection_method: Literal["charge_automatically", "send_invoice"] | None = None,
+    days_until_due: Annotated[
+        int | None, Field(ge=0, le=730, description="Required for send_invoice")
+    ] = None,
+    metadata: Metadata | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> SubscriptionSummary:
+    """Subscribe a customer to recurring prices (or use a subscription-mode Checkout Session)."""
+    _collection(collection_method, days_until_due)
+    params = form(
+        customer=customer,
+        items=[{"price": item.price, "quantity": item.quantity} for item in items],
+        default_payment_method=default_payment_method,
+        trial_period_days=trial_period_days,
+        payment_behavior=payment_behavior,
+        collection_method=collection_method,
+        days_until_due=days_until_due,
+        metadata=metadata,
+    )
+    return await _post(ctx, "/v1/subscriptions", params, idempotency_key)
+
+
+@toolset.tool("Retrieve a subscription", kind="read")
+async def retrieve_subscription(ctx: Ctx, subscription: SubscriptionId) -> SubscriptionSummary:
+    """Get a subscription: status, period, next and latest invoice."""
+    return SubscriptionSummary.of(await _get(ctx, subscription))
+
+
+@toolset.tool("Update a subscription", kind="write", idempotent=True)
+async def update_subscription(
+    ctx: Ctx,
+    subscription: SubscriptionId,
+    item: ItemId | None = None,
+    price: PriceId | None = None,
+    quantity: Annotated[Quantity | None, Field(description="New quantity for item")] = None,
+    proration_behavior: ProrationBehavior | None = None,
+    cancel_at_period_end: Annotated[
+        bool | None, Field(description="false undoes a pending cancellation")
+    ] = None,
+    default_payment_method: PaymentMethodId | None = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> SubscriptionSummary:
+    """Change an item's price or quantity, the payment method, or end-of-period cancellation."""
+    if item is None and (price is not None or quantity is not None):
+        raise InputError(
+            "item",
+            "is required to change a price or quantity.",
+            "Pass the si_... id from the subscription's items (retrieve_subscription).",
+        )
+    if item is not None and price is None and quantity is None:
+        raise InputError("item", "needs a new `price` and/or `quantity`.", "Pass what should change.")
+    changes = (item, proration_behavior, cancel_at_period_end, default_payment_method)
+    if all(value is None for value in changes):
+        raise InputError(
+            "subscription", "nothing to change.", "Pass item with price/quantity, or another field."
+        )
+    params = form(
+        items=[form(id=item, price=price, quantity=quantity)] if item else None,
+        proration_behavior=proration_behavior,
+        cancel_at_period_end=cancel_at_period_end,
+        default_payment_method=default_payment_method,
+    )
+    return await _post(ctx, f"/v1/subscriptions/{subscription}", params, idempotency_key)
+
+
+@toolset.tool("Cancel a subscription", kind="destructive", idempotent=True)
+async def cancel_subscription(
+    ctx: Ctx,
+    subscription: SubscriptionId,
+    at_period_end: Annotated[
+        bool, Field(description="true: keep it until the period ends (undoable)")
+    ] = False,
+    invoice_now: Annotated[
+        bool | None, Field(description="Immediate only: final invoice for pending usage")
+    ] = None,
+    prorate: Annotated[bool | None, Field(description="Immediate only: credit unused time")] = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> SubscriptionSummary:
+    """Cancel a subscription now, or at the end of its current period."""
+    path = f"/v1/subscriptions/{subscription}"
+    if at_period_end:
+        if invoice_now is not None or prorate is not None:
+            raise InputError(
+                "at_period_end",
+                "cannot be combined with invoice_now or prorate (they apply to immediate cancellation).",
+                "Omit them, or set at_period_end=false.",
+            )
+        return await _post(ctx, path, {"cancel_at_period_end": True}, idempotency_key)
+    params = {**form(invoice_now=invoice_now, prorate=prorate), "expand": _EXPAND}
+    obj = await gateway(ctx).request("DELETE", path, params, idempotency_key=idempotency_key)
+    return SubscriptionSummary.of(obj)
+
+
+@toolset.tool("Resume a subscription", kind="write", idempotent=True)
+async def resume_subscription(
+    ctx: Ctx,
+    subscription: SubscriptionId,
+    proration_behavior: Annotated[
+        ProrationBehavior | None, Field(description="For a paused subscription")
+    ] = None,
+    idempotency_key: IdempotencyKey | None = None,
+) -> SubscriptionSummary:
+    """Undo a pending cancellation, or resume a paused subscription."""
+    current = await _get(ctx, subscription)
+    status = current.get("status")
+    path = f"/v1/subscriptions/{subscription}"
+    if status == "paused":
+        return await _post(
+            ctx, f"{path}/resume", form(proration_behavior=proration_behavior), idempotency_key
+        )
+    if proration_behavior is not None:
+        raise InputError(
+            "proration_behavior", f"only applies to a paused subscription (this one is {status})."
+        )
+    params: dict[str, Any] = {}
+    if status in ("active", "trialing", "past_due", "unpaid"):
+        if current.get("cancel_at_period_end"):
+            params["cancel_at_period_end"] = False
+        elif current.get("cancel_at") is not None:
+            params["cancel_at"] = ""
+        if current.get("pause_collection"):
+            params["pause_collection"] = ""
+    if not params:
+        fix = "Create a new subscription." if status in ("canceled", "incomplete_expired") else ""
+        raise InputError(
+            "subscription", f"has nothing to resume (status {status}, no cancellation or pause pending).", fix
+        )
+    return await _post(ctx, path, params, idempotency_key)
+
+
+@toolset.tool("List subscriptions", kind="read")
+async def list_subscriptions(
+    ctx: Ctx,
+    customer: CustomerId | None = None,
+    status: Annotated[Status | None, Field(description="Default: all but canceled")] = None,
+    price: PriceId | None = None,
+    limit: Limit = 10,
+    starting_after: Cursor | None = None,
+) -> Page[SubscriptionSummary]:
+    """List subscriptions, newest first, by customer, status or price."""
+    params = form(
+        customer=customer,
+        status=status,
+        price=price,
+        limit=limit,
+        starting_after=starting_after,
+        expand=["data.latest_invoice"],
+    )
+    body = await gateway(ctx).request("GET", "/v1/subscriptions", params)
+    return Page[SubscriptionSummary].of(body, SubscriptionSummary.of)

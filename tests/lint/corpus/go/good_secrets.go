@@ -1,0 +1,9 @@
+package config
+
+import (
+	"os"
+	"strings"
+)
+
+var stripeKey = os.Getenv("STRIPE_SECRET_KEY")
+var live = strings.HasPrefix(stripeKey, "sk_live_") // ok: secret-key-in-source

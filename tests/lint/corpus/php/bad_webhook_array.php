@@ -1,0 +1,7 @@
+<?php
+require 'vendor/autoload.php';
+
+$event = json_decode(file_get_contents('php://input'), true); // expect: webhook-signature-unverified
+if ($event['type'] === 'customer.subscription.deleted') {
+    cancel($event['data']['object']['id']);
+}

@@ -1,0 +1,8 @@
+import stripe
+
+LIVE = "sk_live_51Mz3kQp9TrW4vXy2"  # expect: secret-key-in-source
+TEST = "sk_test_51Mz3kQp9TrW4vXy2Lm8N"  # expect: secret-key-in-source
+RESTRICTED = "rk_live_51Nq7Zt2WvB8cYp3"  # expect: secret-key-in-source
+WEBHOOK_SECRET = "whsec_8fJ2kL9mQ4rT7wX1zB3n"  # expect: secret-key-in-source
+# old key: sk_live_51Pa9Rb7Tc3Vd1Wf5  expect: secret-key-in-source
+client = stripe.StripeClient(api_key="rk_test_51Hx4Gy6Jz8Kw2Lv")  # expect: secret-key-in-source

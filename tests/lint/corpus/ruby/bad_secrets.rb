@@ -1,0 +1,4 @@
+require 'stripe'
+
+STRIPE_KEY = 'sk_live_51Zx2Cv4Bn6Mm8Lk0' # expect: secret-key-in-source
+WEBHOOK_SECRET = "whsec_5Tg7Yh9Uj1Ik3Ol5Pq7R" # expect: secret-key-in-source

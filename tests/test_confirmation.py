@@ -1,0 +1,117 @@
+"""Confirmation before money moves or something is destroyed: elicitation, or a two-step token."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+import pytest
+from mcp.client import Client
+from mcp.types import ElicitRequestParams, ElicitResult
+
+from stripe_power.confirm import ConfirmationTokens
+from stripe_power.errors import InputError
+from stripe_power.server import create_server
+
+from .conftest import Connect, error_text, payload, settings_for
+from .fakes import RecordingStripe
+
+DELETE = {"method": "DELETE", "path": "/v1/customers/cus_1"}
+DELETED = {"id": "cus_1", "object": "customer", "deleted": True}
+
+
+def confirmation(result: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(error_text(result))
+    assert data["status"] == "confirmation_required"
+    return data
+
+
+async def test_test_mode_runs_without_confirmation(fake: RecordingStripe, connect: Connect) -> None:
+    fake.on("DELETE", "/v1/customers/cus_1", DELETED)
+    async with connect() as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        assert payload(await client.call_tool("call_stripe_api", DELETE))["deleted"] is True
+    assert "confirmation_token" not in tools["call_stripe_api"].input_schema["properties"]
+
+
+async def test_two_step_token_flow(fake: RecordingStripe, connect: Connect) -> None:
+    fake.on("DELETE", "/v1/customers/cus_1", DELETED)
+    fake.on("DELETE", "/v1/customers/cus_2", DELETED | {"id": "cus_2"})
+    async with connect(confirm_writes=True) as client:
+        first = confirmation(await client.call_tool("call_stripe_api", DELETE))
+        assert "DELETE" in first["preview"] and "/v1/customers/cus_1" in first["preview"]
+        assert first["expires_in_seconds"] == 300
+        assert fake.requests == []
+
+        token = first["confirmation_token"]
+        other = {"method": "DELETE", "path": "/v1/customers/cus_2", "confirmation_token": token}
+        assert "different arguments" in error_text(await client.call_tool("call_stripe_api", other))
+        assert fake.requests == []  # a mismatched token is spent and nothing is sent
+
+        fresh = confirmation(await client.call_tool("call_stripe_api", DELETE))["confirmation_token"]
+        done = payload(await client.call_tool("call_stripe_api", DELETE | {"confirmation_token": fresh}))
+        assert done["deleted"] is True
+        again = error_text(await client.call_tool("call_stripe_api", DELETE | {"confirmation_token": fresh}))
+        assert "already used" in again
+        # reads never ask
+        fake.on("GET", "/v1/customers/cus_1", {"id": "cus_1", "object": "customer"})
+        payload(await client.call_tool("call_stripe_api", {"method": "GET", "path": "/v1/customers/cus_1"}))
+    assert [(r.method, r.path) for r in fake.requests] == [
+        ("DELETE", "/v1/customers/cus_1"),
+        ("GET", "/v1/customers/cus_1"),
+    ]
+
+
+def test_tokens_expire() -> None:
+    tokens = ConfirmationTokens(ttl=0.0)
+    token = tokens.issue("create_refund", {"payment_intent": "pi_1"})
+    with pytest.raises(InputError, match="expired"):
+        tokens.redeem(token, "create_refund", {"payment_intent": "pi_1"})
+
+
+def elicitation(answer: str, seen: list[str]) -> Any:
+    async def respond(context: Any, params: ElicitRequestParams) -> ElicitResult:
+        seen.append(params.message)
+        if answer == "accept":
+            return ElicitResult(action="accept", content={"confirm": True})
+        if answer == "accept-no":
+            return ElicitResult(action="accept", content={"confirm": False})
+        return ElicitResult(action="decline")
+
+    return respond
+
+
+async def run_with_elicitation(
+    fake: RecordingStripe, tmp_path: Any, answer: str, mode: str
+) -> tuple[Any, list[str]]:
+    seen: list[str] = []
+    server = create_server(settings_for(fake.url, tmp_path, confirm_writes=True))
+    async with Client(server, mode=mode, elicitation_callback=elicitation(answer, seen)) as client:  # type: ignore[arg-type]
+        with anyio.fail_after(20):
+            result = await client.call_tool("call_stripe_api", DELETE)
+    return result, seen
+
+
+async def test_elicitation_accepted_executes(fake: RecordingStripe, tmp_path: Any) -> None:
+    fake.on("DELETE", "/v1/customers/cus_1", DELETED)
+    result, seen = await run_with_elicitation(fake, tmp_path, "accept", "legacy")
+    assert payload(result)["deleted"] is True
+    assert len(seen) == 1 and "/v1/customers/cus_1" in seen[0]
+    assert len(fake.requests) == 1
+
+
+async def test_elicitation_declined_sends_nothing(fake: RecordingStripe, tmp_path: Any) -> None:
+    for answer in ("decline", "accept-no"):
+        result, seen = await run_with_elicitation(fake, tmp_path, answer, "legacy")
+        assert "Not confirmed by the user" in error_text(result)
+        assert len(seen) == 1
+    assert fake.requests == []
+
+
+async def test_client_that_cannot_be_asked_gets_two_step(fake: RecordingStripe, tmp_path: Any) -> None:
+    # The 2026-07-28 protocol has no server-to-client requests: fall back to the token flow.
+    result, seen = await run_with_elicitation(fake, tmp_path, "accept", "auto")
+    assert confirmation(result)["confirmation_token"].startswith("conf_")
+    assert seen == []
+    assert fake.requests == []

@@ -1,0 +1,79 @@
+"""Duplicate protection for agents that retry, and Connect's Stripe-Account header."""
+
+from __future__ import annotations
+
+from .conftest import Connect, error_text, payload
+from .fakes import Answer, Recorded, RecordingStripe
+
+CUSTOMER = {"id": "cus_1", "object": "customer", "email": "a@example.com"}
+
+
+def replaying_customers(fake: RecordingStripe) -> None:
+    """Answers like Stripe's idempotency cache: a key seen before gets the first result again,
+    with `Idempotent-Replayed: true`."""
+    seen: set[str] = set()
+
+    def answer(request: Recorded) -> Answer:
+        key = request.headers["Idempotency-Key"]
+        replay = key in seen
+        seen.add(key)
+        return 200, CUSTOMER, {"Idempotent-Replayed": "true" if replay else "false"}
+
+    fake.on("POST", "/v1/customers", answer)
+
+
+async def test_identical_write_within_window_reuses_the_key(fake: RecordingStripe, connect: Connect) -> None:
+    replaying_customers(fake)
+    async with connect() as client:
+        first_result = payload(await client.call_tool("create_customer", {"email": "a@example.com"}))
+        retry_result = payload(await client.call_tool("create_customer", {"email": "a@example.com"}))
+        payload(await client.call_tool("create_customer", {"email": "b@example.com"}))
+    assert "replayed" not in first_result
+    assert retry_result == first_result | {"replayed": True}
+    first, retry, different = (r.headers["Idempotency-Key"] for r in fake.requests)
+    assert first == retry
+    assert different != first
+
+
+async def test_own_idempotency_key_or_zero_window_opts_out(fake: RecordingStripe, connect: Connect) -> None:
+    fake.on("POST", "/v1/customers", CUSTOMER)
+    async with connect(replay_window_seconds=0) as client:
+        for _ in range(2):
+            payload(await client.call_tool("create_customer", {"email": "a@example.com"}))
+    async with connect() as client:
+        for key in ("k-1", "k-2"):
+            payload(
+                await client.call_tool("create_customer", {"email": "a@example.com", "idempotency_key": key})
+            )
+    keys = [r.headers["Idempotency-Key"] for r in fake.requests]
+    assert len(set(keys)) == 4
+    assert keys[2:] == ["k-1", "k-2"]
+
+
+async def test_connect_adds_stripe_account_everywhere(fake: RecordingStripe, connect: Connect) -> None:
+    fake.on("GET", "/v1/customers/cus_1", CUSTOMER)
+    async with connect(connect=True, stripe_account="acct_default1") as client:
+        tools = (await client.list_tools()).tools
+        assert all("stripe_account" in t.input_schema["properties"] for t in tools)
+        payload(
+            await client.call_tool(
+                "retrieve_customer", {"customer": "cus_1", "stripe_account": "acct_other2"}
+            )
+        )
+        payload(await client.call_tool("retrieve_customer", {"customer": "cus_1"}))
+        bad = error_text(
+            await client.call_tool("retrieve_customer", {"customer": "cus_1", "stripe_account": "cus_1"})
+        )
+    assert "`stripe_account`" in bad
+    assert [r.headers.get("Stripe-Account") for r in fake.requests] == ["acct_other2", "acct_default1"]
+
+
+async def test_direct_charge_with_destination_is_refused(fake: RecordingStripe, connect: Connect) -> None:
+    async with connect(connect=True) as client:
+        message = error_text(await client.call_tool(
+            "call_stripe_api",
+            {"method": "POST", "path": "/v1/payment_intents", "stripe_account": "acct_direct1",
+             "params": {"amount": 1000, "currency": "usd", "transfer_data": {"destination": "acct_other2"}}},
+        ))  # fmt: skip
+    assert "connect-charge-type" in message and "direct charge" in message
+    assert fake.requests == []
