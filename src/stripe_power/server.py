@@ -32,8 +32,10 @@ logger = logging.getLogger("stripe_power")
 INSTRUCTIONS = (
     "Prefer Checkout Sessions (create_checkout_session) for payments and subscriptions; Payment "
     "Intents only for custom flows. Deprecated APIs (Charges, Sources, Tokens) and hardcoded "
-    "payment_method_types are refused. Amounts are integers in minor units. Guide: "
-    "stripe://guide/best-practices."
+    "payment_method_types are refused. Guide: stripe://guide/best-practices. Conventions: amounts "
+    "are integers in the currency's minor unit (2999 usd = $29.99); currency is lowercase ISO; an id "
+    "parameter is named after its object (customer=cus_..., payment_intent=pi_...); idempotency_key "
+    "makes a retry safe; lists page with limit and starting_after; metadata is string pairs."
 )
 
 
@@ -62,12 +64,20 @@ def render(summary: BaseModel, replay: bool, *, structured: bool) -> CallToolRes
     )
 
 
-def trim_schema(schema: Any) -> Any:
-    """Shrink a generated schema without changing what it accepts from a client that omits
-    optional parameters: drop pydantic's `title`s, `default: null`, and the `{"type": "null"}`
-    branch of optionals. The tool list is paid for in every agent's context.
+# Bounds and patterns stay enforced by the server (ArgumentCheck validates every call with the
+# full model and names the parameter); publishing them doubled the tool list's size.
+_SERVER_SIDE_ONLY = frozenset(
+    {"maxLength", "minLength", "pattern", "maxProperties", "minProperties",
+     "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "maxItems", "minItems"}
+)  # fmt: skip
 
-    A property *named* `title` maps to a dict, so only string-valued `title` keys go.
+
+def trim_schema(schema: Any) -> Any:
+    """The schema clients see: types, enums, required and descriptions. Dropped: pydantic's
+    `title`s, `default: null`, the `{"type": "null"}` branch of optionals, and the bounds the
+    server checks itself. The tool list is paid for in every agent's context.
+
+    A property *named* `title` or `pattern` maps to a dict, so only scalar-valued keys go.
     """
     if isinstance(schema, list):
         return [trim_schema(item) for item in schema]
@@ -80,7 +90,10 @@ def trim_schema(schema: Any) -> Any:
     return {
         key: trim_schema(value)
         for key, value in schema.items()
-        if not (key == "title" and isinstance(value, str)) and not (key == "default" and value is None)
+        if not (key == "title" and isinstance(value, str))
+        and not (key == "default" and value is None)
+        and not (key in _SERVER_SIDE_ONLY and not isinstance(value, dict))
+        and key != "propertyNames"
     }
 
 
