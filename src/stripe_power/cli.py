@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("stripe_power")
 
+# `stripe-power sandbox` flags -> FaultConfig fields
+FAULT_FLAGS = {
+    "error_500_rate": "share of requests answered 500 (0..1)",
+    "error_429_rate": "share of requests answered 429 (0..1)",
+    "drop_before_commit_rate": "share of connections dropped before the request is processed",
+    "drop_after_commit_rate": "share of connections dropped after the change is committed",
+    "latency_ms": "added latency per request, milliseconds",
+}
+
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
@@ -76,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the offline Stripe sandbox")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=12111)
+    faults = sandbox.add_argument_group("fault injection (for reliability tests)")
+    for name, meaning in FAULT_FLAGS.items():
+        faults.add_argument(f"--{name.replace('_', '-')}", type=float, default=0.0, help=meaning)
+    faults.add_argument("--fault-seed", type=int, help="seed for repeatable faults")
     demo = commands.add_parser("demo", help="drive the server against the sandbox and print an agent session")
     demo.add_argument("--log-level", default="WARNING")
     lint = commands.add_parser("lint", help="check integration code for Stripe anti-patterns")
@@ -176,9 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(getattr(args, "log_level", "INFO"))
     try:
         if args.command == "sandbox":
-            from .sandbox import main_sandbox
+            from .sandbox import FaultConfig, main_sandbox
 
-            main_sandbox(args.host, args.port, None)
+            chosen = {name: getattr(args, name) for name in FAULT_FLAGS if getattr(args, name)}
+            try:
+                faults = FaultConfig(**chosen, seed=args.fault_seed) if chosen else None
+            except ValueError as error:
+                raise ConfigError(str(error)) from None
+            main_sandbox(args.host, args.port, faults)
             return 0
         if args.command == "demo":
             from .demo import main_demo

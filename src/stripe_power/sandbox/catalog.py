@@ -25,26 +25,6 @@ from .store import (
 )
 
 _CURRENCY = re.compile(r"^[a-z]{3}$")
-ZERO_DECIMAL = frozenset(
-    {
-        "bif",
-        "clp",
-        "djf",
-        "gnf",
-        "jpy",
-        "kmf",
-        "krw",
-        "mga",
-        "pyg",
-        "rwf",
-        "ugx",
-        "vnd",
-        "vuv",
-        "xaf",
-        "xof",
-        "xpf",
-    }
-)
 
 
 def currency(value: Any, param: str = "currency") -> str:

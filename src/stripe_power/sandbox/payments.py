@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..money import format_amount
 from .cards import DECLINE_MESSAGES, TestPaymentMethod, card_for_number, card_for_test_pm
 from .errors import StripeError, invalid, missing_param, no_such, unexpected_state
 from .ids import client_secret, new_id
@@ -29,34 +30,10 @@ from .store import (
 PM_KIND = "PaymentMethod"
 # Called after a PaymentIntent succeeds (billing marks the invoice it belongs to as paid).
 PI_SUCCESS_HOOKS: list[Callable[[Ctx, JSON], None]] = []
-ZERO_DECIMAL = frozenset(
-    {
-        "bif",
-        "clp",
-        "djf",
-        "gnf",
-        "jpy",
-        "kmf",
-        "krw",
-        "mga",
-        "pyg",
-        "rwf",
-        "ugx",
-        "vnd",
-        "vuv",
-        "xaf",
-        "xof",
-        "xpf",
-    }
-)
 
 
 def fmt_money(amount: int, cur: str) -> str:
-    if cur in ZERO_DECIMAL:
-        return f"{amount}"
-    symbol = {"usd": "$", "eur": "€", "gbp": "£"}.get(cur, "")
-    text = f"{amount / 100:.2f}"
-    return f"{symbol}{text}" if symbol else f"{text} {cur.upper()}"
+    return format_amount(amount, cur) or str(amount)
 
 
 def _diff(before: JSON, after: JSON) -> JSON:
