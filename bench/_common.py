@@ -5,6 +5,7 @@ Each script's `main(argv)` prints its own figures and returns `Row`s; `bench/run
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -72,6 +73,13 @@ def print_table(rows: Sequence[Row]) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
         if n == 0:
             print("  ".join("-" * width for width in widths))
+
+
+def quiet_logging() -> None:
+    """Only warnings from libraries: request lines (httpx, stripe) would bury the figures."""
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in ("httpx", "httpx2", "stripe", "mcp", "stripe_power", "uvicorn"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -147,6 +155,12 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def quiet_env(**extra: str) -> dict[str, str]:

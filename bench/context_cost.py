@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
-from _common import Row, at_most, info
+from _common import Row, at_most, info, quiet_logging
 from mcp.client import Client
 
 from stripe_power.config import load_settings
@@ -33,7 +33,9 @@ def compact(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-async def listing(state_dir: str, *, structured_output: bool = False, **options: Any) -> tuple[list[dict[str, Any]], str]:
+async def listing(
+    state_dir: str, *, structured_output: bool = False, **options: Any
+) -> tuple[list[dict[str, Any]], str]:
     """The tools as the client receives them (wire dicts), and the server's instructions."""
     settings = load_settings(
         {"STRIPE_SECRET_KEY": DUMMY_KEY}, state_dir=state_dir, known_toolsets=TOOLSET_NAMES, **options
@@ -67,7 +69,9 @@ async def measure(largest: int = 10) -> list[Row]:
 
     total, count = compact(default), len(default)
     mean = total / count
-    print(f"anchor: @stripe/mcp 0.2.5, {ANCHOR_TOOLS} tools, {ANCHOR_BYTES:,} bytes, {ANCHOR_PER_TOOL:,.0f} bytes/tool")
+    print(
+        f"anchor: @stripe/mcp 0.2.5, {ANCHOR_TOOLS} tools, {ANCHOR_BYTES:,} bytes, {ANCHOR_PER_TOOL:,.0f} bytes/tool"
+    )
     report("default", default, largest)
     print(f"  per tool {mean:,.0f} bytes = {mean / ANCHOR_PER_TOOL:.0%} of the anchor (goal <= 50%)")
     print(f"  total {total:,} bytes = {total / ANCHOR_BYTES:.0%} of the anchor (goal <= 100%)")
@@ -106,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--largest", type=int, default=10, help="how many of the largest tools to print")
     args = parser.parse_args(argv)
+    quiet_logging()
     return asyncio.run(measure(args.largest))
 
 

@@ -12,15 +12,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import stripe
-from _common import Row, at_most
+from _common import ROOT, Row, at_most, quiet_logging
 from mcp.client import Client
 
 from stripe_power.config import load_settings
@@ -55,6 +57,14 @@ NEEDS: dict[tuple[str, str], list[str]] = {
     # create: did it go through, and what is left to refund
     ("refund", "create"): ["id", "status", "amount", "currency", "payment_intent", "remaining_refundable"],
     ("refund", "retrieve"): ["id", "status", "amount", "currency", "payment_intent"],
+}
+
+FIXTURE = {  # Stripe's own example objects (fixtures3.json), for scale
+    "checkout_session": "checkout.session",
+    "payment_intent": "payment_intent",
+    "subscription": "subscription",
+    "invoice": "invoice",
+    "refund": "refund",
 }
 
 RAW_PATH = {
@@ -160,13 +170,17 @@ async def run_flows(b: Bench, customer: str, pm: str, one_time: str, monthly: st
     )  # fmt: skip
     await b.call("subscription", "retrieve", "retrieve_subscription", {"subscription": sub["id"]})
 
-    invoice = await b.call("invoice", "create", "create_invoice", {"customer": customer, "description": "Workshop"})
+    invoice = await b.call(
+        "invoice", "create", "create_invoice", {"customer": customer, "description": "Workshop"}
+    )
     item = {"customer": customer, "invoice": invoice["id"], "price": one_time}
     await b.call(None, None, "create_invoice_item", item)
     await b.call(None, None, "finalize_invoice", {"invoice": invoice["id"]})
     await b.call("invoice", "retrieve", "retrieve_invoice", {"invoice": invoice["id"]})
 
-    refund = await b.call("refund", "create", "create_refund", {"payment_intent": intent["id"], "amount": 1500})
+    refund = await b.call(
+        "refund", "create", "create_refund", {"payment_intent": intent["id"], "amount": 1500}
+    )
     await b.call("refund", "retrieve", "retrieve_refund", {"refund": refund["id"]})
 
 
@@ -175,7 +189,10 @@ async def measure() -> list[Measured]:
     with SandboxServer(port=0) as sandbox, tempfile.TemporaryDirectory() as state_dir:
         customer, pm, one_time, monthly = await asyncio.to_thread(prepare, sandbox.url, key)
         settings = load_settings(
-            {"STRIPE_SECRET_KEY": key}, api_base=sandbox.url, state_dir=state_dir, known_toolsets=TOOLSET_NAMES
+            {"STRIPE_SECRET_KEY": key},
+            api_base=sandbox.url,
+            state_dir=state_dir,
+            known_toolsets=TOOLSET_NAMES,
         )
         headers = {"Authorization": f"Bearer {key}"}
         async with (
@@ -187,20 +204,46 @@ async def measure() -> list[Measured]:
     return bench.measured
 
 
+def fixture_sizes() -> dict[str, int]:
+    """Compact bytes of Stripe's fixture for each object type, if the OpenAPI directory is there."""
+    folder = Path(os.environ.get("STRIPE_OPENAPI_DIR") or ROOT.parent / "shared" / "stripe-openapi")
+    try:
+        resources = json.loads((folder / "fixtures3.json").read_text())["resources"]
+    except (OSError, KeyError, ValueError):
+        return {}
+    return {obj: len(json.dumps(resources[name], separators=(",", ":"))) for obj, name in FIXTURE.items()}
+
+
 def rows(measured: list[Measured]) -> list[Row]:
-    print(f"{'object':<17} {'step':<9} {'result':>7} {'raw':>7} {'ratio':>6}  next-step fields")
+    fixtures = fixture_sizes()
+    print("result = this server's tool result text; raw = the same object from the sandbox (compact JSON);")
+    print("fixture = Stripe's own example object of that type (fixtures3.json), for scale")
+    print(
+        f"{'object':<17} {'step':<9} {'result':>7} {'raw':>7} {'ratio':>6} {'fixture':>8}  next-step fields"
+    )
     for m in measured:
         kept = "all kept" if not m.missing else "MISSING " + ", ".join(m.missing)
-        print(f"{m.object:<17} {m.step:<9} {m.result_bytes:>7,} {m.raw_bytes:>7,} {m.ratio:>6.1%}  {kept}")
+        fixture = f"{fixtures[m.object]:,}" if m.object in fixtures else "-"
+        print(
+            f"{m.object:<17} {m.step:<9} {m.result_bytes:>7,} {m.raw_bytes:>7,} {m.ratio:>6.1%} {fixture:>8}  {kept}"
+        )
     total_result = sum(m.result_bytes for m in measured)
     total_raw = sum(m.raw_bytes for m in measured)
-    print(f"{'all':<27} {total_result:>7,} {total_raw:>7,} {total_result / total_raw:>6.1%}  (goal <= {GOAL:.0%})")
+    print(
+        f"{'all':<27} {total_result:>7,} {total_raw:>7,} {total_result / total_raw:>6.1%}  (goal <= {GOAL:.0%})"
+    )
     out = []
     for obj in RAW_PATH:
         mine = [m for m in measured if m.object == obj]
         worst = max(mine, key=lambda m: m.ratio)
-        row = at_most(f"result size: {obj} (worst of create/retrieve)", worst.ratio * 100, GOAL * 100, ".1f", "%")
-        detail = "/".join(f"{m.result_bytes:,}" for m in mine) + " of " + "/".join(f"{m.raw_bytes:,}" for m in mine)
+        row = at_most(
+            f"result size: {obj} (worst of create/retrieve)", worst.ratio * 100, GOAL * 100, ".1f", "%"
+        )
+        detail = (
+            "/".join(f"{m.result_bytes:,}" for m in mine)
+            + " of "
+            + "/".join(f"{m.raw_bytes:,}" for m in mine)
+        )
         out.append(Row(row.figure, f"{row.value} ({detail} B)", row.goal, row.ratio, row.passed))
     missing = [f"{m.object}.{m.step}:{path}" for m in measured for path in m.missing]
     checked = sum(len(NEEDS[(m.object, m.step)]) for m in measured)
@@ -218,6 +261,7 @@ def rows(measured: list[Measured]) -> list[Row]:
 
 def main(argv: Sequence[str] | None = None) -> list[Row]:
     argparse.ArgumentParser(description=__doc__).parse_args(argv)
+    quiet_logging()
     return rows(asyncio.run(measure()))
 
 

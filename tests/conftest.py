@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -8,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Phase
+from hypothesis import settings as hypothesis_settings
 from mcp.client import Client
 from mcp.types import CallToolResult
 
@@ -18,10 +22,34 @@ from .fakes import RecordingStripe, recording_stripe
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Fuzzing (tests/test_fuzz.py): `ci` by default, bounded and reproducible; `--hypothesis-profile=long`
+# for a longer random run. FUZZ_EXAMPLES overrides the number of examples per tool in either.
+# No shrinking: a failure's message carries the full arguments, and the shrinker replaying calls
+# through a live server reported FlakyStrategyDefinition instead of the failure.
+_FUZZ: dict[str, Any] = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow],
+    "phases": (Phase.explicit, Phase.reuse, Phase.generate),
+}
+_EXAMPLES = os.environ.get("FUZZ_EXAMPLES")
+hypothesis_settings.register_profile(
+    "ci", max_examples=int(_EXAMPLES or 25), derandomize=True, database=None, **_FUZZ
+)
+hypothesis_settings.register_profile("long", max_examples=int(_EXAMPLES or 1000), **_FUZZ)
+hypothesis_settings.load_profile("ci")
+
+
+# STRIPE_POWER_LEAK_CANARY=1: every key from new_key() carries a recognisable marker, every log
+# record (all loggers, DEBUG) and every tool result of mcp_client() is kept, and at the end of the
+# session those and every audit.jsonl under the run's temporary directory must not contain it.
+LEAK_CANARY = os.environ.get("STRIPE_POWER_LEAK_CANARY", "").strip().lower() in ("1", "true", "yes")
+CANARY = "LEAKCANARY"
+_canary_results: list[str] = []
+
 
 def new_key() -> str:
     """A fresh test key: the sandbox keeps one account per key, so tests never see each other."""
-    return "sk_test_" + uuid.uuid4().hex
+    return "sk_test_" + (CANARY if LEAK_CANARY else "") + uuid.uuid4().hex
 
 
 def settings_for(api_base: str, tmp_path: Path, **overrides: Any) -> Settings:
@@ -29,10 +57,56 @@ def settings_for(api_base: str, tmp_path: Path, **overrides: Any) -> Settings:
     return load_settings(env, api_base=api_base, state_dir=str(tmp_path / "state"), **overrides)
 
 
+class _CanaryClient(Client):
+    """Keeps every tool result for the end-of-session leak scan."""
+
+    async def call_tool(self, *args: Any, **kwargs: Any) -> CallToolResult:
+        result = await super().call_tool(*args, **kwargs)
+        _canary_results.append(result.model_dump_json())
+        return result
+
+
 @asynccontextmanager
 async def mcp_client(settings: Settings, **server_options: Any) -> AsyncIterator[Client]:
-    async with Client(create_server(settings, **server_options)) as client:
+    client_type = _CanaryClient if LEAK_CANARY else Client
+    async with client_type(create_server(settings, **server_options)) as client:
         yield client
+
+
+class _KeepRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(f"{record.name}: {record.getMessage()} {record.exc_text or ''}")
+        except Exception:  # a record whose arguments do not format is not a leak
+            self.lines.append(f"{record.name}: {record.msg!r} {record.args!r}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leak_canary_scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """With STRIPE_POWER_LEAK_CANARY=1, fail the session if a canary key got out anywhere we can see."""
+    if not LEAK_CANARY:
+        yield
+        return
+    handler = _KeepRecords()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    audits = sorted(tmp_path_factory.getbasetemp().rglob("audit.jsonl"))
+    places = [("log", line) for line in handler.lines]
+    places += [("tool result", text) for text in _canary_results]
+    places += [(str(path), path.read_text(errors="replace")) for path in audits]
+    leaks = [f"{where}: {text[:300]}" for where, text in places if CANARY in text]
+    assert not leaks, f"{len(leaks)} leak(s) of a canary key:\n" + "\n".join(leaks[:20])
 
 
 def payload(result: CallToolResult) -> Any:

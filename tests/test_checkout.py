@@ -370,3 +370,23 @@ async def test_subscription_with_one_time_price_is_refused_by_stripe(connect_san
             )
         )
         assert "recurring price" in message and "param=line_items" in message
+
+
+async def test_client_secret_only_from_create(fake: RecordingStripe, connect: Connect) -> None:
+    embedded = {**SESSION, "ui_mode": "embedded_page", "url": None, "client_secret": "cs_test_1_secret_x"}
+    fake.on("POST", "/v1/checkout/sessions", embedded)
+    fake.on("GET", "/v1/checkout/sessions/cs_test_1", embedded)
+    fake.on("GET", "/v1/checkout/sessions", {"object": "list", "data": [embedded], "has_more": False})
+    async with connect() as client:
+        created = payload(
+            await client.call_tool(
+                "create_checkout_session",
+                {"mode": "payment", "ui_mode": "embedded_page", "return_url": "https://example.com/back",
+                 "line_items": [{"price": "price_1"}]},
+            )
+        )  # fmt: skip
+        read = payload(await client.call_tool("retrieve_checkout_session", {"session": "cs_test_1"}))
+        listed = payload(await client.call_tool("list_checkout_sessions", {}))
+    assert created["client_secret"] == "cs_test_1_secret_x" and "never log" in created["next_step"]
+    assert "client_secret" not in read and "client_secret" not in listed["data"][0]
+    assert "create_checkout_session returned" in read["next_step"]

@@ -115,3 +115,28 @@ async def test_client_that_cannot_be_asked_gets_two_step(fake: RecordingStripe, 
     assert confirmation(result)["confirmation_token"].startswith("conf_")
     assert seen == []
     assert fake.requests == []
+
+
+async def test_generic_tool_classifies_calls_failing_closed(fake: RecordingStripe, connect: Connect) -> None:
+    fake.on("POST", "/v1/customers", {"id": "cus_1", "object": "customer"})
+    calls = {
+        "money": {"method": "POST", "path": "/v1/payment_intents",
+                  "params": {"amount": 999999, "currency": "usd", "confirm": True}},
+        "unknown endpoint": {"method": "POST", "path": "/v1/credit_notes", "params": {"invoice": "in_1"}},
+        "destructive": {"method": "POST", "path": "/v1/invoices/in_1/void"},
+    }  # fmt: skip
+    async with connect(confirm_writes=True) as client:
+        for name, arguments in calls.items():
+            assert confirmation(await client.call_tool("call_stripe_api", arguments))["preview"], name
+        payload(await client.call_tool("call_stripe_api", {"method": "POST", "path": "/v1/customers"}))
+    assert [(r.method, r.path) for r in fake.requests] == [("POST", "/v1/customers")]
+
+
+async def test_generic_tool_cannot_go_around_spending_limits(fake: RecordingStripe, connect: Connect) -> None:
+    async with connect(max_amount="usd:1000") as client:
+        message = error_text(await client.call_tool(
+            "call_stripe_api",
+            {"method": "POST", "path": "/v1/payment_intents/pi_1", "params": {"amount": 999999}},
+        ))  # fmt: skip
+    assert "spending-limit" in message and "create_payment_intent" in message
+    assert fake.requests == []

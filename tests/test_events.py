@@ -281,6 +281,7 @@ async def test_send_test_webhook_is_verified_by_the_stripe_sdk(
     assert from_account["status"] == 200 and "evt_real" in from_account["built_from"]
     assert [e["type"] for e in received] == ["checkout.session.completed", "customer.updated"]
     assert received[0]["data"]["object"]["status"] == "complete"
+    assert received[0]["api_version"] == stripe.api_version  # the Gateway's version, not a constant
     assert received[1]["id"] != "evt_real" and received[1]["data"] == real["data"]
     assert wrong["status"] == 400 and "same signing secret" in wrong["next_step"]
     assert "whsec_nope" not in json.dumps(wrong)
@@ -410,3 +411,24 @@ async def deliver_checkout(sandbox: Any, sdk: stripe.StripeClient, sandbox_key: 
     assert waited["found"] is True and waited["event"]["object_id"] == intent
     session_row = rows["checkout.session.completed"].event()["data"]["object"]
     assert session_row["id"] == session.id and session_row["payment_status"] == "paid"
+
+
+async def test_wait_for_event_without_object_ignores_old_events(
+    fake: RecordingStripe, connect: Connect
+) -> None:
+    old = event("evt_old", "payment_intent.succeeded", {"id": "pi_9", "object": "payment_intent"})
+    fake.on("GET", "/v1/events", {"object": "list", "data": [old], "has_more": False})
+    async with connect() as client:
+        before = int(time.time())
+        stale = payload(await client.call_tool(
+            "wait_for_event", {"type": "payment_intent.succeeded", "timeout_seconds": 1}))  # fmt: skip
+        about = payload(await client.call_tool(
+            "wait_for_event", {"type": "payment_intent.succeeded", "object_id": "pi_9", "timeout_seconds": 1}))  # fmt: skip
+    assert stale["found"] is False  # last week's event is not the one being waited for
+    assert about["found"] is True and about["event"]["id"] == "evt_old"  # an existing one about pi_9 counts
+    first = fake.requests[0].form
+    since = int(dict(first)["created[gte]"])
+    assert first[:2] == [("type", "payment_intent.succeeded"), ("limit", "100")]
+    assert before - 300 <= since <= before - 299
+    polls = [r.form for r in fake.requests if ("type", "payment_intent.succeeded") in r.form]
+    assert polls[-1] == [("type", "payment_intent.succeeded"), ("limit", "100")]  # with object_id: no window

@@ -30,6 +30,14 @@ REFUSED: list[tuple[str, str, dict[str, Any], str]] = [
     ("GET", "/v1/customers", {"stripe_version": "2020-08-27"}, "api-version-pin"),
     ("POST", "/v1/customers", {"description": f"card {PAN}"}, "raw-card-data"),
     ("POST", "/v1/payment_methods", {"type": "card", "card": {"number": "5555555555554444"}}, "raw-card-data"),
+    ("POST", "/v1/Charges", {"amount": 500, "currency": "usd"}, "charges-api"),
+    ("POST", "/v1/customers/cus_1/cards", {"source": "tok_visa"}, "sources-api"),
+    ("GET", "/v1/customers/cus_1/bank_accounts", {}, "sources-api"),
+    ("POST", "/v1/customers/cus_1", {"card": "tok_visa"}, "sources-api"),
+    ("POST", "/v1/subscriptions", {"customer": "cus_1", "payment_settings": {"payment_method_types": ["card"]}},
+     "payment-method-types"),
+    ("POST", "/v1/invoices/in_1", {"payment_settings": {"payment_method_types": ["card"]}}, "payment-method-types"),
+    ("POST", "/v1/customers", {"Stripe-Version": "2020-08-27"}, "api-version-pin"),
     ("POST", "/v1/plans", {"amount": 500, "currency": "usd", "interval": "month"}, "plans-api"),
     ("POST", "/v1/payment_intents",
      {"amount": 500, "currency": "usd", "on_behalf_of": "acct_A", "transfer_data": {"destination": "acct_B"}},
@@ -39,21 +47,62 @@ REFUSED: list[tuple[str, str, dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("method", "path", "params", "rule_id"), REFUSED)
 async def test_generic_tool_refuses_and_sends_nothing(
-    fake: RecordingStripe, connect: Connect, method: str, path: str, params: dict[str, Any], rule_id: str
+    sandbox: Any,
+    sandbox_key: str,
+    connect_sandbox: Connect,
+    method: str,
+    path: str,
+    params: dict[str, Any],
+    rule_id: str,
 ) -> None:
-    async with connect() as client:
+    async with connect_sandbox() as client:
         message = error_text(
             await client.call_tool("call_stripe_api", {"method": method, "path": path, "params": params})
         )
+        payload(await client.call_tool("list_customers", {}))  # the connection itself works
     assert f"guardrail `{rule_id}`" in message
     rule = next(r for r in RULES if r.id == rule_id)
     assert rule.instead in message and rule.doc_url in message and "Nothing was sent" in message
     assert PAN not in message
+    assert [(r.method, r.path) for r in sandbox.request_log(sandbox_key)] == [("GET", "/v1/customers")]
+
+
+async def test_refusals_are_audited_without_the_card_number(
+    fake: RecordingStripe, connect: Connect, tmp_path: Any
+) -> None:
+    async with connect() as client:
+        error_text(await client.call_tool(
+            "call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": {"description": PAN}}
+        ))  # fmt: skip
+    audit = (tmp_path / "state" / "audit.jsonl").read_text()
+    assert '"refused":"raw-card-data"' in audit and '"tool":"call_stripe_api"' in audit
+    assert PAN not in audit and PAN.replace(" ", "") not in audit
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"payment_method_types[0]": "card"},
+        {"payment_method_types[]": "card"},
+        {"transfer_data[destination]": "acct_2", "on_behalf_of": "acct_3"},
+        {"payment_intent_data": {"transfer_data[destination]": "acct_2"}},
+        {"line_items": [{"price_data[currency]": "usd"}]},
+    ],
+)
+async def test_pre_encoded_form_keys_are_refused(
+    fake: RecordingStripe, connect: Connect, params: dict[str, Any]
+) -> None:
+    async with connect() as client:
+        message = error_text(await client.call_tool(
+            "call_stripe_api", {"method": "POST", "path": "/v1/checkout/sessions", "params": params}
+        ))  # fmt: skip
+    assert "pre-encoded form key" in message and "nested objects" in message
     assert fake.requests == []
 
 
 def test_every_request_rule_is_exercised() -> None:
-    request_rules = {r.id for r in RULES if r.check not in ("key", "limit")}
+    request_rules = {r.id for r in RULES if r.matches}
     assert request_rules == {rule_id for *_, rule_id in REFUSED}
 
 
@@ -108,3 +157,21 @@ def test_card_numbers_are_found_only_when_luhn_valid() -> None:
     assert find_card_number("order 1234567890123456") is None  # fails Luhn
     assert find_card_number("pi_4242424242424242") is None  # part of an id
     assert violation("POST", "/v1/customers", {"metadata": {"order": "12345"}}) is None
+
+
+async def test_generic_tool_never_returns_secrets(fake: RecordingStripe, connect: Connect) -> None:
+    secret = "whsec_" + "Ab1" * 10
+    fake.on("POST", "/v1/webhook_endpoints", {"id": "we_1", "object": "webhook_endpoint", "secret": secret,
+                                               "url": "https://example.com/hook"})  # fmt: skip
+    fake.on("GET", "/v1/payment_intents/pi_1", {"id": "pi_1", "client_secret": "pi_1_secret_" + "x" * 20})
+    async with connect() as client:
+        endpoint = payload(await client.call_tool(
+            "call_stripe_api",
+            {"method": "POST", "path": "/v1/webhook_endpoints",
+             "params": {"url": "https://example.com/hook", "enabled_events": ["*"]}},
+        ))  # fmt: skip
+        intent = payload(
+            await client.call_tool("call_stripe_api", {"method": "GET", "path": "/v1/payment_intents/pi_1"})
+        )
+    assert endpoint["secret"] == "[redacted]" and endpoint["url"] == "https://example.com/hook"
+    assert intent["client_secret"] == "[redacted]"

@@ -375,3 +375,26 @@ async def test_e2e_void_finalized_invoice_and_pagination(
         assert [
             i["id"] for i in payload(await mcp.call_tool("list_invoices", {"status": "void"}))["data"]
         ] == [ids[0]]
+
+
+async def test_pay_invoice_checks_spending_limits_on_what_remains(
+    fake: RecordingStripe, connect: Connect
+) -> None:
+    fake.on("GET", "/v1/invoices/in_1", invoice(status="open", amount_remaining=12500))
+    async with connect(max_amount="usd:10000") as client:
+        message = error_text(await client.call_tool("pay_invoice", {"invoice": "in_1"}))
+    assert "spending-limit" in message and "`amount_remaining` $125.00" in message
+    assert [(r.method, r.path) for r in fake.requests] == [("GET", "/v1/invoices/in_1")]
+
+
+async def test_pay_and_void_previews_name_amount_number_and_customer(
+    fake: RecordingStripe, connect: Connect
+) -> None:
+    open_invoice = invoice(status="open", number="INV-0042", customer_email="jane@example.com")
+    fake.on("GET", "/v1/invoices/in_1", open_invoice)
+    async with connect(confirm_writes=True) as client:
+        pay = error_text(await client.call_tool("pay_invoice", {"invoice": "in_1"}))
+        void = error_text(await client.call_tool("void_invoice", {"invoice": "in_1"}))
+    assert "Pay $125.00 of invoice in_1 (INV-0042), customer jane@example.com (cus_1)" in pay
+    assert "Void invoice in_1 (INV-0042), customer jane@example.com (cus_1): $125.00" in void
+    assert [(r.method, r.path) for r in fake.requests] == [("GET", "/v1/invoices/in_1")] * 2

@@ -49,3 +49,11 @@ def test_cli_lint_exit_codes_and_json(tmp_path: Path) -> None:
         "payment-method-types",
     }
     assert clean.returncode == 0
+
+
+async def test_language_choices_match_the_linter(fake: RecordingStripe, connect: Connect) -> None:
+    from stripe_power.lint import LANGUAGES
+
+    async with connect() as client:
+        tool = next(t for t in (await client.list_tools()).tools if t.name == "check_integration_code")
+    assert set(tool.input_schema["properties"]["language"]["enum"]) == set(LANGUAGES)

@@ -469,3 +469,23 @@ async def test_sandbox_list_pages_across_pages(connect_sandbox: Connect) -> None
         assert second["has_more"] is False and "next_starting_after" not in second
         seen = [p["id"] for p in first["data"] + second["data"]]
         assert seen == list(reversed(made))
+
+
+async def test_spending_limits_read_the_intent_before_confirm_or_capture(
+    fake: RecordingStripe, connect: Connect
+) -> None:
+    fake.on("GET", "/v1/payment_intents/pi_1", intent(status="requires_capture", amount_capturable=2000))
+    fake.on("POST", "/v1/payment_intents/pi_1/capture", intent(status="succeeded", amount_received=500))
+    async with connect(max_amount="usd:1000") as client:
+        confirm = error_text(await client.call_tool("confirm_payment_intent", {"payment_intent": "pi_1"}))
+        capture = error_text(await client.call_tool("capture_payment_intent", {"payment_intent": "pi_1"}))
+        assert [(r.method, r.path) for r in fake.requests] == [("GET", "/v1/payment_intents/pi_1")] * 2
+        partial = {"payment_intent": "pi_1", "amount_to_capture": 500}
+        captured = payload(await client.call_tool("capture_payment_intent", partial))
+    assert "spending-limit" in confirm and "$20.00" in confirm
+    assert "spending-limit" in capture and "`amount_to_capture` $20.00" in capture
+    assert captured["status"] == "succeeded"
+    assert [(r.method, r.form) for r in fake.requests[2:]] == [
+        ("GET", []),
+        ("POST", [("amount_to_capture", "500")]),
+    ]

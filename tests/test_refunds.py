@@ -322,3 +322,48 @@ async def test_sandbox_repeated_refund_is_a_replay_and_the_remainder_stays_right
         assert again["id"] == first["id"] and again["replayed"] is True
         assert first["remaining_refundable"] == again["remaining_refundable"] == 4000
     assert len(sandbox.objects(sandbox_key, "refund")) == 1
+
+
+async def test_refund_preview_names_the_customer(fake: RecordingStripe, connect: Connect) -> None:
+    customer = {"id": "cus_1", "object": "customer", "email": "jane@example.com"}
+    fake.on("GET", "/v1/payment_intents/pi_1", paid_intent(customer=customer))
+    fake.on("GET", "/v1/charges/ch_1", charge(customer="cus_2", receipt_email="joe@example.com"))
+    async with connect(confirm_writes=True) as client:
+        by_intent = error_text(
+            await client.call_tool("create_refund", {"payment_intent": "pi_1", "amount": 700})
+        )
+        by_charge = error_text(await client.call_tool("create_refund", {"charge": "ch_1"}))
+    assert "Refund $7.00 of $15.00 refundable on pi_1, customer jane@example.com (cus_1)" in by_intent
+    assert "Refund $15.00 of $15.00 refundable on ch_1, customer joe@example.com (cus_2)" in by_charge
+    assert [(r.method, r.form) for r in fake.requests] == [
+        ("GET", [("expand[0]", "latest_charge.customer")]),
+        ("GET", [("expand[0]", "customer")]),
+    ]
+
+
+async def test_sandbox_refund_preview_names_the_customer(
+    connect_sandbox: Connect, sandbox: Any, sandbox_key: str
+) -> None:
+    async with connect_sandbox() as client:
+        customer = payload(await client.call_tool("create_customer", {"email": "jane@example.com"}))
+        paid = payload(
+            await client.call_tool(
+                "create_payment_intent",
+                {
+                    "amount": 8000,
+                    "currency": "usd",
+                    "customer": customer["id"],
+                    "payment_method": "pm_card_visa",
+                    "confirm": True,
+                },
+            )
+        )
+    async with connect_sandbox(confirm_writes=True) as client:
+        held = error_text(
+            await client.call_tool("create_refund", {"payment_intent": paid["id"], "amount": 2500})
+        )
+    assert (
+        f"Refund $25.00 of $80.00 refundable on {paid['id']}, customer jane@example.com ({customer['id']})"
+        in held
+    )
+    assert sandbox.objects(sandbox_key, "refund") == []

@@ -77,3 +77,27 @@ async def test_direct_charge_with_destination_is_refused(fake: RecordingStripe, 
         ))  # fmt: skip
     assert "connect-charge-type" in message and "direct charge" in message
     assert fake.requests == []
+
+
+async def test_a_final_error_frees_the_key_and_a_replayed_error_says_so(
+    fake: RecordingStripe, connect: Connect
+) -> None:
+    answers = iter([
+        (400, {"error": {"type": "invalid_request_error", "code": "parameter_missing", "message": "Missing x"}},
+         {"Idempotent-Replayed": "false"}),
+        (200, CUSTOMER, {"Idempotent-Replayed": "false"}),
+    ])  # fmt: skip
+    fake.on("POST", "/v1/customers", lambda _request: next(answers))
+    async with connect() as client:
+        error_text(await client.call_tool("create_customer", {"email": "a@example.com"}))
+        # the caller fixed what was wrong elsewhere and retries the identical call: it must really run
+        payload(await client.call_tool("create_customer", {"email": "a@example.com"}))
+    first, retry = (r.headers["Idempotency-Key"] for r in fake.requests)
+    assert first != retry
+
+    fake.requests.clear()
+    stored = {"error": {"type": "card_error", "code": "card_declined", "message": "Your card was declined."}}
+    fake.on("POST", "/v1/customers", (lambda _r: (402, stored, {"Idempotent-Replayed": "true"})))
+    async with connect() as client:
+        message = error_text(await client.call_tool("create_customer", {"email": "b@example.com"}))
+    assert "stored answer to an identical call" in message and "new idempotency_key" in message

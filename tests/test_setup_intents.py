@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .conftest import Connect, error_text, payload
@@ -267,3 +268,22 @@ async def test_sandbox_off_session_without_saved_method_sends_nothing(
         )
         assert "`payment_method`" in message and "saved payment method" in message
     assert sandbox.request_log(sandbox_key) == []
+
+
+async def test_detach_preview_names_card_and_customer(fake: RecordingStripe, connect: Connect) -> None:
+    customer = {"id": "cus_1", "object": "customer", "email": "jane@example.com"}
+    fake.on("GET", "/v1/payment_methods/pm_1", {**CARD, "customer": customer})
+    async with connect(confirm_writes=True) as client:
+        held = json.loads(
+            error_text(await client.call_tool("detach_payment_method", {"payment_method": "pm_1"}))
+        )
+    assert (
+        held["preview"]
+        == "Detach visa •••• 4242 (pm_1) from customer jane@example.com (cus_1); it cannot be used again"
+    )
+    get = fake.only()
+    assert (get.method, get.path, get.form) == (
+        "GET",
+        "/v1/payment_methods/pm_1",
+        [("expand[0]", "customer")],
+    )

@@ -4,6 +4,7 @@ with a saved payment method) end to end against the offline sandbox."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -553,3 +554,94 @@ async def test_e2e_list_filters_and_pagination(
         )
         assert rest["has_more"] is False
         assert [s["id"] for s in first["data"] + rest["data"]] == created[::-1]
+
+
+# -- what each call does: confirmation, spending limits, previews -------------------------------
+
+CUSTOMER = {"id": "cus_1", "object": "customer", "email": "jane@example.com"}
+
+
+def held(result: Any) -> dict[str, Any]:
+    """A confirmation request: nothing was done yet."""
+    data: dict[str, Any] = json.loads(error_text(result))
+    assert data["status"] == "confirmation_required"
+    return data
+
+
+async def test_charging_calls_need_confirmation_and_the_others_do_not(
+    fake: RecordingStripe, connect: Connect
+) -> None:
+    fake.on("POST", "/v1/subscriptions", subscription(status="active"))
+    fake.on("POST", "/v1/subscriptions/sub_1", subscription(status="active"))
+    items = [{"price": "price_1"}]
+    async with connect(confirm_writes=True) as client:
+        charging = {
+            "charges now": {"customer": "cus_1", "items": items, "payment_behavior": "error_if_incomplete"},
+            "always_invoice": {"subscription": "sub_1", "item": "si_1", "quantity": 3,
+                               "proration_behavior": "always_invoice"},
+        }  # fmt: skip
+        for arguments in charging.values():
+            tool = "create_subscription" if "customer" in arguments else "update_subscription"
+            held(await client.call_tool(tool, arguments))
+        assert fake.requests == []
+        for arguments in (
+            {"customer": "cus_1", "items": items},  # default_incomplete: the customer confirms
+            {"customer": "cus_1", "items": items, "payment_behavior": "allow_incomplete", "trial_period_days": 7},
+            {"customer": "cus_1", "items": items, "payment_behavior": "allow_incomplete",
+             "collection_method": "send_invoice", "days_until_due": 30},
+        ):  # fmt: skip
+            assert payload(await client.call_tool("create_subscription", arguments))["status"] == "active"
+        update = {"subscription": "sub_1", "item": "si_1", "quantity": 3, "proration_behavior": "none"}
+        assert payload(await client.call_tool("update_subscription", update))["status"] == "active"
+        later = {"subscription": "sub_1", "at_period_end": True}
+        assert payload(await client.call_tool("cancel_subscription", later))["status"] == "active"
+    assert [(r.method, r.path) for r in fake.requests] == [("POST", "/v1/subscriptions")] * 3 + [
+        ("POST", "/v1/subscriptions/sub_1")
+    ] * 2
+    async with connect() as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert tools["update_subscription"].annotations.idempotent_hint is False  # type: ignore[union-attr]
+
+
+async def test_spending_limits_refuse_a_subscription_that_charges_now(
+    fake: RecordingStripe, connect: Connect
+) -> None:
+    async with connect(max_amount="usd:100000") as client:
+        create = {
+            "customer": "cus_1",
+            "items": [{"price": "price_1"}],
+            "payment_behavior": "allow_incomplete",
+        }
+        refused = error_text(await client.call_tool("create_subscription", create))
+        assert "spending-limit" in refused and "payment_behavior=default_incomplete" in refused
+        assert "Checkout Session" in refused
+        update = {
+            "subscription": "sub_1",
+            "item": "si_1",
+            "quantity": 3,
+            "proration_behavior": "always_invoice",
+        }
+        assert "spending-limit" in error_text(await client.call_tool("update_subscription", update))
+        assert fake.requests == []
+        fake.on("POST", "/v1/subscriptions", subscription())
+        default = {"customer": "cus_1", "items": [{"price": "price_1"}]}
+        assert payload(await client.call_tool("create_subscription", default))["status"] == "incomplete"
+    assert [r.path for r in fake.requests] == ["/v1/subscriptions"]
+
+
+async def test_immediate_cancel_refuses_an_idempotency_key(fake: RecordingStripe, connect: Connect) -> None:
+    async with connect() as client:
+        arguments = {"subscription": "sub_1", "idempotency_key": "c-1"}
+        assert "`idempotency_key`" in error_text(await client.call_tool("cancel_subscription", arguments))
+    assert fake.requests == []
+
+
+async def test_cancel_preview_names_customer_price_and_when(fake: RecordingStripe, connect: Connect) -> None:
+    fake.on("GET", "/v1/subscriptions/sub_1", subscription(status="active", customer=CUSTOMER))
+    async with connect(confirm_writes=True) as client:
+        now = held(await client.call_tool("cancel_subscription", {"subscription": "sub_1"}))
+    assert now["preview"] == (
+        "Cancel subscription sub_1 now, for good: customer jane@example.com (cus_1), $30.00/month (price_1)"
+    )
+    get = fake.only()
+    assert (get.method, get.path, get.form) == ("GET", "/v1/subscriptions/sub_1", [("expand[0]", "customer")])

@@ -220,20 +220,22 @@ def test_settings_read_secrets_and_hosts() -> None:
 
 def test_bundled_fixtures_build_realistic_events() -> None:
     assert {"checkout.session.completed", "payment_intent.succeeded"} <= event_types()
-    event = build_test_event("payment_intent.succeeded", None)
+    event = build_test_event("payment_intent.succeeded", "2099-01-01.test", None)
+    assert event is not None and event["api_version"] == "2099-01-01.test"  # the Gateway's, not a constant
     assert (
         event is not None and event["id"].startswith("evt_") and event["type"] == "payment_intent.succeeded"
     )
     obj = event["data"]["object"]
     assert obj["object"] == "payment_intent" and obj["status"] == "succeeded"
     assert obj["amount_received"] == obj["amount"]
-    session = build_test_event("checkout.session.completed", None)
+    session = build_test_event("checkout.session.completed", "2099-01-01.test", None)
     assert session is not None
     assert session["data"]["object"]["payment_status"] == "paid"
     real = {**EVENT, "id": "evt_real", "api_version": "2020-01-01"}
-    copy = build_test_event("payment_intent.succeeded", real)
+    copy = build_test_event("payment_intent.succeeded", "2099-01-01.test", real)
     assert copy is not None and copy["id"] != "evt_real" and copy["data"] == EVENT["data"]
-    assert build_test_event("account.updated", None) is None  # no bundled example for it
+    assert copy["api_version"] == "2020-01-01"  # a copy keeps the version of the event it copies
+    assert build_test_event("account.updated", "2099-01-01.test", None) is None  # no bundled example for it
 
 
 async def test_concurrent_waiters_all_wake(tmp_path: Path) -> None:

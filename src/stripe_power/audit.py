@@ -11,16 +11,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .guardrails import find_card_number
+from .guardrails import redact_card_numbers
 
+# A key, webhook secret or client secret: the prefix stays (to recognise it), the rest goes.
 _SECRET = re.compile(
-    r"\b(sk|rk|pk)_(test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+|\b(seti|pi|cs)_[A-Za-z0-9_]+_secret_[A-Za-z0-9]+"
+    r"\b((?:sk|rk|pk)_(?:test|live)_|whsec_|(?:seti|pi|cs)_[A-Za-z0-9_]+?_secret_)[A-Za-z0-9]+"
 )
 # The tool whose call is being served; set by the tool registry, read for audit lines.
 current_tool: contextvars.ContextVar[str] = contextvars.ContextVar("current_tool", default="-")
 
 # The connected account (acct_...) the running tool call acts for, when the caller named one.
 current_account: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_account", default=None)
+# The MCP session (Streamable HTTP's Mcp-Session-Id) the call came from; None on stdio.
+current_session: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_session", default=None)
 # Set by the Gateway when Stripe answered a write from its idempotency cache (a replay).
 replayed: contextvars.ContextVar[bool] = contextvars.ContextVar("replayed", default=False)
 
@@ -28,10 +31,7 @@ _SECRET_NAMES = frozenset({"client_secret", "secret", "api_key", "password"})
 
 
 def redact_text(text: str) -> str:
-    text = _SECRET.sub(lambda m: m.group()[:8] + "…[redacted]", text)
-    if (digits := find_card_number(text)) is not None:
-        text = text.replace(digits, "[card number redacted]")
-    return text
+    return redact_card_numbers(_SECRET.sub(r"\1…[redacted]", text))
 
 
 def redact(value: Any) -> Any:

@@ -87,7 +87,8 @@ class ConfirmationTokens:
 
 def describe_call(title: str, arguments: dict[str, Any]) -> str:
     """A fallback preview: the tool's title and the arguments that were given."""
-    shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items() if v is not None and k != "idempotency_key")
+    hidden = {"idempotency_key", "session"}
+    shown = ", ".join(f"{k}={v!r}" for k, v in arguments.items() if v is not None and k not in hidden)
     return f"{title}: {shown}" if shown else title
 
 

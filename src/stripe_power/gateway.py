@@ -14,13 +14,13 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import stripe
 
 from . import __version__
-from .audit import AuditLog, current_account, current_tool, redact_text, replayed
+from .audit import AuditLog, current_account, current_session, current_tool, redact_text, replayed
 from .config import Settings
 from .errors import DECLINE_MEANINGS, NEXT_STEPS, GuardrailRefusal, InputError, StripeAPIError
 from .guardrails import rule, violation
@@ -30,12 +30,30 @@ logger = logging.getLogger("stripe_power.gateway")
 Method = Literal["GET", "POST", "DELETE"]
 StripeObject = dict[str, Any]
 
-# Names the SDK would read as request options rather than parameters.
+# Names the SDK would read as request options (or its own arguments) rather than parameters.
 _OPTION_NAMES = frozenset(
     {"api_key", "stripe_account", "stripe_context", "max_network_retries", "idempotency_key",
-     "content_type", "headers", "base"}
+     "content_type", "headers", "base", "method_", "url_"}
 )  # fmt: skip
-_PATH = re.compile(r"/v1(/[A-Za-z0-9_.\-]+)+")
+_PATH = re.compile(r"/v1(/[A-Za-z0-9_\-]+)+")
+# Stripe's answer to these is final: the same write with the same key would get it again,
+# so a retry after the caller fixed something needs a new key. 409 and 429 are transient.
+_FINAL_CLIENT_ERRORS = frozenset(range(400, 500)) - {409, 429}
+
+HTTPClient = stripe.HTTPClient  # for callers that inject the SDK's transport (tests, benchmarks)
+
+
+def bracketed_keys(value: Any, at: str = "") -> Iterator[str]:
+    """Keys like `payment_method_types[0]`: the Gateway encodes nesting itself, and a
+    pre-encoded key would slip past the rules that look for the parameter by name."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if "[" in str(key) or "]" in str(key):
+                yield at + str(key)
+            yield from bracketed_keys(item, f"{at}{key}.")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from bracketed_keys(item, at)
 
 
 def check_path(path: str) -> str:
@@ -61,12 +79,13 @@ class Gateway:
     ) -> None:
         self.settings = settings
         self.audit = audit or AuditLog(None)
+        self._own_http_client = None if http_client else stripe.HTTPXClient(timeout=settings.timeout_seconds)
         self._client = stripe.StripeClient(
             settings.api_key,
             stripe_account=settings.stripe_account,
             base_addresses={"api": settings.api_base} if settings.api_base else None,
             max_network_retries=settings.max_network_retries,
-            http_client=http_client or stripe.HTTPXClient(timeout=settings.timeout_seconds),
+            http_client=http_client or self._own_http_client,
         )
         stripe.set_app_info("stripe-power", version=__version__)
         # fingerprint of a recent write -> (idempotency key, monotonic expiry, path)
@@ -92,6 +111,12 @@ class Gateway:
         params = dict(params or {})
         account = stripe_account or current_account.get() or self.settings.stripe_account
         check_path(path)
+        if (encoded := next(bracketed_keys(params), None)) is not None:
+            raise InputError(
+                f"params.{encoded}",
+                "is a pre-encoded form key.",
+                "Pass nested objects and lists instead, e.g. {'transfer_data': {'destination': 'acct_...'}}.",
+            )
         refusal = violation(method, path, params, stripe_account=account)
         if refusal is not None:
             self._log_refusal(tool, method, path, params, refusal)
@@ -101,8 +126,11 @@ class Gateway:
                 f"params.{reserved[0]}", "is a request option, not a Stripe parameter.", "Remove it."
             )
         options: dict[str, Any] = {}
-        if method == "POST":
-            options["idempotency_key"] = idempotency_key or self._write_key(tool, path, params, account)
+        fingerprint: str | None = None
+        if method == "POST" and idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        elif method == "POST":
+            options["idempotency_key"], fingerprint = self._write_key(tool, path, params, account)
         if account:
             options["stripe_account"] = account
         started = time.perf_counter()
@@ -117,7 +145,15 @@ class Gateway:
             return body
         except stripe.StripeError as error:
             status, request_id = error.http_status, error.request_id
-            raise map_stripe_error(error) from None
+            if fingerprint is not None and status in _FINAL_CLIENT_ERRORS:
+                self._recent_writes.pop(fingerprint, None)
+            mapped = map_stripe_error(error)
+            if (error.headers or {}).get("idempotent-replayed") == "true":
+                mapped.args = (
+                    f"{mapped} (This is Stripe's stored answer to an identical call moments ago; "
+                    "pass a new idempotency_key to try again for real.)",
+                )
+            raise mapped from None
         finally:
             self.audit.record(
                 tool=tool,
@@ -131,17 +167,22 @@ class Gateway:
                 stripe_account=account,
             )
 
-    def _write_key(self, tool: str, path: str, params: Mapping[str, Any], account: str | None) -> str:
-        """A fresh idempotency key, or, for the same write repeated within the replay window
-        (an agent retrying), the first one's key: Stripe then returns the first result.
+    def _write_key(
+        self, tool: str, path: str, params: Mapping[str, Any], account: str | None
+    ) -> tuple[str, str | None]:
+        """(idempotency key, fingerprint): a fresh key, or, for the same write repeated within
+        the replay window in the same session (an agent retrying), the first one's key, so
+        Stripe returns the first result instead of making a second object.
 
         A different write to the same path ends the window of earlier ones: after cancel,
         resume, cancel, the second cancel must reach Stripe, not replay the first.
         """
         window = self.settings.replay_window_seconds
         if window <= 0:
-            return f"stripe-power-{uuid.uuid4()}"
-        canonical = json.dumps([tool, path, params, account], sort_keys=True, default=str)
+            return f"stripe-power-{uuid.uuid4()}", None
+        canonical = json.dumps(
+            [current_session.get(), tool, path, params, account], sort_keys=True, default=str
+        )
         fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
         now = time.monotonic()
         live = {k: v for k, v in self._recent_writes.items() if v[1] > now}
@@ -150,7 +191,7 @@ class Gateway:
         key = live[fingerprint][0] if fingerprint in live else f"stripe-power-{uuid.uuid4()}"
         live[fingerprint] = (key, now + window, path)
         self._recent_writes = live
-        return key
+        return key, fingerprint
 
     def _log_refusal(
         self, tool: str, method: str, path: str, params: Mapping[str, Any], refusal: GuardrailRefusal
@@ -159,18 +200,18 @@ class Gateway:
         logger.info("refused %s %s by %s", method, path, refusal.rule_id)
 
     async def aclose(self) -> None:
-        http_client = getattr(self._client._requestor, "_client", None)
-        close = getattr(http_client, "close_async", None)
-        if close is not None:
-            await close()
+        """Close the HTTP client this Gateway made (an injected one belongs to its owner)."""
+        if self._own_http_client is not None:
+            await self._own_http_client.close_async()
 
 
 def map_stripe_error(error: stripe.StripeError) -> StripeAPIError:
     """A message an agent can act on: what Stripe said, its codes, the request id, the next step."""
     if isinstance(error, stripe.APIConnectionError):
         return StripeAPIError(
-            "Could not reach Stripe (connection failed after retries). Nothing is known to have "
-            "changed; retry the same call with the same idempotency_key to be safe."
+            "Could not reach Stripe (connection failed after retries); the request may or may not "
+            "have been applied. Retry the identical call: within the replay window it reuses the "
+            "same idempotency key (or pass your own idempotency_key), so it cannot apply twice."
         )
     body = error.json_body if isinstance(error.json_body, dict) else {}
     detail: dict[str, Any] = body.get("error") or {}

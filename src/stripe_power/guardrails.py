@@ -1,8 +1,9 @@
 """The guardrail table: rules as data, checked by the Gateway before anything is sent.
 
 Each rule has an id (shared with the code linter), what it refuses, why, what to use
-instead and a docs link. Request rules match on wire terms (method, path, params,
-headers); key rules are checked once, when the configuration is loaded.
+instead and a docs link, and the matchers that say which requests it refuses, in wire
+terms (method, path, parameters). Key rules are checked once, when the configuration is
+loaded; the spending-limit rule by the money tools.
 """
 
 from __future__ import annotations
@@ -14,7 +15,20 @@ from typing import Any, Literal
 
 from .errors import GuardrailRefusal
 
-Check = Literal["endpoint", "param", "header", "card-number", "key", "charge-type", "limit"]
+# endpoint: the path itself is refused. param: any of `params` (dotted = nested) is present.
+# card-number: a value looks like a PAN. charge-type: Connect charge types are mixed.
+Check = Literal["endpoint", "param", "card-number", "charge-type"]
+
+
+@dataclass(frozen=True)
+class Match:
+    check: Check
+    methods: frozenset[str] = frozenset()  # empty: any method
+    paths: tuple[str, ...] = ()  # regexes on the path, case-insensitive; empty: any path
+    params: tuple[str, ...] = ()  # parameter names; `a.b` looks inside the object `a`
+
+
+POST = frozenset({"POST"})
 
 
 @dataclass(frozen=True)
@@ -24,10 +38,7 @@ class Rule:
     why: str
     instead: str
     doc_url: str
-    check: Check
-    methods: frozenset[str] = frozenset()  # empty: any method
-    paths: tuple[str, ...] = ()  # regexes on the path; empty: any path
-    params: tuple[str, ...] = ()  # top-level parameter names that trigger the rule
+    matches: tuple[Match, ...] = ()  # none: not a request rule (keys, limits)
 
     def message(self, detail: str = "") -> str:
         found = f" ({detail})" if detail else ""
@@ -55,29 +66,22 @@ RULES: tuple[Rule, ...] = (
         "most local payment methods.",
         instead="a Checkout Session (create_checkout_session) or a PaymentIntent (create_payment_intent).",
         doc_url="https://docs.stripe.com/payments/payment-intents/migration/charges",
-        check="endpoint",
-        methods=frozenset({"POST"}),
-        paths=(r"/v1/charges", r"/v1/charges/[^/]+/capture"),
+        matches=(Match("endpoint", POST, (r"/v1/charges", r"/v1/charges/[^/]+/capture")),),
     ),
     Rule(
         id="sources-api",
-        refuses="the Sources API (/v1/sources, customer sources, `source=` on customers)",
-        why="Sources are deprecated and no longer support cards.",
+        refuses="the Sources API and legacy card objects (/v1/sources, customer sources, cards and "
+        "bank_accounts, `source=` or `card=` on customers)",
+        why="Sources and legacy cards are deprecated and skip authentication.",
         instead="SetupIntents to save PaymentMethods (create_setup_intent), then PaymentIntents.",
         doc_url="https://docs.stripe.com/payments/payment-methods/transitioning",
-        check="endpoint",
-        paths=(r"/v1/sources(/.*)?", r"/v1/customers/[^/]+/sources(/.*)?"),
-    ),
-    Rule(
-        id="sources-api",
-        refuses="the Sources API (/v1/sources, customer sources, `source=` on customers)",
-        why="Sources are deprecated and no longer support cards.",
-        instead="SetupIntents to save PaymentMethods (create_setup_intent), then PaymentIntents.",
-        doc_url="https://docs.stripe.com/payments/payment-methods/transitioning",
-        check="param",
-        methods=frozenset({"POST"}),
-        paths=(r"/v1/customers(/[^/]+)?",),
-        params=("source",),
+        matches=(
+            Match(
+                "endpoint",
+                paths=(r"/v1/sources(/.*)?", r"/v1/customers/[^/]+/(sources|cards|bank_accounts)(/.*)?"),
+            ),
+            Match("param", POST, (r"/v1/customers(/[^/]+)?",), ("source", "card")),
+        ),
     ),
     Rule(
         id="tokens-api",
@@ -85,9 +89,7 @@ RULES: tuple[Rule, ...] = (
         why="raw card tokenization puts card data through your server and skips authentication.",
         instead="the Payment Element with ConfirmationTokens on the client, or SetupIntents to save a method.",
         doc_url="https://docs.stripe.com/payments/finalize-payments-on-the-server",
-        check="endpoint",
-        methods=frozenset({"POST"}),
-        paths=(r"/v1/tokens",),
+        matches=(Match("endpoint", POST, (r"/v1/tokens",)),),
     ),
     Rule(
         id="payment-method-types",
@@ -97,10 +99,15 @@ RULES: tuple[Rule, ...] = (
         instead="omit it to get dynamic payment methods; to exclude one, pass "
         "`excluded_payment_method_types`.",
         doc_url="https://docs.stripe.com/payments/payment-methods/dynamic-payment-methods",
-        check="param",
-        methods=frozenset({"POST"}),
-        paths=_PMT_PATHS,
-        params=("payment_method_types",),
+        matches=(
+            Match("param", POST, _PMT_PATHS, ("payment_method_types",)),
+            Match(
+                "param",
+                POST,
+                (r"/v1/subscriptions(/[^/]+)?", r"/v1/invoices(/[^/]+)?"),
+                ("payment_settings.payment_method_types",),
+            ),
+        ),
     ),
     Rule(
         id="api-version-pin",
@@ -110,8 +117,7 @@ RULES: tuple[Rule, ...] = (
         instead="the SDK's pinned API version (omit the override); upgrade versions in the Dashboard "
         "deliberately.",
         doc_url="https://docs.stripe.com/upgrades",
-        check="header",
-        params=("stripe_version", "Stripe-Version"),
+        matches=(Match("param", params=("stripe_version", "stripe-version")),),
     ),
     Rule(
         id="live-key",
@@ -120,7 +126,6 @@ RULES: tuple[Rule, ...] = (
         instead="a test-mode key (sk_test_/rk_test_), or start with --allow-live "
         "(STRIPE_POWER_ALLOW_LIVE=1) and a restricted key.",
         doc_url="https://docs.stripe.com/keys",
-        check="key",
     ),
     Rule(
         id="publishable-key",
@@ -128,7 +133,6 @@ RULES: tuple[Rule, ...] = (
         why="publishable keys only work in the browser and cannot create or read most objects.",
         instead="a secret key or, better, a restricted key (rk_test_...) with only the permissions needed.",
         doc_url="https://docs.stripe.com/keys#obtain-api-keys",
-        check="key",
     ),
     Rule(
         id="raw-card-data",
@@ -137,7 +141,7 @@ RULES: tuple[Rule, ...] = (
         instead="test PaymentMethod ids (pm_card_visa, pm_card_chargeDeclined, ...), or collect cards with "
         "Checkout or the Payment Element.",
         doc_url="https://docs.stripe.com/testing#cards",
-        check="card-number",
+        matches=(Match("card-number"),),
     ),
     Rule(
         id="connect-charge-type",
@@ -151,9 +155,13 @@ RULES: tuple[Rule, ...] = (
         instead="pick one: direct charge (stripe_account=acct_..., no transfer_data) or destination charge "
         "(transfer_data[destination]=acct_..., optionally on_behalf_of the same acct_...).",
         doc_url="https://docs.stripe.com/connect/charges",
-        check="charge-type",
-        methods=frozenset({"POST"}),
-        paths=(r"/v1/payment_intents(/[^/]+)?", r"/v1/checkout/sessions", r"/v1/payment_links(/[^/]+)?"),
+        matches=(
+            Match(
+                "charge-type",
+                POST,
+                (r"/v1/payment_intents(/[^/]+)?", r"/v1/checkout/sessions", r"/v1/payment_links(/[^/]+)?"),
+            ),
+        ),
     ),
     Rule(
         id="spending-limit",
@@ -162,23 +170,18 @@ RULES: tuple[Rule, ...] = (
         instead="a smaller amount, or ask the operator to raise --max-amount / --max-daily-refunds "
         "(STRIPE_POWER_MAX_AMOUNT / STRIPE_POWER_MAX_DAILY_REFUNDS).",
         doc_url="https://docs.stripe.com/api/idempotent_requests",
-        check="limit",
     ),
     Rule(
         id="plans-api",
         refuses="creating Plans (POST /v1/plans)",
         why="Plans are the legacy pricing model.",
-        instead="Prices (create_price with `recurring`).",
+        instead="Prices (create_price with an `interval`).",
         doc_url="https://docs.stripe.com/products-prices/pricing-models",
-        check="endpoint",
-        methods=frozenset({"POST"}),
-        paths=(r"/v1/plans",),
+        matches=(Match("endpoint", POST, (r"/v1/plans",)),),
     ),
 )
 
-RULES_BY_ID: dict[str, Rule] = {}
-for _rule in RULES:
-    RULES_BY_ID.setdefault(_rule.id, _rule)
+RULES_BY_ID: dict[str, Rule] = {rule_.id: rule_ for rule_ in RULES}
 
 
 def rule(rule_id: str) -> Rule:
@@ -200,13 +203,24 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _is_card_number(candidate: str) -> bool:
+    digits = re.sub(r"[ -]", "", candidate)
+    return 13 <= len(digits) <= 19 and _luhn_ok(digits)
+
+
 def find_card_number(text: str) -> str | None:
     """A 13-19 digit run (spaces or dashes allowed) that passes the Luhn check, else None."""
     for match in _CARD_CANDIDATE.finditer(text):
-        digits = re.sub(r"[ -]", "", match.group())
-        if 13 <= len(digits) <= 19 and _luhn_ok(digits):
-            return digits
+        if _is_card_number(match.group()):
+            return re.sub(r"[ -]", "", match.group())
     return None
+
+
+def redact_card_numbers(text: str) -> str:
+    """Every card number in `text`, however it is spaced, replaced by a marker."""
+    return _CARD_CANDIDATE.sub(
+        lambda m: "[card number redacted]" if _is_card_number(m.group()) else m.group(), text
+    )
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -223,8 +237,17 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _path_matches(rule_: Rule, path: str) -> bool:
-    return not rule_.paths or any(re.fullmatch(pattern, path) for pattern in rule_.paths)
+def _path_matches(match: Match, path: str) -> bool:
+    return not match.paths or any(re.fullmatch(pattern, path, re.IGNORECASE) for pattern in match.paths)
+
+
+def _present(params: Mapping[str, Any], dotted: str) -> bool:
+    """`a.b`: params has an object `a` with a key `b`; names compare case-insensitively."""
+    head, _, rest = dotted.partition(".")
+    value = next((v for k, v in params.items() if str(k).lower() == head), None)
+    if not rest:
+        return any(str(k).lower() == head for k in params)
+    return isinstance(value, Mapping) and _present(value, rest)
 
 
 def _mixed_charge_type(params: Mapping[str, Any], stripe_account: str | None) -> str | None:
@@ -240,33 +263,31 @@ def _mixed_charge_type(params: Mapping[str, Any], stripe_account: str | None) ->
     return None
 
 
+def _breaks(
+    match: Match, method: str, path: str, params: Mapping[str, Any], account: str | None
+) -> str | None:
+    """What in the request `match` refuses, or None."""
+    if (match.methods and method not in match.methods) or not _path_matches(match, path):
+        return None
+    if match.check == "endpoint":
+        return f"{method} {path}"
+    if match.check == "param":
+        hit = next((name for name in match.params if _present(params, name)), None)
+        return f"`{hit}` on {method} {path}" if hit else None
+    if match.check == "charge-type":
+        return _mixed_charge_type(params, account)
+    if any(find_card_number(text) for text in _strings(params)):
+        return "a value in the parameters looks like a card number"
+    return None
+
+
 def violation(
-    method: str,
-    path: str,
-    params: Mapping[str, Any],
-    headers: Mapping[str, str] | None = None,
-    stripe_account: str | None = None,
+    method: str, path: str, params: Mapping[str, Any], stripe_account: str | None = None
 ) -> GuardrailRefusal | None:
     """The first rule this request breaks, as a refusal ready to raise; None if it may go."""
     method = method.upper()
     for rule_ in RULES:
-        if rule_.methods and method not in rule_.methods:
-            continue
-        if rule_.check == "endpoint" and _path_matches(rule_, path):
-            return rule_.refusal(f"{method} {path}")
-        if rule_.check == "param" and _path_matches(rule_, path):
-            hit = next((name for name in rule_.params if name in params), None)
-            if hit:
-                return rule_.refusal(f"`{hit}` on {method} {path}")
-        if rule_.check == "header":
-            names = {name.lower() for name in rule_.params}
-            if any(key.lower() in names for key in (*(headers or {}), *params)):
-                return rule_.refusal("Stripe-Version override")
-        mixed = _mixed_charge_type(params, stripe_account) if rule_.check == "charge-type" else None
-        if mixed and _path_matches(rule_, path):
-            return rule_.refusal(mixed)
-        if rule_.check == "card-number":
-            for text in _strings(params):
-                if find_card_number(text):
-                    return rule_.refusal("a value in the parameters looks like a card number")
+        for match in rule_.matches:
+            if (detail := _breaks(match, method, path, params, stripe_account)) is not None:
+                return rule_.refusal(detail)
     return None

@@ -64,16 +64,12 @@ def create_http_app(
     allowed_origins: list[str] | None = None,
     extra_routes: list[Route] | None = None,
 ) -> ASGIApp:
-    """The ASGI app: refuses to exist on a non-loopback address without a token."""
-    if not token and not is_loopback(host):
-        raise ConfigError(
-            f"Refusing to serve HTTP on {host} without a token: set STRIPE_POWER_HTTP_TOKEN "
-            "(a long random string) or bind 127.0.0.1."
-        )
+    """The ASGI app. It refuses to exist without a bearer token, on loopback too: any local
+    process (or a web page, through DNS rebinding) could otherwise drive a Stripe key."""
     if not token:
         raise ConfigError(
-            "HTTP transport needs a bearer token: set STRIPE_POWER_HTTP_TOKEN to a long random string "
-            "and send it as `Authorization: Bearer <token>`."
+            f"HTTP transport on {host} needs a bearer token: set STRIPE_POWER_HTTP_TOKEN to a long random "
+            "string and send it as `Authorization: Bearer <token>`."
         )
     mcp_app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,

@@ -17,7 +17,6 @@ from pydantic import BaseModel
 
 from .errors import StripePowerError
 from .guardrails import RULES
-from .sandbox.cards import TEST_PAYMENT_METHODS
 from .tools.checkout import SessionSummary
 from .tools.customers import CustomerSummary
 from .tools.invoices import InvoiceSummary
@@ -40,16 +39,14 @@ def guardrails_table() -> str:
         "| rule | refuses | why | use instead | docs |",
         "|---|---|---|---|---|",
     ]
-    seen: set[str] = set()
     for rule in RULES:
-        if rule.id in seen:
-            continue
-        seen.add(rule.id)
         lines.append(f"| `{rule.id}` | {rule.refuses} | {rule.why} | {rule.instead} | {rule.doc_url} |")
     return "\n".join(lines) + "\n"
 
 
 def test_cards_table() -> str:
+    from .sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data; imported on use, not at start-up
+
     lines = [
         "# Test payment methods",
         "",

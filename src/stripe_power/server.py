@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import stripe
 from mcp.server import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
@@ -20,7 +19,7 @@ from .arguments import ArgumentCheck
 from .audit import AuditLog
 from .config import Settings
 from .confirm import ConfirmationRequired, ConfirmationTokens, confirmation_gate
-from .gateway import Gateway
+from .gateway import Gateway, HTTPClient
 from .limits import SpendingLimits
 from .prompts import register_prompts
 from .resources import register_resources
@@ -122,7 +121,7 @@ def build_tools(settings: Settings, *, structured_output: bool) -> list[Tool]:
 def create_server(
     settings: Settings,
     *,
-    http_client: stripe.HTTPClient | None = None,
+    http_client: HTTPClient | None = None,
     structured_output: bool = False,
     **server_options: Any,
 ) -> MCPServer[AppState]:

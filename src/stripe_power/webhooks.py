@@ -41,8 +41,6 @@ TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 1024 * 1024
 WEBHOOK_PATH = "/webhooks/stripe"
 STORE_FILE = "webhooks.sqlite3"
-# The API version the SDK pins (stripe 16.1); used for events built from fixtures.
-API_VERSION = "2026-10-28.endive"
 
 
 # -- signatures -----------------------------------------------------------------------------
@@ -509,14 +507,17 @@ def event_types() -> frozenset[str]:
     return frozenset(_fixtures()["event_types"])
 
 
-def build_test_event(event_type: str, base: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+def build_test_event(
+    event_type: str, api_version: str, base: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
     """A fresh event of `event_type`: a copy of `base` (a real event) with a new id and time, else
-    one built from the bundled example object; None when there is neither."""
+    one built from the bundled example object; None when there is neither. `api_version` (the
+    Gateway's) is stamped on events built from the example, and on copies of events without one."""
     now = int(time.time())
     envelope: dict[str, Any] = {
         "id": "evt_" + token_hex(12),
         "object": "event",
-        "api_version": API_VERSION,
+        "api_version": api_version,
         "created": now,
         "livemode": False,
         "pending_webhooks": 1,
@@ -524,7 +525,7 @@ def build_test_event(event_type: str, base: Mapping[str, Any] | None = None) -> 
         "type": event_type,
     }
     if base is not None:
-        envelope["api_version"] = base.get("api_version") or API_VERSION
+        envelope["api_version"] = base.get("api_version") or api_version
         envelope["data"] = json.loads(json.dumps(base.get("data") or {}))
         envelope["livemode"] = bool(base.get("livemode"))
         return envelope

@@ -21,15 +21,12 @@ from .store import (
     as_int,
     as_list,
     as_str,
+    changed,
     now,
     paginate,
     skeleton,
     snapshot,
 )
-
-
-def _diff(before: JSON, after: JSON) -> JSON:
-    return {k: v for k, v in before.items() if after.get(k) != v}
 
 
 def add_interval(start: int, interval: str, count: int) -> int:
@@ -303,7 +300,7 @@ def finalize(ctx: Ctx, inv: JSON) -> None:
         }
         if inv["collection_method"] == "charge_automatically":
             inv["next_payment_attempt"] = ts + 3600 if inv["auto_advance"] else None
-    acct.emit("invoice.finalized", inv, _diff(before, inv))
+    acct.emit("invoice.finalized", inv, changed(before, inv))
     if inv["amount_due"] == 0:
         _mark_paid(ctx, inv, None)
 
@@ -330,14 +327,14 @@ def _mark_paid(ctx: Ctx, inv: JSON, pi: JSON | None) -> None:
         p["status"] = "paid"
         p["amount_paid"] = p["amount_requested"]
         p["status_transitions"]["paid_at"] = ts
-    acct.emit("invoice.paid", inv, _diff(before, inv))
-    acct.emit("invoice.payment_succeeded", inv, _diff(before, inv))
+    acct.emit("invoice.paid", inv, changed(before, inv))
+    acct.emit("invoice.payment_succeeded", inv, changed(before, inv))
     sub_id = ((inv.get("parent") or {}).get("subscription_details") or {}).get("subscription")
     sub = acct.find("subscription", sub_id)
     if sub is not None and sub["status"] in ("incomplete", "past_due", "unpaid"):
         sub_before = snapshot(sub)
         sub["status"] = "active"
-        acct.emit("customer.subscription.updated", sub, _diff(sub_before, sub))
+        acct.emit("customer.subscription.updated", sub, changed(sub_before, sub))
 
 
 def _on_pi_succeeded(ctx: Ctx, pi: JSON) -> None:
@@ -386,10 +383,10 @@ def attempt_payment(ctx: Ctx, inv: JSON, pm_id: str | None, off_session: bool = 
         try:
             payments.confirm(ctx, pi, {"off_session": "true"} if off_session else {})
         except StripeError:
-            acct.emit("invoice.payment_failed", inv, _diff(before, inv))
+            acct.emit("invoice.payment_failed", inv, changed(before, inv))
             raise
         if pi["status"] == "requires_action":
-            acct.emit("invoice.payment_action_required", inv, _diff(before, inv))
+            acct.emit("invoice.payment_action_required", inv, changed(before, inv))
 
 
 def _invoice_params(ctx: Ctx) -> dict[str, Any]:
@@ -474,7 +471,7 @@ def update_invoice(ctx: Ctx) -> JSON:
         )
     if "default_payment_method" in p:
         inv["default_payment_method"] = as_str(p["default_payment_method"], "default_payment_method") or None
-    ctx.acct.emit("invoice.updated", inv, _diff(before, inv))
+    ctx.acct.emit("invoice.updated", inv, changed(before, inv))
     return inv
 
 
@@ -542,11 +539,11 @@ def void_invoice(ctx: Ctx) -> JSON:
         pi["status"] = "canceled"
         pi["canceled_at"] = now()
         pi["cancellation_reason"] = "void_invoice"
-        ctx.acct.emit("payment_intent.canceled", pi, _diff(pi_before, pi))
+        ctx.acct.emit("payment_intent.canceled", pi, changed(pi_before, pi))
     for pay in inv["payments"]["data"]:
         pay["status"] = "canceled"
         pay["status_transitions"]["canceled_at"] = now()
-    ctx.acct.emit("invoice.voided", inv, _diff(before, inv))
+    ctx.acct.emit("invoice.voided", inv, changed(before, inv))
     return inv
 
 
@@ -1100,7 +1097,7 @@ def update_subscription(ctx: Ctx) -> JSON:
         sub["items"]["total_count"] = len(sub["items"]["data"])
         if behavior != "none" and sub["status"] in ("active", "past_due"):
             _prorate(ctx, sub, proration_lines, invoice_now=behavior == "always_invoice")
-    previous = _diff(before, sub)
+    previous = changed(before, sub)
     if previous:
         acct.emit("customer.subscription.updated", sub, previous)
     return sub
@@ -1212,7 +1209,7 @@ def cancel_subscription(ctx: Ctx) -> JSON:
         cd = as_dict(p["cancellation_details"], "cancellation_details")
         sub["cancellation_details"]["comment"] = cd.get("comment") or None
         sub["cancellation_details"]["feedback"] = cd.get("feedback") or None
-    acct.emit("customer.subscription.deleted", sub, _diff(before, sub))
+    acct.emit("customer.subscription.deleted", sub, changed(before, sub))
     return sub
 
 
@@ -1227,7 +1224,7 @@ def resume_subscription(ctx: Ctx) -> JSON:
     before = snapshot(sub)
     sub["status"] = "active"
     sub["pause_collection"] = None
-    ctx.acct.emit("customer.subscription.resumed", sub, _diff(before, sub))
+    ctx.acct.emit("customer.subscription.resumed", sub, changed(before, sub))
     return sub
 
 
@@ -1374,7 +1371,7 @@ def update_payment_link(ctx: Ctx) -> JSON:
         pl["allow_promotion_codes"] = as_bool(p["allow_promotion_codes"], "allow_promotion_codes")
     if "inactive_message" in p:
         pl["inactive_message"] = as_str(p["inactive_message"], "inactive_message") or None
-    previous = _diff(before, pl)
+    previous = changed(before, pl)
     if previous:
         ctx.acct.emit("payment_link.updated", pl, previous)
     return pl

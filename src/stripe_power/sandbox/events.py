@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import ipaddress
 import json
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from ..webhooks import sign
 from .errors import invalid
 from .ids import new_id
 from .router import Ctx, Router
@@ -37,12 +35,6 @@ from .store import (
 logger = logging.getLogger("stripe_power.sandbox")
 
 _EVENT_NAME = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$")
-
-
-def sign(secret: str, payload: str, timestamp: int) -> str:
-    """The ``Stripe-Signature`` header value Stripe sends: ``t=<ts>,v1=<hex hmac-sha256>``."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={mac}"
 
 
 def is_loopback_url(url: str) -> bool:
@@ -235,7 +227,7 @@ class WebhookDispatcher:
             headers = {
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                "Stripe-Signature": sign(secret, payload, int(time.time())),
+                "Stripe-Signature": sign(payload, secret),
             }
             try:
                 resp = await self._client.post(delivery.url, content=payload.encode(), headers=headers)
@@ -268,4 +260,4 @@ class WebhookDispatcher:
             self._client = None
 
 
-__all__ = ["WebhookDispatcher", "sign", "snapshot"]
+__all__ = ["WebhookDispatcher", "snapshot"]

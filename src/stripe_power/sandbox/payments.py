@@ -21,6 +21,7 @@ from .store import (
     as_enum,
     as_int,
     as_str,
+    changed,
     now,
     paginate,
     skeleton,
@@ -34,10 +35,6 @@ PI_SUCCESS_HOOKS: list[Callable[[Ctx, JSON], None]] = []
 
 def fmt_money(amount: int, cur: str) -> str:
     return format_amount(amount, cur) or str(amount)
-
-
-def _diff(before: JSON, after: JSON) -> JSON:
-    return {k: v for k, v in before.items() if after.get(k) != v}
 
 
 # -- payment methods ---------------------------------------------------------------------
@@ -209,7 +206,7 @@ def update_pm(ctx: Ctx) -> JSON:
         pm["allow_redisplay"] = as_enum(
             p["allow_redisplay"], "allow_redisplay", ("always", "limited", "unspecified")
         )
-    ctx.acct.emit("payment_method.updated", pm, _diff(before, pm))
+    ctx.acct.emit("payment_method.updated", pm, changed(before, pm))
     return pm
 
 
@@ -363,7 +360,7 @@ def update_charge(ctx: Ctx) -> JSON:
     for key in ("description", "receipt_email"):
         if key in p:
             ch[key] = as_str(p[key], key) or None
-    ctx.acct.emit("charge.updated", ch, _diff(before, ch))
+    ctx.acct.emit("charge.updated", ch, changed(before, ch))
     return ch
 
 
@@ -579,7 +576,7 @@ def update_pi(ctx: Ctx) -> JSON:
         pi["payment_method"] = pm["id"]
         pi["status"] = "requires_confirmation"
         pi["next_action"] = None
-    previous = _diff(before, pi)
+    previous = changed(before, pi)
     if previous:
         ctx.acct.emit("payment_intent.updated", pi, previous)
     return pi
@@ -698,7 +695,7 @@ def confirm(ctx: Ctx, pi: JSON, p: dict[str, Any]) -> None:
                     "source": pm["id"],
                 },
             }
-        acct.emit("payment_intent.requires_action", pi, _diff(before, pi))
+        acct.emit("payment_intent.requires_action", pi, changed(before, pi))
         return
     if card.outcome == "declined":
         _fail(ctx, pi, pm, card_error(card), before)
@@ -723,12 +720,12 @@ def succeed(ctx: Ctx, pi: JSON, pm: JSON, before: JSON) -> None:
         pi["status"] = "requires_capture"
         pi["amount_capturable"] = pi["amount"]
         acct.emit("charge.succeeded", ch)
-        acct.emit("payment_intent.amount_capturable_updated", pi, _diff(before, pi))
+        acct.emit("payment_intent.amount_capturable_updated", pi, changed(before, pi))
     else:
         pi["status"] = "succeeded"
         pi["amount_received"] = pi["amount"]
         acct.emit("charge.succeeded", ch)
-        acct.emit("payment_intent.succeeded", pi, _diff(before, pi))
+        acct.emit("payment_intent.succeeded", pi, changed(before, pi))
         for hook in PI_SUCCESS_HOOKS:
             hook(ctx, pi)
 
@@ -753,7 +750,7 @@ def _fail(ctx: Ctx, pi: JSON, pm: JSON, err: StripeError, before: JSON) -> None:
     if not pm.get("customer"):
         acct.used_pms.add(pm["id"])
     acct.emit("charge.failed", ch)
-    acct.emit("payment_intent.payment_failed", pi, _diff(before, pi))
+    acct.emit("payment_intent.payment_failed", pi, changed(before, pi))
     err.extra = {"charge": ch["id"], "payment_intent": snapshot(public(pi)), "payment_method": snapshot(pm)}
     raise err
 
@@ -785,7 +782,7 @@ def authenticate(ctx: Ctx, pi: JSON, success: bool) -> None:
             "a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
             "payment_method": snapshot(pm),
         }
-        ctx.acct.emit("payment_intent.payment_failed", pi, _diff(before, pi))
+        ctx.acct.emit("payment_intent.payment_failed", pi, changed(before, pi))
 
 
 def capture_pi(ctx: Ctx) -> JSON:
@@ -819,8 +816,8 @@ def capture_pi(ctx: Ctx) -> JSON:
     pi["amount_received"] = amount
     pi["amount_capturable"] = 0
     pi["status"] = "succeeded"
-    ctx.acct.emit("charge.captured", ch, _diff(ch_before, ch))
-    ctx.acct.emit("payment_intent.succeeded", pi, _diff(before, pi))
+    ctx.acct.emit("charge.captured", ch, changed(ch_before, ch))
+    ctx.acct.emit("payment_intent.succeeded", pi, changed(before, pi))
     for hook in PI_SUCCESS_HOOKS:
         hook(ctx, pi)
     return pi
@@ -852,13 +849,13 @@ def cancel_pi(ctx: Ctx) -> JSON:
         ch_before = snapshot(ch)
         ch["amount_refunded"] = ch["amount"]
         ch["refunded"] = True
-        ctx.acct.emit("charge.refunded", ch, _diff(ch_before, ch))
+        ctx.acct.emit("charge.refunded", ch, changed(ch_before, ch))
     pi["status"] = "canceled"
     pi["canceled_at"] = now()
     pi["cancellation_reason"] = reason
     pi["amount_capturable"] = 0
     pi["next_action"] = None
-    ctx.acct.emit("payment_intent.canceled", pi, _diff(before, pi))
+    ctx.acct.emit("payment_intent.canceled", pi, changed(before, pi))
     return pi
 
 
@@ -950,7 +947,7 @@ def create_refund(ctx: Ctx) -> JSON:
     ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
     acct.balance[ch["currency"]] = acct.balance.get(ch["currency"], 0) - amount
     acct.emit("refund.created", re)
-    acct.emit("charge.refunded", ch, _diff(ch_before, ch))
+    acct.emit("charge.refunded", ch, changed(ch_before, ch))
     return re
 
 
@@ -963,7 +960,7 @@ def update_refund(ctx: Ctx) -> JSON:
     before = snapshot(re)
     if "metadata" in ctx.params:
         re["metadata"] = apply_metadata(re["metadata"], ctx.params["metadata"])
-    ctx.acct.emit("refund.updated", re, _diff(before, re))
+    ctx.acct.emit("refund.updated", re, changed(before, re))
     return re
 
 
@@ -1068,7 +1065,7 @@ def update_si(ctx: Ctx) -> JSON:
         )["id"]
         if si["status"] == "requires_payment_method":
             si["status"] = "requires_confirmation"
-    ctx.acct.emit("setup_intent.updated", si, _diff(before, si))
+    ctx.acct.emit("setup_intent.updated", si, changed(before, si))
     return si
 
 
@@ -1127,7 +1124,7 @@ def confirm_setup(ctx: Ctx, si: JSON, p: dict[str, Any]) -> None:
             "message": err.message,
             "payment_method": snapshot(pm),
         }
-        acct.emit("setup_intent.setup_failed", si, _diff(before, si))
+        acct.emit("setup_intent.setup_failed", si, changed(before, si))
         err.extra = {"setup_intent": snapshot(public(si)), "payment_method": snapshot(pm)}
         raise err
     if card.outcome in ("requires_action", "requires_action_on_session") and not ctx.acct.priv(si).get(
@@ -1147,7 +1144,7 @@ def confirm_setup(ctx: Ctx, si: JSON, p: dict[str, Any]) -> None:
                 "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": url, "source": pm["id"]},
             }
         )
-        acct.emit("setup_intent.requires_action", si, _diff(before, si))
+        acct.emit("setup_intent.requires_action", si, changed(before, si))
         return
     setup_succeeded(ctx, si, pm, before)
 
@@ -1158,7 +1155,7 @@ def setup_succeeded(ctx: Ctx, si: JSON, pm: JSON, before: JSON) -> None:
     if si.get("customer") and pm.get("customer") != si["customer"]:
         attach(ctx, pm, si["customer"])
     ctx.acct.off_session_ready.add(pm["id"])
-    ctx.acct.emit("setup_intent.succeeded", si, _diff(before, si))
+    ctx.acct.emit("setup_intent.succeeded", si, changed(before, si))
 
 
 def authenticate_setup(ctx: Ctx, si: JSON, success: bool) -> None:
@@ -1182,7 +1179,7 @@ def authenticate_setup(ctx: Ctx, si: JSON, success: bool) -> None:
             "message": "The latest attempt to set up the payment method has failed because authentication failed.",
             "payment_method": snapshot(pm),
         }
-        ctx.acct.emit("setup_intent.setup_failed", si, _diff(before, si))
+        ctx.acct.emit("setup_intent.setup_failed", si, changed(before, si))
 
 
 def cancel_si(ctx: Ctx) -> JSON:
@@ -1204,7 +1201,7 @@ def cancel_si(ctx: Ctx) -> JSON:
         )
     si["status"] = "canceled"
     si["next_action"] = None
-    ctx.acct.emit("setup_intent.canceled", si, _diff(before, si))
+    ctx.acct.emit("setup_intent.canceled", si, changed(before, si))
     return si
 
 

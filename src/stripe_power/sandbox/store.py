@@ -172,6 +172,11 @@ class Account:
         return event
 
 
+def changed(before: JSON, after: JSON) -> JSON:
+    """An event's `previous_attributes`: the top-level fields that changed, with their old values."""
+    return {k: v for k, v in before.items() if after.get(k) != v}
+
+
 def event_matches(enabled: list[str], typ: str) -> bool:
     """Whether an endpoint's ``enabled_events`` (with ``*`` and ``prefix.*``) covers ``typ``."""
     for pattern in enabled:

@@ -7,15 +7,11 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..money import format_amount
+from ..money import format_amount as money  # the one formatter, under the name tools use
 
 
 class Summary(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def money(amount: int | None, currency: str | None) -> str | None:
-    return format_amount(amount, currency)
 
 
 def ref(value: Any) -> str | None:
@@ -40,3 +36,6 @@ class Page(Summary, Generic[T]):
         has_more = bool(body.get("has_more"))
         last = body["data"][-1]["id"] if has_more and body.get("data") else None
         return cls(data=data, has_more=has_more, next_starting_after=last)
+
+
+__all__ = ["Page", "Summary", "money", "ref"]

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field, StringConstraints
 
+from ..config import Settings
+from ..errors import InputError
 from ..gateway import Gateway
 from ..limits import SpendingLimits
 
@@ -29,6 +31,29 @@ def limits(ctx: Ctx) -> SpendingLimits:
     found = ctx.request_context.lifespan_context.limits
     assert isinstance(found, SpendingLimits)
     return found
+
+
+def settings(ctx: Ctx) -> Settings:
+    """The server's settings (webhook secrets, allowed hosts, ...)."""
+    found = ctx.request_context.lifespan_context.settings
+    assert isinstance(found, Settings)
+    return found
+
+
+def check_days_until_due(collection_method: str | None, days_until_due: int | None) -> None:
+    """`days_until_due` goes with `collection_method=send_invoice`, and only with it."""
+    if collection_method == "send_invoice" and days_until_due is None:
+        raise InputError(
+            "days_until_due",
+            "is required when collection_method is send_invoice.",
+            "Pass the number of days the customer has to pay, e.g. 30.",
+        )
+    if days_until_due is not None and collection_method != "send_invoice":
+        raise InputError(
+            "days_until_due",
+            "only applies when collection_method is send_invoice.",
+            "Pass collection_method=send_invoice, or omit days_until_due.",
+        )
 
 
 def form(**params: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..audit import current_account, current_tool, replayed
+from ..audit import current_account, current_session, current_tool, replayed
 from ..errors import StripePowerError
 
 # read: only reads. write: creates or changes, nothing irreversible. money: moves money.
@@ -121,6 +121,14 @@ Gate = Callable[[ToolSpec, Any, dict[str, Any], str | None], Awaitable[BaseModel
 Render = Callable[[BaseModel, bool], CallToolResult]  # (summary, was it an idempotent replay)
 
 
+def session_of(ctx: Any) -> str | None:
+    """The Streamable HTTP session id of this call (None on stdio): the replay window and
+    confirmation tokens are scoped to it, so two clients never share them."""
+    request = getattr(getattr(ctx, "request_context", None), "request", None)
+    headers = getattr(request, "headers", None)
+    return headers.get("mcp-session-id") if headers is not None else None
+
+
 def as_mcp_function(
     spec: ToolSpec,
     render: Render,
@@ -148,12 +156,14 @@ def as_mcp_function(
     async def run(**kwargs: Any) -> CallToolResult:
         tool_token = current_tool.set(spec.name)
         account_token = current_account.set(kwargs.pop("stripe_account", None))
+        session_token = current_session.set(session_of(kwargs.get("ctx")))
         replay_token = replayed.set(False)
         try:
             confirmation = kwargs.pop("confirmation_token", None)
             if gate is not None:
                 arguments = {k: v for k, v in kwargs.items() if k != "ctx"}
                 arguments["stripe_account"] = current_account.get()
+                arguments["session"] = current_session.get()
                 held = await gate(spec, kwargs["ctx"], arguments, confirmation)
                 if held is not None:
                     return render(held, False)
@@ -163,6 +173,7 @@ def as_mcp_function(
             raise ToolError(str(error)) from None
         finally:
             replayed.reset(replay_token)
+            current_session.reset(session_token)
             current_account.reset(account_token)
             current_tool.reset(tool_token)
 

@@ -7,32 +7,37 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from ..audit import redact
 from ..errors import GuardrailRefusal, InputError
+from ..guardrails import rule
 from ._models import Summary
-from ._params import Ctx, IdempotencyKey, gateway, limits
+from ._params import Ctx, IdempotencyKey, gateway, limits, settings
 from ._registry import ToolKind, Toolset
 
 toolset = Toolset("api", "Generic, guarded access to any Stripe v1 endpoint")
 
-# Endpoints that move money when POSTed; they take the same confirmation as the typed tools.
-_MONEY_PATHS = (
-    r"/v1/refunds",
-    r"/v1/payment_intents/[^/]+/(capture|confirm)",
-    r"/v1/invoices/[^/]+/pay",
-    r"/v1/payouts",
-    r"/v1/transfers",
-    r"/v1/charges/[^/]+/refunds?",
+# Fail closed: a POST is an ordinary write only on these paths, which never move money
+# (creating or updating catalogue, customers and configuration); every other POST is treated
+# as money-moving, so it takes confirmation and cannot go around the spending limits.
+_ORDINARY_WRITES = re.compile(
+    r"/v1/(customers|products|prices|coupons|promotion_codes|tax_rates|tax_ids|shipping_rates|"
+    r"webhook_endpoints|billing_portal/configurations|billing/meters|entitlements/features|"
+    r"radar/value_lists|radar/value_list_items|files|file_links)(/[A-Za-z0-9_]+)?",
+    re.IGNORECASE,
 )
-_MONEY = re.compile("|".join(f"(?:{p})" for p in _MONEY_PATHS))
+# Irreversible actions, on any object.
+_DESTRUCTIVE = re.compile(
+    r"/v1/.+/(cancel|void|detach|expire|close|reject|mark_uncollectible|reversals|deactivate)", re.IGNORECASE
+)
 
 
 def call_kind(arguments: dict[str, Any]) -> ToolKind:
     method, path = arguments.get("method"), str(arguments.get("path", ""))
     if method == "GET":
         return "read"
-    if method == "DELETE":
+    if method == "DELETE" or _DESTRUCTIVE.fullmatch(path):
         return "destructive"
-    return "money" if _MONEY.fullmatch(path) else "write"
+    return "write" if _ORDINARY_WRITES.fullmatch(path) else "money"
 
 
 class ApiResult(Summary):
@@ -60,21 +65,19 @@ async def call_stripe_api(
     idempotency_key: IdempotencyKey | None = None,
 ) -> ApiResult:
     """For endpoints without a typed tool (disputes, coupons, tax rates...); guardrails apply."""
-    settings = ctx.request_context.lifespan_context.settings
-    if method != "GET" and settings.read_only:
+    if method != "GET" and settings(ctx).read_only:
         raise GuardrailRefusal(
             "read-only",
             f"{method} {path} is a write and the server runs with --read-only; only GET is allowed. "
             "Restart without --read-only to write. Nothing was sent to Stripe.",
         )
-    if method == "POST" and limits(ctx).active and _MONEY.fullmatch(path):
-        raise GuardrailRefusal(
-            "spending-limit",
-            f"POST {path} moves money and spending limits are set; use the typed tool "
-            "(create_refund, capture_payment_intent, pay_invoice...) so the limits can be checked. "
-            "Nothing was sent to Stripe.",
+    if limits(ctx).active and call_kind({"method": method, "path": path}) == "money":
+        raise rule("spending-limit").refusal(
+            f"{method} {path} may move money and limits are set; use the typed tool (create_payment_intent, "
+            "create_refund, capture_payment_intent, pay_invoice...) so they can be checked"
         )
     if method == "GET" and idempotency_key is not None:
         raise InputError("idempotency_key", "only applies to POST.", "Remove it for GET.")
     body = await gateway(ctx).request(method, path, params or {}, idempotency_key=idempotency_key)
-    return ApiResult.model_validate(_without_nulls(body))
+    # Secrets (webhook signing secrets, client secrets) never reach the agent: read them in the Dashboard.
+    return ApiResult.model_validate(redact(_without_nulls(body)))

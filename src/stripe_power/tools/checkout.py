@@ -38,6 +38,9 @@ NEXT_OPEN_HOSTED = "Send the customer to url."
 NEXT_OPEN_EMBEDDED = (
     "Pass client_secret to your client only (Stripe.js initEmbeddedCheckout); never log or store it."
 )
+NEXT_OPEN_EMBEDDED_READ = (
+    "Open in an embedded page: the client uses the client_secret create_checkout_session returned."
+)
 NEXT_COMPLETE = "Fulfil the order; rely on the checkout.session.completed webhook."
 NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
 NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
@@ -109,12 +112,17 @@ class SessionSummary(Summary):
     next_step: str | None = None
 
     @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> SessionSummary:
+    def of(cls, obj: Mapping[str, Any], *, with_secret: bool = False) -> SessionSummary:
+        """`with_secret` only for the call that created the session: reads never return the secret."""
         details: Mapping[str, Any] = obj.get("customer_details") or {}
-        status, client_secret = obj.get("status"), obj.get("client_secret")
+        status = obj.get("status")
+        embedded = bool(obj.get("client_secret")) and not obj.get("url")
+        client_secret = obj.get("client_secret") if with_secret and status == "open" else None
         next_step = None
-        if status == "open":
-            next_step = NEXT_OPEN_EMBEDDED if client_secret and not obj.get("url") else NEXT_OPEN_HOSTED
+        if status == "open" and embedded:
+            next_step = NEXT_OPEN_EMBEDDED if client_secret else NEXT_OPEN_EMBEDDED_READ
+        elif status == "open":
+            next_step = NEXT_OPEN_HOSTED
         elif status == "complete":
             if obj.get("mode") == "setup":
                 next_step = NEXT_SAVED
@@ -256,7 +264,7 @@ async def create_checkout_session(
         metadata=metadata,
     )
     obj = await gateway(ctx).request("POST", "/v1/checkout/sessions", params, idempotency_key=idempotency_key)
-    return SessionSummary.of(obj)
+    return SessionSummary.of(obj, with_secret=True)
 
 
 @toolset.tool("Retrieve a Checkout Session", kind="read")

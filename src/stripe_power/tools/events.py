@@ -14,7 +14,7 @@ import httpx
 from pydantic import Field
 
 from ..audit import redact_text
-from ..config import Settings, is_loopback
+from ..config import is_loopback
 from ..errors import InputError, StripePowerError
 from ..webhooks import (
     build_test_event,
@@ -26,7 +26,7 @@ from ..webhooks import (
     verify,
 )
 from ._models import Summary
-from ._params import Ctx, Cursor, Limit, Url, form, gateway, ident
+from ._params import Ctx, Cursor, Limit, Url, form, gateway, ident, settings
 from ._registry import Toolset
 
 toolset = Toolset("events", "Events and webhooks: list and wait for events, verify and send test webhooks")
@@ -44,13 +44,10 @@ Secret = Annotated[str, Field(description="whsec_...; default: configured")]
 OBJECT_SCAN_PAGES = 5  # object_id filters client-side over at most this many pages of 100
 MAX_CHANGES = 5
 MAX_TIMEOUT = 300
+# Without object_id or created_gte, only events from this long before the call count: an older
+# one is not what the caller is waiting for.
+RECENT_SECONDS = 300
 RESPONSE_CHARS = 500
-
-
-def settings(ctx: Ctx) -> Settings:
-    found = ctx.request_context.lifespan_context.settings
-    assert isinstance(found, Settings)
-    return found
 
 
 def _short(value: Any) -> str:
@@ -191,13 +188,18 @@ async def wait_for_event(
     type: TypePattern,
     object_id: ObjectId | None = None,
     timeout_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT)] = 30,
-    created_gte: Annotated[Since | None, Field(description="Ignore older (unix s)")] = None,
+    created_gte: Annotated[
+        Since | None, Field(description="Ignore older; default without object_id: 5 min before the call")
+    ] = None,
 ) -> WaitResult:
-    """Wait until a matching event exists (the newest wins), reporting progress."""
+    """Wait for a matching event (newest wins; an existing one about object_id counts), reporting progress."""
     config = settings(ctx)
     store = store_for(config) if config.receives_webhooks else None
     about = f" about {object_id}" if object_id else ""
     started, started_wall = time.monotonic(), int(time.time())
+    since = created_gte or started_wall - 2  # what "seen meanwhile" covers on a timeout
+    if created_gte is None and object_id is None:
+        created_gte = started_wall - RECENT_SECONDS
     params = form(type=None if type == "*" else type, limit=100, created=form(gte=created_gte) or None)
     interval, checks = 0.5, 0
     while True:
@@ -210,7 +212,12 @@ async def wait_for_event(
             if stored:
                 return _found(stored[0].event(), "webhook", started)
         body = await gateway(ctx).request("GET", "/v1/events", params)
-        matches = [e for e in body.get("data", []) if object_id is None or is_about(e, object_id)]
+        matches = [
+            e
+            for e in body.get("data", [])
+            if (object_id is None or is_about(e, object_id))
+            and (created_gte is None or int(e.get("created") or 0) >= created_gte)
+        ]
         if matches:
             return _found(matches[0], "events_api", started)
         elapsed = time.monotonic() - started
@@ -226,9 +233,7 @@ async def wait_for_event(
         else:
             await anyio.sleep(delay)
         interval = min(interval * 1.5, 2.0)
-    recent = await gateway(ctx).request(
-        "GET", "/v1/events", {"limit": 100, "created": {"gte": created_gte or started_wall - 2}}
-    )
+    recent = await gateway(ctx).request("GET", "/v1/events", {"limit": 100, "created": {"gte": since}})
     seen = list(
         dict.fromkeys(
             e["type"] for e in reversed(recent.get("data", [])) if object_id is None or is_about(e, object_id)
@@ -353,7 +358,7 @@ async def send_test_webhook(
         raise InputError("type", f"{type!r} is not a Stripe event type.", hint)
     secrets = _secrets(ctx, secret)
     newest = (await gateway(ctx).request("GET", "/v1/events", {"type": type, "limit": 1})).get("data", [])
-    event = build_test_event(type, newest[0] if newest else None)
+    event = build_test_event(type, gateway(ctx).api_version, newest[0] if newest else None)
     if event is None:
         raise InputError(
             "type",

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from ..errors import InputError
+from ..gateway import Gateway
 from ._models import Page, Summary, money, ref
 from ._params import (
     Amount,
@@ -26,10 +27,13 @@ from ._params import (
     Metadata,
     PriceId,
     SubscriptionId,
+    check_days_until_due,
     form,
     gateway,
     ident,
+    limits,
 )
+from ._preview import customer_label
 from ._registry import Toolset
 
 toolset = Toolset("invoices", "Invoices: draft, add items, finalize, pay, send, void")
@@ -140,21 +144,6 @@ class InvoiceItemSummary(Summary):
         )
 
 
-def _days_until_due(collection_method: str | None, days_until_due: int | None) -> None:
-    if collection_method == "send_invoice" and days_until_due is None:
-        raise InputError(
-            "days_until_due",
-            "is required when collection_method is send_invoice.",
-            "Pass the number of days the customer has to pay, e.g. 30.",
-        )
-    if days_until_due is not None and collection_method != "send_invoice":
-        raise InputError(
-            "days_until_due",
-            "only applies when collection_method is send_invoice.",
-            "Pass collection_method=send_invoice, or omit days_until_due.",
-        )
-
-
 @toolset.tool("Create an invoice", kind="write")
 async def create_invoice(
     ctx: Ctx,
@@ -167,7 +156,7 @@ async def create_invoice(
     idempotency_key: IdempotencyKey | None = None,
 ) -> InvoiceSummary:
     """Create a draft invoice; then add items and finalize it."""
-    _days_until_due(collection_method, days_until_due)
+    check_days_until_due(collection_method, days_until_due)
     params = form(
         customer=customer,
         collection_method=collection_method,
@@ -246,7 +235,28 @@ async def finalize_invoice(
     return await _invoice_action(ctx, invoice, "finalize", form(auto_advance=auto_advance), idempotency_key)
 
 
-@toolset.tool("Pay an invoice", kind="money")
+async def _invoice_for_preview(gw: Gateway, invoice: str) -> tuple[Mapping[str, Any], str]:
+    """The invoice, and `in_... (number), customer jane@...` for a confirmation prompt."""
+    inv = await gw.request("GET", f"/v1/invoices/{invoice}")
+    name = f"{inv['id']} ({inv['number']})" if inv.get("number") else str(inv["id"])
+    who = customer_label(inv.get("customer"), inv.get("customer_email"))
+    return inv, name + (f", {who}" if who else "")
+
+
+async def preview_pay(gw: Gateway, args: dict[str, Any]) -> str:
+    inv, described = await _invoice_for_preview(gw, args["invoice"])
+    amount = money(inv.get("amount_remaining"), inv.get("currency"))
+    method = f" with {args['payment_method']}" if args.get("payment_method") else ""
+    return f"Pay {amount} of invoice {described}{method}"
+
+
+async def preview_void(gw: Gateway, args: dict[str, Any]) -> str:
+    inv, described = await _invoice_for_preview(gw, args["invoice"])
+    amount = money(inv.get("amount_remaining"), inv.get("currency"))
+    return f"Void invoice {described}: {amount} would no longer be owed"
+
+
+@toolset.tool("Pay an invoice", kind="money", preview=preview_pay)
 async def pay_invoice(
     ctx: Ctx,
     invoice: InvoiceId,
@@ -256,6 +266,10 @@ async def pay_invoice(
     idempotency_key: IdempotencyKey | None = None,
 ) -> InvoiceSummary:
     """Charge an open invoice now with a saved payment method."""
+    if limits(ctx).active:  # one read only when limits are set: the common path stays one request
+        inv = await gateway(ctx).request("GET", f"/v1/invoices/{invoice}")
+        if inv.get("amount_remaining"):
+            limits(ctx).check_amount(int(inv["amount_remaining"]), str(inv["currency"]), "amount_remaining")
     return await _invoice_action(ctx, invoice, "pay", form(payment_method=payment_method), idempotency_key)
 
 
@@ -267,7 +281,7 @@ async def send_invoice(
     return await _invoice_action(ctx, invoice, "send", {}, idempotency_key)
 
 
-@toolset.tool("Void an invoice", kind="destructive", idempotent=True)
+@toolset.tool("Void an invoice", kind="destructive", idempotent=True, preview=preview_void)
 async def void_invoice(
     ctx: Ctx, invoice: InvoiceId, idempotency_key: IdempotencyKey | None = None
 ) -> InvoiceSummary:

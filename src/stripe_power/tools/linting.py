@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ..errors import InputError
-from ..lint import LANGUAGES, lint_source
 from ._models import Summary
 from ._registry import Toolset
 
@@ -41,6 +40,8 @@ async def check_integration_code(
     language: Literal["python", "javascript", "typescript", "ruby", "php", "go", "java"] | None = None,
 ) -> LintReport:
     """Find deprecated Stripe APIs, hardcoded payment_method_types, leaked keys, unverified webhooks."""
+    from ..lint import LANGUAGES, lint_source  # ~20 ms of imports, paid on first use, not at start-up
+
     try:
         findings = lint_source(source, filename=filename, language=language)
     except ValueError as error:

@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ..errors import DECLINE_MEANINGS, InputError
+from ..errors import InputError
 from ..gateway import Gateway
+from ._intents import client_secret, error_note, intent_next_step, redirect_url
 from ._models import Page, Summary, money, ref
 from ._params import (
     Amount,
@@ -46,24 +47,6 @@ OffSession = Annotated[bool | None, Field(description="Customer absent; needs cu
 CancellationReason = Literal["duplicate", "fraudulent", "requested_by_customer", "abandoned"]
 
 
-CLIENT_CONTINUES = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
-
-
-def error_note(error: Mapping[str, Any] | None) -> str | None:
-    """`insufficient_funds: <plain meaning>` from a last_payment_error / last_setup_error."""
-    if not error:
-        return None
-    code = error.get("decline_code") or error.get("code") or error.get("type") or "error"
-    meaning = DECLINE_MEANINGS.get(str(code)) or str(error.get("message") or "the attempt failed")
-    return f"{code}: {meaning}"
-
-
-def redirect_url(obj: Mapping[str, Any]) -> str | None:
-    action = obj.get("next_action") or {}
-    url = (action.get("redirect_to_url") or {}).get("url")
-    return str(url) if url else None
-
-
 class PaymentIntentSummary(Summary):
     id: str
     status: str
@@ -92,7 +75,7 @@ class PaymentIntentSummary(Summary):
     def of(cls, obj: Mapping[str, Any], *, with_secret: bool = False) -> PaymentIntentSummary:
         status, cur = str(obj["status"]), str(obj["currency"])
         received, capturable = obj.get("amount_received") or None, obj.get("amount_capturable") or None
-        secret = with_secret and status in CLIENT_CONTINUES and obj.get("client_secret")
+        secret = client_secret(obj, with_secret)
         return cls(
             id=obj["id"],
             status=status,
@@ -112,7 +95,7 @@ class PaymentIntentSummary(Summary):
             cancellation_reason=obj.get("cancellation_reason"),
             last_payment_error=error_note(obj.get("last_payment_error")),
             next_action_url=redirect_url(obj),
-            client_secret=str(secret) if secret else None,
+            client_secret=secret,
             metadata=obj.get("metadata") or None,
             created=obj.get("created"),
             next_step=pi_next_step(obj, bool(secret)),
@@ -120,34 +103,10 @@ class PaymentIntentSummary(Summary):
 
 
 def pi_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
-    status = obj["status"]
-    secret = "client_secret (for the client only; never log it)" if has_secret else "the client_secret"
-    if status == "requires_payment_method":
-        failed = error_note(obj.get("last_payment_error"))
-        if failed:
-            return (
-                f"Payment failed ({failed}). Confirm again with another payment_method, "
-                "or let the customer pick one on the client."
-            )
-        return (
-            f"Add a payment method: the client collects one with {secret} (Payment Element), "
-            "or call confirm_payment_intent with payment_method."
-        )
-    if status == "requires_confirmation":
-        return "Call confirm_payment_intent."
-    if status == "requires_action":
-        return (
-            "The customer must authenticate (3D Secure). On the client, call "
-            f"stripe.handleNextAction({{clientSecret}}) with {secret}"
-            + (" or send them to next_action_url" if redirect_url(obj) else "")
-            + "; then retrieve_payment_intent."
-        )
-    if status == "requires_capture":
+    if obj["status"] == "requires_capture":
         held = money(obj.get("amount_capturable"), obj.get("currency"))
         return f"{held} is authorized: capture_payment_intent within 7 days, or cancel_payment_intent to release it."
-    if status == "processing":
-        return "Processing: retrieve_payment_intent later or wait for payment_intent.succeeded."
-    return None
+    return intent_next_step(obj, has_secret, "payment")
 
 
 def payment_methods_param(
@@ -276,8 +235,11 @@ async def confirm_payment_intent(
 ) -> PaymentIntentSummary:
     """Confirm (charge) a PaymentIntent server-side."""
     path = f"/v1/payment_intents/{payment_intent}"
-    if off_session:
-        current = await gateway(ctx).request("GET", path)
+    # One read, only when something must be checked first: the common path stays one request.
+    current = await gateway(ctx).request("GET", path) if off_session or limits(ctx).active else None
+    if current is not None:
+        limits(ctx).check_amount(int(current["amount"]), str(current["currency"]))
+    if off_session and current is not None:
         require_off_session_parts(
             ref(current.get("customer")),
             payment_method or ref(current.get("payment_method")),
@@ -298,6 +260,10 @@ async def capture_payment_intent(
     idempotency_key: IdempotencyKey | None = None,
 ) -> PaymentIntentSummary:
     """Capture an authorized (requires_capture) PaymentIntent, fully or partly."""
+    if limits(ctx).active:
+        pi = await gateway(ctx).request("GET", f"/v1/payment_intents/{payment_intent}")
+        amount = amount_to_capture or int(pi.get("amount_capturable") or 0)
+        limits(ctx).check_amount(amount, str(pi["currency"]), "amount_to_capture")
     obj = await gateway(ctx).request(
         "POST",
         f"/v1/payment_intents/{payment_intent}/capture",

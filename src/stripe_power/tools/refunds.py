@@ -28,6 +28,7 @@ from ._params import (
     gateway,
     limits,
 )
+from ._preview import customer_label
 from ._registry import Toolset
 
 toolset = Toolset("refunds", "Refunds: full or partial, checked against what remains refundable")
@@ -81,12 +82,15 @@ def refundable(charge: Mapping[str, Any]) -> int:
     return max(0, min(captured, int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0)))
 
 
-async def paid_charge(gw: Gateway, payment_intent: str | None, charge: str | None) -> Mapping[str, Any]:
-    """The charge a refund would draw on; refuses what has nothing to refund."""
+async def paid_charge(
+    gw: Gateway, payment_intent: str | None, charge: str | None, with_customer: bool = False
+) -> Mapping[str, Any]:
+    """The charge a refund would draw on (its customer expanded if asked); refuses what has nothing
+    to refund."""
     if bool(payment_intent) == bool(charge):
         raise InputError("payment_intent", "pass exactly one of payment_intent or charge.", "")
     if payment_intent:
-        params = {"expand": ["latest_charge"]}
+        params = {"expand": ["latest_charge.customer" if with_customer else "latest_charge"]}
         pi = await gw.request("GET", f"/v1/payment_intents/{payment_intent}", params)
         found, status = pi.get("latest_charge"), pi.get("status")
         if status == "requires_capture":
@@ -100,17 +104,21 @@ async def paid_charge(gw: Gateway, payment_intent: str | None, charge: str | Non
                 "payment_intent", f"{payment_intent} has no successful payment (status {status}).", ""
             )
         return found
-    ch = await gw.request("GET", f"/v1/charges/{charge}")
+    ch = await gw.request("GET", f"/v1/charges/{charge}", {"expand": ["customer"]} if with_customer else None)
     if ch.get("status") != "succeeded" or not ch.get("captured"):
         raise InputError("charge", f"{charge} is not a captured, successful charge: nothing to refund.", "")
     return ch
 
 
 async def refund_plan(
-    gw: Gateway, payment_intent: str | None, charge: str | None, amount: int | None
+    gw: Gateway,
+    payment_intent: str | None,
+    charge: str | None,
+    amount: int | None,
+    paid: Mapping[str, Any] | None = None,
 ) -> tuple[int, int, str]:
     """(amount to refund, remaining refundable, currency), checked before anything is sent."""
-    paid = await paid_charge(gw, payment_intent, charge)
+    paid = paid or await paid_charge(gw, payment_intent, charge)
     remaining, cur = refundable(paid), str(paid.get("currency"))
     left, target = money(remaining, cur), payment_intent or charge
     if remaining == 0:
@@ -129,11 +137,18 @@ async def refund_plan(
 
 
 async def preview_refund(gw: Gateway, args: dict[str, Any]) -> str:
-    target = args.get("payment_intent") or args.get("charge")
-    amount, remaining, cur = await refund_plan(
-        gw, args.get("payment_intent"), args.get("charge"), args.get("amount")
+    target, pi, ch = (
+        args.get("payment_intent") or args.get("charge"),
+        args.get("payment_intent"),
+        args.get("charge"),
     )
-    return f"Refund {money(amount, cur)} of {money(remaining, cur)} refundable on {target}"
+    paid = await paid_charge(gw, pi, ch, with_customer=True)  # the one read
+    amount, remaining, cur = await refund_plan(gw, pi, ch, args.get("amount"), paid)
+    details = paid.get("billing_details") or {}
+    who = customer_label(paid.get("customer"), paid.get("receipt_email") or details.get("email"))
+    return f"Refund {money(amount, cur)} of {money(remaining, cur)} refundable on {target}" + (
+        f", {who}" if who else ""
+    )
 
 
 @toolset.tool("Create a refund", kind="money", preview=preview_refund)
@@ -151,15 +166,15 @@ async def create_refund(
 ) -> RefundSummary:
     """Refund a payment, fully or partly."""
     refund, remaining, cur = await refund_plan(gateway(ctx), payment_intent, charge, amount)
-    limits(ctx).check_refund(refund, cur)
     params = form(
         payment_intent=payment_intent, charge=charge, amount=amount, reason=reason, metadata=metadata
     )
-    obj = await gateway(ctx).request("POST", "/v1/refunds", params, idempotency_key=idempotency_key)
-    # A replay (same idempotency key) made nothing new: the remainder read before already counts it.
-    counts = obj.get("status") in IN_FLIGHT and not replayed.get()
-    if counts:
-        limits(ctx).record_refund(int(obj["amount"]), cur)
+    with limits(ctx).refund_reserved(refund, cur) as release:
+        obj = await gateway(ctx).request("POST", "/v1/refunds", params, idempotency_key=idempotency_key)
+        # A replay (same idempotency key) made nothing new: the remainder read before already counts it.
+        counts = obj.get("status") in IN_FLIGHT and not replayed.get()
+        if not counts:
+            release()
     after = remaining - int(obj["amount"]) if counts else remaining
     return RefundSummary.of(obj, max(0, after))
 

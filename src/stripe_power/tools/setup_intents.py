@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from ..errors import InputError
+from ..gateway import Gateway
+from ._intents import client_secret, error_note, intent_next_step, redirect_url
 from ._models import Page, Summary, ref
 from ._params import (
     Ctx,
@@ -26,8 +28,8 @@ from ._params import (
     form,
     gateway,
 )
+from ._preview import customer_label
 from ._registry import Toolset
-from .payment_intents import CLIENT_CONTINUES, error_note, redirect_url
 
 toolset = Toolset("setup_intents", "Setup Intents and saved payment methods: save, list, detach")
 
@@ -47,7 +49,7 @@ class SetupIntentSummary(Summary):
 
     @classmethod
     def of(cls, obj: Mapping[str, Any], *, with_secret: bool = False) -> SetupIntentSummary:
-        secret = with_secret and obj["status"] in CLIENT_CONTINUES and obj.get("client_secret")
+        secret = client_secret(obj, with_secret)
         return cls(
             id=obj["id"],
             status=obj["status"],
@@ -56,7 +58,7 @@ class SetupIntentSummary(Summary):
             usage=obj.get("usage"),
             last_setup_error=error_note(obj.get("last_setup_error")),
             next_action_url=redirect_url(obj),
-            client_secret=str(secret) if secret else None,
+            client_secret=secret,
             metadata=obj.get("metadata") or None,
             created=obj.get("created"),
             next_step=si_next_step(obj, bool(secret)),
@@ -64,31 +66,12 @@ class SetupIntentSummary(Summary):
 
 
 def si_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
-    status = obj["status"]
-    secret = "client_secret (for the client only; never log it)" if has_secret else "the client_secret"
-    if status == "requires_payment_method":
-        failed = error_note(obj.get("last_setup_error"))
-        if failed:
-            return f"Setup failed ({failed}). Confirm again with another payment_method."
-        return (
-            f"Collect a payment method on the client with {secret} (Payment Element), "
-            "or call confirm_setup_intent with payment_method (test: pm_card_visa)."
-        )
-    if status == "requires_confirmation":
-        return "Call confirm_setup_intent."
-    if status == "requires_action":
-        return (
-            "The customer must authenticate (3D Secure). On the client, call "
-            f"stripe.handleNextAction({{clientSecret}}) with {secret}; then retrieve_setup_intent."
-        )
-    if status == "processing":
-        return "Processing: retrieve_setup_intent later or wait for setup_intent.succeeded."
-    if status == "succeeded" and obj.get("customer") and obj.get("usage") == "off_session":
+    if obj["status"] == "succeeded" and obj.get("customer") and obj.get("usage") == "off_session":
         return (
             f"Saved {ref(obj.get('payment_method'))} for {ref(obj.get('customer'))}: charge it later with "
             "create_payment_intent(customer, payment_method, confirm=true, off_session=true)."
         )
-    return None
+    return intent_next_step(obj, has_secret, "setup")
 
 
 class PaymentMethodSummary(Summary):
@@ -207,7 +190,15 @@ async def list_payment_methods(
     return Page[PaymentMethodSummary].of(body, PaymentMethodSummary.of)
 
 
-@toolset.tool("Detach a payment method", kind="destructive", idempotent=True)
+async def preview_detach(gw: Gateway, args: dict[str, Any]) -> str:
+    pm = await gw.request("GET", f"/v1/payment_methods/{args['payment_method']}", {"expand": ["customer"]})
+    card = PaymentMethodSummary.of(pm)
+    what = " ".join(p for p in (card.brand or card.type, f"•••• {card.last4}" if card.last4 else None) if p)
+    who = customer_label(pm.get("customer")) or "no customer"
+    return f"Detach {what} ({card.id}) from {who}; it cannot be used again"
+
+
+@toolset.tool("Detach a payment method", kind="destructive", idempotent=True, preview=preview_detach)
 async def detach_payment_method(
     ctx: Ctx, payment_method: PaymentMethodId, idempotency_key: IdempotencyKey | None = None
 ) -> PaymentMethodSummary:

@@ -18,7 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import InputError
+from ..errors import GuardrailRefusal, InputError
+from ..gateway import Gateway
 from ._models import Page, Summary, money, ref
 from ._params import (
     Ctx,
@@ -30,11 +31,14 @@ from ._params import (
     PaymentMethodId,
     PriceId,
     SubscriptionId,
+    check_days_until_due,
     form,
     gateway,
     ident,
+    limits,
 )
-from ._registry import Toolset
+from ._preview import customer_label
+from ._registry import ToolKind, Toolset
 
 toolset = Toolset("subscriptions", "Subscriptions: create, change, cancel, resume")
 
@@ -199,19 +203,61 @@ def _next_step(s: SubscriptionSummary) -> str | None:
     return None
 
 
-def _collection(collection_method: str | None, days_until_due: int | None) -> None:
-    if collection_method == "send_invoice" and days_until_due is None:
-        raise InputError(
-            "days_until_due",
-            "is required when collection_method is send_invoice.",
-            "Pass the number of days the customer has to pay each invoice, e.g. 30.",
+def charges_now(args: Mapping[str, Any]) -> bool:
+    """create_subscription charges the saved method at once unless the customer confirms the first
+    payment (default_incomplete), a trial comes first, or the invoice is emailed (send_invoice)."""
+    return (
+        (args.get("payment_behavior") or "default_incomplete") != "default_incomplete"
+        and not args.get("trial_period_days")
+        and args.get("collection_method") != "send_invoice"
+    )
+
+
+def _create_kind(args: dict[str, Any]) -> ToolKind:
+    return "money" if charges_now(args) else "write"
+
+
+def _update_kind(args: dict[str, Any]) -> ToolKind:
+    return "money" if args.get("proration_behavior") == "always_invoice" else "write"
+
+
+def _cancel_kind(args: dict[str, Any]) -> ToolKind:
+    return "write" if args.get("at_period_end") else "destructive"
+
+
+def _refuse_under_limits(ctx: Ctx, what: str) -> None:
+    """With spending limits set, refuse a call that would charge an amount this server cannot check."""
+    if limits(ctx).active:
+        raise GuardrailRefusal(
+            "spending-limit",
+            f"Refused by guardrail `spending-limit`: {what} would charge the customer's saved payment "
+            "method at once, an amount this server cannot check against the spending limits "
+            "(--max-amount). Use instead: payment_behavior=default_incomplete (the customer confirms "
+            "the first payment) or a subscription-mode Checkout Session. Nothing was sent to Stripe.",
         )
-    if days_until_due is not None and collection_method != "send_invoice":
-        raise InputError(
-            "days_until_due",
-            "only applies when collection_method is send_invoice.",
-            "Pass collection_method=send_invoice, or omit days_until_due.",
-        )
+
+
+def _per_interval(item: Mapping[str, Any], currency: str | None) -> str | None:
+    price = item.get("price")
+    if not isinstance(price, Mapping) or price.get("unit_amount") is None:
+        return ref(price)
+    recurring = price.get("recurring") or {}
+    count, interval = int(recurring.get("interval_count") or 1), recurring.get("interval") or "period"
+    every = interval if count == 1 else f"{count} {interval}s"
+    amount = money(
+        int(price["unit_amount"]) * int(item.get("quantity") or 1), price.get("currency") or currency
+    )
+    return f"{amount}/{every} ({price.get('id')})"
+
+
+async def preview_cancel(gw: Gateway, args: dict[str, Any]) -> str:
+    sub = await gw.request("GET", f"/v1/subscriptions/{args['subscription']}", {"expand": ["customer"]})
+    items: list[Mapping[str, Any]] = (sub.get("items") or {}).get("data") or []
+    prices = ", ".join(p for p in (_per_interval(i, sub.get("currency")) for i in items) if p)
+    who = customer_label(sub.get("customer"))
+    # At period end the call can be undone and needs no confirmation; said here for completeness.
+    when = "at the end of the current period" if args.get("at_period_end") else "now, for good"
+    return f"Cancel subscription {sub['id']} {when}: {who or 'no customer'}, {prices or 'no items'}"
 
 
 async def _get(ctx: Ctx, subscription: str) -> Mapping[str, Any]:
@@ -223,7 +269,7 @@ async def _post(ctx: Ctx, path: str, params: dict[str, Any], key: str | None) ->
     return SubscriptionSummary.of(obj)
 
 
-@toolset.tool("Create a subscription", kind="write")
+@toolset.tool("Create a subscription", kind="money", kind_of=_create_kind)
 async def create_subscription(
     ctx: Ctx,
     customer: CustomerId,
@@ -244,7 +290,15 @@ async def create_subscription(
     idempotency_key: IdempotencyKey | None = None,
 ) -> SubscriptionSummary:
     """Subscribe a customer to recurring prices (or use a subscription-mode Checkout Session)."""
-    _collection(collection_method, days_until_due)
+    check_days_until_due(collection_method, days_until_due)
+    if charges_now(
+        {
+            "payment_behavior": payment_behavior,
+            "trial_period_days": trial_period_days,
+            "collection_method": collection_method,
+        }
+    ):
+        _refuse_under_limits(ctx, f"payment_behavior={payment_behavior}")
     params = form(
         customer=customer,
         items=[{"price": item.price, "quantity": item.quantity} for item in items],
@@ -264,7 +318,7 @@ async def retrieve_subscription(ctx: Ctx, subscription: SubscriptionId) -> Subsc
     return SubscriptionSummary.of(await _get(ctx, subscription))
 
 
-@toolset.tool("Update a subscription", kind="write", idempotent=True)
+@toolset.tool("Update a subscription", kind="money", kind_of=_update_kind)
 async def update_subscription(
     ctx: Ctx,
     subscription: SubscriptionId,
@@ -292,6 +346,8 @@ async def update_subscription(
         raise InputError(
             "subscription", "nothing to change.", "Pass item with price/quantity, or another field."
         )
+    if proration_behavior == "always_invoice":
+        _refuse_under_limits(ctx, "proration_behavior=always_invoice")
     params = form(
         items=[form(id=item, price=price, quantity=quantity)] if item else None,
         proration_behavior=proration_behavior,
@@ -301,7 +357,9 @@ async def update_subscription(
     return await _post(ctx, f"/v1/subscriptions/{subscription}", params, idempotency_key)
 
 
-@toolset.tool("Cancel a subscription", kind="destructive", idempotent=True)
+@toolset.tool(
+    "Cancel a subscription", kind="destructive", idempotent=True, kind_of=_cancel_kind, preview=preview_cancel
+)
 async def cancel_subscription(
     ctx: Ctx,
     subscription: SubscriptionId,
@@ -324,8 +382,15 @@ async def cancel_subscription(
                 "Omit them, or set at_period_end=false.",
             )
         return await _post(ctx, path, {"cancel_at_period_end": True}, idempotency_key)
+    if idempotency_key is not None:
+        raise InputError(
+            "idempotency_key",
+            "does not apply to an immediate cancellation (a DELETE, which Stripe does not key; "
+            "repeating it is harmless).",
+            "Omit idempotency_key, or pass at_period_end=true.",
+        )
     params = {**form(invoice_now=invoice_now, prorate=prorate), "expand": _EXPAND}
-    obj = await gateway(ctx).request("DELETE", path, params, idempotency_key=idempotency_key)
+    obj = await gateway(ctx).request("DELETE", path, params)
     return SubscriptionSummary.of(obj)
 
 

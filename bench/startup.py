@@ -1,0 +1,159 @@
+"""Start-up: process start to the `tools/list` response over stdio, vs the MCP SDK's floor.
+
+Run: ``python bench/startup.py [--runs 15]``. Each run spawns the process, sends `initialize`,
+`notifications/initialized` and `tools/list` as a client does, and stops the clock when the
+`tools/list` response arrives. `stripe-power serve` gets a dummy sk_test_ key (nothing contacts
+Stripe at start); the floor is a minimal `mcp` SDK server with one tool, written to a temp file.
+The two alternate (and swap order each round) in the same run. Goal: median at most 1.15x the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from _common import Row, at_most, info, median, quiet_env, quiet_logging, stripe_power_command
+
+GOAL = 1.15
+
+FLOOR_SERVER = '''\
+from mcp.server import MCPServer
+
+server = MCPServer("floor")
+
+
+@server.tool()
+def echo(text: str) -> str:
+    """Return the text."""
+    return text
+
+
+server.run("stdio")
+'''
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "bench", "version": "1"},
+    },
+}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+LIST_TOOLS = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+
+
+def _send(proc: subprocess.Popen[bytes], message: dict[str, object]) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(message).encode() + b"\n")
+    proc.stdin.flush()
+
+
+def _read_response(proc: subprocess.Popen[bytes], request_id: int) -> dict[str, object]:
+    assert proc.stdout is not None
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise EOFError(f"{proc.args!r} closed stdout (exit {proc.wait()})")
+        message = json.loads(line)
+        if message.get("id") == request_id:
+            if "error" in message:
+                raise RuntimeError(f"{proc.args!r}: {message['error']}")
+            return dict(message)
+
+
+def time_to_tools(command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Seconds from spawning `command` to its tools/list response, and how many tools it listed."""
+    with tempfile.TemporaryFile() as stderr:  # a file, not a pipe: a chatty server never blocks on it
+        return _time_to_tools(command, env, stderr)
+
+
+def _time_to_tools(command: list[str], env: dict[str, str], stderr: IO[bytes]) -> tuple[float, int]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env)
+    try:
+        _send(proc, INITIALIZE)
+        _read_response(proc, 1)
+        _send(proc, INITIALIZED)
+        _send(proc, LIST_TOOLS)
+        result = _read_response(proc, 2)["result"]
+        elapsed = time.perf_counter() - start
+        tools = len(result["tools"])  # type: ignore[index]
+    except EOFError as gone:
+        stderr.seek(0)
+        raise RuntimeError(f"{gone}:\n{stderr.read().decode(errors='replace')[-2000:]}") from None
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()  # end of input: the stdio server exits
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+    return elapsed, tools
+
+
+def measure(runs: int, warmup: bool = True) -> tuple[list[float], list[float], int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        floor_file = Path(tmp) / "floor_server.py"
+        floor_file.write_text(FLOOR_SERVER)
+        floor_cmd = [sys.executable, str(floor_file)]
+        power_cmd = [*stripe_power_command(), "serve"]
+        env = quiet_env(STRIPE_SECRET_KEY="sk_test_bench" + "0" * 24, STRIPE_POWER_STATE_DIR=tmp)
+        if warmup:  # warm the page cache and .pyc files for both
+            time_to_tools(floor_cmd, env)
+            time_to_tools(power_cmd, env)
+        floor: list[float] = []
+        power: list[float] = []
+        count = 0
+        for i in range(runs):
+            order = ((floor_cmd, floor), (power_cmd, power))
+            for command, samples in order if i % 2 == 0 else order[::-1]:
+                seconds, tools = time_to_tools(command, env)
+                samples.append(seconds)
+                if samples is power:
+                    count = tools
+    return floor, power, count
+
+
+def main(argv: Sequence[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--runs", type=int, default=15, help="runs of each server (at least 10 for the figure)"
+    )
+    parser.add_argument("--no-warmup", action="store_true", help="skip the unmeasured first run of each")
+    args = parser.parse_args(argv)
+    quiet_logging()
+    floor, power, tools = measure(args.runs, warmup=not args.no_warmup)
+    ms = lambda s: f"{s * 1000:,.0f} ms"  # noqa: E731
+    print(f"start -> tools/list over stdio, {args.runs} runs each, alternating")
+    for label, samples in (("mcp SDK floor (1 tool)", floor), (f"stripe-power serve ({tools} tools)", power)):
+        print(f"  {label:<30} median {ms(median(samples))}, min {ms(min(samples))}, max {ms(max(samples))}")
+    ratio = median(power) / median(floor)
+    print(f"  ratio {ratio:.2f}x the floor (goal <= {GOAL:.2f}x)")
+    row = at_most("start-up: stripe-power / SDK floor (median)", ratio, GOAL, ".2f", "x")
+    return [
+        Row(
+            row.figure,
+            f"{row.value} ({ms(median(power))} / {ms(median(floor))})",
+            row.goal,
+            row.ratio,
+            row.passed,
+        ),
+        info("start-up: stripe-power serve min/max", f"{ms(min(power))} / {ms(max(power))}"),
+    ]
+
+
+if __name__ == "__main__":
+    main()

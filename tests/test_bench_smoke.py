@@ -1,0 +1,45 @@
+"""Every bench/ script's main runs end to end with tiny parameters (its figures mean nothing here)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+
+import pytest
+
+from .conftest import ROOT
+
+BENCH = ROOT / "bench"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[dict[str, ModuleType]]:
+    sys.path.insert(0, str(BENCH))
+    try:
+        run_all = importlib.import_module("run_all")
+        yield {name: importlib.import_module(name) for name in ("run_all", *run_all.QUICK)} | {
+            name: importlib.import_module(name) for name in ("context_cost", "result_size")
+        }
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_in_process_benchmarks_report_their_goals(bench: dict[str, ModuleType]) -> None:
+    rows = bench["context_cost"].main(["--largest", "0"]) + bench["result_size"].main([])
+    figures = {row.figure: row for row in rows}
+    assert figures["context: tools/list total, default"].goal == "<= 21,622 B"
+    assert figures["result size: next-step fields kept"].passed is True  # every next-step field is there
+    assert all(row.passed is not None for row in rows if row.goal != "-")
+
+
+def test_process_benchmarks_run(bench: dict[str, ModuleType]) -> None:
+    """The benchmarks that start processes, two at a time, with the quick parameters of bench/run."""
+    quick = bench["run_all"].QUICK
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(bench[name].main, quick[name]) for name in quick}
+        rows = {name: future.result(timeout=60) for name, future in futures.items()}
+    assert {row.figure: row.value for row in rows["http_load"]}["http load: errors"] == "0"
+    assert all(rows.values())
