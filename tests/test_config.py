@@ -60,6 +60,7 @@ def test_mask_never_reveals_more_than_prefix_and_last_four() -> None:
         (f"pk_test_{BODY}", "publishable-key"),
         (f"sk_live_{BODY}", "live key"),
         (f"garbage_{BODY}", "not a Stripe secret or restricted key"),
+        (f"sk_test_{BODY} x", "not a Stripe secret or restricted key"),
     ],
 )
 def test_cli_refusals_exit_nonzero_with_one_line(tmp_path: Path, env_key: str | None, expected: str) -> None:

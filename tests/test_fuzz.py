@@ -82,7 +82,7 @@ HOSTILE: st.SearchStrategy[Any] = st.one_of(
     st.booleans(),
     st.sampled_from(NUMBERS),
     st.integers(),
-    st.floats(),
+    st.floats(allow_nan=False, allow_infinity=False),  # JSON cannot carry NaN/inf: they arrive as null
     st.sampled_from(INJECTIONS),
     st.text(max_size=30),
     st.just("x" * 100_000),
@@ -269,6 +269,34 @@ def test_tool_survives_malformed_arguments(harness: Harness, name: str, data: st
         # FlakyStrategyDefinition; the failure itself is then in the captured stderr.
         print(f"fuzz failure for {name}: {error!r}"[:3000], file=sys.stderr)
         raise
+
+
+HOSTILE_CASES = [
+    pytest.param(
+        "create_customer",
+        {"metadata": {"a][b": "x"}},
+        id="metadata-key-brackets",
+    ),
+    pytest.param(
+        "call_stripe_api",
+        {"method": "POST", "path": "/v1/payment_intents", "params": {"payment_method_types[0]": "card"}},
+        id="generic-api-bracket-keys",
+    ),
+    pytest.param(
+        "send_test_webhook",
+        {"type": "checkout.session.completed", "url": "http://]"},
+        id="send-test-webhook-bad-url",
+    ),
+    pytest.param("retrieve_customer", {"customer": "cus_1/../../v1/charges"}, id="path-injection"),
+    pytest.param("create_refund", {"payment_intent": "pi_1", "amount": -1}, id="negative-amount"),
+    pytest.param("create_price", {"unit_amount": 10**30, "currency": "usd"}, id="enormous-amount"),
+]
+
+
+@pytest.mark.parametrize(("name", "arguments"), HOSTILE_CASES)
+def test_known_hostile_inputs(harness: Harness, name: str, arguments: dict[str, Any]) -> None:
+    """Inputs the fuzzer found or must always cover; the xfails are open bugs (strict: they flip)."""
+    check_call(harness, name, arguments)
 
 
 def test_every_registered_tool_is_fuzzed(harness: Harness) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +78,40 @@ def test_refuses_to_start_without_token(tmp_path: Path) -> None:
         create_http_app(server, host="0.0.0.0", port=8000, token=None)
     with pytest.raises(ConfigError, match="STRIPE_POWER_HTTP_TOKEN"):
         create_http_app(server, host="127.0.0.1", port=8000, token="")
+
+
+async def test_replay_window_and_tokens_are_per_session(tmp_path: Path) -> None:
+    """Two HTTP sessions sharing one server never share idempotency keys or confirmation tokens."""
+    from .fakes import recording_stripe
+
+    with recording_stripe() as fake:
+        fake.on("POST", "/v1/customers", {"id": "cus_1", "object": "customer"})
+        port = free_port()
+        server = create_server(settings_for(fake.url, tmp_path, confirm_writes=True))
+        app = create_http_app(server, host="127.0.0.1", port=port, token=TOKEN)
+        with serve_in_thread(app, port) as url:
+            tokens = []
+            for _ in range(2):
+                async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+                    async with Client(
+                        streamable_http_client(f"{url}/mcp", http_client=http), mode="legacy"
+                    ) as client:
+                        for _ in range(2):
+                            await client.call_tool("create_customer", {"email": "same@example.com"})
+                        held = await client.call_tool(
+                            "call_stripe_api", {"method": "DELETE", "path": "/v1/customers/cus_1"}
+                        )
+                        tokens.append(json.loads(held.content[0].text)["confirmation_token"])  # type: ignore[union-attr]
+            async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+                async with Client(
+                    streamable_http_client(f"{url}/mcp", http_client=http), mode="legacy"
+                ) as client:
+                    stolen = await client.call_tool(
+                        "call_stripe_api",
+                        {"method": "DELETE", "path": "/v1/customers/cus_1", "confirmation_token": tokens[0]},
+                    )
+    keys = [r.headers["Idempotency-Key"] for r in fake.requests]
+    assert len(keys) == 4
+    assert keys[0] == keys[1] and keys[2] == keys[3] and keys[0] != keys[2]
+    assert stolen.is_error and "different arguments" in stolen.content[0].text  # type: ignore[union-attr]
+    assert all(r.method == "POST" for r in fake.requests)

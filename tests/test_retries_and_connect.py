@@ -101,3 +101,27 @@ async def test_a_final_error_frees_the_key_and_a_replayed_error_says_so(
     async with connect() as client:
         message = error_text(await client.call_tool("create_customer", {"email": "b@example.com"}))
     assert "stored answer to an identical call" in message and "new idempotency_key" in message
+
+
+RATE_LIMITED = {
+    "error": {"type": "invalid_request_error", "code": "rate_limit", "message": "Too many requests."}
+}
+
+
+async def test_rate_limited_writes_are_retried_with_the_same_key(
+    fake: RecordingStripe, connect: Connect
+) -> None:
+    answers = iter([(429, RATE_LIMITED, {"Retry-After": "0"}), (200, CUSTOMER)])
+    fake.on("POST", "/v1/customers", lambda _request: next(answers))
+    async with connect() as client:
+        assert payload(await client.call_tool("create_customer", {"email": "a@example.com"}))["id"] == "cus_1"
+    first, retry = fake.requests
+    assert first.headers["Idempotency-Key"] == retry.headers["Idempotency-Key"]
+
+
+async def test_rate_limit_that_persists_is_a_clear_error(fake: RecordingStripe, connect: Connect) -> None:
+    fake.on("POST", "/v1/customers", lambda _request: (429, RATE_LIMITED, {"Retry-After": "0"}))
+    async with connect() as client:
+        message = error_text(await client.call_tool("create_customer", {"email": "a@example.com"}))
+    assert "code=rate_limit" in message and "Wait a moment and retry" in message
+    assert len(fake.requests) == 3  # the first try and two retries (max_network_retries)

@@ -58,7 +58,7 @@ def inspect_key(key: str, *, allow_live: bool) -> KeyInfo:
         "rk_live_": ("restricted", "live"),
     }
     found = next(((p, v) for p, v in kinds.items() if key.startswith(p)), None)
-    if found is None or len(key) <= len(found[0]) + 4:
+    if found is None or not re.fullmatch(r"[a-z]{2}_(test|live)_[A-Za-z0-9]{5,}", key):
         raise ConfigError(
             f"STRIPE_SECRET_KEY ({mask_key(key)}) is not a Stripe secret or restricted key. "
             "Set it to an sk_test_... or rk_test_... key from https://dashboard.stripe.com/test/apikeys, "

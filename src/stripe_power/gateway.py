@@ -9,14 +9,17 @@ error mapping and one audit line with secrets redacted.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
+import random
 import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
+import anyio
 import stripe
 
 from . import __version__
@@ -137,7 +140,7 @@ class Gateway:
         status: int | None = None
         request_id: str | None = None
         try:
-            response = await self._client.raw_request_async(method.lower(), path, **params, **options)
+            response = await self._send(method, path, params, options)
             status, request_id = response.code, response.headers.get("request-id")
             if response.headers.get("idempotent-replayed") == "true":
                 replayed.set(True)
@@ -166,6 +169,18 @@ class Gateway:
                 idempotency_key=options.get("idempotency_key"),
                 stripe_account=account,
             )
+
+    async def _send(self, method: str, path: str, params: dict[str, Any], options: dict[str, Any]) -> Any:
+        """The SDK retries connection errors, 409 and 5xx but not 429 (rate limited): retry
+        that here too, as many times, with the same idempotency key."""
+        for attempt in itertools.count():
+            try:
+                return await self._client.raw_request_async(method.lower(), path, **params, **options)
+            except stripe.RateLimitError as error:
+                if attempt >= self.settings.max_network_retries:
+                    raise
+                await anyio.sleep(rate_limit_delay(error, attempt))
+        raise AssertionError("itertools.count() never ends")
 
     def _write_key(
         self, tool: str, path: str, params: Mapping[str, Any], account: str | None
@@ -205,6 +220,16 @@ class Gateway:
             await self._own_http_client.close_async()
 
 
+def rate_limit_delay(error: stripe.StripeError, attempt: int) -> float:
+    """Seconds before retrying a 429: Retry-After when Stripe sends it, else 0.5 s x 2^n with
+    jitter, like the SDK's own backoff; never more than 5 s."""
+    try:
+        seconds = float((error.headers or {}).get("retry-after", ""))
+    except ValueError:
+        seconds = 0.5 * 2**attempt * (0.5 + random.random() / 2)
+    return min(max(seconds, 0.0), 5.0)
+
+
 def map_stripe_error(error: stripe.StripeError) -> StripeAPIError:
     """A message an agent can act on: what Stripe said, its codes, the request id, the next step."""
     if isinstance(error, stripe.APIConnectionError):
@@ -229,6 +254,8 @@ def map_stripe_error(error: stripe.StripeError) -> StripeAPIError:
         parts.append("The restricted key lacks a permission for this call: grant it in the Dashboard.")
     elif code and code in NEXT_STEPS:
         parts.append(f"Next: {NEXT_STEPS[code]}")
+    elif (error.http_status or 0) >= 500:
+        parts.append("Next: Stripe had a problem; retry the identical call (it reuses the idempotency key).")
     elif code == "payment_method_types_no_longer_supported":
         parts.append(rule("payment-method-types").instead)
     if error.request_id:

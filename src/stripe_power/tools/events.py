@@ -316,7 +316,12 @@ class DeliveryResult(Summary):
 
 
 def _check_url(url: str, allowed: frozenset[str]) -> None:
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        raise InputError(
+            "url", f"{url[:60]!r} is not a valid URL.", "Pass http://127.0.0.1:PORT/path."
+        ) from None
     if not host or not (is_loopback(host) or host in allowed):
         raise InputError(
             "url",
