@@ -92,3 +92,21 @@ def test_mcp_json_matches_the_cli() -> None:
     assert entry["env"] == {"STRIPE_SECRET_KEY": "${STRIPE_SECRET_KEY}"}
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'stripe-power = "stripe_power.cli:main"' in pyproject
+
+
+VERBS = (
+    "create|retrieve|list|update|cancel|confirm|capture|expire|search|finalize|pay|send|void|resume|"
+    "deactivate|detach|wait|verify|get|call|check"
+)
+
+
+@pytest.mark.parametrize("document", ["README.md", "POWER.md"])
+def test_docs_name_only_real_tools(document: str) -> None:
+    import re
+
+    from stripe_power.prompts import PROMPTS
+
+    names = {spec.name for ts in TOOLSETS for spec in ts.tools} | {p.__name__ for p in PROMPTS}
+    mentioned = set(re.findall(rf"`((?:{VERBS})_[a-z_]+)`", (ROOT / document).read_text()))
+    assert mentioned, document
+    assert mentioned <= names, mentioned - names

@@ -15,7 +15,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
-from . import accounts, billing, catalog, checkout, customers, events, payments
+from . import (
+    accounts,
+    catalog,
+    checkout,
+    customers,
+    events,
+    invoices,
+    payment_intents,
+    payment_links,
+    payment_methods,
+    refunds,
+    setup_intents,
+    subscriptions,
+)
 from ._spec_data import PARAMS
 from .errors import StripeError, invalid, missing_param, unknown_param
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
@@ -51,7 +64,20 @@ class Sandbox:
         self.state = State()
         self.faults = FaultInjector(faults)
         self.router = Router()
-        for module in (customers, catalog, checkout, payments, billing, events, accounts):
+        for module in (
+            customers,
+            catalog,
+            checkout,
+            payment_methods,
+            payment_intents,
+            refunds,
+            setup_intents,
+            subscriptions,
+            invoices,
+            payment_links,
+            events,
+            accounts,
+        ):
             module.register(self.router)
         self.webhooks = events.WebhookDispatcher(self.state)
 

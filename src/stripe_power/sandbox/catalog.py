@@ -11,6 +11,7 @@ from .router import Ctx, Router
 from .search import fields_of, search
 from .store import (
     JSON,
+    Account,
     apply_metadata,
     as_bool,
     as_dict,
@@ -341,6 +342,10 @@ def list_prices(ctx: Ctx) -> JSON:
 def search_prices(ctx: Ctx) -> JSON:
     fields = fields_of("active", "currency", "lookup_key", "product", "type", "created")
     return search(ctx, "price", fields, "/v1/prices/search")
+
+
+def product_name(acct: Account, price: JSON) -> str:
+    return str(acct.objects.get(price["product"], {}).get("name") or "Item")
 
 
 def register(router: Router) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import billing, catalog, customers, payments
+from . import catalog, customers, payment_intents, payment_methods, setup_intents, subscriptions
 from .errors import StripeError, invalid, missing_param, no_such, unknown_param
 from .ids import client_secret, new_id
 from .router import Ctx, Router
@@ -376,13 +376,13 @@ def complete(
     priv = acct.priv(cs)
     if quantities:
         _apply_quantities(acct, cs, quantities)
-    pm = payments.pm_from_number(ctx, card_number)
-    card = payments.card_of(acct, pm)
+    pm = payment_methods.pm_from_number(ctx, card_number)
+    card = payment_methods.card_of(acct, pm)
     email = email or cs.get("customer_email")
     mode = cs["mode"]
     cust_id = cs.get("customer")
     if card.outcome == "declined" and mode != "payment":
-        raise payments.card_error(card)
+        raise payment_methods.card_error(card)
     if cust_id is None and (mode != "payment" or cs.get("customer_creation") == "always"):
         cust_ctx = Ctx(
             ctx.sandbox, acct, {"email": email} if email else {}, {}, ctx.base_url, ctx.request_id, "POST", ""
@@ -402,7 +402,7 @@ def complete(
     }
     if mode == "payment":
         pid = priv.get("payment_intent_data", {})
-        pi = payments.new_payment_intent(
+        pi = payment_intents.new_payment_intent(
             ctx,
             int(cs["amount_total"] or 0),
             str(cs["currency"]),
@@ -417,16 +417,16 @@ def complete(
         pi["payment_method"] = pm["id"]
         pi["status"] = "requires_confirmation"
         cs["payment_intent"] = pi["id"]
-        payments.confirm(ctx, pi, {})  # raises StripeError on decline
+        payment_intents.confirm(ctx, pi, {})  # raises StripeError on decline
         if pi["status"] == "requires_action":
-            payments.authenticate(ctx, pi, True)  # the customer completes 3D Secure on the page
+            payment_intents.authenticate(ctx, pi, True)  # the customer completes 3D Secure on the page
         cs["payment_status"] = "paid" if pi["status"] == "succeeded" else "unpaid"
     elif mode == "subscription":
         assert cust_id is not None
-        payments.attach(ctx, pm, cust_id)
+        payment_methods.attach(ctx, pm, cust_id)
         sd = priv.get("subscription_data", {})
         line_objects = [acct.objects[i] for i in priv.get("line_item_ids", [])]
-        sub = billing.start_subscription(
+        sub = subscriptions.start_subscription(
             ctx,
             cust_id,
             [(li["price"], int(li["quantity"] or 1)) for li in line_objects],
@@ -440,16 +440,16 @@ def complete(
         cs["payment_status"] = "paid"
     else:
         sid_data = priv.get("setup_intent_data", {})
-        si = payments.new_setup_intent(
+        si = setup_intents.new_setup_intent(
             ctx, cust_id, metadata=apply_metadata({}, sid_data.get("metadata", {}))
         )
         acct.priv(si)["hosted"] = True
         si["payment_method"] = pm["id"]
         si["status"] = "requires_confirmation"
         cs["setup_intent"] = si["id"]
-        payments.confirm_setup(ctx, si, {})
+        setup_intents.confirm_setup(ctx, si, {})
         if si["status"] == "requires_action":
-            payments.authenticate_setup(ctx, si, True)
+            setup_intents.authenticate_setup(ctx, si, True)
         cs["payment_status"] = "no_payment_required"
     cs["status"] = "complete"
     cs["url"] = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import payments
+from . import payment_methods
 from .ids import new_id
 from .router import Ctx, Router
 from .search import search
@@ -35,17 +35,23 @@ def _apply(ctx: Ctx, cust: JSON, params: dict[str, Any]) -> None:
             if pm_ref == "":
                 cust["invoice_settings"]["default_payment_method"] = None
             else:
-                pm = payments.resolve_payment_method(
+                pm = payment_methods.resolve_payment_method(
                     ctx,
                     as_str(pm_ref, "invoice_settings[default_payment_method]"),
                     "invoice_settings[default_payment_method]",
                 )
                 if pm.get("customer") != cust["id"]:
-                    payments.attach(ctx, pm, cust["id"])
+                    payment_methods.attach(ctx, pm, cust["id"])
                 cust["invoice_settings"]["default_payment_method"] = pm["id"]
         for k in ("footer", "custom_fields", "rendering_options"):
             if k in settings:
                 cust["invoice_settings"][k] = settings[k] or None
+
+
+def customer_ref(ctx: Ctx, value: Any, param: str = "customer") -> str:
+    cid = as_str(value, param)
+    ctx.acct.get("customer", cid, param=param, status=400)
+    return cid
 
 
 def create(ctx: Ctx) -> JSON:
@@ -73,10 +79,10 @@ def create(ctx: Ctx) -> JSON:
     ctx.acct.add(cust)
     _apply(ctx, cust, p)
     if "payment_method" in p:
-        pm = payments.resolve_payment_method(
+        pm = payment_methods.resolve_payment_method(
             ctx, as_str(p["payment_method"], "payment_method"), "payment_method"
         )
-        payments.attach(ctx, pm, cust["id"])
+        payment_methods.attach(ctx, pm, cust["id"])
     ctx.acct.emit("customer.created", cust)
     return cust
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import billing, checkout, payments
+from . import checkout, invoices, payment_intents, payment_links, payment_methods, setup_intents
 from .errors import StripeError
 from .ids import new_id
 from .router import Ctx
@@ -51,7 +51,7 @@ def _not_found(what: str) -> HTMLResponse:
 
 
 def _money(amount: Any, cur: Any) -> str:
-    return payments.fmt_money(int(amount or 0), str(cur or "usd"))
+    return payment_intents.fmt_money(int(amount or 0), str(cur or "usd"))
 
 
 def _line_rows(rows: list[tuple[str, str]], total: str) -> str:
@@ -184,7 +184,7 @@ def routes(sb: Sandbox) -> list[Route]:
                 return _page(
                     "Inactive", f"<h1>Unavailable</h1><p class=muted>{html.escape(msg)}</p>", 410, request_id
                 )
-            cs = billing.session_for_link(ctx_for(acct, request, request_id), pl)
+            cs = payment_links.session_for_link(ctx_for(acct, request, request_id), pl)
             flush(acct)
         return RedirectResponse(str(cs["url"]), status_code=303, headers={"Request-Id": request_id})
 
@@ -235,11 +235,11 @@ def routes(sb: Sandbox) -> list[Route]:
                 return invoice_page(acct, inv, f"This invoice is {inv['status']}.", request_id=request_id)
             ctx = ctx_for(acct, request, request_id)
             try:
-                pm = payments.pm_from_number(ctx, card)
-                billing.attempt_payment(ctx, inv, pm["id"], off_session=False)
-                pi = billing._invoice_pi(acct, inv)
+                pm = payment_methods.pm_from_number(ctx, card)
+                invoices.attempt_payment(ctx, inv, pm["id"], off_session=False)
+                pi = invoices.invoice_pi(acct, inv)
                 if pi is not None and pi["status"] == "requires_action":
-                    payments.authenticate(ctx, pi, True)
+                    payment_intents.authenticate(ctx, pi, True)
             except StripeError as err:
                 flush(acct)
                 return invoice_page(acct, inv, err.message, request_id=request_id)
@@ -278,9 +278,9 @@ def routes(sb: Sandbox) -> list[Route]:
             ctx = ctx_for(acct, request, request_id)
             try:
                 if typ == "payment_intent":
-                    payments.authenticate(ctx, intent, success)
+                    payment_intents.authenticate(ctx, intent, success)
                 else:
-                    payments.authenticate_setup(ctx, intent, success)
+                    setup_intents.authenticate_setup(ctx, intent, success)
             except StripeError as err:
                 flush(acct)
                 return _page(

@@ -191,6 +191,10 @@ def snapshot(obj: JSON) -> JSON:
     return copied
 
 
+def public(obj: JSON) -> JSON:
+    return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+
 def skeleton(typ: str) -> JSON:
     """Every nullable field of ``typ`` set to None; callers fill in the rest."""
     return dict.fromkeys(NULLABLE.get(typ, ()))

@@ -1,15 +1,16 @@
-"""PaymentIntents, Charges (read-only), Refunds, PaymentMethods and SetupIntents."""
+"""PaymentIntents, and the Charges they create (read-only: creating a Charge directly is refused)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from ..money import format_amount
-from .cards import DECLINE_MESSAGES, TestPaymentMethod, card_for_number, card_for_test_pm
-from .errors import StripeError, invalid, missing_param, no_such, unexpected_state
+from .cards import TestPaymentMethod
+from .customers import customer_ref
+from .errors import StripeError, invalid, unexpected_state
 from .ids import client_secret, new_id
+from .payment_methods import card_error, card_of, resolve_payment_method
 from .router import Ctx, Router
 from .search import fields_of, search
 from .store import (
@@ -24,216 +25,17 @@ from .store import (
     changed,
     now,
     paginate,
+    public,
     skeleton,
     snapshot,
 )
 
-PM_KIND = "PaymentMethod"
-# Called after a PaymentIntent succeeds (billing marks the invoice it belongs to as paid).
+# Called after a PaymentIntent succeeds (invoices.py marks the invoice it belongs to as paid).
 PI_SUCCESS_HOOKS: list[Callable[[Ctx, JSON], None]] = []
 
 
 def fmt_money(amount: int, cur: str) -> str:
     return format_amount(amount, cur) or str(amount)
-
-
-# -- payment methods ---------------------------------------------------------------------
-
-
-def _billing_details(data: Any = None) -> JSON:
-    details: JSON = {
-        "address": {
-            "city": None,
-            "country": None,
-            "line1": None,
-            "line2": None,
-            "postal_code": None,
-            "state": None,
-        },
-        "email": None,
-        "name": None,
-        "phone": None,
-        "tax_id": None,
-    }
-    if isinstance(data, dict):
-        for key in ("email", "name", "phone"):
-            if key in data:
-                details[key] = as_str(data[key], f"billing_details[{key}]") or None
-        if isinstance(data.get("address"), dict):
-            details["address"].update(
-                {k: v or None for k, v in data["address"].items() if k in details["address"]}
-            )
-    return details
-
-
-def make_card_pm(ctx: Ctx, card: TestPaymentMethod, billing_details: Any = None) -> JSON:
-    pm: JSON = skeleton("payment_method")
-    pm.update(
-        id=new_id("pm", 24),
-        object="payment_method",
-        allow_redisplay="unspecified",
-        billing_details=_billing_details(billing_details),
-        card={
-            "brand": card.brand,
-            "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
-            "country": card.country,
-            "display_brand": {"amex": "american_express"}.get(card.brand, card.brand),
-            "exp_month": 12,
-            "exp_year": time.gmtime().tm_year + 3,
-            "fingerprint": "fp" + card.number[-8:] + card.brand[:4],
-            "funding": card.funding,
-            "generated_from": None,
-            "last4": card.last4,
-            "networks": {"available": [card.brand], "preferred": None},
-            "regulated_status": "unregulated",
-            "three_d_secure_usage": {"supported": True},
-            "wallet": None,
-        },
-        created=now(),
-        customer=None,
-        livemode=False,
-        metadata={},
-        type="card",
-    )
-    ctx.acct.add(pm)
-    ctx.acct.cards[pm["id"]] = card
-    return pm
-
-
-def resolve_payment_method(ctx: Ctx, ref: str, param: str) -> JSON:
-    """A stored PaymentMethod, or a new one for a test id such as ``pm_card_visa``."""
-    existing = ctx.acct.find("payment_method", ref)
-    if existing is not None:
-        return existing
-    card = card_for_test_pm(ref)
-    if card is not None:
-        return make_card_pm(ctx, card)
-    raise no_such(PM_KIND, ref, param=param, status=400)
-
-
-def card_of(acct: Account, pm: JSON) -> TestPaymentMethod:
-    card = acct.cards.get(pm["id"])
-    if card is None:
-        card = card_for_number("4242424242424242")
-        assert card is not None
-    return card
-
-
-def pm_from_number(ctx: Ctx, number: str, param: str = "card_number") -> JSON:
-    card = card_for_number(number)
-    if card is None:
-        raise StripeError(
-            402, "Your card number is incorrect.", type="card_error", code="incorrect_number", param=param
-        )
-    return make_card_pm(ctx, card)
-
-
-def card_error(card: TestPaymentMethod, extra: JSON | None = None) -> StripeError:
-    decline = card.decline_code or "generic_decline"
-    return StripeError(
-        402,
-        DECLINE_MESSAGES.get(decline, "Your card was declined."),
-        type="card_error",
-        code=card.error_code or "card_declined",
-        decline_code=decline,
-        extra=extra,
-    )
-
-
-def attach(ctx: Ctx, pm: JSON, customer_id: str) -> None:
-    if pm.get("customer") == customer_id:
-        return
-    if pm.get("customer"):
-        raise invalid(
-            "The payment method you provided has already been attached to a customer.", param="payment_method"
-        )
-    if pm["id"] in ctx.acct.used_pms:
-        raise invalid(
-            "This PaymentMethod was previously used without being attached to a Customer or was detached from a "
-            "Customer, and may not be used again.",
-            param="payment_method",
-        )
-    card = card_of(ctx.acct, pm)
-    if card.outcome == "declined":
-        raise card_error(card)
-    pm["customer"] = customer_id
-    ctx.acct.emit("payment_method.attached", pm, {"customer": None})
-
-
-def attach_pm(ctx: Ctx) -> JSON:
-    pm = resolve_payment_method(ctx, ctx.path_params["payment_method"], "payment_method")
-    cust_id = as_str(ctx.params["customer"], "customer")
-    ctx.acct.get("customer", cust_id, param="customer", status=400)
-    attach(ctx, pm, cust_id)
-    return pm
-
-
-def detach_pm(ctx: Ctx) -> JSON:
-    pm = ctx.acct.get("payment_method", ctx.path_params["payment_method"], param="payment_method")
-    if not pm.get("customer"):
-        raise invalid(
-            "The payment method you provided is not attached to a customer so detachment is impossible.",
-            param="payment_method",
-        )
-    previous = {"customer": pm["customer"]}
-    cust = ctx.acct.find("customer", pm["customer"])
-    if cust is not None and cust["invoice_settings"].get("default_payment_method") == pm["id"]:
-        cust["invoice_settings"]["default_payment_method"] = None
-    pm["customer"] = None
-    ctx.acct.used_pms.add(pm["id"])
-    ctx.acct.emit("payment_method.detached", pm, previous)
-    return pm
-
-
-def retrieve_pm(ctx: Ctx) -> JSON:
-    ref = ctx.path_params["payment_method"]
-    if card_for_test_pm(ref) is not None and ctx.acct.find("payment_method", ref) is None:
-        return resolve_payment_method(ctx, ref, "payment_method")
-    return ctx.acct.get("payment_method", ref, param="payment_method")
-
-
-def update_pm(ctx: Ctx) -> JSON:
-    pm = ctx.acct.get("payment_method", ctx.path_params["payment_method"], param="payment_method")
-    before = snapshot(pm)
-    p = ctx.params
-    if "billing_details" in p:
-        pm["billing_details"] = _billing_details(
-            {**pm["billing_details"], **as_dict(p["billing_details"], "billing_details")}
-        )
-    if "metadata" in p:
-        pm["metadata"] = apply_metadata(pm["metadata"], p["metadata"])
-    if "allow_redisplay" in p:
-        pm["allow_redisplay"] = as_enum(
-            p["allow_redisplay"], "allow_redisplay", ("always", "limited", "unspecified")
-        )
-    ctx.acct.emit("payment_method.updated", pm, changed(before, pm))
-    return pm
-
-
-def list_pms(ctx: Ctx) -> JSON:
-    p = ctx.params
-    customer = ctx.path_params.get("customer") or p.get("customer")
-    if ctx.path_params.get("customer"):
-        ctx.acct.get("customer", customer)
-    typ = p.get("type")
-
-    def pred(o: JSON) -> bool:
-        return (customer is None or o.get("customer") == customer) and (typ is None or o["type"] == typ)
-
-    url = (
-        f"/v1/customers/{customer}/payment_methods"
-        if ctx.path_params.get("customer")
-        else "/v1/payment_methods"
-    )
-    return paginate(ctx.acct, "payment_method", p, url, pred)
-
-
-def retrieve_customer_pm(ctx: Ctx) -> JSON:
-    ctx.acct.get("customer", ctx.path_params["customer"], param="customer")
-    pm = ctx.acct.get("payment_method", ctx.path_params["payment_method"], param="payment_method")
-    if pm.get("customer") != ctx.path_params["customer"]:
-        raise no_such(PM_KIND, pm["id"], param="payment_method")
-    return pm
 
 
 # -- charges ------------------------------------------------------------------------------
@@ -459,12 +261,6 @@ def new_payment_intent(
     return pi
 
 
-def _customer_ref(ctx: Ctx, value: Any, param: str = "customer") -> str:
-    cid = as_str(value, param)
-    ctx.acct.get("customer", cid, param=param, status=400)
-    return cid
-
-
 def create_pi(ctx: Ctx) -> JSON:
     p = ctx.params
     cur = as_str(p["currency"], "currency").lower()
@@ -487,7 +283,7 @@ def create_pi(ctx: Ctx) -> JSON:
         ctx,
         amount,
         cur,
-        customer=_customer_ref(ctx, p["customer"]) if "customer" in p else None,
+        customer=customer_ref(ctx, p["customer"]) if "customer" in p else None,
         description=as_str(p["description"], "description") if "description" in p else None,
         metadata=apply_metadata({}, p.get("metadata", {})),
         capture_method=as_enum(
@@ -557,7 +353,7 @@ def update_pi(ctx: Ctx) -> JSON:
     if "currency" in p:
         pi["currency"] = as_str(p["currency"], "currency").lower()
     if "customer" in p:
-        pi["customer"] = _customer_ref(ctx, p["customer"])
+        pi["customer"] = customer_ref(ctx, p["customer"])
     for key in ("description", "receipt_email", "statement_descriptor", "statement_descriptor_suffix"):
         if key in p:
             pi[key] = as_str(p[key], key) or None
@@ -755,10 +551,6 @@ def _fail(ctx: Ctx, pi: JSON, pm: JSON, err: StripeError, before: JSON) -> None:
     raise err
 
 
-def public(obj: JSON) -> JSON:
-    return {k: v for k, v in obj.items() if not k.startswith("_")}
-
-
 def authenticate(ctx: Ctx, pi: JSON, success: bool) -> None:
     """Finish 3D Secure from the sandbox's authentication page."""
     if pi["status"] != "requires_action":
@@ -873,364 +665,7 @@ def search_pis(ctx: Ctx) -> JSON:
     return search(ctx, "payment_intent", fields, "/v1/payment_intents/search")
 
 
-# -- refunds -------------------------------------------------------------------------------
-
-
-def create_refund(ctx: Ctx) -> JSON:
-    p = ctx.params
-    acct = ctx.acct
-    if "payment_intent" in p:
-        pi = acct.get(
-            "payment_intent",
-            as_str(p["payment_intent"], "payment_intent"),
-            param="payment_intent",
-            status=400,
-        )
-        if pi["status"] != "succeeded" or not pi.get("latest_charge"):
-            raise invalid(
-                f"This PaymentIntent ({pi['id']}) does not have a successful charge to refund.",
-                param="payment_intent",
-            )
-        ch = acct.get("charge", pi["latest_charge"])
-        if "charge" in p and p["charge"] != ch["id"]:
-            raise invalid("The charge does not belong to this PaymentIntent.", param="charge")
-    elif "charge" in p:
-        ch = acct.get("charge", as_str(p["charge"], "charge"), param="charge", status=400)
-    else:
-        raise invalid(
-            "One of the following params should be provided for this request: payment_intent or charge.",
-            param="payment_intent",
-        )
-    if not ch["captured"] or ch["status"] != "succeeded":
-        raise invalid(f"Charge {ch['id']} has not been captured and cannot be refunded.", param="charge")
-    remaining = ch["amount"] - ch["amount_refunded"]
-    if remaining <= 0:
-        raise invalid(f"Charge {ch['id']} has already been refunded.", code="charge_already_refunded")
-    amount = remaining
-    if "amount" in p:
-        amount = as_int(p["amount"], "amount", minimum=1)
-        if amount > remaining:
-            raise invalid(
-                f"Refund amount ({fmt_money(amount, ch['currency'])}) is greater than unrefunded amount on charge "
-                f"({fmt_money(remaining, ch['currency'])})",
-                param="amount",
-            )
-    reason = None
-    if "reason" in p:
-        reason = as_enum(p["reason"], "reason", ("duplicate", "fraudulent", "requested_by_customer"))
-    re: JSON = skeleton("refund")
-    re.update(
-        id=new_id("re", 24),
-        object="refund",
-        amount=amount,
-        balance_transaction=new_id("txn", 24),
-        charge=ch["id"],
-        created=now(),
-        currency=ch["currency"],
-        destination_details={
-            "card": {
-                "reference": "sandbox" + ch["id"][-12:],
-                "reference_status": "available",
-                "reference_type": "acquirer_reference_number",
-                "type": "refund",
-            },
-            "type": "card",
-        },
-        metadata=apply_metadata({}, p.get("metadata", {})),
-        payment_intent=ch.get("payment_intent"),
-        reason=reason,
-        status="succeeded",
-    )
-    acct.add(re)
-    ch_before = snapshot(ch)
-    ch["amount_refunded"] += amount
-    ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
-    acct.balance[ch["currency"]] = acct.balance.get(ch["currency"], 0) - amount
-    acct.emit("refund.created", re)
-    acct.emit("charge.refunded", ch, changed(ch_before, ch))
-    return re
-
-
-def retrieve_refund(ctx: Ctx) -> JSON:
-    return ctx.acct.get("refund", ctx.path_params["refund"], param="refund")
-
-
-def update_refund(ctx: Ctx) -> JSON:
-    re = ctx.acct.get("refund", ctx.path_params["refund"], param="refund")
-    before = snapshot(re)
-    if "metadata" in ctx.params:
-        re["metadata"] = apply_metadata(re["metadata"], ctx.params["metadata"])
-    ctx.acct.emit("refund.updated", re, changed(before, re))
-    return re
-
-
-def cancel_refund(ctx: Ctx) -> JSON:
-    re = ctx.acct.get("refund", ctx.path_params["refund"], param="refund")
-    raise invalid(
-        f"Refund {re['id']} cannot be canceled because it has a status of {re['status']}. Only refunds with a "
-        "status of `requires_action` can be canceled.",
-        param="refund",
-    )
-
-
-def list_refunds(ctx: Ctx) -> JSON:
-    p = ctx.params
-    pi, ch = p.get("payment_intent"), p.get("charge")
-
-    def pred(o: JSON) -> bool:
-        return (pi is None or o.get("payment_intent") == pi) and (ch is None or o.get("charge") == ch)
-
-    return paginate(ctx.acct, "refund", p, "/v1/refunds", pred)
-
-
-# -- setup intents -------------------------------------------------------------------------
-
-SI_CONFIRMABLE = ("requires_confirmation", "requires_payment_method", "requires_action")
-
-
-def new_setup_intent(
-    ctx: Ctx, customer: str | None, usage: str = "off_session", metadata: dict[str, str] | None = None
-) -> JSON:
-    si: JSON = skeleton("setup_intent")
-    sid = new_id("seti", 24)
-    si.update(
-        id=sid,
-        object="setup_intent",
-        automatic_payment_methods={"allow_redirects": "always", "enabled": True},
-        client_secret=client_secret(sid),
-        created=now(),
-        customer=customer,
-        livemode=False,
-        metadata=metadata or {},
-        payment_method_options={
-            "card": {"mandate_options": None, "network": None, "request_three_d_secure": "automatic"}
-        },
-        payment_method_types=["card"],
-        status="requires_payment_method",
-        usage=usage,
-    )
-    ctx.acct.add(si)
-    ctx.own(si)
-    ctx.acct.emit("setup_intent.created", si)
-    return si
-
-
-def create_si(ctx: Ctx) -> JSON:
-    p = ctx.params
-    si = new_setup_intent(
-        ctx,
-        _customer_ref(ctx, p["customer"]) if "customer" in p else None,
-        as_enum(p.get("usage", "off_session"), "usage", ("off_session", "on_session")),
-        apply_metadata({}, p.get("metadata", {})),
-    )
-    if "description" in p:
-        si["description"] = as_str(p["description"], "description")
-    if "automatic_payment_methods" in p:
-        apm = as_dict(p["automatic_payment_methods"], "automatic_payment_methods")
-        if "allow_redirects" in apm:
-            si["automatic_payment_methods"]["allow_redirects"] = as_enum(
-                apm["allow_redirects"], "automatic_payment_methods[allow_redirects]", ("always", "never")
-            )
-    if "excluded_payment_method_types" in p:
-        si["excluded_payment_method_types"] = list(p["excluded_payment_method_types"] or [])
-    if "payment_method" in p:
-        si["payment_method"] = resolve_payment_method(
-            ctx, as_str(p["payment_method"], "payment_method"), "payment_method"
-        )["id"]
-        si["status"] = "requires_confirmation"
-    if "return_url" in p:
-        ctx.acct.priv(si)["return_url"] = as_str(p["return_url"], "return_url")
-    if "confirm" in p and as_bool(p["confirm"], "confirm"):
-        confirm_setup(ctx, si, {})
-    return si
-
-
-def retrieve_si(ctx: Ctx) -> JSON:
-    return ctx.acct.get("setup_intent", ctx.path_params["intent"], param="intent")
-
-
-def update_si(ctx: Ctx) -> JSON:
-    si = ctx.acct.get("setup_intent", ctx.path_params["intent"], param="intent")
-    before = snapshot(si)
-    p = ctx.params
-    if "customer" in p:
-        si["customer"] = _customer_ref(ctx, p["customer"])
-    if "description" in p:
-        si["description"] = as_str(p["description"], "description") or None
-    if "metadata" in p:
-        si["metadata"] = apply_metadata(si["metadata"], p["metadata"])
-    if "payment_method" in p:
-        si["payment_method"] = resolve_payment_method(
-            ctx, as_str(p["payment_method"], "payment_method"), "payment_method"
-        )["id"]
-        if si["status"] == "requires_payment_method":
-            si["status"] = "requires_confirmation"
-    ctx.acct.emit("setup_intent.updated", si, changed(before, si))
-    return si
-
-
-def confirm_si(ctx: Ctx) -> JSON:
-    si = ctx.acct.get("setup_intent", ctx.path_params["intent"], param="intent")
-    confirm_setup(ctx, si, ctx.params)
-    return si
-
-
-def confirm_setup(ctx: Ctx, si: JSON, p: dict[str, Any]) -> None:
-    if si["status"] not in SI_CONFIRMABLE:
-        raise StripeError(
-            400,
-            f"You cannot confirm this SetupIntent because it has a status of {si['status']}.",
-            code="setup_intent_unexpected_state",
-        )
-    acct = ctx.acct
-    before = snapshot(si)
-    if "payment_method" in p:
-        si["payment_method"] = resolve_payment_method(
-            ctx, as_str(p["payment_method"], "payment_method"), "payment_method"
-        )["id"]
-    if "return_url" in p:
-        ctx.acct.priv(si)["return_url"] = as_str(p["return_url"], "return_url")
-    if not si.get("payment_method"):
-        raise StripeError(
-            400,
-            "You cannot confirm this SetupIntent because it's missing a payment method. Update it with "
-            "`payment_method` or pass `payment_method` when confirming.",
-            code="setup_intent_unexpected_state",
-        )
-    if (
-        si["automatic_payment_methods"]["allow_redirects"] == "always"
-        and not ctx.acct.priv(si).get("return_url")
-        and not ctx.acct.priv(si).get("hosted")
-    ):
-        raise invalid(
-            "This SetupIntent is configured to accept payment methods enabled in your Dashboard, because some of "
-            "these payment methods might redirect your customer off of your page, you must provide a `return_url`. "
-            "If you don't want to accept redirect-based payment methods, set "
-            "`automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to "
-            "`never` when creating Setup Intents and Payment Intents.",
-        )
-    pm = acct.get("payment_method", si["payment_method"], param="payment_method", status=400)
-    card = card_of(acct, pm)
-    si["last_setup_error"] = None
-    if card.outcome == "declined":
-        err = card_error(card)
-        si["status"] = "requires_payment_method"
-        si["payment_method"] = None
-        si["last_setup_error"] = {
-            "type": "card_error",
-            "code": err.code,
-            "decline_code": err.decline_code,
-            "doc_url": f"https://docs.stripe.com/error-codes/{(err.code or '').replace('_', '-')}",
-            "message": err.message,
-            "payment_method": snapshot(pm),
-        }
-        acct.emit("setup_intent.setup_failed", si, changed(before, si))
-        err.extra = {"setup_intent": snapshot(public(si)), "payment_method": snapshot(pm)}
-        raise err
-    if card.outcome in ("requires_action", "requires_action_on_session") and not ctx.acct.priv(si).get(
-        "authenticated"
-    ):
-        si["status"] = "requires_action"
-        url = f"{ctx.base_url}/3ds/{si['id']}"
-        ctx.own(si)
-        si["next_action"] = (
-            {
-                "type": "redirect_to_url",
-                "redirect_to_url": {"return_url": ctx.acct.priv(si)["return_url"], "url": url},
-            }
-            if ctx.acct.priv(si).get("return_url")
-            else {
-                "type": "use_stripe_sdk",
-                "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": url, "source": pm["id"]},
-            }
-        )
-        acct.emit("setup_intent.requires_action", si, changed(before, si))
-        return
-    setup_succeeded(ctx, si, pm, before)
-
-
-def setup_succeeded(ctx: Ctx, si: JSON, pm: JSON, before: JSON) -> None:
-    si["status"] = "succeeded"
-    si["next_action"] = None
-    if si.get("customer") and pm.get("customer") != si["customer"]:
-        attach(ctx, pm, si["customer"])
-    ctx.acct.off_session_ready.add(pm["id"])
-    ctx.acct.emit("setup_intent.succeeded", si, changed(before, si))
-
-
-def authenticate_setup(ctx: Ctx, si: JSON, success: bool) -> None:
-    if si["status"] != "requires_action":
-        raise StripeError(
-            400, f"This SetupIntent has a status of {si['status']}.", code="setup_intent_unexpected_state"
-        )
-    before = snapshot(si)
-    pm = ctx.acct.get("payment_method", si["payment_method"])
-    if success:
-        ctx.acct.priv(si)["authenticated"] = True
-        setup_succeeded(ctx, si, pm, before)
-    else:
-        si["status"] = "requires_payment_method"
-        si["next_action"] = None
-        si["payment_method"] = None
-        si["last_setup_error"] = {
-            "type": "invalid_request_error",
-            "code": "setup_intent_authentication_failure",
-            "doc_url": "https://docs.stripe.com/error-codes/setup-intent-authentication-failure",
-            "message": "The latest attempt to set up the payment method has failed because authentication failed.",
-            "payment_method": snapshot(pm),
-        }
-        ctx.acct.emit("setup_intent.setup_failed", si, changed(before, si))
-
-
-def cancel_si(ctx: Ctx) -> JSON:
-    si = ctx.acct.get("setup_intent", ctx.path_params["intent"], param="intent")
-    if si["status"] not in SI_CONFIRMABLE:
-        raise StripeError(
-            400,
-            f"You cannot cancel this SetupIntent because it has a status of {si['status']}. Only a SetupIntent "
-            "with one of the following statuses may be canceled: requires_payment_method, requires_confirmation, "
-            "requires_action.",
-            code="setup_intent_unexpected_state",
-        )
-    before = snapshot(si)
-    if "cancellation_reason" in ctx.params:
-        si["cancellation_reason"] = as_enum(
-            ctx.params["cancellation_reason"],
-            "cancellation_reason",
-            ("abandoned", "duplicate", "requested_by_customer"),
-        )
-    si["status"] = "canceled"
-    si["next_action"] = None
-    ctx.acct.emit("setup_intent.canceled", si, changed(before, si))
-    return si
-
-
-def list_sis(ctx: Ctx) -> JSON:
-    p = ctx.params
-    customer, pm = p.get("customer"), p.get("payment_method")
-
-    def pred(o: JSON) -> bool:
-        return (customer is None or o.get("customer") == customer) and (
-            pm is None or o.get("payment_method") == pm
-        )
-
-    return paginate(ctx.acct, "setup_intent", p, "/v1/setup_intents", pred)
-
-
-def _require(p: dict[str, Any], name: str) -> Any:
-    if name not in p:
-        raise missing_param(name)
-    return p[name]
-
-
 def register(router: Router) -> None:
-    router.add("GET", "/v1/payment_methods", list_pms)
-    router.add("GET", "/v1/payment_methods/{payment_method}", retrieve_pm)
-    router.add("POST", "/v1/payment_methods/{payment_method}", update_pm)
-    router.add("POST", "/v1/payment_methods/{payment_method}/attach", attach_pm)
-    router.add("POST", "/v1/payment_methods/{payment_method}/detach", detach_pm)
-    router.add("GET", "/v1/customers/{customer}/payment_methods", list_pms)
-    router.add("GET", "/v1/customers/{customer}/payment_methods/{payment_method}", retrieve_customer_pm)
     router.add("POST", "/v1/charges", create_charge)
     router.add("GET", "/v1/charges", list_charges)
     router.add("GET", "/v1/charges/{charge}", retrieve_charge)
@@ -1243,14 +678,3 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/payment_intents/{intent}/confirm", confirm_pi)
     router.add("POST", "/v1/payment_intents/{intent}/capture", capture_pi)
     router.add("POST", "/v1/payment_intents/{intent}/cancel", cancel_pi)
-    router.add("POST", "/v1/refunds", create_refund)
-    router.add("GET", "/v1/refunds", list_refunds)
-    router.add("GET", "/v1/refunds/{refund}", retrieve_refund)
-    router.add("POST", "/v1/refunds/{refund}", update_refund)
-    router.add("POST", "/v1/refunds/{refund}/cancel", cancel_refund)
-    router.add("POST", "/v1/setup_intents", create_si)
-    router.add("GET", "/v1/setup_intents", list_sis)
-    router.add("GET", "/v1/setup_intents/{intent}", retrieve_si)
-    router.add("POST", "/v1/setup_intents/{intent}", update_si)
-    router.add("POST", "/v1/setup_intents/{intent}/confirm", confirm_si)
-    router.add("POST", "/v1/setup_intents/{intent}/cancel", cancel_si)
