@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .guardrails import redact_card_numbers
 
@@ -48,17 +48,30 @@ def redact(value: Any) -> Any:
 
 
 class AuditLog:
-    """Appends JSON lines to `<state_dir>/audit.jsonl`; thread-safe, never writes to stdout."""
+    """Appends JSON lines to `<state_dir>/audit.jsonl`; thread-safe, never writes to stdout.
+
+    The file stays open (appending, flushed per line) while the server runs: opening it for
+    every request cost more than the rest of the audit step.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._handle: TextIO | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = path.open("a", encoding="utf-8")
 
     def record(self, **entry: Any) -> None:
-        if self.path is None:
+        if self._handle is None:
             return
         line = json.dumps({"time": round(time.time(), 3), **redact(entry)}, separators=(",", ":"))
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        with self._lock:
+            self._handle.write(line + "\n")
+            self._handle.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None

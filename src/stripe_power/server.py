@@ -140,6 +140,7 @@ def create_server(
             )
         finally:
             await gateway.aclose()
+            audit.close()
 
     tools = build_tools(settings, structured_output=structured_output)
     server: MCPServer[AppState] = MCPServer(
