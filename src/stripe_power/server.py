@@ -114,6 +114,9 @@ def build_tools(settings: Settings, *, structured_output: bool) -> list[Tool]:
             structured_output=structured_output,
         )
         tool.parameters = trim_schema(tool.parameters)
+        if tool.fn_metadata.output_schema is not None:
+            # Results never carry nulls (they are dropped), so the trimmed schema still holds.
+            tool.fn_metadata.output_schema = trim_schema(tool.fn_metadata.output_schema)
         tools.append(tool)
     return tools
 
