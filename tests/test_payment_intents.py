@@ -376,6 +376,7 @@ async def test_sandbox_decline_carries_the_decline_code(
         )
         assert "insufficient_funds" in message and "Meaning: the card has insufficient funds" in message
         (stored,) = sandbox.objects(sandbox_key, "payment_intent")
+        assert f"intent={stored['id']}" in message  # the declined intent, to retry with another card
         after = payload(await client.call_tool("retrieve_payment_intent", {"payment_intent": stored["id"]}))
         assert after["status"] == "requires_payment_method"
         assert after["last_payment_error"].startswith("insufficient_funds:")

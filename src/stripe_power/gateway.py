@@ -220,6 +220,11 @@ class Gateway:
             await self._own_http_client.close_async()
 
 
+def _ref(value: Any) -> str | None:
+    found = value.get("id") if isinstance(value, Mapping) else value
+    return found if isinstance(found, str) else None
+
+
 def rate_limit_delay(error: stripe.StripeError, attempt: int) -> float:
     """Seconds before retrying a 429: Retry-After when Stripe sends it, else 0.5 s x 2^n with
     jitter, like the SDK's own backoff; never more than 5 s."""
@@ -243,8 +248,11 @@ def map_stripe_error(error: stripe.StripeError) -> StripeAPIError:
     kind, code = detail.get("type"), detail.get("code") or error.code
     param, decline = detail.get("param"), detail.get("decline_code")
     message = redact_text(str(detail.get("message") or error.user_message or "Stripe returned an error."))
+    # A decline names the PaymentIntent/SetupIntent it left behind: the agent can retry that one.
+    intent = _ref(detail.get("payment_intent")) or _ref(detail.get("setup_intent"))
     tags = [f"{name}={value}" for name, value in
-            (("type", kind), ("code", code), ("decline_code", decline), ("param", param)) if value]  # fmt: skip
+            (("type", kind), ("code", code), ("decline_code", decline), ("param", param), ("intent", intent))
+            if value]  # fmt: skip
     parts = [f"Stripe error ({', '.join(tags)}): {message}" if tags else f"Stripe error: {message}"]
     if decline and decline in DECLINE_MEANINGS:
         parts.append(f"Meaning: {DECLINE_MEANINGS[decline]}.")
