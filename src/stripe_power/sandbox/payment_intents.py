@@ -10,7 +10,7 @@ from .cards import TestPaymentMethod
 from .customers import customer_ref
 from .errors import StripeError, invalid, unexpected_state
 from .ids import client_secret, new_id
-from .payment_methods import card_error, card_of, resolve_payment_method
+from .payment_methods import card_error, card_of, require_authentication, resolve_payment_method
 from .router import Ctx, Router
 from .search import fields_of, search
 from .store import (
@@ -474,23 +474,7 @@ def confirm(ctx: Ctx, pi: JSON, p: dict[str, Any]) -> None:
                 decline_code="authentication_required",
             )
             _fail(ctx, pi, pm, err, before)
-        pi["status"] = "requires_action"
-        auth_url = f"{ctx.base_url}/3ds/{pi['id']}"
-        ctx.own(pi)
-        if ctx.acct.priv(pi).get("return_url"):
-            pi["next_action"] = {
-                "type": "redirect_to_url",
-                "redirect_to_url": {"return_url": ctx.acct.priv(pi)["return_url"], "url": auth_url},
-            }
-        else:
-            pi["next_action"] = {
-                "type": "use_stripe_sdk",
-                "use_stripe_sdk": {
-                    "type": "three_d_secure_redirect",
-                    "stripe_js": auth_url,
-                    "source": pm["id"],
-                },
-            }
+        require_authentication(ctx, pi, pm)
         acct.emit("payment_intent.requires_action", pi, changed(before, pi))
         return
     if card.outcome == "declined":

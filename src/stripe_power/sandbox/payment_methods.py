@@ -230,3 +230,21 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/payment_methods/{payment_method}/detach", detach_pm)
     router.add("GET", "/v1/customers/{customer}/payment_methods", list_pms)
     router.add("GET", "/v1/customers/{customer}/payment_methods/{payment_method}", retrieve_customer_pm)
+
+
+def require_authentication(ctx: Ctx, intent: JSON, pm: JSON) -> None:
+    """Put a PaymentIntent or SetupIntent in `requires_action` with Stripe's 3-D Secure
+    next_action: a redirect when the caller gave a return_url, else one for Stripe.js.
+    The sandbox's page at `/3ds/{id}` completes or fails the authentication."""
+    intent["status"] = "requires_action"
+    url = f"{ctx.base_url}/3ds/{intent['id']}"
+    ctx.own(intent)
+    return_url = ctx.acct.priv(intent).get("return_url")
+    intent["next_action"] = (
+        {"type": "redirect_to_url", "redirect_to_url": {"return_url": return_url, "url": url}}
+        if return_url
+        else {
+            "type": "use_stripe_sdk",
+            "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": url, "source": pm["id"]},
+        }
+    )

@@ -7,7 +7,7 @@ from typing import Any
 from .customers import customer_ref
 from .errors import StripeError, invalid
 from .ids import client_secret, new_id
-from .payment_methods import attach, card_error, card_of, resolve_payment_method
+from .payment_methods import attach, card_error, card_of, require_authentication, resolve_payment_method
 from .router import Ctx, Router
 from .store import (
     JSON,
@@ -169,20 +169,7 @@ def confirm_setup(ctx: Ctx, si: JSON, p: dict[str, Any]) -> None:
     if card.outcome in ("requires_action", "requires_action_on_session") and not ctx.acct.priv(si).get(
         "authenticated"
     ):
-        si["status"] = "requires_action"
-        url = f"{ctx.base_url}/3ds/{si['id']}"
-        ctx.own(si)
-        si["next_action"] = (
-            {
-                "type": "redirect_to_url",
-                "redirect_to_url": {"return_url": ctx.acct.priv(si)["return_url"], "url": url},
-            }
-            if ctx.acct.priv(si).get("return_url")
-            else {
-                "type": "use_stripe_sdk",
-                "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": url, "source": pm["id"]},
-            }
-        )
+        require_authentication(ctx, si, pm)
         acct.emit("setup_intent.requires_action", si, changed(before, si))
         return
     setup_succeeded(ctx, si, pm, before)
