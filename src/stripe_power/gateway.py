@@ -26,7 +26,7 @@ from . import __version__
 from .audit import AuditLog, current_account, current_session, current_tool, redact_text, replayed
 from .config import Settings
 from .errors import DECLINE_MEANINGS, NEXT_STEPS, GuardrailRefusal, InputError, StripeAPIError
-from .guardrails import rule, violation
+from .guardrails import violation
 
 logger = logging.getLogger("stripe_power.gateway")
 
@@ -220,7 +220,8 @@ class Gateway:
             await self._own_http_client.close_async()
 
 
-def _ref(value: Any) -> str | None:
+def object_id(value: Any) -> str | None:
+    """An expandable field's id, whether Stripe sent the id or the expanded object."""
     found = value.get("id") if isinstance(value, Mapping) else value
     return found if isinstance(found, str) else None
 
@@ -249,7 +250,7 @@ def map_stripe_error(error: stripe.StripeError) -> StripeAPIError:
     param, decline = detail.get("param"), detail.get("decline_code")
     message = redact_text(str(detail.get("message") or error.user_message or "Stripe returned an error."))
     # A decline names the PaymentIntent/SetupIntent it left behind: the agent can retry that one.
-    intent = _ref(detail.get("payment_intent")) or _ref(detail.get("setup_intent"))
+    intent = object_id(detail.get("payment_intent")) or object_id(detail.get("setup_intent"))
     tags = [f"{name}={value}" for name, value in
             (("type", kind), ("code", code), ("decline_code", decline), ("param", param), ("intent", intent))
             if value]  # fmt: skip
@@ -264,8 +265,6 @@ def map_stripe_error(error: stripe.StripeError) -> StripeAPIError:
         parts.append(f"Next: {NEXT_STEPS[code]}")
     elif (error.http_status or 0) >= 500:
         parts.append("Next: Stripe had a problem; retry the identical call (it reuses the idempotency key).")
-    elif code == "payment_method_types_no_longer_supported":
-        parts.append(rule("payment-method-types").instead)
     if error.request_id:
         parts.append(f"Request id: {error.request_id}.")
     return StripeAPIError(

@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ..gateway import object_id
 from ..money import format_amount as money  # the one formatter, under the name tools use
 
 
@@ -14,12 +15,7 @@ class Summary(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def ref(value: Any) -> str | None:
-    """An expandable field's id, whether Stripe sent the id or the expanded object."""
-    if isinstance(value, Mapping):
-        found = value.get("id")
-        return str(found) if found is not None else None
-    return value if isinstance(value, str) else None
+ref = object_id  # the name tools use for an expandable field's id
 
 
 T = TypeVar("T", bound=BaseModel)
