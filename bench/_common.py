@@ -16,9 +16,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import stripe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -167,3 +170,27 @@ def quiet_env(**extra: str) -> dict[str, str]:
     """The environment for a child: this one, minus any Stripe key, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "STRIPE_POWER_"))}
     return {**env, **extra}
+
+
+def sdk_mix(url: str, total: int) -> tuple[float, list[float]]:
+    """The sandbox benchmarks' request mix (25% create customer, 25% create PaymentIntent,
+    25% retrieve, 25% list), one request at a time through the stripe SDK: (req/s, latencies)."""
+    client = stripe.StripeClient("sk_test_" + uuid.uuid4().hex, base_addresses={"api": url})
+    created = [client.v1.customers.create({"email": "warm@example.com"}).id]
+    latencies: list[float] = []
+    start_time = time.perf_counter()
+    for i in range(total):
+        t0 = time.perf_counter()
+        kind = i % 4
+        if kind == 0:
+            created.append(
+                client.v1.customers.create({"email": f"c{i}@example.com", "metadata": {"i": str(i)}}).id
+            )
+        elif kind == 1:
+            client.v1.payment_intents.create({"amount": 1000 + i, "currency": "usd"})
+        elif kind == 2:
+            client.v1.customers.retrieve(created[-1])
+        else:
+            client.v1.customers.list({"limit": 10})
+        latencies.append(time.perf_counter() - t0)
+    return total / (time.perf_counter() - start_time), latencies

@@ -13,6 +13,7 @@ import time
 import uuid
 
 import stripe
+from _common import sdk_mix
 
 from stripe_power.sandbox import SandboxServer
 from stripe_power.sandbox.app import Sandbox
@@ -45,27 +46,9 @@ def _seed(sandbox: Sandbox, key: str, n: int, base_url: str) -> list[str]:
 
 
 def mix(sb: SandboxServer, total: int) -> None:
-    client = stripe.StripeClient("sk_test_" + uuid.uuid4().hex, base_addresses={"api": sb.url})
-    created = [client.v1.customers.create({"email": "warm@example.com"}).id]
-    latencies: list[float] = []
-    start = time.perf_counter()
-    for i in range(total):
-        t0 = time.perf_counter()
-        kind = i % 4
-        if kind == 0:
-            created.append(
-                client.v1.customers.create({"email": f"c{i}@example.com", "metadata": {"i": str(i)}}).id
-            )
-        elif kind == 1:
-            client.v1.payment_intents.create({"amount": 1000 + i, "currency": "usd"})
-        elif kind == 2:
-            client.v1.customers.retrieve(created[-1])
-        else:
-            client.v1.customers.list({"limit": 10})
-        latencies.append(time.perf_counter() - t0)
-    elapsed = time.perf_counter() - start
+    rate, latencies = sdk_mix(sb.url, total)
     print(f"mix (25% create customer, 25% create payment intent, 25% retrieve, 25% list) x {total}")
-    print(f"  throughput: {total / elapsed:,.0f} req/s")
+    print(f"  throughput: {rate:,.0f} req/s")
     print(f"  latency: p50 {_pct(latencies, 0.5):.2f} ms, p99 {_pct(latencies, 0.99):.2f} ms")
 
 

@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Sequence
 
 import httpx
-import stripe
 from _common import (
     Row,
     at_least,
@@ -33,6 +32,7 @@ from _common import (
     pct,
     quiet_env,
     quiet_logging,
+    sdk_mix,
     stop,
     stripe_power_command,
     wait_http,
@@ -73,29 +73,6 @@ def variants() -> list[tuple[str, list[str], int]]:
                    "127.0.0.1", "--port", str(port), "--http", http, "--log-level", "warning", "--no-access-log"]  # fmt: skip
         found.append((f"uvicorn --http {http}", command, port))
     return found
-
-
-def sequential_sdk(url: str, total: int) -> tuple[float, list[float]]:
-    """The sandbox_bench.py mix, one request at a time through the stripe SDK."""
-    client = stripe.StripeClient("sk_test_" + uuid.uuid4().hex, base_addresses={"api": url})
-    created = [client.v1.customers.create({"email": "warm@example.com"}).id]
-    latencies: list[float] = []
-    start_time = time.perf_counter()
-    for i in range(total):
-        t0 = time.perf_counter()
-        kind = i % 4
-        if kind == 0:
-            created.append(
-                client.v1.customers.create({"email": f"c{i}@example.com", "metadata": {"i": str(i)}}).id
-            )
-        elif kind == 1:
-            client.v1.payment_intents.create({"amount": 1000 + i, "currency": "usd"})
-        elif kind == 2:
-            client.v1.customers.retrieve(created[-1])
-        else:
-            client.v1.customers.list({"limit": 10})
-        latencies.append(time.perf_counter() - t0)
-    return total / (time.perf_counter() - start_time), latencies
 
 
 async def concurrent_raw(url: str, total: int, concurrency: int) -> tuple[float, list[float]]:
@@ -149,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         proc = start(command, port)
         try:
             url = f"http://127.0.0.1:{port}"
-            seq_rate, seq_lat = sequential_sdk(url, args.requests)
+            seq_rate, seq_lat = sdk_mix(url, args.requests)
             cpu_before = cpu_seconds(proc.pid)
             con_rate, con_lat = asyncio.run(concurrent_raw(url, args.requests, args.concurrency))
             capacity = args.requests / max(cpu_seconds(proc.pid) - cpu_before, 0.01)  # clock-tick floor
