@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
 def _start_server(api_base: str, key: str, token: str, port: int, state_dir: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [*stripe_power_command(), "serve", "--transport", "http", "--port", str(port), "--api-base", api_base,
-         "--log-level", "ERROR"],
+         "--toolsets", "all", "--log-level", "ERROR"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

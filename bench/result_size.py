@@ -192,6 +192,7 @@ async def measure() -> list[Measured]:
             {"STRIPE_SECRET_KEY": key},
             api_base=sandbox.url,
             state_dir=state_dir,
+            toolsets="all",
             known_toolsets=TOOLSET_NAMES,
         )
         headers = {"Authorization": f"Bearer {key}"}

@@ -53,7 +53,9 @@ def new_key() -> str:
 
 
 def settings_for(api_base: str, tmp_path: Path, **overrides: Any) -> Settings:
+    """Every tool unless the test picks toolsets (`toolsets="default"` for the default list)."""
     env = {"STRIPE_SECRET_KEY": overrides.pop("api_key", None) or new_key()}
+    overrides.setdefault("toolsets", "all")
     return load_settings(env, api_base=api_base, state_dir=str(tmp_path / "state"), **overrides)
 
 

@@ -33,7 +33,12 @@ def check_snapshot(name: str, data: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("snapshot", "options"), [("tools_list.json", {}), ("tools_list_read_only.json", {"read_only": True})]
+    ("snapshot", "options"),
+    [
+        ("tools_list.json", {"toolsets": "default"}),
+        ("tools_list_all.json", {}),
+        ("tools_list_read_only.json", {"read_only": True}),
+    ],
 )
 async def test_tools_list_snapshot(connect: Connect, snapshot: str, options: dict[str, Any]) -> None:
     async with connect(**options) as client:
@@ -49,27 +54,48 @@ async def test_names_are_ordered_by_toolset_and_unique(connect: Connect) -> None
     assert len(set(names)) == len(names)
 
 
-async def test_read_only_lists_only_read_tools(connect: Connect) -> None:
-    async with connect(read_only=True) as client:
+@pytest.mark.parametrize("toolsets", ["default", "all"])
+async def test_read_only_mode_lists_only_tools_marked_read_only(connect: Connect, toolsets: str) -> None:
+    """Issue 14.13: clients auto-approve on readOnlyHint, so every tool listed in --read-only
+    mode carries it, `call_stripe_api` included (it refuses every write in that mode)."""
+    async with connect(read_only=True, toolsets=toolsets) as client:
         tools = (await client.list_tools()).tools
+    assert "call_stripe_api" in {tool.name for tool in tools}
     for tool in tools:
-        assert tool.annotations is not None
-        assert tool.annotations.read_only_hint or tool.name == "call_stripe_api", tool.name
+        assert tool.annotations is not None and tool.annotations.read_only_hint is True, tool.name
+    async with connect(read_only=True, toolsets=toolsets) as client:
+        refused = await client.call_tool(
+            "call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": {"email": "a@b.co"}}
+        )
+    assert refused.is_error and "read-only" in refused.content[0].text  # type: ignore[union-attr]
 
 
 async def test_every_tool_has_title_annotations_and_description(connect: Connect) -> None:
+    """Annotations on the wire leave out what the MCP spec defaults to; what a client reads
+    from them (defaults filled in) is exactly what the registry derives from the tool's kind,
+    and a tool that can write always says explicitly whether it is destructive."""
+    specs = {spec.name: spec for ts in TOOLSETS for spec in ts.tools}
     async with connect() as client:
         tools = (await client.list_tools()).tools
     for tool in tools:
         assert tool.title and tool.description, tool.name
         hints = tool.annotations
-        assert hints is not None
-        assert None not in (
-            hints.read_only_hint,
-            hints.destructive_hint,
-            hints.idempotent_hint,
-            hints.open_world_hint,
-        )
+        assert hints is not None, tool.name
+        read_only = hints.read_only_hint is True
+        understood = {
+            "read_only": read_only,
+            "destructive": not read_only and hints.destructive_hint is not False,
+            "idempotent": not read_only and hints.idempotent_hint is True,
+            "open_world": hints.open_world_hint is not False,
+        }
+        spec = specs[tool.name]
+        assert understood == spec.hints() == {
+            "read_only": spec.kind == "read",
+            "destructive": spec.kind in ("money", "destructive"),
+            "idempotent": spec.kind != "read" and spec.idempotent,
+            "open_world": not spec.local,
+        }, tool.name
+        assert read_only or hints.destructive_hint is not None, tool.name
         assert "anyOf" not in tool.input_schema and "oneOf" not in tool.input_schema
 
 

@@ -213,9 +213,9 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
 def offending_parameters(tool: Tool, arguments: dict[str, Any]) -> set[str] | None:
     """The parameters the server must name if it refuses these arguments; None if they are valid."""
     declared = tool.parameters.get("properties", {})
-    unknown = [name for name in arguments if name not in declared]
+    unknown = {name for name in arguments if name not in declared}
     if unknown:
-        return {unknown[0]}
+        return unknown  # `payment_method_types` first (its guardrail message), else any of them
     try:
         tool.fn_metadata.validate_arguments(dict(arguments))
     except ValidationError as error:

@@ -224,7 +224,7 @@ async def test_invoice_tool_annotations(fake: RecordingStripe, connect: Connect)
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         pay, void, final = tools["pay_invoice"], tools["void_invoice"], tools["finalize_invoice"]
         assert pay.annotations and pay.annotations.destructive_hint is True
-        assert pay.annotations.idempotent_hint is False
+        assert not pay.annotations.idempotent_hint
         assert void.annotations and void.annotations.destructive_hint is True
         assert final.annotations and final.annotations.destructive_hint is False
         assert tools["retrieve_invoice"].annotations.read_only_hint is True  # type: ignore[union-attr]

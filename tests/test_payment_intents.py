@@ -319,9 +319,9 @@ async def test_money_tools_are_annotated_destructive(connect: Connect) -> None:
     ):
         hints = tools[name].annotations
         assert hints is not None and hints.destructive_hint is True, name
-        assert hints.read_only_hint is False, name
+        assert not hints.read_only_hint, name
     for name in ("confirm_payment_intent", "capture_payment_intent", "create_payment_intent"):
-        assert tools[name].annotations.idempotent_hint is False, name  # type: ignore[union-attr]
+        assert not tools[name].annotations.idempotent_hint, name  # type: ignore[union-attr]
     assert tools["list_payment_intents"].annotations.read_only_hint is True  # type: ignore[union-attr]
 
 

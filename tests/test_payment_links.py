@@ -135,7 +135,7 @@ async def test_list_and_deactivate_exact_requests(fake: RecordingStripe, connect
         assert off["active"] is False and "next_step" not in off
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         hints = tools["deactivate_payment_link"].annotations
-        assert hints and hints.destructive_hint is False and hints.read_only_hint is False
+        assert hints and hints.destructive_hint is False and not hints.read_only_hint
 
 
 # -- end to end against the offline sandbox -------------------------------------------------------

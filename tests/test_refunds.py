@@ -217,7 +217,7 @@ async def test_annotations(connect: Connect) -> None:
     async with connect() as client:
         tools = {t.name: t.annotations for t in (await client.list_tools()).tools}
     create, cancel = tools["create_refund"], tools["cancel_refund"]
-    assert create is not None and create.destructive_hint is True and create.idempotent_hint is False
+    assert create is not None and create.destructive_hint is True and not create.idempotent_hint
     assert cancel is not None and cancel.destructive_hint is True
     assert tools["list_refunds"].read_only_hint is True  # type: ignore[union-attr]
 

@@ -600,7 +600,7 @@ async def test_charging_calls_need_confirmation_and_the_others_do_not(
     ] * 2
     async with connect() as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert tools["update_subscription"].annotations.idempotent_hint is False  # type: ignore[union-attr]
+    assert not tools["update_subscription"].annotations.idempotent_hint  # type: ignore[union-attr]
 
 
 async def test_spending_limits_refuse_a_subscription_that_charges_now(

@@ -1,71 +1,140 @@
-"""Argument checks in front of every tool call.
+"""One validation pass per tool call: strict types, and unknown names refused at any depth.
 
-`mcp` drops undeclared arguments silently; an agent that misspells a parameter would
-never learn. This middleware refuses unknown arguments (with the guardrail message for
-`payment_method_types`) and turns validation errors into one line per parameter.
+`mcp` validates a call's arguments with the tool's argument model, leniently (`"2500"` and
+`2500.0` become 2500, `true` becomes 1, `"no"` becomes false, JSON inside a string is parsed) and
+drops names it does not know, so a misspelt parameter would silently do nothing. This module
+replaces that pass through two public seams of the SDK, instead of adding a second one in
+front: `StrictArguments` (a `FuncMetadata` whose `validate_arguments` is strict and forbids
+unknown names at every depth) and `CheckedTool` (a `Tool` whose `run` words a refusal so that it
+names the parameter and the fix). Nothing is sent to Stripe when validation fails.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.types import CallToolResult, TextContent
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from pydantic import ValidationError
 
 from .audit import redact_text
 from .guardrails import rule
 
-_PROBLEMS = {
-    "extra_forbidden": "is not a parameter of this tool",
-    "missing": "is required",
-}
+if TYPE_CHECKING:
+    from mcp.server.mcpserver.context import Context
 
 
-def error_result(message: str) -> CallToolResult:
-    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+class StrictArguments(FuncMetadata):
+    """The tool's argument model, applied strictly: no coercion between types, no JSON
+    parsed out of strings, and a name the model does not declare refused wherever it is."""
+
+    def validate_arguments(self, arguments_to_validate: dict[str, Any]) -> dict[str, Any]:
+        model = self.arg_model.model_validate(arguments_to_validate, strict=True, extra="forbid")
+        return model.model_dump_one_level()
 
 
-def unknown_argument_message(tool: Tool, name: str) -> str:
-    if name == "payment_method_types":
-        return rule("payment-method-types").message(f"`payment_method_types` passed to {tool.name}")
-    known = list(tool.parameters.get("properties", {}))
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f" Did you mean `{close[0]}`?" if close else ""
-    return f"Unknown parameter `{name}` for {tool.name}.{hint} Parameters: {', '.join(known)}."
+class CheckedTool(Tool):
+    """A tool whose argument refusals say which parameter is wrong and what to send instead."""
+
+    async def run(
+        self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False
+    ) -> Any:
+        try:
+            return await super().run(arguments, context, convert_result)
+        except ToolError as error:
+            # Only `validate_arguments` failing makes `Tool.run` raise a ToolError caused by a
+            # ValidationError (a failure in the body is wrapped with its own exception as cause).
+            cause = error.__cause__
+            if isinstance(error, UnexpectedToolError) or not isinstance(cause, ValidationError):
+                raise
+            raise ToolError(describe_validation(self, cause)) from cause
+
+
+def strict(metadata: FuncMetadata) -> StrictArguments:
+    """The same argument model and output schema, validated in one strict pass."""
+    return StrictArguments(
+        arg_model=metadata.arg_model,
+        output_schema=metadata.output_schema,
+        output_model=metadata.output_model,
+        wrap_output=metadata.wrap_output,
+    )
 
 
 def describe_validation(tool: Tool, error: ValidationError) -> str:
+    """One line per problem, each naming the parameter by its path (`line_items.0.price`)."""
+    problems = error.errors(include_url=False)
+    for item in problems:
+        if item["type"] == "extra_forbidden" and item["loc"][-1:] == ("payment_method_types",):
+            where = _path(item["loc"])
+            return rule("payment-method-types").message(f"`{where}` passed to {tool.name}")
     lines = []
-    for item in error.errors(include_url=False):
-        param = ".".join(str(part) for part in item["loc"]) or "(arguments)"
-        problem = _PROBLEMS.get(item["type"], item["msg"])
-        got = "" if item["type"] == "missing" else f" (got {redact_text(str(item.get('input'))[:60])!r})"
-        lines.append(f"`{param}` {problem}{got}")
+    for item in problems:
+        param = _path(item["loc"]) or "(arguments)"
+        if item["type"] == "extra_forbidden":
+            lines.append(_unknown(tool, item["loc"]))
+        elif item["type"] == "missing":
+            lines.append(f"`{param}` is required")
+        else:
+            lines.append(f"`{param}`: {item['msg']} (got {_shown(item.get('input'))})")
     return f"Invalid arguments for {tool.name}: " + "; ".join(lines) + ". Nothing was sent to Stripe."
 
 
-class ArgumentCheck:
-    """Server middleware: validate `tools/call` arguments strictly before the tool runs."""
+def _path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
 
-    def __init__(self, tools: Mapping[str, Tool]) -> None:
-        self.tools = tools
 
-    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method != "tools/call" or not isinstance(ctx.params, Mapping):
-            return await call_next(ctx)
-        tool = self.tools.get(str(ctx.params.get("name")))
-        arguments = ctx.params.get("arguments") or {}
-        if tool is None or not isinstance(arguments, Mapping):
-            return await call_next(ctx)
-        declared = tool.parameters.get("properties", {})
-        if unknown := [name for name in arguments if name not in declared]:
-            return error_result(unknown_argument_message(tool, unknown[0]))
-        try:
-            tool.fn_metadata.validate_arguments(dict(arguments))
-        except ValidationError as error:
-            return error_result(describe_validation(tool, error))
-        return await call_next(ctx)
+def _shown(value: Any) -> str:
+    """The rejected value as JSON (so `true` and `"2500"` read as what was sent), short, redacted."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return redact_text(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _unknown(tool: Tool, loc: tuple[int | str, ...]) -> str:
+    name = str(loc[-1])
+    known = names_at(tool.parameters, loc[:-1])
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    where = "" if len(loc) == 1 else f" in `{_path(loc[:-1])}`"
+    return f"Unknown parameter `{_path(loc)}`.{hint} Parameters{where}: {', '.join(known)}"
+
+
+def names_at(schema: dict[str, Any], loc: tuple[int | str, ...]) -> list[str]:
+    """The property names the JSON schema declares for the object at `loc` (list indexes
+    step into `items`), following local `$ref`s and every branch of an `anyOf`/`oneOf`."""
+    nodes = [schema]
+    for part in loc:
+        step: list[dict[str, Any]] = []
+        for node in _branches(schema, nodes):
+            if isinstance(part, int):
+                child = node.get("items")
+            else:
+                child = node.get("properties", {}).get(part, node.get("additionalProperties"))
+            if isinstance(child, dict):
+                step.append(child)
+        nodes = step
+    names: dict[str, None] = {}
+    for node in _branches(schema, nodes):
+        names.update(dict.fromkeys(node.get("properties", {})))
+    return list(names)
+
+
+def _branches(root: dict[str, Any], nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    pending = list(nodes)
+    while pending:
+        node = pending.pop(0)
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            pending.append(root.get("$defs", {}).get(ref.removeprefix("#/$defs/"), {}))
+            continue
+        options = [*node.get("anyOf", []), *node.get("oneOf", [])]
+        if options:
+            pending.extend(option for option in options if isinstance(option, dict))
+        found.append(node)
+    return found

@@ -39,7 +39,11 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", help="Stripe key; prefer STRIPE_SECRET_KEY (a flag shows in `ps`)")
     parser.add_argument("--api-base", help="Stripe-compatible base URL (STRIPE_API_BASE)")
     parser.add_argument("--sandbox", action="store_true", help="serve against an embedded offline sandbox")
-    parser.add_argument("--toolsets", help="comma-separated toolsets (default: all)")
+    parser.add_argument(
+        "--toolsets",
+        help="comma-separated toolsets (STRIPE_POWER_TOOLSETS): 'default' (when not given), 'all' for "
+        "every tool, or e.g. 'default,invoices'",
+    )
     parser.add_argument("--read-only", action="store_true", help="register read-only tools only")
     parser.add_argument(
         "--allow-live", action="store_true", help="allow a live key (STRIPE_POWER_ALLOW_LIVE=1)"

@@ -109,7 +109,7 @@ class Settings:
     api_key: str = field(repr=False)
     key: KeyInfo
     api_base: str | None = None
-    toolsets: frozenset[str] | None = None  # None: all toolsets
+    toolsets: frozenset[str] | None = None  # None: every tool; load_settings defaults to {"default"}
     read_only: bool = False
     allow_live: bool = False
     state_dir: Path = Path(".stripe-power")
@@ -248,11 +248,15 @@ def parse_amounts(option: str, value: str | None) -> dict[str, int]:
 
 
 def parse_toolsets(value: str | None, known: frozenset[str] | None) -> frozenset[str] | None:
-    if not value or value.strip() in ("", "all"):
-        return None
+    """`--toolsets`: None (every tool) for `all`; the `default` set when not given; otherwise
+    the named toolsets (`default,invoices` adds invoices to the default set)."""
+    if value is None or not value.strip():
+        return frozenset({"default"})
     names = frozenset(part.strip() for part in value.split(",") if part.strip())
+    if "all" in names:
+        return None
     if known is not None and (unknown := sorted(names - known)):
         raise ConfigError(
-            f"--toolsets: unknown toolset(s) {', '.join(unknown)}. Known: {', '.join(sorted(known))}."
+            f"--toolsets: unknown toolset(s) {', '.join(unknown)}. Known: all, {', '.join(sorted(known))}."
         )
     return names

@@ -46,7 +46,7 @@ def check(condition: bool, what: str) -> None:
 
 async def run() -> None:
     with embedded_sandbox() as (api_base, api_key), tempfile.TemporaryDirectory() as state_dir:
-        settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir)
+        settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir, toolsets="all")
         show(f"stripe-power demo: offline sandbox at {api_base}, key {settings.key.masked}")
         async with Client(create_server(settings)) as client:
             product = await call(client, "create_product", {"name": "Stripe Power T-shirt"})

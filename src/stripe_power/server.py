@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
 from . import __version__
-from .arguments import ArgumentCheck
+from .arguments import CheckedTool, strict
 from .audit import AuditLog
 from .config import Settings
 from .confirm import ConfirmationRequired, ConfirmationTokens, confirmation_gate
@@ -63,41 +64,105 @@ def render(summary: BaseModel, replay: bool, *, structured: bool) -> CallToolRes
     )
 
 
-# Bounds and patterns stay enforced by the server (ArgumentCheck validates every call with the
-# full model and names the parameter); publishing them doubled the tool list's size.
+# Bounds and patterns stay enforced by the server (every call is validated strictly with the full
+# model, which names the parameter); publishing them doubled the tool list's size. So does
+# `additionalProperties: false`: unknown names are refused at any depth with a did-you-mean.
 _SERVER_SIDE_ONLY = frozenset(
     {"maxLength", "minLength", "pattern", "maxProperties", "minProperties",
      "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "maxItems", "minItems"}
 )  # fmt: skip
+# An id parameter's pattern (`^cus_[A-Za-z0-9_]+$`, `^(?:ch|py)_...`): its prefix goes into the
+# description, which is all an agent needs from the pattern the trimmed schema no longer shows.
+_ID_PATTERN = re.compile(r"\^(?:\(\?:([a-z|]+)\)|([a-z]+))_\[[^\]]+\][+*]\$")
+
+
+def id_prefixes(pattern: Any) -> str | None:
+    """`^cus_[A-Za-z0-9_]+$` -> `cus_...`; `^(?:ch|py)_[A-Za-z0-9_]+$` -> `ch_... or py_...`."""
+    found = _ID_PATTERN.fullmatch(pattern) if isinstance(pattern, str) else None
+    if found is None:
+        return None
+    return " or ".join(f"{prefix}_..." for prefix in (found.group(1) or found.group(2)).split("|"))
 
 
 def trim_schema(schema: Any) -> Any:
     """The schema clients see: types, enums, required and descriptions. Dropped: pydantic's
-    `title`s, `default: null`, the `{"type": "null"}` branch of optionals, and the bounds the
-    server checks itself. The tool list is paid for in every agent's context.
+    `title`s, `default: null`, the `{"type": "null"}` branch of optionals, the bounds the
+    server checks itself, and `$defs` used once (inlined where they are used). An id's
+    pattern becomes its prefix in the description. The tool list is paid for in every
+    agent's context.
 
     A property *named* `title` or `pattern` maps to a dict, so only scalar-valued keys go.
     """
+    if isinstance(schema, dict) and isinstance(schema.get("$defs"), dict):
+        schema = _inline_single_use_defs(schema)
+    return _trim(schema)
+
+
+def _trim(schema: Any) -> Any:
     if isinstance(schema, list):
-        return [trim_schema(item) for item in schema]
+        return [_trim(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
     options = schema.get("anyOf")
     if isinstance(options, list) and {"type": "null"} in options and len(options) == 2:
         (kept,) = [option for option in options if option != {"type": "null"}]
         schema = {**kept, **{k: v for k, v in schema.items() if k != "anyOf"}}
-    return {
-        key: trim_schema(value)
+    ids = id_prefixes(schema.get("pattern"))
+    if ids is not None:
+        description = schema.get("description")
+        if not isinstance(description, str):
+            schema = {**schema, "description": ids}
+        elif ids.split(" ")[0] not in description:
+            schema = {**schema, "description": f"{description} ({ids})"}
+    trimmed = {
+        key: _trim(value)
         for key, value in schema.items()
         if not (key == "title" and isinstance(value, str))
         and not (key == "default" and value is None)
         and not (key in _SERVER_SIDE_ONLY and not isinstance(value, dict))
         and key != "propertyNames"
     }
+    if _free_or_scalar(trimmed.get("additionalProperties")):
+        del trimmed["additionalProperties"]
+    return trimmed
+
+
+def _free_or_scalar(value: Any) -> bool:
+    """`additionalProperties` worth no bytes: `true` (the default), `false` (the server refuses
+    unknown names itself, naming the closest), or a scalar type (metadata's string values; the
+    server instructions say so once, and a non-string is refused naming its key)."""
+    return isinstance(value, bool) or (isinstance(value, dict) and set(value) == {"type"})
+
+
+def _inline_single_use_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Replace each `$ref` to a definition used exactly once (and not by itself) with the
+    definition; keep `$defs` only for what is still referenced."""
+    defs: dict[str, Any] = schema["$defs"]
+    text = json.dumps(schema)
+    once = {
+        name
+        for name, body in defs.items()
+        if text.count(f'"#/$defs/{name}"') == 1 and f'"#/$defs/{name}"' not in json.dumps(body)
+    }
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.removeprefix("#/$defs/") in once:
+            target = inline(defs[ref.removeprefix("#/$defs/")])
+            return {**target, **{k: inline(v) for k, v in node.items() if k != "$ref"}}
+        return {k: inline(v) for k, v in node.items() if k != "$defs"}
+
+    result = inline(schema)
+    kept = {name: inline(body) for name, body in defs.items() if name not in once}
+    return {**result, "$defs": kept} if kept else result
 
 
 def build_tools(settings: Settings, *, structured_output: bool) -> list[Tool]:
-    tools = []
+    tools: list[Tool] = []
     flag = lambda name: bool(getattr(settings, name))  # noqa: E731  (tools that `requires` a setting)
     for spec in selected_tools(settings.toolsets, settings.read_only, flag):
         fn = as_mcp_function(
@@ -106,14 +171,15 @@ def build_tools(settings: Settings, *, structured_output: bool) -> list[Tool]:
             gate=confirmation_gate if settings.confirms and spec.confirmable else None,
             connect=settings.connect,
         )
-        tool = Tool.from_function(
+        tool = CheckedTool.from_function(
             fn,
             name=spec.name,
             title=spec.title,
-            annotations=spec.annotations(),
+            annotations=spec.annotations(read_only_mode=settings.read_only),
             structured_output=structured_output,
         )
         tool.parameters = trim_schema(tool.parameters)
+        tool.fn_metadata = strict(tool.fn_metadata)
         if tool.fn_metadata.output_schema is not None:
             # Results never carry nulls (they are dropped), so the trimmed schema still holds.
             tool.fn_metadata.output_schema = trim_schema(tool.fn_metadata.output_schema)
@@ -153,7 +219,6 @@ def create_server(
         instructions=INSTRUCTIONS,
         tools=tools,
         lifespan=lifespan,
-        middleware=[ArgumentCheck({tool.name: tool for tool in tools})],
         **server_options,
     )
     register_resources(server)

@@ -37,23 +37,60 @@ TOOLSETS: tuple[Toolset, ...] = (
     linting.toolset,
 )
 
-TOOLSET_NAMES: frozenset[str] = frozenset(ts.name for ts in TOOLSETS)
+# The `default` set: what is listed when no --toolsets is given. Every tool here earns its bytes
+# in one of the four workflows Stripe's Kiro power documents (one-time payment and subscription
+# with Checkout, refund, save a payment method then charge it off-session), in waiting for the
+# webhook event that follows, or in reaching the rest of the API (the guarded generic tool and its
+# reference). tests/test_toolsets.py runs those workflows with only these tools.
+DEFAULT = "default"
+DEFAULT_TOOLS: tuple[str, ...] = (
+    "create_customer",
+    "retrieve_customer",
+    "create_checkout_session",
+    "retrieve_checkout_session",
+    "create_payment_intent",
+    "retrieve_payment_intent",
+    "create_setup_intent",
+    "confirm_setup_intent",
+    "retrieve_setup_intent",
+    "list_payment_methods",
+    "create_refund",
+    "retrieve_refund",
+    "retrieve_subscription",
+    "wait_for_event",
+    "retrieve_event",
+    "search_stripe_api",
+    "describe_stripe_api",
+    "call_stripe_api",
+)
+
+# Names `--toolsets` accepts: each toolset, `default`; `all` (every tool) is handled by config.
+TOOLSET_NAMES: frozenset[str] = frozenset(ts.name for ts in TOOLSETS) | {DEFAULT}
 
 
 def selected_tools(
     toolsets: frozenset[str] | None, read_only: bool, flag: Callable[[str], bool] = lambda _: False
 ) -> list[ToolSpec]:
-    """The tools to register: the chosen toolsets; in read-only mode, the read tools and the
-    tools that `allows_reads` (they refuse writes themselves); a tool that
-    `requires` a settings flag only when `flag(name)` is true."""
+    """The tools to register: every tool (None), or the chosen toolsets plus the `default`
+    tools when `default` is chosen; in read-only mode, the read tools and the tools that
+    `allows_reads` (they refuse writes themselves); a tool that `requires` a settings flag
+    only when `flag(name)` is true."""
     return [
         spec
         for ts in TOOLSETS
-        if toolsets is None or ts.name in toolsets
         for spec in ts.tools
+        if toolsets is None or ts.name in toolsets or (DEFAULT in toolsets and spec.name in DEFAULT_TOOLS)
         if not read_only or spec.read_only or spec.allows_reads
         if spec.requires is None or flag(spec.requires)
     ]
 
 
-__all__ = ["TOOLSETS", "TOOLSET_NAMES", "ToolSpec", "Toolset", "selected_tools"]
+__all__ = [
+    "DEFAULT",
+    "DEFAULT_TOOLS",
+    "TOOLSETS",
+    "TOOLSET_NAMES",
+    "ToolSpec",
+    "Toolset",
+    "selected_tools",
+]

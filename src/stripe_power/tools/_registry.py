@@ -64,13 +64,32 @@ class ToolSpec:
     def kind_for(self, arguments: dict[str, Any]) -> ToolKind:
         return self.kind_of(arguments) if self.kind_of else self.kind
 
-    def annotations(self) -> ToolAnnotations:
+    def annotations(self, *, read_only_mode: bool = False) -> ToolAnnotations:
+        """The hints, decided here from `kind`; on the wire a hint the MCP spec already
+        defaults to (readOnlyHint false, idempotentHint false, openWorldHint true, and
+        destructive/idempotent on a read-only tool, which the spec says are then
+        meaningless) is left out: a quarter of the tool list's bytes, for no information.
+        `destructiveHint` on a tool that can write is always sent, so a client that reads
+        a missing hint as false never takes a money tool for a harmless one. In read-only
+        mode a tool that `allows_reads` refuses every write, so it is read-only there."""
+        read_only = self.read_only or (read_only_mode and self.allows_reads)
         return ToolAnnotations(
-            read_only_hint=self.read_only,
-            destructive_hint=self.kind in CONFIRMABLE,
-            idempotent_hint=self.read_only or self.idempotent,
-            open_world_hint=not self.local,
+            read_only_hint=True if read_only else None,
+            destructive_hint=None if read_only else self.kind in CONFIRMABLE,
+            idempotent_hint=True if self.idempotent and not read_only else None,
+            open_world_hint=False if self.local else None,
         )
+
+    def hints(self, *, read_only_mode: bool = False) -> dict[str, bool]:
+        """All four hints with the spec's defaults filled in: what a client understands."""
+        wire = self.annotations(read_only_mode=read_only_mode)
+        read_only = bool(wire.read_only_hint)
+        return {
+            "read_only": read_only,
+            "destructive": not read_only and wire.destructive_hint is not False,
+            "idempotent": not read_only and bool(wire.idempotent_hint),
+            "open_world": wire.open_world_hint is not False,
+        }
 
 
 @dataclass
