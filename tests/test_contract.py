@@ -89,12 +89,16 @@ async def test_every_tool_has_title_annotations_and_description(connect: Connect
             "open_world": hints.open_world_hint is not False,
         }
         spec = specs[tool.name]
-        assert understood == spec.hints() == {
-            "read_only": spec.kind == "read",
-            "destructive": spec.kind in ("money", "destructive"),
-            "idempotent": spec.kind != "read" and spec.idempotent,
-            "open_world": not spec.local,
-        }, tool.name
+        assert (
+            understood
+            == spec.hints()
+            == {
+                "read_only": spec.kind == "read",
+                "destructive": spec.kind in ("money", "destructive"),
+                "idempotent": spec.kind != "read" and spec.idempotent,
+                "open_world": not spec.local,
+            }
+        ), tool.name
         assert read_only or hints.destructive_hint is not None, tool.name
         assert "anyOf" not in tool.input_schema and "oneOf" not in tool.input_schema
 

@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ._guess import guess_language
 from ._lexer import LineIndex, mask
 from ._model import Finding, find_secrets, make_finding
 from ._python import python_hits
@@ -74,8 +75,11 @@ MAX_BYTES = 1_000_000
 _STRIPE_RE = re.compile(r"(?i)stripe")
 
 
-def detect_language(filename: str | None = None, language: str | None = None) -> str:
-    """The canonical language name; ValueError naming the supported ones when none is known."""
+def detect_language(
+    filename: str | None = None, language: str | None = None, source: str | None = None
+) -> str:
+    """The canonical language name: from `language`, else the filename's extension, else the
+    code itself; ValueError naming the supported ones when none is known."""
     if language:
         key = language.strip().lower()
         key = _ALIASES.get(key, key)
@@ -89,6 +93,8 @@ def detect_language(filename: str | None = None, language: str | None = None) ->
         found = _EXTENSIONS.get(Path(filename).suffix.lower())
         if found:
             return found
+    if source is not None and (guessed := guess_language(source)) is not None:
+        return guessed
     raise ValueError(
         f"cannot tell the language of {filename or 'the source'!r}: pass language= one of "
         f"{', '.join(LANGUAGES)}, or a filename ending in {', '.join(sorted(_EXTENSIONS))}"
@@ -97,7 +103,7 @@ def detect_language(filename: str | None = None, language: str | None = None) ->
 
 def lint_source(source: str, *, filename: str | None = None, language: str | None = None) -> list[Finding]:
     """Find Stripe anti-patterns in one source file; findings are sorted by position."""
-    lang = detect_language(filename, language)
+    lang = detect_language(filename, language, source)
     engine = "javascript" if lang == "typescript" else lang
     path = filename or "<source>"
     index = LineIndex(source)

@@ -40,9 +40,11 @@ TOOLSETS: tuple[Toolset, ...] = (
 # The `default` set: what is listed when no --toolsets is given. Every tool here earns its bytes
 # in one of the four workflows Stripe's Kiro power documents (one-time payment and subscription
 # with Checkout, refund, save a payment method then charge it off-session), in waiting for the
-# webhook event that follows, or in reaching the rest of the API (the guarded generic tool and its
-# reference). tests/test_toolsets.py runs those workflows with only these tools.
+# webhook event that follows, or in reaching the rest of the API: the whole `api` toolset (the
+# guarded generic tool and its reference). tests/test_toolsets.py runs those workflows with only
+# these tools, and holds the list to its byte budget.
 DEFAULT = "default"
+DEFAULT_TOOLSETS: tuple[str, ...] = ("api",)
 DEFAULT_TOOLS: tuple[str, ...] = (
     "create_customer",
     "retrieve_customer",
@@ -59,10 +61,12 @@ DEFAULT_TOOLS: tuple[str, ...] = (
     "retrieve_subscription",
     "wait_for_event",
     "retrieve_event",
-    "search_stripe_api",
-    "describe_stripe_api",
-    "call_stripe_api",
 )
+
+
+def in_default(spec: ToolSpec) -> bool:
+    return spec.toolset in DEFAULT_TOOLSETS or spec.name in DEFAULT_TOOLS
+
 
 # Names `--toolsets` accepts: each toolset, `default`; `all` (every tool) is handled by config.
 TOOLSET_NAMES: frozenset[str] = frozenset(ts.name for ts in TOOLSETS) | {DEFAULT}
@@ -79,7 +83,7 @@ def selected_tools(
         spec
         for ts in TOOLSETS
         for spec in ts.tools
-        if toolsets is None or ts.name in toolsets or (DEFAULT in toolsets and spec.name in DEFAULT_TOOLS)
+        if toolsets is None or ts.name in toolsets or (DEFAULT in toolsets and in_default(spec))
         if not read_only or spec.read_only or spec.allows_reads
         if spec.requires is None or flag(spec.requires)
     ]
@@ -88,9 +92,11 @@ def selected_tools(
 __all__ = [
     "DEFAULT",
     "DEFAULT_TOOLS",
+    "DEFAULT_TOOLSETS",
     "TOOLSETS",
     "TOOLSET_NAMES",
     "ToolSpec",
     "Toolset",
+    "in_default",
     "selected_tools",
 ]

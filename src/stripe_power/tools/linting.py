@@ -35,7 +35,7 @@ class LintReport(Summary):
 async def check_integration_code(
     source: Annotated[str, Field(max_length=500_000, description="File contents")],
     filename: Annotated[
-        str | None, Field(max_length=300, description="Picks the language, e.g. app.py")
+        str | None, Field(max_length=300, description="e.g. app.py; else told from the code")
     ] = None,
     language: Literal["python", "javascript", "typescript", "ruby", "php", "go", "java"] | None = None,
 ) -> LintReport:
