@@ -59,9 +59,18 @@ DEFAULT_TOOLS: tuple[str, ...] = (
     "create_refund",
     "retrieve_refund",
     "retrieve_subscription",
+    "retrieve_invoice",
     "wait_for_event",
     "retrieve_event",
+    "get_account_info",
+    "retrieve_balance",
 )
+
+# The byte budget of `tools/list` (compact JSON, as a client receives it); tests hold every mode
+# to it. The default list costs at most Stripe's remote MCP server's list (10 generic tools), and
+# a tool at most half what one of `@stripe/mcp` 0.2.5's 22 tools costs (983 bytes).
+DEFAULT_BUDGET_BYTES = 12_131
+BYTES_PER_TOOL_BUDGET = 491
 
 
 def in_default(spec: ToolSpec) -> bool:
@@ -90,6 +99,8 @@ def selected_tools(
 
 
 __all__ = [
+    "BYTES_PER_TOOL_BUDGET",
+    "DEFAULT_BUDGET_BYTES",
     "DEFAULT",
     "DEFAULT_TOOLS",
     "DEFAULT_TOOLSETS",
