@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 import pytest
-
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 
 from stripe_power.arguments import StrictArguments, names_at

@@ -44,7 +44,7 @@ def test_toolsets_flag_and_environment() -> None:
     assert selected(None, {"STRIPE_POWER_TOOLSETS": "all"}) is None
     assert selected("default,invoices") == frozenset({"default", "invoices"})
     assert selected("invoices", {"STRIPE_POWER_TOOLSETS": "all"}) == frozenset({"invoices"})  # flag wins
-    with pytest.raises(ConfigError, match="unknown toolset.*nope.*Known: all, .*default"):
+    with pytest.raises(ConfigError, match=r"unknown toolset.*nope.*Known: all, .*default"):
         selected("default,nope")
 
 

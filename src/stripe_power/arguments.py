@@ -11,7 +11,6 @@ names the parameter and the fix). Nothing is sent to Stripe when validation fail
 
 from __future__ import annotations
 
-import difflib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +95,8 @@ def _shown(value: Any) -> str:
 
 
 def _unknown(tool: Tool, loc: tuple[int | str, ...]) -> str:
+    import difflib  # only a refused call needs it
+
     name = str(loc[-1])
     known = names_at(tool.parameters, loc[:-1])
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)

@@ -18,10 +18,9 @@ import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
-import stripe
 
 from . import __version__
 from .audit import AuditLog, current_account, current_session, current_tool, redact_text, replayed
@@ -44,7 +43,8 @@ _PATH = re.compile(r"/v1(/[A-Za-z0-9_\-]+)+")
 # so a retry after the caller fixed something needs a new key. 409 and 429 are transient.
 _FINAL_CLIENT_ERRORS = frozenset(range(400, 500)) - {409, 429}
 
-HTTPClient = stripe.HTTPClient  # for callers that inject the SDK's transport (tests, benchmarks)
+if TYPE_CHECKING:
+    import stripe
 
 
 def bracketed_keys(value: Any, at: str = "") -> Iterator[str]:
@@ -112,21 +112,36 @@ class Gateway:
     ) -> None:
         self.settings = settings
         self.audit = audit or AuditLog(None)
-        self._own_http_client = None if http_client else stripe.HTTPXClient(timeout=settings.timeout_seconds)
-        self._client = stripe.StripeClient(
-            settings.api_key,
-            stripe_account=settings.stripe_account,
-            base_addresses={"api": settings.api_base} if settings.api_base else None,
-            max_network_retries=settings.max_network_retries,
-            http_client=http_client or self._own_http_client,
-        )
-        stripe.set_app_info("stripe-power", version=__version__)
+        self._http_client = http_client
+        self._own_http_client: stripe.HTTPClient | None = None
+        self._stripe_client: stripe.StripeClient | None = None
         # fingerprint of a recent write -> (idempotency key, monotonic expiry, path)
         self._recent_writes: dict[str, tuple[str, float, str]] = {}
 
     @property
+    def _client(self) -> stripe.StripeClient:
+        """Made on the first request: importing `stripe` and building its HTTP client is a
+        third of start-up, and listing tools needs neither."""
+        if self._stripe_client is None:
+            import stripe
+
+            if self._http_client is None:
+                self._own_http_client = stripe.HTTPXClient(timeout=self.settings.timeout_seconds)
+            self._stripe_client = stripe.StripeClient(
+                self.settings.api_key,
+                stripe_account=self.settings.stripe_account,
+                base_addresses={"api": self.settings.api_base} if self.settings.api_base else None,
+                max_network_retries=self.settings.max_network_retries,
+                http_client=self._http_client or self._own_http_client,
+            )
+            stripe.set_app_info("stripe-power", version=__version__)
+        return self._stripe_client
+
+    @property
     def api_version(self) -> str:
         """The API version every request uses: the SDK's pinned one (overrides are refused)."""
+        import stripe
+
         return str(stripe.api_version)
 
     async def request(
@@ -168,6 +183,8 @@ class Gateway:
             options["idempotency_key"], fingerprint = self._write_key(tool, path, params, account)
         if account:
             options["stripe_account"] = account
+        import stripe  # loaded with the client on the first request (see `_client`)
+
         started = time.perf_counter()
         status: int | None = None
         request_id: str | None = None
@@ -205,6 +222,8 @@ class Gateway:
     async def _send(self, method: str, path: str, params: dict[str, Any], options: dict[str, Any]) -> Any:
         """The SDK retries connection errors, 409 and 5xx but not 429 (rate limited): retry
         that here too, as many times, with the same idempotency key."""
+        import stripe
+
         for attempt in itertools.count():
             try:
                 return await self._client.raw_request_async(method.lower(), path, **params, **options)
@@ -270,6 +289,8 @@ def rate_limit_delay(error: stripe.StripeError, attempt: int) -> float:
 
 def map_stripe_error(error: stripe.StripeError) -> StripeAPIError:
     """A message an agent can act on: what Stripe said, its codes, the request id, the next step."""
+    import stripe
+
     if isinstance(error, stripe.APIConnectionError):
         return StripeAPIError(
             "Could not reach Stripe (connection failed after retries); the request may or may not "

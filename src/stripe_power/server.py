@@ -8,7 +8,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.tools import Tool
@@ -20,12 +20,15 @@ from .arguments import CheckedTool, strict
 from .audit import AuditLog
 from .config import Settings
 from .confirm import ConfirmationRequired, ConfirmationTokens, confirmation_gate
-from .gateway import Gateway, HTTPClient
+from .gateway import Gateway
 from .limits import SpendingLimits
 from .prompts import register_prompts
 from .resources import register_resources
 from .tools import selected_tools
 from .tools._registry import as_mcp_function
+
+if TYPE_CHECKING:
+    from stripe import HTTPClient
 
 logger = logging.getLogger("stripe_power")
 

@@ -100,8 +100,8 @@ def selected_tools(
 
 __all__ = [
     "BYTES_PER_TOOL_BUDGET",
-    "DEFAULT_BUDGET_BYTES",
     "DEFAULT",
+    "DEFAULT_BUDGET_BYTES",
     "DEFAULT_TOOLS",
     "DEFAULT_TOOLSETS",
     "TOOLSETS",

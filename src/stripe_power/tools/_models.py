@@ -12,7 +12,8 @@ from ..money import format_amount as money  # the one formatter, under the name 
 
 
 class Summary(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built on first use, not at import: listing tools needs none of the ~60 summary models.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 ref = object_id  # the name tools use for an expandable field's id

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import anyio
-import httpx
 from pydantic import Field
 
 from ..audit import redact_text
@@ -376,6 +375,8 @@ async def send_test_webhook(
         "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         "Stripe-Signature": sign(payload, secrets),
     }
+    import httpx  # only this tool posts anywhere: not an import paid at start-up
+
     started = time.perf_counter()
     try:
         async with httpx.AsyncClient(follow_redirects=False, timeout=10.0, trust_env=False) as http:
