@@ -209,9 +209,15 @@ async def test_the_four_workflows_with_only_the_default_tools(
         )
         assert succeeded["found"]
 
-        # The rest of the API: the guarded generic tool (its reference tools join it in `api`).
-        balance = await call("call_stripe_api", {"method": "GET", "path": "/v1/balance"})
-        assert balance["object"] == "balance"
+        # The rest of the API: find the endpoint, read its parameters, call it through the guard.
+        found = await call("search_stripe_api", {"query": "list products"})
+        assert ("GET", "/v1/products") in {(hit["method"], hit["path"]) for hit in found["results"]}
+        described = await call("describe_stripe_api", {"method": "GET", "path": "/v1/products"})
+        assert "limit" in json.dumps(described)
+        products = await call(
+            "call_stripe_api", {"method": "GET", "path": "/v1/products", "params": {"limit": 3}}
+        )
+        assert products["object"] == "list" and len(products["data"]) >= 2  # the two made inline
 
     # Every tool the results and next steps pointed at is one the agent has.
     assert call.mentioned <= listed, call.mentioned - listed

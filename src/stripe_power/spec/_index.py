@@ -153,8 +153,10 @@ _PARAM = re.compile(r"\{[^}]+\}")
 
 
 @functools.cache
-def _matchers() -> dict[str, list[tuple[int, re.Pattern[str], Operation]]]:
-    table: dict[str, list[tuple[int, re.Pattern[str], Operation]]] = {}
+def _matchers() -> dict[tuple[str, str], list[tuple[int, re.Pattern[str], Operation]]]:
+    """Path patterns by (method, first segment after /v1/): a request is matched against its
+    resource's few patterns, not all of them (this runs before every request)."""
+    table: dict[tuple[str, str], list[tuple[int, re.Pattern[str], Operation]]] = {}
     for op in operations():
         literal = len(op.path.split("/")) - len(_PARAM.findall(op.path))
         pattern = re.compile(
@@ -163,19 +165,27 @@ def _matchers() -> dict[str, list[tuple[int, re.Pattern[str], Operation]]]:
                 for part in re.split(r"(\{[^}]+\})", op.path)
             )
         )
-        table.setdefault(op.method, []).append((literal, pattern, op))
+        table.setdefault((op.method, _resource(op.path)), []).append((literal, pattern, op))
     for rows in table.values():
         # More literal segments first: /v1/invoices/create_preview before /v1/invoices/{invoice}.
         rows.sort(key=lambda row: -row[0])
     return table
 
 
+def _resource(path: str) -> str:
+    """`/v1/customers/cus_1` -> `customers` (`{...}` when the operation's first segment is a parameter)."""
+    segment = path.split("/", 3)[2] if path.count("/") >= 2 else ""
+    return "{}" if _PARAM.fullmatch(segment) else segment
+
+
 def resolve(method: str, path: str) -> Operation | None:
     """The operation a concrete request path (`/v1/customers/cus_123`) calls, or None."""
     path = path.split("?", 1)[0].rstrip("/") or "/"
-    for _, pattern, op in _matchers().get(method.upper(), ()):
-        if pattern.fullmatch(path):
-            return op
+    table = _matchers()
+    for key in ((method.upper(), _resource(path)), (method.upper(), "{}")):
+        for _, pattern, op in table.get(key, ()):
+            if pattern.fullmatch(path):
+                return op
     return None
 
 
