@@ -5,35 +5,82 @@
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from .resources import best_practices
-from .tools import TOOLSETS
+from .tools import BYTES_PER_TOOL_BUDGET, DEFAULT_BUDGET_BYTES, TOOLSETS, in_default
 
 _KIND_NOTE = {"read": "read", "write": "write", "money": "moves money", "destructive": "destructive"}
 
 
 def tool_table() -> str:
-    lines = ["| toolset | tool | what it does | kind |", "|---|---|---|---|"]
+    lines = ["| toolset | tool | what it does | kind | default |", "|---|---|---|---|---|"]
     for toolset in TOOLSETS:
         for spec in toolset.tools:
             doc = (spec.fn.__doc__ or "").strip().splitlines()[0]
             kind = _KIND_NOTE[spec.kind] + (" (per call)" if spec.kind_of else "")
             if spec.requires:
                 kind += f"; only with {spec.requires.replace('_', ' ')}"
-            lines.append(f"| `{toolset.name}` | `{spec.name}` | {doc} | {kind} |")
+            mark = "yes" if in_default(spec) else ""
+            lines.append(f"| `{toolset.name}` | `{spec.name}` | {doc} | {kind} | {mark} |")
     return "\n".join(lines)
 
 
 def toolset_list() -> str:
+    default = [f"`{spec.name}`" for ts in TOOLSETS for spec in ts.tools if in_default(spec)]
     return "\n".join(
-        f"- **{ts.name}** ({ts.description}): " + ", ".join(f"`{spec.name}`" for spec in ts.tools)
-        for ts in TOOLSETS
+        [
+            "- **default** (listed when `--toolsets` is not given; `--toolsets all` lists every tool, "
+            "`--toolsets default,invoices` adds a toolset): " + ", ".join(default),
+            *(
+                f"- **{ts.name}** ({ts.description}): " + ", ".join(f"`{spec.name}`" for spec in ts.tools)
+                for ts in TOOLSETS
+            ),
+        ]
     )
 
 
-SECTIONS = {"tools": tool_table, "toolsets": toolset_list, "best-practices": best_practices}
+def list_bytes(**options: Any) -> tuple[int, int]:
+    """(tools, bytes) of `tools/list` as a client receives it (compact JSON), for these settings."""
+    import anyio
+
+    from .config import load_settings
+    from .server import create_server
+
+    with tempfile.TemporaryDirectory() as state_dir:
+        settings = load_settings({"STRIPE_SECRET_KEY": "sk_test_" + "0" * 24}, state_dir=state_dir, **options)
+        tools = anyio.run(create_server(settings).list_tools)
+    wire = [tool.model_dump(by_alias=True, exclude_none=True, mode="json") for tool in tools]
+    return len(wire), len(json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def budget() -> str:
+    """The measured size of each tool list against its budget (README)."""
+    rows = ["| mode | tools | `tools/list` bytes | bytes a tool |", "|---|---|---|---|"]
+    for mode, options in (
+        ("default", {}),
+        ("default, `--read-only`", {"read_only": True}),
+        ("`--toolsets all`", {"toolsets": "all"}),
+        ("`--toolsets all --read-only`", {"toolsets": "all", "read_only": True}),
+    ):
+        count, size = list_bytes(**options)
+        rows.append(f"| {mode} | {count} | {size:,} | {size / count:,.0f} |")
+    rows.append(
+        f"| budget | | default at most {DEFAULT_BUDGET_BYTES:,} | at most {BYTES_PER_TOOL_BUDGET} in every mode |"
+    )
+    return "\n".join(rows)
+
+
+SECTIONS = {
+    "tools": tool_table,
+    "toolsets": toolset_list,
+    "best-practices": best_practices,
+    "budget": budget,
+}
 
 
 def render(text: str) -> str:

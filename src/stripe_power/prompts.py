@@ -20,9 +20,10 @@ def accept_one_time_payment(
 ) -> str:
     price = format_amount(amount, currency) or f"{amount} {currency}"
     return f"""Accept a one-time payment of {price} for "{product_name}" with Stripe Checkout:
-1. `create_product` name="{product_name}", then `create_price` with unit_amount={amount}, currency="{currency}".
-2. `create_checkout_session` mode="payment", line_items=[{{price, quantity: 1}}], success_url and cancel_url
-   on your site. Do not pass payment_method_types (dynamic payment methods).
+1. The price: give it inline in the line item (unit_amount={amount}, currency="{currency}", product name
+   "{product_name}"), or make a reusable one with `create_product` and `create_price` (toolset catalog).
+2. `create_checkout_session` mode="payment", one line item with that price and quantity 1, success_url and
+   cancel_url on your site. Do not pass payment_method_types (dynamic payment methods).
 3. Send the customer to the session `url`.
 4. Fulfil on the `checkout.session.completed` webhook, not on the redirect: `wait_for_event`
    type="checkout.session.completed" to see it, `retrieve_checkout_session` to check payment_status="paid".
@@ -39,15 +40,17 @@ def start_subscription(
     make_price = (
         f"Use the recurring price {price}."
         if price
-        else f"`create_product`, then `create_price` unit_amount={amount}, currency={currency}, "
-        f"recurring interval={interval}."
+        else f"Give the price inline in the Checkout line item (unit_amount={amount}, currency={currency}, "
+        f"recurring interval={interval}), or make one with `create_product` and `create_price` (toolset catalog)."
     )
     return f"""Start a {interval}ly subscription for {customer_email}:
 1. {make_price}
-2. `search_customers` query="email:'{customer_email}'"; if none, `create_customer` email="{customer_email}".
+2. `create_customer` email="{customer_email}" (to reuse an existing one: `search_customers`
+   query="email:'{customer_email}'", toolset customers).
 3. Preferred: `create_checkout_session` mode="subscription" with that customer and the price; send them to `url`.
-   Then `wait_for_event` type="customer.subscription.created" and `list_subscriptions` customer=... to see it active.
-4. With a saved payment method instead: `create_subscription` customer, items=[{{price, quantity: 1}}],
+   Then `wait_for_event` type="customer.subscription.created" and `retrieve_subscription` with the session's
+   subscription to see it active.
+4. With a saved payment method instead (toolset subscriptions): `create_subscription` customer, items=[{{price, quantity: 1}}],
    default_payment_method=pm_...; otherwise payment_behavior="default_incomplete" and confirm the first
    invoice's payment on the client.
 5. Handle `invoice.paid` and `invoice.payment_failed` webhooks to grant or pause access."""
@@ -60,7 +63,7 @@ def process_refund(
     what = f"amount={amount}" if amount is not None else "no amount (the full remaining amount)"
     return f"""Refund {payment_intent}:
 1. `retrieve_payment_intent` payment_intent="{payment_intent}": it must be succeeded; note the amount received.
-2. `list_refunds` payment_intent="{payment_intent}" to see what was already refunded.
+2. `list_refunds` payment_intent="{payment_intent}" (toolset refunds) to see what was already refunded.
 3. `create_refund` payment_intent="{payment_intent}", {what}, with a reason. The server refuses a refund
    larger than what remains, and may ask the user to confirm.
 4. `wait_for_event` type="charge.refunded" (or `refund.updated`) and tell the customer."""
@@ -68,11 +71,13 @@ def process_refund(
 
 def save_payment_method(customer_email: Annotated[str, Field(description="Whose card to save")]) -> str:
     return f"""Save a payment method for {customer_email} to charge later:
-1. `search_customers` query="email:'{customer_email}'"; if none, `create_customer` email="{customer_email}".
+1. `create_customer` email="{customer_email}" (to reuse an existing one: `search_customers`
+   query="email:'{customer_email}'", toolset customers).
 2. Preferred: `create_checkout_session` mode="setup" with that customer; or `create_setup_intent` customer,
    usage="off_session" and confirm it on the client with its client_secret (in test mode:
    `confirm_setup_intent` payment_method="pm_card_visa").
 3. `list_payment_methods` customer=... to get the saved pm_...; `update_customer` default_payment_method=pm_...
+   (toolset customers)
 4. Later: `create_payment_intent` customer, payment_method, off_session=true, confirm=true. On
    authentication_required, bring the customer back on-session."""
 
@@ -81,8 +86,9 @@ def go_live_checklist() -> str:
     return """Walk through going live, one item at a time:
 1. `get_account_info`: confirm the account, country and default currency.
 2. Read stripe://guide/best-practices (the go-live checklist at its end) and stripe://guide/guardrails.
-3. Run `check_integration_code` on each payment file (or `stripe-power lint` on the repo): fix every error.
-4. Check webhooks: the handler verifies signatures (`send_test_webhook` to it), and handles
+3. Run `check_integration_code` (toolset lint) on each payment file (or `stripe-power lint` on the repo):
+   fix every error.
+4. Check webhooks: the handler verifies signatures (`send_test_webhook` to it, toolset events), and handles
    checkout.session.completed, payment_intent.succeeded/payment_failed, invoice.paid/payment_failed.
 5. Test declines and 3D Secure in test mode: `create_payment_intent` with pm_card_chargeDeclined and
    pm_card_authenticationRequired.
@@ -93,10 +99,11 @@ def debug_failed_payment(payment_intent: Annotated[str, Field(description="pi_..
     return f"""Find out why {payment_intent} failed and what to do next:
 1. `retrieve_payment_intent` payment_intent="{payment_intent}": read status, last_payment_error (code,
    decline_code and its meaning) and next_step.
-2. `list_events` type="payment_intent.*" and look for this id: the order of attempts and failures.
+2. `list_events` type="payment_intent.*" (toolset events) and look for this id: the order of attempts and
+   failures.
 3. requires_payment_method after a decline: ask the customer for another method (do not retry the same
    card for fraudulent/lost/stolen). requires_action: the customer must authenticate on-session.
-   requires_capture: `capture_payment_intent` within 7 days.
+   requires_capture: `capture_payment_intent` (toolset payment_intents) within 7 days.
 4. Explain the cause in plain words and the single next step."""
 
 
