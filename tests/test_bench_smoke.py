@@ -31,7 +31,9 @@ def test_in_process_benchmarks_report_their_goals(bench: dict[str, ModuleType]) 
     rows = bench["context_cost"].main(["--largest", "0"]) + bench["result_size"].main([])
     rows += bench["api_search"].main([])
     figures = {row.figure: row for row in rows}
-    assert figures["context: tools/list total, default"].goal == "<= 21,622 B"
+    assert figures["context: tools/list total, default"].goal == "<= 12,131 B"  # Stripe's remote server
+    for mode in ("default", "read-only", "all", "all, read-only"):
+        assert figures[f"context: bytes/tool, {mode}"].goal == "<= 491 B"
     assert figures["result size: next-step fields kept"].passed is True  # every next-step field is there
     assert figures["api search: top-3"].goal == ">= 95%"
     assert all(row.passed is not None for row in rows if row.goal != "-")
