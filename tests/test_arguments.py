@@ -20,6 +20,16 @@ ITEM = {"currency": "usd", "unit_amount": 2500, "name": "T-shirt", "quantity": 1
 SESSION = {"mode": "payment", "success_url": "https://example.com/ok", "line_items": [ITEM]}
 
 
+async def refusal(
+    connect_sandbox: Connect, sandbox: Any, key: str, tool: str, arguments: dict[str, Any]
+) -> str:
+    """The refusal's message, after checking that nothing reached the sandbox."""
+    async with connect_sandbox() as client:
+        message = error_text(await client.call_tool(tool, arguments))
+    assert sandbox.request_log(key) == [], message
+    return message
+
+
 @pytest.mark.parametrize(
     ("tool", "arguments", "param", "shown"),
     [
@@ -55,11 +65,9 @@ async def test_wrong_types_are_refused_by_name_and_nothing_is_sent(
     param: str,
     shown: str,
 ) -> None:
-    async with connect_sandbox() as client:
-        message = error_text(await client.call_tool(tool, arguments))
+    message = await refusal(connect_sandbox, sandbox, sandbox_key, tool, arguments)
     assert f"`{param}`" in message and f"(got {shown}" in message, message
     assert "Nothing was sent to Stripe" in message
-    assert sandbox.request_log(sandbox_key) == []
 
 
 async def test_strict_values_of_the_right_type_still_work(
@@ -103,11 +111,9 @@ async def test_unknown_names_at_any_depth_get_a_did_you_mean(
     unknown: str,
     suggestion: str,
 ) -> None:
-    async with connect_sandbox() as client:
-        message = error_text(await client.call_tool(tool, arguments))
+    message = await refusal(connect_sandbox, sandbox, sandbox_key, tool, arguments)
     assert f"Unknown parameter `{unknown}`. Did you mean `{suggestion}`?" in message, message
     assert "Nothing was sent to Stripe" in message
-    assert sandbox.request_log(sandbox_key) == []
 
 
 async def test_nested_unknown_lists_the_names_valid_at_that_depth(connect_sandbox: Connect) -> None:
@@ -134,10 +140,8 @@ async def test_nested_unknown_lists_the_names_valid_at_that_depth(connect_sandbo
 async def test_payment_method_types_anywhere_keeps_its_guardrail_message(
     connect_sandbox: Connect, sandbox: Any, sandbox_key: str, tool: str, arguments: dict[str, Any], where: str
 ) -> None:
-    async with connect_sandbox() as client:
-        message = error_text(await client.call_tool(tool, arguments))
+    message = await refusal(connect_sandbox, sandbox, sandbox_key, tool, arguments)
     assert "payment-method-types" in message and f"`{where}` passed to {tool}" in message, message
-    assert sandbox.request_log(sandbox_key) == []
 
 
 async def test_each_call_is_validated_once(connect_sandbox: Connect, monkeypatch: pytest.MonkeyPatch) -> None:
