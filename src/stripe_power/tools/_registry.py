@@ -197,5 +197,11 @@ def as_mcp_function(
             current_tool.reset(tool_token)
 
     run.__signature__ = signature  # type: ignore[attr-defined]
-    run.__annotations__ = {**spec.fn.__annotations__, **extra}
+    # Evaluated once here: the SDK reads the hints several times per tool at start-up, and
+    # string annotations (`from __future__ import annotations`) would be compiled each time.
+    run.__annotations__ = {
+        name: param.annotation
+        for name, param in signature.parameters.items()
+        if param.annotation is not inspect.Parameter.empty
+    } | {"return": signature.return_annotation}
     return run
