@@ -190,6 +190,9 @@ class Gateway:
                 if attempt >= self.settings.max_network_retries or not retryable(error):
                     raise
                 delay = retry_delay(error, attempt)
+                logger.warning(
+                    "%s %s: %s; retry %d in %.1f s", method, path, retry_reason(error), attempt + 1, delay
+                )
                 await notify(
                     "warning",
                     f"{retry_reason(error)}; retrying {method} {path} in {delay:.1f} s "
