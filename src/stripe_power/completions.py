@@ -13,6 +13,7 @@ this server does not have completes to nothing: a completion is a hint, never an
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import time
@@ -86,9 +87,18 @@ class Completer:
 
     @staticmethod
     def enum(method: str, path: str, parameter: str) -> Values:
-        operation = spec.operation(method, path)
-        schema = spec.lookup(operation, parameter) if operation is not None else None
-        return constant(sorted((schema or {}).get("enum", [])))
+        """A parameter's enum from the spec index, read on first use (the index is large)."""
+
+        @functools.cache
+        def choices() -> list[str]:
+            operation = spec.operation(method, path)
+            schema = spec.lookup(operation, parameter) if operation is not None else None
+            return sorted((schema or {}).get("enum", []))
+
+        async def values(_gateway: Gateway, _context: dict[str, str]) -> list[str]:
+            return choices()
+
+        return values
 
     async def currencies(self, gateway: Gateway, _: dict[str, str]) -> list[str]:
         account = await gateway.request("GET", "/v1/account", tool="completion")
