@@ -102,7 +102,10 @@ class ClientLog:
         params = _params(level, message, fields).model_dump(by_alias=True, mode="json", exclude_none=True)
         chosen = [c for c, threshold in list(self._levels.items()) if _at_least(level, threshold)]
         for connection in chosen:
-            await connection.notify("notifications/message", params)  # best effort, never raises
+            # Best effort (never raises); bounded so one stuck stream cannot hold up the
+            # webhook receiver's answer to Stripe.
+            with anyio.move_on_after(1):
+                await connection.notify("notifications/message", params)
         return len(chosen)
 
     async def webhook_received(self, event: Mapping[str, Any], duplicate: bool) -> None:
