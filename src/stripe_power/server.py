@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from . import __version__
 from .arguments import CheckedTool, strict
 from .audit import AuditLog
+from .client_log import ClientLog
+from .completions import register_completions
 from .config import Settings
 from .confirm import ConfirmationRequired, ConfirmationTokens, confirmation_gate
 from .gateway import Gateway
@@ -115,7 +117,7 @@ def _trim(schema: Any) -> Any:
         description = schema.get("description")
         if not isinstance(description, str):
             schema = {**schema, "description": ids}
-        elif ids.split(" ")[0] not in description:
+        elif not any(word.removesuffix("...") in description for word in ids.split(" or ")):
             schema = {**schema, "description": f"{description} ({ids})"}
     trimmed = {
         key: _trim(value)
@@ -226,4 +228,6 @@ def create_server(
     )
     register_resources(server)
     register_prompts(server)
+    register_completions(server)
+    ClientLog().install(server)
     return server
