@@ -114,7 +114,9 @@ def simulate_billing_cycle(
         str, Field(description="pm_card_visa, or pm_card_chargeCustomerFail for failures")
     ] = "pm_card_visa",
 ) -> str:
-    return f"""Simulate {months} billing cycle(s) of {price} with a test clock (test mode or the sandbox):
+    return f"""Simulate {months} billing cycle(s) of {price} with a test clock (test mode or the sandbox).
+It needs tools outside the default list: start the server with
+--toolsets default,test_clocks,subscriptions,invoices (or --toolsets all).
 1. `create_test_clock` name="billing simulation" (frozen_time defaults to now); note its id.
 2. `create_customer` email="clock@example.com", test_clock=<clock id>, payment_method="{card}",
    invoice_settings={{default_payment_method: "{card}"}}.
