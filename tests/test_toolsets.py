@@ -95,9 +95,13 @@ async def test_tool_list_stays_within_its_byte_budget(
             for tool in (await client.list_tools()).tools
         ]
     total = compact(tools)
-    assert total / len(tools) <= BYTES_PER_TOOL_BUDGET, (options, len(tools), total)
+    largest = sorted(((compact(tool), tool["name"]) for tool in tools), reverse=True)[:5]
+    over = total - BYTES_PER_TOOL_BUDGET * len(tools)
+    assert over <= 0, (
+        f"{options}: {len(tools)} tools, {total:,} bytes, {over:,} over budget; largest {largest}"
+    )
     if total_budget is not None:
-        assert total <= total_budget, (options, total)
+        assert total <= total_budget, f"{options}: {total:,} bytes > {total_budget:,}; largest {largest}"
 
 
 async def pay_hosted_page(url: str) -> None:
