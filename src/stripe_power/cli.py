@@ -16,6 +16,7 @@ from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .sandbox import SandboxServer
 
 logger = logging.getLogger("stripe_power")
 
@@ -106,12 +107,12 @@ def setup_logging(level: str) -> None:
 
 
 @contextmanager
-def embedded_sandbox() -> Iterator[tuple[str, str]]:
+def embedded_sandbox() -> Iterator[tuple[SandboxServer, str]]:
     """An in-process sandbox on an ephemeral loopback port, with a key made for this run."""
     from .sandbox import SandboxServer
 
     with SandboxServer(host="127.0.0.1", port=0) as sandbox:
-        yield sandbox.url, "sk_test_sandbox" + secrets.token_hex(12)
+        yield sandbox, "sk_test_sandbox" + secrets.token_hex(12)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -120,7 +121,7 @@ def serve(args: argparse.Namespace) -> int:
     from .tools import TOOLSET_NAMES
 
     with embedded_sandbox() if args.sandbox else _nothing() as sandbox:
-        api_base, api_key = sandbox if sandbox else (args.api_base, args.api_key)
+        api_base, api_key = (sandbox[0].url, sandbox[1]) if sandbox else (args.api_base, args.api_key)
         settings = load_settings(
             api_key=api_key,
             api_base=api_base,
@@ -147,6 +148,9 @@ def serve(args: argparse.Namespace) -> int:
             "stripe-power %s: %s mode, key %s, api %s", __version__, settings.key.mode, settings.key.masked,
             settings.api_base or "https://api.stripe.com",
         )  # fmt: skip
+        if sandbox:
+            sandbox[0].watch_audit_log(api_key, settings.state_dir / "audit.jsonl")
+            logger.info("Sandbox dashboard (what the agent did): %s", sandbox[0].dashboard_url)
         server = create_server(settings, structured_output=args.structured_output)
         if args.transport == "stdio":
             server.run("stdio")

@@ -45,9 +45,12 @@ def check(condition: bool, what: str) -> None:
 
 
 async def run() -> None:
-    with embedded_sandbox() as (api_base, api_key), tempfile.TemporaryDirectory() as state_dir:
+    with embedded_sandbox() as (sandbox, api_key), tempfile.TemporaryDirectory() as state_dir:
+        api_base = sandbox.url
         settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir)
+        sandbox.watch_audit_log(api_key, settings.state_dir / "audit.jsonl")
         show(f"stripe-power demo: offline sandbox at {api_base}, key {settings.key.masked}")
+        show(f"dashboard: {sandbox.dashboard_url}")
         async with Client(create_server(settings)) as client:
             product = await call(client, "create_product", {"name": "Stripe Power T-shirt"})
             price = await call(
