@@ -32,7 +32,8 @@ h1{font-size:22px;margin:0 0 16px}h2{font-size:16px;margin:24px 0 8px}
 a{color:#635bff}.muted{color:#697386}
 table{width:100%;border-collapse:collapse;background:#fff;border:1px solid #e3e8ee;border-radius:6px}
 th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e3e8ee;vertical-align:top;overflow-wrap:anywhere}
-th{font-size:12px;color:#697386;font-weight:600;background:#fafbfc}
+th{font-size:12px;color:#697386;font-weight:600;background:#fafbfc;white-space:nowrap;overflow-wrap:normal}
+.nw{white-space:nowrap}
 td.num{text-align:right;white-space:nowrap}
 pre{background:#fff;border:1px solid #e3e8ee;border-radius:6px;padding:12px;overflow:auto;font-size:12.5px;max-height:640px;white-space:pre-wrap;overflow-wrap:anywhere}
 .b{display:inline-block;border-radius:4px;padding:1px 6px;font-size:12px;background:#e3e8ee;white-space:nowrap}
@@ -86,9 +87,14 @@ def when(ts: Any) -> str:
 
 
 def money(amount: Any, currency: Any) -> str:
+    """An amount in minor units as a cell: `$42.00`, never broken across lines."""
     if not isinstance(amount, int) or isinstance(amount, bool):
         return ""
-    return format_amount(amount, str(currency or "usd")) or str(amount)
+    return nowrap(format_amount(amount, str(currency or "usd")) or str(amount))
+
+
+def nowrap(text: Any) -> str:
+    return f"<span class=nw>{esc(text)}</span>"
 
 
 def link(href: str, text: Any) -> str:

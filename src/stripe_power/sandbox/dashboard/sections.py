@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..store import JSON, Account
-from .render import badge, esc, link, money, when
+from .render import badge, esc, link, money, nowrap, when
 
 
 class Links:
@@ -69,7 +69,7 @@ def _status(field: str = "status") -> Cell:
 
 
 def _created(o: JSON, _: Links) -> str:
-    return when(o.get("created"))
+    return nowrap(when(o.get("created")))
 
 
 def _id(o: JSON, links: Links) -> str:
@@ -97,13 +97,13 @@ def _first_item(sub: JSON, field: str) -> Any:
 
 def _period(sub: JSON, _: Links) -> str:
     start, end = _first_item(sub, "current_period_start"), _first_item(sub, "current_period_end")
-    return f"{esc(when(start))} → {esc(when(end))}" if start and end else ""
+    return f"{nowrap(when(start))} → {nowrap(when(end))}" if start and end else ""
 
 
 def _next_invoice(sub: JSON, _: Links) -> str:
     if sub.get("status") not in ("active", "trialing", "past_due") or sub.get("cancel_at_period_end"):
         return ""
-    return esc(when(_first_item(sub, "current_period_end")))
+    return nowrap(when(_first_item(sub, "current_period_end")))
 
 
 def _hosted(inv: JSON, _: Links) -> str:
@@ -161,7 +161,7 @@ SECTIONS: tuple[Section, ...] = (
     )),
     # Test clocks belong to another module; this lists them once the store has any.
     Section("test_clocks", "Test clocks", "test_helpers.test_clock", (
-        ("Test clock", _id), ("Name", _field("name")), ("Frozen time", lambda o, _: esc(when(o.get("frozen_time")))),
+        ("Test clock", _id), ("Name", _field("name")), ("Frozen time", lambda o, _: nowrap(when(o.get("frozen_time")))),
         ("Status", _status()), ("Created", _created),
     ), only_if_present=True),
 )  # fmt: skip

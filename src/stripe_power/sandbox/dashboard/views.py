@@ -15,7 +15,7 @@ from ...audit import redact
 from ...config import mask_key
 from ..store import JSON, Account, RecordedRequest
 from .agent import CALL_HEADER, TOOL_HEADER, ToolCall, timeline
-from .render import PAGE_SIZE, badge, esc, frame, json_html, link, page_number, pager, table, when
+from .render import PAGE_SIZE, badge, esc, frame, json_html, link, nowrap, page_number, pager, table, when
 from .sections import Links, Section, live_count, newest, visible
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ class Views:
         if typ != "event":
             body += "<h2>Events</h2>" + table(
                 ["Event", "Type", "Created"],
-                ([links.obj(e["id"]), esc(e["type"]), esc(when(e["created"]))] for e in events),
+                ([links.obj(e["id"]), esc(e["type"]), nowrap(when(e["created"]))] for e in events),
                 "No events about this object.",
             )
         body += "<h2>API requests</h2>" + self._request_table(acct, requests)
@@ -156,7 +156,7 @@ class Views:
                 esc(n),
                 "retry" if n > 1 else "first",
                 badge(attempt.status) if attempt.status is not None else badge("error"),
-                esc(when(attempt.time)),
+                nowrap(when(attempt.time)),
                 esc(attempt.error or ""),
             ]
             for d in deliveries
@@ -191,7 +191,7 @@ class Views:
                         links.obj(e["id"]),
                         esc(e["type"]),
                         links.obj(((e.get("data") or {}).get("object") or {}).get("id")),
-                        esc(when(e["created"])),
+                        nowrap(when(e["created"])),
                         esc(status),
                     ]
                 )
@@ -212,7 +212,7 @@ class Views:
             body += self._request_table(acct, shown[:PAGE_SIZE])
         return self._page(acct, base, "Request log", body + pager(base, page, len(shown) > PAGE_SIZE))
 
-    def _request_table(self, acct: Account, records: list[RecordedRequest]) -> str:
+    def _request_table(self, acct: Account, records: list[RecordedRequest], tool_column: bool = True) -> str:
         base = f"/dashboard/{acct.id}"
         rows = []
         for r in records:
@@ -220,21 +220,18 @@ class Views:
             call = r.headers.get(CALL_HEADER)
             rows.append(
                 [
-                    esc(when(r.time)),
+                    nowrap(when(r.time)),
                     f"<b>{esc(r.method)}</b> {esc(r.path)}",
                     _status(r),
                     esc(r.headers.get("idempotency-key", ""))
                     + (" " + badge("replayed") if r.replayed else ""),
                     link(f"{base}/requests/{r.request_id}", r.request_id),
-                    esc(f"{r.duration_ms:.1f} ms" if r.duration_ms is not None else ""),
+                    nowrap(f"{r.duration_ms:.1f} ms" if r.duration_ms is not None else ""),
                     link(f"{base}/agent?" + urlencode({"call": call}), tool or call) if call else "",
-                ]
+                ][: None if tool_column else -1]
             )
-        return table(
-            ["Time", "Request", "Status", "Idempotency key", "Request id", "Duration", "Tool call"],
-            rows,
-            "No API requests.",
-        )
+        headers = ["Time", "Request", "Status", "Idempotency key", "Request id", "Duration", "Tool call"]
+        return table(headers[: None if tool_column else -1], rows, "No API requests.")
 
     def request(self, request: Request, acct: Account, request_id: str) -> HTMLResponse:
         links = Links(acct)
@@ -324,7 +321,7 @@ class Views:
         elif c.outcome == "refused" and not c.requests:
             out += "<div>Never sent to Stripe: refused before any request.</div>"
         if c.requests:
-            out += self._request_table(acct, c.requests)
+            out += self._request_table(acct, c.requests, tool_column=False)
         return f"<div class=call id='{esc(c.call)}'>{out}</div>"
 
 
