@@ -38,7 +38,7 @@ def _browser() -> tuple[Any, str]:
     return async_playwright, path
 
 
-async def agent_session(client: Any) -> dict[str, str]:
+async def agent_session(client: Any, success_url: str) -> dict[str, str]:
     async def call(tool: str, arguments: dict[str, Any]) -> Any:
         return payload(await client.call_tool(tool, arguments))
 
@@ -67,12 +67,19 @@ async def agent_session(client: Any) -> dict[str, str]:
         {"method": "POST", "path": "/v1/charges", "params": {"amount": 500, "currency": "usd", "source": "tok_visa"}},
     )  # fmt: skip
     assert "charges-api" in error_text(refused)
+    one_time = await call("create_price", {"product": product["id"], "unit_amount": 500, "currency": "usd"})
+    session = await call(
+        "create_checkout_session",
+        {
+            "mode": "payment",
+            "line_items": [{"price": one_time["id"], "quantity": 1}],
+            "success_url": success_url,
+        },
+    )
     return {
-        "customer": customer["id"],
-        "payment": paid["id"],
-        "refund": refund["id"],
-        "sub": subscription["id"],
-    }
+        "customer": customer["id"], "payment": paid["id"], "refund": refund["id"], "sub": subscription["id"],
+        "checkout": session["id"], "checkout_url": session["url"],
+    }  # fmt: skip
 
 
 async def test_dashboard_shows_the_agent_session_in_chromium(
@@ -81,7 +88,7 @@ async def test_dashboard_shows_the_agent_session_in_chromium(
     async_playwright, chromium = _browser()
     sandbox.watch_audit_log(sandbox_key, tmp_path / "state" / "audit.jsonl")
     async with connect_sandbox() as client:
-        ids = await agent_session(client)
+        ids = await agent_session(client, success_url=sandbox.dashboard_url)
     # The refused Charges call never reached the sandbox.
     assert not [r for r in sandbox.request_log(sandbox_key) if r.path.startswith("/v1/charges")]
 
@@ -136,6 +143,27 @@ async def test_dashboard_shows_the_agent_session_in_chromium(
         assert '"amount": 1200' in request and ids["refund"] in request
         await page.locator("pre a", has_text=ids["refund"]).first.click()
         assert "refund" in await visible_text() and ids["refund"] in page.url
+
+        # The hosted Checkout page: pick a test card, see the decline, then pay.
+        await page.set_viewport_size({"width": 420, "height": 800})
+        await page.goto(ids["checkout_url"])
+        overflow = await page.evaluate(
+            "(() => { const m = document.querySelector('main'); return m.scrollWidth - m.clientWidth; })()"
+        )
+        assert overflow <= 0, "a long id runs out of the Checkout card"
+        await page.click("text=Declined · 0002")
+        assert await page.input_value("#card_number") == "4000000000000002"
+        await page.click("button[type=submit]")
+        assert "declined" in (await page.inner_text("[role=alert]")).lower()
+        await page.screenshot(path=str(ARTIFACTS / "checkout-declined.png"))
+        await page.click("text=Succeeds · 4242")
+        await page.click("button[type=submit]")
+        await page.wait_for_url(sandbox.dashboard_url)
+        await page.set_viewport_size({"width": 1280, "height": 900})
+        await page.click(f"text={masked}")
+        await page.click("nav >> text=Checkout Sessions")
+        sessions = await page.inner_text("body")
+        assert ids["checkout"] in sessions and "complete" in sessions and "paid" in sessions
         await browser.close()
 
     assert (ARTIFACTS / "dashboard-agent.png").stat().st_size > 10_000
