@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -312,3 +313,29 @@ def test_start_up_lines_print_the_dashboard_url(tmp_path: Path) -> None:
         r"Sandbox dashboard \(what the agent did\): http://127\.0\.0\.1:\d+/dashboard", done.stderr
     )
     assert done.stdout == ""
+
+
+def test_demo_keep_open_leaves_the_dashboard_with_the_agent_session(tmp_path: Path) -> None:
+    demo = subprocess.Popen(
+        [str(BIN / "stripe-power"), "demo", "--keep-open"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    try:
+        assert demo.stdout is not None
+        lines = []
+        while not (lines and lines[-1].startswith("The sandbox stays up")):
+            line = demo.stdout.readline()
+            assert line, "demo ended early:\n" + "".join(lines)
+            lines.append(line)
+        url = re.search(r"(http://127\.0\.0\.1:\d+/dashboard)", lines[-1])
+        assert url and "All steps passed.\n" in lines
+        home = get(url.group(1))
+        account = next(p for p in links_of(home) if p.startswith("/dashboard/acct_"))
+        timeline = text_of(get(url.group(1).removesuffix("/dashboard") + account + "/agent"))
+        assert "refused: charges-api" in timeline and "create_refund" in timeline
+        assert "Never sent to Stripe: POST /v1/charges" in timeline
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.communicate(timeout=20)
+    assert demo.returncode == 0

@@ -133,7 +133,7 @@ async def test_dashboard_shows_the_agent_session_in_chromium(
         assert "call_stripe_api" in timeline and "refused: charges-api" in timeline
         assert "Never sent to Stripe: POST /v1/charges" in timeline
         await page.screenshot(path=str(ARTIFACTS / "dashboard-agent.png"), full_page=True)
-        await page.screenshot(path=str(tmp_path / "dashboard-agent.png"))
+        await page.screenshot(path=str(ARTIFACTS / "dashboard-agent-top.png"))
 
         # From the create_refund tool call to the request it made, and on to the refund.
         refund_call = page.locator(".call", has_text="create_refund")

@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--fault-seed", type=int, help="seed for repeatable faults")
     demo = commands.add_parser("demo", help="drive the server against the sandbox and print an agent session")
     demo.add_argument("--log-level", default="WARNING")
+    demo.add_argument(
+        "--keep-open", action="store_true", help="keep the sandbox up afterwards to browse its dashboard"
+    )
     lint = commands.add_parser("lint", help="check integration code for Stripe anti-patterns")
     lint.add_argument("paths", nargs="*")
     lint.add_argument("--format", choices=["text", "json"], default="text")
@@ -205,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import main_demo
 
-            return main_demo()
+            return main_demo(args.keep_open)
         if args.command == "lint":
             from .lint import main_lint
 

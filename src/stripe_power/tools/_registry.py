@@ -215,4 +215,4 @@ def _audit_of(ctx: Any) -> AuditLog | None:
 def _loggable(arguments: dict[str, Any]) -> Any:
     """A tool call's arguments as JSON (AuditLog.record redacts secrets and card numbers)."""
     kept = {k: v for k, v in arguments.items() if k != "ctx" and v is not None}
-    return to_jsonable_python(kept, fallback=str)
+    return to_jsonable_python(kept, fallback=str, exclude_none=True)
