@@ -290,19 +290,8 @@ def test_hosted_checkout_offers_the_common_test_cards(sandbox: Any) -> None:
     assert "3-D Secure" in page and "Declined" in page and "overflow-wrap:anywhere" in page
 
 
-def test_start_up_lines_print_the_dashboard_url(tmp_path: Path) -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [str(BIN / "stripe-power"), "sandbox", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        assert server.stderr is not None
-        line = server.stderr.readline().decode()
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
-    assert f"dashboard: http://127.0.0.1:{port}/dashboard" in line
+def test_serve_sandbox_prints_the_dashboard_url(tmp_path: Path) -> None:
+    # (`stripe-power sandbox`'s line is checked in tests/test_cli.py.)
     # serve --sandbox over stdio: stdin at EOF, so it logs its start-up lines and exits.
     done = subprocess.run(
         [str(BIN / "stripe-power"), "serve", "--sandbox", "--state-dir", str(tmp_path)],
@@ -339,3 +328,24 @@ def test_demo_keep_open_leaves_the_dashboard_with_the_agent_session(tmp_path: Pa
         demo.send_signal(signal.SIGINT)
         demo.communicate(timeout=20)
     assert demo.returncode == 0
+
+
+def test_disputes_and_test_clocks_appear_once_the_store_has_them(sandbox: Any) -> None:
+    key = new_key()
+    sdk(sandbox, key).v1.customers.create(params={"name": "clock"})
+    base = f"{sandbox.dashboard_url}/{account_id(sandbox, key)}"
+    before = text_of(get(base))
+    assert "Test clocks" not in before and "Disputes" not in before
+    # Neither resource is served by the sandbox yet (test clocks are coming from another module):
+    # put one of each in the store, shaped as the API returns them, as that module will.
+    with sandbox.sandbox.state.lock:
+        acct = sandbox.sandbox.state.accounts[key]
+        acct.add({"id": "clock_1Qdash", "object": "test_helpers.test_clock", "name": "Renewals",
+                  "frozen_time": 1767225600, "status": "ready", "created": 1767225600})  # fmt: skip
+        acct.add({"id": "du_1Qdash", "object": "dispute", "amount": 4200, "currency": "usd",
+                  "status": "needs_response", "reason": "fraudulent", "charge": None, "created": 1767225600})  # fmt: skip
+    clocks = text_of(get(f"{base}/list/test_clocks"))
+    assert "clock_1Qdash" in clocks and "Renewals" in clocks and "2026-01-01 00:00:00" in clocks
+    disputes = text_of(get(f"{base}/list/disputes"))
+    assert "du_1Qdash" in disputes and "$42.00" in disputes and "fraudulent" in disputes
+    assert "Test clocks" in text_of(get(base)) and "Disputes" in text_of(get(base))
