@@ -349,3 +349,22 @@ def test_disputes_and_test_clocks_appear_once_the_store_has_them(sandbox: Any) -
     disputes = text_of(get(f"{base}/list/disputes"))
     assert "du_1Qdash" in disputes and "$42.00" in disputes and "fraudulent" in disputes
     assert "Test clocks" in text_of(get(base)) and "Disputes" in text_of(get(base))
+
+
+async def test_without_an_audit_log_requests_still_name_their_tool_call(
+    sandbox: Any, sandbox_key: str, connect_sandbox: Connect
+) -> None:
+    async with connect_sandbox() as client:
+        customer = payload(await client.call_tool("create_customer", {"email": "header@example.com"}))
+        payload(await client.call_tool("retrieve_customer", {"customer": customer["id"]}))
+    records = sandbox.request_log(sandbox_key)
+    calls = [r.headers.get("x-stripe-power-call") for r in records]
+    assert [r.headers.get("x-stripe-power-tool") for r in records] == ["create_customer", "retrieve_customer"]
+    assert all(c and c.startswith("call_") for c in calls) and calls[0] != calls[1]
+    base = f"{sandbox.dashboard_url}/{account_id(sandbox, sandbox_key)}"
+    log = get(f"{base}/requests")
+    assert f"/dashboard/{account_id(sandbox, sandbox_key)}/agent?call={calls[0]}" in links_of(log)
+    one_call = text_of(get(f"{base}/agent", params={"call": calls[0]}))
+    assert "No MCP server audit log is attached" in one_call
+    assert "create_customer" in one_call and records[0].request_id in one_call
+    assert "retrieve_customer" not in one_call
