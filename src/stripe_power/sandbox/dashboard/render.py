@@ -107,7 +107,8 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], empty: str = "N
     if not body:
         return f"<p class=muted>{esc(empty)}</p>"
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    thead = f"<thead><tr>{head}</tr></thead>" if any(headers) else ""
+    return f"<table>{thead}<tbody>{body}</tbody></table>"
 
 
 def pager(base: str, page: int, has_more: bool, extra: dict[str, str] | None = None) -> str:

@@ -189,7 +189,7 @@ class Views:
                 rows.append(
                     [
                         links.obj(e["id"]),
-                        esc(e["type"]),
+                        nowrap(e["type"]),
                         links.obj(((e.get("data") or {}).get("object") or {}).get("id")),
                         nowrap(when(e["created"])),
                         esc(status),
