@@ -16,7 +16,7 @@ import httpx
 from mcp.client import Client
 
 from .cli import embedded_sandbox
-from .config import load_settings
+from .config import load_settings, mask_key
 from .server import create_server
 
 
@@ -47,7 +47,7 @@ def check(condition: bool, what: str) -> None:
 async def run() -> None:
     with embedded_sandbox() as (api_base, api_key), tempfile.TemporaryDirectory() as state_dir:
         settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir)
-        show(f"stripe-power demo: offline sandbox at {api_base}, key {settings.key.masked}")
+        show(f"stripe-power demo: offline sandbox at {api_base}, key {mask_key(api_key)}")
         async with Client(create_server(settings)) as client:
             product = await call(client, "create_product", {"name": "Stripe Power T-shirt"})
             price = await call(

@@ -27,13 +27,16 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from secrets import token_hex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import Settings
+
+if TYPE_CHECKING:
+    from .state import Webhooks
 
 logger = logging.getLogger("stripe_power.webhooks")
 
@@ -420,11 +423,15 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 
 
 def webhook_routes(
-    settings: Settings, store: WebhookStore | None = None, *, max_body_bytes: int = MAX_BODY_BYTES
+    settings: Settings, store: WebhookStore | Webhooks | None = None, *, max_body_bytes: int = MAX_BODY_BYTES
 ) -> list[Route]:
-    """`POST /webhooks/stripe`: verify with `settings.webhook_secrets`, store once per event id."""
+    """`POST /webhooks/stripe`: verify with `settings.webhook_secrets`, store once per event id
+    (in the server's state: the same store every instance on one database writes to)."""
+    from .state.embedded import ThreadedWebhooks
+
     secrets = settings.webhook_secrets
-    target = store or store_for(settings)
+    found = store or store_for(settings)
+    target = ThreadedWebhooks(found) if isinstance(found, WebhookStore) else found
 
     async def receive(request: Request) -> Response:
         try:
@@ -444,7 +451,7 @@ def webhook_routes(
             return _refuse(400, "invalid_signature", result.reason or "Invalid signature.")
         event = result.event
         payload = body.decode("utf-8")
-        duplicate = await asyncio.to_thread(target.record, event, payload)
+        duplicate = await target.record(event, payload)
         logger.info(
             "webhook %s %s received%s", event["id"], event["type"], " (duplicate)" if duplicate else ""
         )

@@ -17,6 +17,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..audit import current_account, current_session, current_tool, replayed
+from ..clients import current_key, key_of
 from ..errors import StripePowerError
 
 # read: only reads. write: creates or changes, nothing irreversible. money: moves money.
@@ -135,6 +136,7 @@ def as_mcp_function(
     *,
     gate: Gate | None = None,
     connect: bool = False,
+    client_keys: bool = False,
 ) -> Callable[..., Awaitable[CallToolResult]]:
     """Wrap a tool function: name it for the audit log, add the server-wide parameters
     (`stripe_account` with --connect, `confirmation_token` when calls need confirmation),
@@ -158,6 +160,7 @@ def as_mcp_function(
         account_token = current_account.set(kwargs.pop("stripe_account", None))
         session_token = current_session.set(session_of(kwargs.get("ctx")))
         replay_token = replayed.set(False)
+        key_token = current_key.set(key_of(kwargs.get("ctx")) if client_keys else None)
         try:
             confirmation = kwargs.pop("confirmation_token", None)
             if gate is not None:
@@ -172,6 +175,7 @@ def as_mcp_function(
         except StripePowerError as error:
             raise ToolError(str(error)) from None
         finally:
+            current_key.reset(key_token)
             replayed.reset(replay_token)
             current_session.reset(session_token)
             current_account.reset(account_token)
