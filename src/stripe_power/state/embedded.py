@@ -30,7 +30,7 @@ from typing import Any
 
 from ..audit import AuditLog
 from ..errors import ConfigError
-from ..webhooks import STORE_FILE, Signal, StoredEvent, WebhookStore, close_store, open_store
+from ..webhooks import STORE_FILE, Signal, StoredEvent, WebhookStore, open_store
 from . import State
 from .migrations import SQLITE
 
@@ -223,9 +223,8 @@ class EmbeddedState(State):
         if self._audit is not None:
             self._audit.close()
             self._audit = None
-        if self._store is not None:
-            close_store(self._store.path)
-            self._store = None
+        # The webhook store stays open: it is process-wide (webhooks.open_store), shared with
+        # the HTTP receiver, which may outlive this server session.
         if self._db is not None:
             self._db.close()
             self._db = None
