@@ -78,7 +78,9 @@ async def one_client(
                 httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=60)
             )
             sessions = [
-                await stack.enter_async_context(Client(streamable_http_client(f"{url}/mcp", http_client=http)))
+                await stack.enter_async_context(
+                    Client(streamable_http_client(f"{url}/mcp", http_client=http))
+                )
                 for url in urls
             ]
             waited = True
@@ -92,7 +94,9 @@ async def one_client(
                     tally.errors.append(f"preview: {text[:200]}")
                     continue
                 token = json.loads(text)["confirmation_token"]
-                is_error, text = await timed(second, tally, "create_refund", call | {"confirmation_token": token})
+                is_error, text = await timed(
+                    second, tally, "create_refund", call | {"confirmation_token": token}
+                )
                 if is_error and "daily limit" in text:
                     tally.refused_by_limit += 1
                     continue
@@ -100,7 +104,9 @@ async def one_client(
                     tally.errors.append(f"confirm: {text[:200]}")
                     continue
                 tally.confirmed[key] = tally.confirmed.get(key, 0) + 1
-                is_error, text = await timed(third, tally, "create_refund", call | {"confirmation_token": token})
+                is_error, text = await timed(
+                    third, tally, "create_refund", call | {"confirmation_token": token}
+                )
                 if not is_error:
                     tally.honoured_twice += 1
                 elif "already used" not in text:
@@ -145,7 +151,9 @@ async def ledger(url: str, keys: list[str]) -> dict[str, int]:
         await state.stop()
 
 
-async def load(urls: list[str], plan: list[tuple[str, str]], refunds: int, limit: float) -> tuple[Tally, float]:
+async def load(
+    urls: list[str], plan: list[tuple[str, str]], refunds: int, limit: float
+) -> tuple[Tally, float]:
     tally = Tally()
     barrier = asyncio.Barrier(len(plan) + 1)
     tasks = [
@@ -192,7 +200,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--accounts", type=int, default=10, help="Stripe keys the clients share")
     parser.add_argument("--refunds", type=int, default=20, help="confirmed refunds each client attempts")
-    parser.add_argument("--limit-share", type=float, default=0.6, help="daily limit / amount attempted per key")
+    parser.add_argument(
+        "--limit-share", type=float, default=0.6, help="daily limit / amount attempted per key"
+    )
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args(argv)
     quiet_logging()
@@ -208,8 +218,12 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     sandbox, api_base = start_sandbox()
     servers: list[subprocess.Popen[bytes]] = []
     try:
-        intents = {k: paid_intents(api_base, k, c, args.refunds * REFUND) for k, c in zip(keys, per_key, strict=True)}
-        plan = [(keys[n % len(keys)], intents[keys[n % len(keys)]][n // len(keys)]) for n in range(args.clients)]
+        intents = {
+            k: paid_intents(api_base, k, c, args.refunds * REFUND) for k, c in zip(keys, per_key, strict=True)
+        }
+        plan = [
+            (keys[n % len(keys)], intents[keys[n % len(keys)]][n // len(keys)]) for n in range(args.clients)
+        ]
         with tempfile.TemporaryDirectory() as state_dir:
             ports = [free_port() for _ in range(args.instances)]
             servers = [_start_server(api_base, url, port, state_dir, cap) for port in ports]
@@ -233,18 +247,26 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     under_cap = all(ledgers[k] <= cap for k in keys)
     print(f"{args.instances} instances, one PostgreSQL; {args.clients} clients on {len(keys)} accounts, "
           f"{args.refunds} confirmed refunds of {REFUND} each; daily limit usd:{cap} per account")  # fmt: skip
-    print(f"  {calls:,} MCP calls in {elapsed:.1f} s: {rate:,.1f} calls/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    print(
+        f"  {calls:,} MCP calls in {elapsed:.1f} s: {rate:,.1f} calls/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+    )
     print(f"  refunds confirmed {confirmed}, refused by the daily limit {tally.refused_by_limit}, "
           f"made by the sandbox {in_sandbox}")  # fmt: skip
     print(f"  tokens honoured twice: {tally.honoured_twice}; errors: {len(tally.errors)}")
     for error in tally.errors[:5]:
         print(f"    {error}")
     for k in keys[:3]:
-        print(f"  account …{k[-4:]}: ledger {ledgers[k]}, sandbox refunds {made[k][1]} ({made[k][0]}), cap {cap}")
+        print(
+            f"  account …{k[-4:]}: ledger {ledgers[k]}, sandbox refunds {made[k][1]} ({made[k][0]}), cap {cap}"
+        )
     return [
-        info(f"team load: calls/s ({args.instances} instances, {args.clients} clients)", f"{rate:,.1f} calls/s"),
+        info(
+            f"team load: calls/s ({args.instances} instances, {args.clients} clients)", f"{rate:,.1f} calls/s"
+        ),
         info("team load: latency p50 / p99", f"{p50:.1f} / {p99:.1f} ms"),
-        Row("team load: tokens honoured twice", str(tally.honoured_twice), "0", "-", tally.honoured_twice == 0),
+        Row(
+            "team load: tokens honoured twice", str(tally.honoured_twice), "0", "-", tally.honoured_twice == 0
+        ),
         Row(
             "team load: refunds made = confirmed",
             f"{in_sandbox} = {confirmed}",

@@ -16,8 +16,6 @@ from stripe_power.state import State
 from stripe_power.state.embedded import EmbeddedState
 from stripe_power.state.postgres import PostgresState
 
-from .pg import postgres_admin, postgres_url  # noqa: F401  (fixtures)
-
 Opener = Callable[[], AbstractAsyncContextManager[State]]
 
 

@@ -23,7 +23,6 @@ from stripe_power.webhooks import close_all_stores
 
 from .conftest import Connect, new_key, payload
 from .fakes import RecordingStripe
-from .pg import postgres_admin, postgres_url  # noqa: F401  (fixtures)
 
 BIN = Path(sys.executable).parent
 
@@ -32,7 +31,9 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def serve(state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def serve(
+    state_dir: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`stripe-power serve` over stdio with stdin closed: it opens its state, then ends."""
     return subprocess.run(
         [str(BIN / "stripe-power"), "serve", "--state-dir", str(state_dir), "--api-base", "http://127.0.0.1:9", *extra],
@@ -110,7 +111,9 @@ def test_unreadable_ledger_exits_2_and_is_kept(tmp_path: Path) -> None:
     assert (legacy / "refund-ledger.json").read_text() == "{not json"
 
 
-async def test_earlier_ledger_is_imported_not_forgotten(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_earlier_ledger_is_imported_not_forgotten(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     key = new_key()
     today = datetime.now(UTC).date().isoformat()
     (tmp_path / "refund-ledger.json").write_text(json.dumps({today: {"usd": 4000}}))
@@ -146,4 +149,7 @@ def test_migrate_command_creates_the_schema_once(postgres_url: str, tmp_path: Pa
     base = postgres_url.rpartition("/")[0]
     unreachable = migrate("--state-url", f"{base}/sp_no_such_database_here")
     assert unreachable.returncode == 2 and "Traceback" not in unreachable.stderr
-    assert "Cannot use the state database" in unreachable.stderr and "sp_no_such_database_here" in unreachable.stderr
+    assert (
+        "Cannot use the state database" in unreachable.stderr
+        and "sp_no_such_database_here" in unreachable.stderr
+    )

@@ -31,7 +31,6 @@ from stripe_power.state import open_state
 from stripe_power.webhooks import build_test_event, sign, webhook_routes
 
 from .conftest import error_text, new_key, payload
-from .pg import postgres_admin, postgres_url  # noqa: F401  (fixtures)
 from .servers import free_port, serve_in_thread
 
 TOKEN = "team-" + uuid.uuid4().hex + uuid.uuid4().hex
@@ -84,8 +83,13 @@ async def paid_intent(sandbox: Any, key: str, amount: int = 5000) -> str:
     try:
         sdk = stripe.StripeClient(key, base_addresses={"api": sandbox.url}, http_client=transport)
         intent = await sdk.v1.payment_intents.create_async(
-            {"amount": amount, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
-             "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
+            {
+                "amount": amount,
+                "currency": "usd",
+                "payment_method": "pm_card_visa",
+                "confirm": True,
+                "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"},
+            }
         )
     finally:
         await transport.close_async()
@@ -132,7 +136,9 @@ async def test_each_client_key_sees_only_its_own_account(
             headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
             if bad:
                 headers["Authorization"] = f"Bearer {bad}"
-            answer = httpx2.post(f"{one}/mcp", headers=headers, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+            answer = httpx2.post(
+                f"{one}/mcp", headers=headers, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}
+            )
             assert answer.status_code == 401, (bad, answer.text)
             assert bad is None or bad not in answer.text
             if bad:
@@ -166,7 +172,9 @@ async def test_token_from_one_instance_is_honoured_once_on_another(
             stolen = error_text(await client.call_tool("create_refund", call | {"confirmation_token": token}))
         assert "confirmation_token" in stolen and refunds_sent(sandbox, mallory) == []
         async with client_at(one, alice) as client:
-            token = json.loads(error_text(await client.call_tool("create_refund", call)))["confirmation_token"]
+            token = json.loads(error_text(await client.call_tool("create_refund", call)))[
+                "confirmation_token"
+            ]
 
         # The same token on two instances at once: honoured exactly once.
         outcomes: list[Any] = []

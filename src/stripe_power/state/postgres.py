@@ -40,9 +40,20 @@ def _unreachable(url: str, error: Exception) -> ConfigError:
     )
 
 
+def _psycopg() -> Any:
+    try:
+        import psycopg
+        import psycopg_pool  # noqa: F401  (the pool the backend uses)
+    except ImportError:
+        raise ConfigError(
+            f"{STATE_URL_ENV} needs the PostgreSQL driver: pip install 'stripe-power[postgres]'."
+        ) from None
+    return psycopg
+
+
 async def migrate(url: str) -> list[int]:
     """Apply pending migrations; the versions applied now (empty when up to date)."""
-    import psycopg
+    psycopg = _psycopg()
 
     try:
         async with await psycopg.AsyncConnection.connect(url, autocommit=False) as conn:
@@ -157,7 +168,7 @@ class PostgresState(State):
         self.webhooks = PostgresWebhooks(self)
 
     async def start(self) -> None:
-        import psycopg
+        psycopg = _psycopg()
         from psycopg_pool import AsyncConnectionPool
 
         self._users += 1
