@@ -112,6 +112,8 @@ async def one_client(
                 elif "already used" not in text:
                     tally.errors.append(f"replay: {text[:200]}")
     except Exception as error:
+        while isinstance(error, ExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]  # the one failure inside the client's task group
         tally.errors.append(f"client {n}: {type(error).__name__}: {error}")
         if not waited:
             await barrier.wait()

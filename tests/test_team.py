@@ -23,6 +23,7 @@ import pytest
 import stripe
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 from stripe_power.config import Settings, load_settings
 from stripe_power.http import create_http_app
@@ -129,8 +130,12 @@ async def test_each_client_key_sees_only_its_own_account(
             listed = payload(await client.call_tool("list_customers", {}))
             theirs = error_text(await client.call_tool("retrieve_customer", {"customer": made["id"]}))
             info = payload(await client.call_tool("get_account_info", {}))
+            with pytest.raises(MCPError, match="No such customer"):
+                await client.read_resource(f"stripe://customer/{made['id']}")
         async with client_at(two, alice) as client:  # the other instance, the same client
             mine = payload(await client.call_tool("list_customers", {}))
+            read = await client.read_resource(f"stripe://customer/{made['id']}")
+        assert json.loads(read.contents[0].text)["id"] == made["id"]  # type: ignore[union-attr]
         # No key, a publishable key, a live key without --allow-live, a non-key: 401, nothing sent.
         for bad in (None, "pk_test_" + uuid.uuid4().hex, "sk_live_" + uuid.uuid4().hex, "hello"):
             headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}

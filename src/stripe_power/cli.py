@@ -167,7 +167,7 @@ def serve(args: argparse.Namespace) -> int:
             replay_window_seconds=args.replay_window,
             webhook_receiver=args.transport == "http",
             allow_webhook_hosts=args.allow_webhook_host,
-            client_keys=args.client_keys and not args.sandbox,
+            client_keys=args.client_keys,
             state_url=args.state_url,
         )
         if settings.key is None:

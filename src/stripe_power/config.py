@@ -229,8 +229,8 @@ def check_client_keys_mode(key: str | None, env: Mapping[str, str], *, webhook_r
     receiver (one signing secret cannot say which client's account an event belongs to)."""
     if key:
         raise ConfigError(
-            "--client-keys: the server holds no Stripe key; unset STRIPE_SECRET_KEY/--api-key "
-            "(each request sends its own key as Authorization: Bearer <key>)."
+            "--client-keys: the server holds no Stripe key; unset STRIPE_SECRET_KEY/--api-key and drop "
+            "--sandbox (each request sends its own key as Authorization: Bearer <key>)."
         )
     if not webhook_receiver:
         raise ConfigError("--client-keys works with --transport http only (the key comes with each request).")
