@@ -1,70 +1,18 @@
-"""Every object the sandbox returns validates against Stripe's OpenAPI response schemas (spec3.json)."""
+"""Every object the sandbox returns validates against Stripe's OpenAPI response schemas (the packaged index)."""
 
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
 import pytest
 import stripe
 
 from stripe_power.sandbox import SandboxServer
 from stripe_power.sandbox._gen_spec_data import OBJECT_TYPES
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _spec_dir() -> Path | None:
-    env = os.environ.get("STRIPE_OPENAPI_DIR")
-    candidates = [Path(env)] if env else []
-    candidates.append(REPO.parent / "shared" / "stripe-openapi")
-    for c in candidates:
-        if (c / "spec3.json").is_file():
-            return c
-    return None
-
-
-def _convert(node: Any) -> Any:
-    """OpenAPI 3.0 -> JSON Schema: ``nullable`` becomes a null alternative; bypassed enums are open."""
-    if isinstance(node, list):
-        return [_convert(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _convert(v) for k, v in node.items() if k not in ("nullable", "description")}
-    if node.get("x-stripeBypassValidation"):
-        out.pop("enum", None)
-    if node.get("nullable"):
-        return {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
-@pytest.fixture(scope="session")
-def spec_schemas() -> dict[str, Any]:
-    spec_dir = _spec_dir()
-    if spec_dir is None:
-        pytest.skip(
-            "Stripe OpenAPI spec not found: set STRIPE_OPENAPI_DIR or place it at ../shared/stripe-openapi/"
-        )
-    spec = json.loads((spec_dir / "spec3.json").read_text())
-    return {"components": {"schemas": _convert(spec["components"]["schemas"])}}
-
-
-def _validate(root: dict[str, Any], typ: str, obj: Any) -> None:
-    schema = {"$ref": f"#/components/schemas/{typ}", **root}
-    validator = jsonschema.Draft7Validator(schema)
-    errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path))
-    if errors:
-        detail = "\n".join(
-            f"{typ}.{'.'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in errors[:10]
-        )
-        raise AssertionError(
-            f"{typ} {obj.get('id') if isinstance(obj, dict) else ''} does not match the spec:\n{detail}"
-        )
-
+from ..spec_objects import assert_matches_spec
 
 # Every object type the spec data covers, except the singletons the scenario does not create.
 TYPES = [t for t in OBJECT_TYPES if t not in ("account", "balance")]
@@ -254,13 +202,13 @@ def _scenario(client: stripe.StripeClient) -> list[tuple[str, Any]]:
 
 
 def test_every_object_matches_the_spec(
-    spec_schemas: dict[str, Any], client: stripe.StripeClient, sandbox: SandboxServer, api_key: str
+    client: stripe.StripeClient, sandbox: SandboxServer, api_key: str
 ) -> None:
     failures: list[str] = []
 
     def check(typ: str, obj: Any) -> None:
         try:
-            _validate(spec_schemas, typ, obj)
+            assert_matches_spec(typ, obj)
         except AssertionError as err:
             failures.append(str(err))
 
