@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import subprocess
@@ -39,10 +40,10 @@ from _common import (
     pct,
     quiet_env,
     quiet_logging,
+    run_together,
     start_sandbox,
+    start_stripe_power,
     stop,
-    stripe_power_command,
-    wait_http,
 )
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -68,7 +69,7 @@ async def timed(client: Client, tally: Tally, name: str, arguments: dict[str, An
 
 
 async def one_client(
-    urls: list[str], key: str, intent: str, refunds: int, n: int, barrier: asyncio.Barrier, tally: Tally
+    urls: list[str], key: str, intent: str, refunds: int, n: int, barrier: asyncio.Barrier, *, tally: Tally
 ) -> None:
     """Sessions on every instance; each refund: preview on one, confirm on the next, replay on a third."""
     waited = False
@@ -157,23 +158,11 @@ async def load(
     urls: list[str], plan: list[tuple[str, str]], refunds: int, limit: float
 ) -> tuple[Tally, float]:
     tally = Tally()
-    barrier = asyncio.Barrier(len(plan) + 1)
-    tasks = [
-        asyncio.create_task(one_client(urls, key, intent, refunds, n, barrier, tally))
+    clients = [
+        functools.partial(one_client, urls, key, intent, refunds, n, tally=tally)
         for n, (key, intent) in enumerate(plan)
     ]
-    start = time.perf_counter()
-    try:
-        async with asyncio.timeout(limit):
-            await barrier.wait()
-            start = time.perf_counter()
-            await asyncio.gather(*tasks)
-    except TimeoutError:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        tally.errors.append(f"timed out after {limit:.0f} s")
-    return tally, time.perf_counter() - start
+    return tally, await run_together(clients, limit, tally.errors)
 
 
 def create_database() -> str | None:
@@ -288,20 +277,12 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
 
 
 def _start_server(api_base: str, url: str, port: int, state_dir: str, cap: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [*stripe_power_command(), "serve", "--transport", "http", "--port", str(port), "--api-base", api_base,
-         "--client-keys", "--confirm-writes", "--max-daily-refunds", f"usd:{cap}", "--log-level", "ERROR"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=quiet_env(STRIPE_POWER_STATE_URL=url, STRIPE_POWER_STATE_DIR=state_dir),
+    return start_stripe_power(
+        ["serve", "--transport", "http", "--port", str(port), "--api-base", api_base, "--client-keys",
+         "--confirm-writes", "--max-daily-refunds", f"usd:{cap}", "--log-level", "ERROR"],
+        f"http://127.0.0.1:{port}/readyz",
+        quiet_env(STRIPE_POWER_STATE_URL=url, STRIPE_POWER_STATE_DIR=state_dir),
     )  # fmt: skip
-    try:
-        wait_http(f"http://127.0.0.1:{port}/readyz", proc=proc)
-    except BaseException:
-        stop(proc)
-        raise
-    return proc
 
 
 if __name__ == "__main__":

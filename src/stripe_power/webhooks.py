@@ -236,6 +236,17 @@ CREATE INDEX IF NOT EXISTS events_object ON events (object_id);
 _COLUMNS = "id, type, object_id, created, first_received_at, last_received_at, delivery_count, seq, payload"
 
 
+def type_clause(type: str | None, mark: str = "?") -> tuple[list[str], list[Any]]:
+    """SQL conditions for an event-type pattern (`*`, `payment_intent.*`, an exact type);
+    `mark` is the driver's placeholder (`?` for SQLite, `%s` for PostgreSQL)."""
+    if not type or type == "*":
+        return [], []
+    if type.endswith(".*"):
+        prefix = type[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return [f"type LIKE {mark} ESCAPE '\\'"], [prefix + "%"]
+    return [f"type = {mark}"], [type]
+
+
 class Signal:
     """A version counter whose waiters wake when it moves, from any thread or event loop."""
 
@@ -322,7 +333,7 @@ class WebhookStore:
         self, *, limit: int = 20, type: str | None = None, before_seq: int | None = None
     ) -> list[StoredEvent]:
         """Newest first; `type` may be a wildcard pattern."""
-        clauses, args = self._type_clause(type)
+        clauses, args = type_clause(type)
         if before_seq is not None:
             clauses.append("seq < ?")
             args.append(before_seq)
@@ -333,7 +344,7 @@ class WebhookStore:
         self, type: str, *, object_id: str | None = None, created_gte: int | None = None
     ) -> list[StoredEvent]:
         """Stored events matching `type` (and about `object_id`), newest first (at most 100 looked at)."""
-        clauses, args = self._type_clause(type)
+        clauses, args = type_clause(type)
         if created_gte is not None:
             clauses.append("created >= ?")
             args.append(created_gte)
@@ -351,14 +362,6 @@ class WebhookStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-    def _type_clause(self, type: str | None) -> tuple[list[str], list[Any]]:
-        if not type or type == "*":
-            return [], []
-        if type.endswith(".*"):
-            prefix = type[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return ["type LIKE ? ESCAPE '\\'"], [prefix + "%"]
-        return ["type = ?"], [type]
 
     def _select(self, tail: str, args: Iterable[Any]) -> list[StoredEvent]:
         with self._lock:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from ..webhooks import Signal, StoredEvent, is_about, object_of
+from ..webhooks import Signal, StoredEvent, is_about, object_of, type_clause
 from . import STATE_URL_ENV, State
 from .migrations import POSTGRES
 
@@ -122,7 +122,7 @@ class PostgresWebhooks:
     async def recent(
         self, *, limit: int = 20, type: str | None = None, before_seq: int | None = None
     ) -> list[StoredEvent]:
-        clauses, args = _type_clause(type)
+        clauses, args = type_clause(type, "%s")
         if before_seq is not None:
             clauses.append("seq < %s")
             args.append(before_seq)
@@ -132,7 +132,7 @@ class PostgresWebhooks:
     async def find(
         self, type: str, *, object_id: str | None = None, created_gte: int | None = None
     ) -> list[StoredEvent]:
-        clauses, args = _type_clause(type)
+        clauses, args = type_clause(type, "%s")
         if created_gte is not None:
             clauses.append("created >= %s")
             args.append(created_gte)
@@ -147,15 +147,6 @@ class PostgresWebhooks:
             cursor = await conn.execute(f"SELECT {_COLUMNS} FROM webhook_events {tail}", args)
             rows = await cursor.fetchall()
         return [StoredEvent(*row) for row in rows]
-
-
-def _type_clause(type: str | None) -> tuple[list[str], list[Any]]:
-    if not type or type == "*":
-        return [], []
-    if type.endswith(".*"):
-        prefix = type[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return ["type LIKE %s"], [prefix + "%"]
-    return ["type = %s"], [type]
 
 
 class PostgresState(State):
