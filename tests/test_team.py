@@ -66,6 +66,25 @@ async def client_at(url: str, bearer: str) -> AsyncIterator[Client]:
             yield client
 
 
+class RoundRobin(httpx2.AsyncBaseTransport):
+    """Sends each HTTP request to the next instance in turn: a load balancer without affinity."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self.targets = [httpx2.URL(url) for url in urls]
+        self.inner = httpx2.AsyncHTTPTransport()
+        self.sent: list[int] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        target = self.targets[len(self.sent) % len(self.targets)]
+        self.sent.append(target.port or 0)
+        request.url = request.url.copy_with(host=target.host, port=target.port)
+        request.headers["host"] = f"{target.host}:{target.port}"
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def team_settings(sandbox: Any, url: str, tmp_path: Path, **overrides: Any) -> Settings:
     return load_settings(
         {},
@@ -197,6 +216,34 @@ async def test_token_from_one_instance_is_honoured_once_on_another(
     assert "already used" in next(r for r in outcomes if r.is_error).content[0].text
     assert "already used" in again
     assert len(refunds_sent(sandbox, alice)) == 1
+
+
+async def test_one_session_across_instances_without_affinity(
+    sandbox: Any, postgres_url: str, tmp_path: Path
+) -> None:
+    """One MCP client whose every HTTP request goes to the next instance: preview on one,
+    confirmation on another, and the refund is made once."""
+    alice = new_key()
+    intent = await paid_intent(sandbox, alice)
+    settings = team_settings(sandbox, postgres_url, tmp_path, confirm_writes=True)
+    call = {"payment_intent": intent, "amount": 700}
+    with instances(2, settings) as urls:
+        balancer = RoundRobin(urls)
+        async with httpx2.AsyncClient(
+            transport=balancer, headers={"Authorization": f"Bearer {alice}"}, timeout=60
+        ) as http:
+            async with Client(streamable_http_client(f"{urls[0]}/mcp", http_client=http)) as client:
+                token = json.loads(error_text(await client.call_tool("create_refund", call)))[
+                    "confirmation_token"
+                ]
+                done = payload(await client.call_tool("create_refund", call | {"confirmation_token": token}))
+                again = error_text(
+                    await client.call_tool("create_refund", call | {"confirmation_token": token})
+                )
+    assert done["amount"] == 700 and done["status"] == "succeeded"
+    assert "already used" in again
+    assert len(set(balancer.sent)) == 2  # both instances served this one client
+    assert [r.params["amount"] for r in refunds_sent(sandbox, alice)] == ["700"]
 
 
 async def test_daily_refund_limit_counts_every_instance(
