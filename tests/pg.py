@@ -24,7 +24,8 @@ def postgres_admin() -> str:
         with psycopg.connect(ADMIN_URL, connect_timeout=3) as conn:
             conn.execute("SELECT 1")
     except Exception as error:
-        reason = f"PostgreSQL not reachable at {ADMIN_URL} ({type(error).__name__}: {' '.join(str(error).split())[:160]})"
+        detail = " ".join(str(error).split())[:160]
+        reason = f"PostgreSQL not reachable at {ADMIN_URL} ({type(error).__name__}: {detail})"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}; CI is set, so this is a failure, not a skip")
         pytest.skip(reason)
