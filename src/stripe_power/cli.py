@@ -248,7 +248,9 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace, state
         state=state,
     )
     logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # Keep-alive longer than a reverse proxy's idle timeout (60 s on common load balancers): a
+    # backend closing an idle connection first races the proxy's next request on it (ReadError).
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=75)
     return 0
 
 
