@@ -91,6 +91,18 @@ def test_corrupt_webhook_store_exits_2_naming_the_file(tmp_path: Path) -> None:
     one_line_exit_2(serve(state), str(state / "webhooks.sqlite3"), "move it aside")
 
 
+def test_json_logs_are_one_object_per_line(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o755)
+    os.chmod(state, 0o755)
+    (state / "webhooks.sqlite3").write_bytes(b"garbage" * 100)
+    done = serve(state, "--log-format", "json")
+    one_line_exit_2(done, "webhooks.sqlite3")
+    logged = [json.loads(line) for line in done.stderr.splitlines() if not line.startswith("stripe-power:")]
+    assert {"time", "level", "logger", "message"} <= logged[0].keys()
+    assert any(entry["message"].startswith("Tightened permissions") for entry in logged)
+
+
 def test_audit_path_that_is_a_folder_exits_2(tmp_path: Path) -> None:
     state = tmp_path / "state"
     (state / "audit.jsonl").mkdir(parents=True)

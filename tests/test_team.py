@@ -315,14 +315,22 @@ async def test_webhook_stored_once_and_seen_by_wait_for_event_on_any_instance(
     assert [(e["id"], e["delivery_count"]) for e in listed["data"]] == [(event["id"], 2)]
 
 
-async def test_readiness_reports_the_database(sandbox: Any, postgres_url: str, tmp_path: Path) -> None:
+async def test_readiness_reports_the_database(
+    sandbox: Any, postgres_admin: str, postgres_url: str, tmp_path: Path
+) -> None:
     settings = team_settings(sandbox, postgres_url, tmp_path)
     with instances(1, settings) as (one,):
         ready = httpx2.get(f"{one}/readyz")
         live = httpx2.get(f"{one}/healthz")
+        with psycopg.connect(postgres_admin, autocommit=True) as conn:  # the database goes away
+            conn.execute(f'DROP DATABASE "{postgres_url.rpartition("/")[2]}" WITH (FORCE)')
+        gone = httpx2.get(f"{one}/readyz", timeout=30)
+        still_live = httpx2.get(f"{one}/healthz")
     assert live.status_code == 200
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     assert ready.json()["state"].startswith("postgresql://127.0.0.1:5432/sp_test_")
+    assert gone.status_code == 503 and gone.json()["status"] == "unavailable"
+    assert still_live.status_code == 200
 
 
 def test_client_keys_refuse_a_server_key_and_webhook_secret(tmp_path: Path) -> None:
