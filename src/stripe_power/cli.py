@@ -231,6 +231,7 @@ def run_migrate(args: argparse.Namespace) -> int:
 def _serve_http(server: Any, settings: Settings, args: argparse.Namespace, state: State) -> int:
     import uvicorn
 
+    from .client_log import client_log_of
     from .http import create_http_app
     from .webhooks import webhook_routes
 
@@ -242,7 +243,11 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace, state
         port=args.port,
         token=os.environ.get("STRIPE_POWER_HTTP_TOKEN"),
         allowed_origins=args.allowed_origin,
-        extra_routes=webhook_routes(settings, state.webhooks) if settings.receives_webhooks else None,
+        extra_routes=(
+            webhook_routes(settings, state.webhooks, on_received=client_log_of(server).webhook_received)
+            if settings.receives_webhooks
+            else None
+        ),
         client_keys=settings.client_keys,
         allow_live=settings.allow_live,
         state=state,

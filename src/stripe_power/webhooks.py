@@ -22,7 +22,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -426,10 +426,15 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 
 
 def webhook_routes(
-    settings: Settings, store: WebhookStore | Webhooks | None = None, *, max_body_bytes: int = MAX_BODY_BYTES
+    settings: Settings,
+    store: WebhookStore | Webhooks | None = None,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    on_received: Callable[[Mapping[str, Any], bool], Awaitable[object]] | None = None,
 ) -> list[Route]:
     """`POST /webhooks/stripe`: verify with `settings.webhook_secrets`, store once per event id
-    (in the server's state: the same store every instance on one database writes to)."""
+    (in the server's state: the same store every instance on one database writes to), then call
+    `on_received(event, duplicate)` (the server tells its MCP clients)."""
     from .state.embedded import ThreadedWebhooks
 
     secrets = settings.webhook_secrets
@@ -458,6 +463,8 @@ def webhook_routes(
         logger.info(
             "webhook %s %s received%s", event["id"], event["type"], " (duplicate)" if duplicate else ""
         )
+        if on_received is not None:
+            await on_received(event, duplicate)
         return JSONResponse({"received": True, "duplicate": duplicate})
 
     return [Route(WEBHOOK_PATH, receive, methods=["POST"])]
