@@ -97,13 +97,17 @@ def test_missing_required_parameter(client: stripe.StripeClient) -> None:
     )
 
 
-def test_missing_required_nested_parameter(client: stripe.StripeClient) -> None:
-    with pytest.raises(stripe.InvalidRequestError) as exc:
-        client.v1.prices.create(
-            {"currency": "usd", "unit_amount": 100, "product_data": {}}  # type: ignore[typeddict-item]
-        )
-    err = _error(exc)
-    assert (err["code"], err["param"]) == ("parameter_missing", "product_data[name]")
+def test_missing_required_nested_parameter(sandbox: SandboxServer, api_key: str) -> None:
+    # spec3.json: POST /v1/prices product_data requires `name`.
+    r = _raw(
+        sandbox,
+        api_key,
+        "POST",
+        "/v1/prices",
+        data={"currency": "usd", "unit_amount": "100", "product_data[active]": "true"},
+    )
+    err = r.json()["error"]
+    assert (r.status_code, err["code"], err["param"]) == (400, "parameter_missing", "product_data[name]")
 
 
 def test_invalid_integer(sandbox: SandboxServer, api_key: str) -> None:
@@ -172,9 +176,10 @@ def test_empty_string_for_a_parameter_that_cannot_be_unset(client: stripe.Stripe
 
 
 def test_empty_string_unsets_an_emptyable_parameter(client: stripe.StripeClient) -> None:
-    cust = client.v1.customers.create({"email": "a@example.com", "description": "d"})
-    cust = client.v1.customers.update(cust.id, {"description": ""})
-    assert cust.description is None
+    # spec3.json: customer update `address` is anyOf [object, enum [""]] (emptyable).
+    cust = client.v1.customers.create({"email": "a@example.com", "address": {"line1": "1 Main"}})
+    cust = client.v1.customers.update(cust.id, {"address": ""})
+    assert cust.address is None
 
 
 def test_validation_applies_to_query_parameters(sandbox: SandboxServer, api_key: str) -> None:

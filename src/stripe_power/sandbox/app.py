@@ -29,29 +29,19 @@ from . import (
     setup_intents,
     subscriptions,
 )
-from ._spec_data import PARAMS
-from .errors import StripeError, invalid, missing_param, unknown_param
+from .. import spec
+from .errors import StripeError, invalid
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
 from .forms import FormError, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
-from .store import Account, IdempotentResult, RecordedRequest, State
+from .store import Account, IdempotentResult, RecordedRequest, State, expand_paths
+from .validation import check_expand, check_params, check_version
 
 logger = logging.getLogger("stripe_power.sandbox")
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
 RECORDED_HEADERS = ("idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type")
-
-PMT_REJECTED = {
-    ("POST", "/v1/payment_intents"),
-    ("POST", "/v1/payment_intents/{intent}"),
-    ("POST", "/v1/payment_intents/{intent}/confirm"),
-    ("POST", "/v1/setup_intents"),
-    ("POST", "/v1/setup_intents/{intent}"),
-    ("POST", "/v1/setup_intents/{intent}/confirm"),
-    ("POST", "/v1/checkout/sessions"),
-}
-
 
 def _json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
@@ -155,6 +145,8 @@ class Sandbox:
         acct.current_request = (request_id, idem_key)
         acct.api_version = headers.get("stripe-version") or DEFAULT_API_VERSION
         try:
+            if "stripe-version" in headers:
+                check_version(headers["stripe-version"], max(DEFAULT_API_VERSION, spec.version()))
             status, body = 200, self._dispatch(acct, method, path, params, request_id, base_url)
         except StripeError as err:
             status, body = err.status, err.body(request_id)
@@ -167,29 +159,16 @@ class Sandbox:
     def _dispatch(
         self, acct: Account, method: str, path: str, params: dict[str, Any], request_id: str, base_url: str
     ) -> dict[str, Any]:
+        # Stripe validates the request against the operation before anything else: every operation
+        # in the spec gets the same checks, whichever module (or generic fallback) serves it.
+        op = spec.resolve(method, path)
+        if op is not None:
+            check_params(op, params)
+            check_expand(op, expand_paths(params))
         matched = self.router.match(method, path)
         if matched is None:
             raise unrecognized(method, path)
         route, path_params = matched
-        spec = PARAMS.get((method, route.template))
-        if spec is not None:
-            allowed, required = spec
-            for name in params:
-                if name not in allowed:
-                    raise unknown_param(name)
-            for name in required:
-                if name not in params:
-                    raise missing_param(name)
-        if (method, route.template) in PMT_REJECTED and "payment_method_types" in params:
-            raise StripeError(
-                400,
-                f"The `payment_method_types` parameter is no longer supported in API version "
-                f"{acct.api_version}. Stripe now chooses payment methods dynamically from your Dashboard "
-                "settings: remove `payment_method_types`, and use `excluded_payment_method_types` to "
-                "exclude a payment method.",
-                code="payment_method_types_no_longer_supported",
-                param="payment_method_types",
-            )
         ctx = Ctx(self, acct, params, path_params, base_url, request_id, method, path)
         result = route.handler(ctx)
         return ctx.render(result)
