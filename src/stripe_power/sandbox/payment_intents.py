@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..currencies import MAXIMUM_CHARGE, minimum_charge
 from ..money import format_amount
 from .cards import TestPaymentMethod
 from .customers import customer_ref
@@ -202,12 +203,13 @@ PI_CANCELABLE = (
 
 
 def _check_amount(amount: int, cur: str, param: str = "amount") -> None:
-    minimum = 50
-    if amount < minimum and amount != 0:
+    """Stripe's per-currency minimum charge amount (docs.stripe.com/currencies); 0 is below it."""
+    minimum = minimum_charge(cur)
+    if amount < minimum:
         raise invalid(
             f"Amount must be at least {fmt_money(minimum, cur)} {cur}", param=param, code="amount_too_small"
         )
-    if amount > 99999999:
+    if amount > MAXIMUM_CHARGE:
         raise invalid("Amount must be no more than $999,999.99", param=param, code="amount_too_large")
 
 

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from .. import spec
+from ..currencies import SUPPORTED
 from .errors import StripeError, invalid
 
 # Stripe's first API version; codenames (`2024-09-30.acacia`) start with the acacia release.
@@ -23,11 +24,37 @@ _VERSION = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:\.([a-z]+))?")
 
 
 def check_params(op: spec.Operation, params: dict[str, Any]) -> None:
-    """Refuse the request with Stripe's error for the first problem `spec.check` finds."""
+    """Refuse the request with Stripe's error for the first problem `spec.check` finds, then
+    for a currency Stripe does not support (the spec types currencies as plain strings)."""
     problems = spec.check(op, params, wire=True)
     if problems:
         first = problems[0]
         raise StripeError(400, first.message, code=first.code, param=first.param)
+    for parts, value in _currencies(params, ()):
+        if value.lower() not in SUPPORTED:
+            raise invalid(
+                f"Invalid currency: {value.lower()}. Stripe currently supports these currencies: "
+                + ", ".join(SUPPORTED),
+                param=spec.bracketed(parts),
+            )
+
+
+def _currencies(value: Any, parts: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every `currency` value in a request, and every key of a `currency_options` map."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    items: list[tuple[str | int, Any]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for key, sub in items:
+        here = (*parts, key)
+        if key == "currency" and isinstance(sub, str) and sub:
+            found.append((here, sub))
+        elif key == "currency_options" and isinstance(sub, dict):
+            found += [((*here, cur), cur) for cur in sub]
+        found += _currencies(sub, here)
+    return found
 
 
 def check_version(value: str, latest: str) -> None:
