@@ -116,8 +116,7 @@ class _Checker:
             if key in properties:
                 self.value(properties[key], sub, (*parts, key))
             elif isinstance(extra, dict):
-                # A map's key is unset by posting an empty value (Stripe's metadata rule).
-                if sub != "":
+                if sub != "":  # `metadata[key]=` (empty) unsets that key
                     self.value(extra, sub, (*parts, key))
             elif extra is True or (not properties and extra is None):
                 continue
