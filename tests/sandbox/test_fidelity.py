@@ -49,11 +49,17 @@ def _pay(client: stripe.StripeClient, pm: str, **extra: Any) -> stripe.PaymentIn
 # one stripe-go generates from Stripe's spec (error.go, "generated from our OpenAPI spec").
 
 
-def test_unknown_nested_parameter_is_refused_with_bracketed_name(sandbox: SandboxServer, api_key: str) -> None:
+def test_unknown_nested_parameter_is_refused_with_bracketed_name(
+    sandbox: SandboxServer, api_key: str
+) -> None:
     r = _raw(sandbox, api_key, "POST", "/v1/customers", data={"address[lin2]": "x"})
     err = r.json()["error"]
     assert r.status_code == 400
-    assert (err["type"], err["code"], err["param"]) == ("invalid_request_error", "parameter_unknown", "address[lin2]")
+    assert (err["type"], err["code"], err["param"]) == (
+        "invalid_request_error",
+        "parameter_unknown",
+        "address[lin2]",
+    )
     assert err["message"].startswith("Received unknown parameter: address[lin2]")
     assert _raw(sandbox, api_key, "GET", "/v1/customers").json()["data"] == []  # nothing created
 
@@ -127,16 +133,29 @@ def test_invalid_nested_integer(sandbox: SandboxServer, api_key: str) -> None:
         api_key,
         "POST",
         "/v1/prices",
-        data={"currency": "usd", "unit_amount": "100", "product_data[name]": "P", "recurring[interval]": "month",
-              "recurring[interval_count]": "two"},
+        data={
+            "currency": "usd",
+            "unit_amount": "100",
+            "product_data[name]": "P",
+            "recurring[interval]": "month",
+            "recurring[interval_count]": "two",
+        },
     )
     err = r.json()["error"]
-    assert (r.status_code, err["code"], err["param"]) == (400, "parameter_invalid_integer", "recurring[interval_count]")
+    assert (r.status_code, err["code"], err["param"]) == (
+        400,
+        "parameter_invalid_integer",
+        "recurring[interval_count]",
+    )
 
 
 def test_invalid_boolean(sandbox: SandboxServer, api_key: str) -> None:
     r = _raw(
-        sandbox, api_key, "POST", "/v1/payment_intents", data={"amount": "1000", "currency": "usd", "confirm": "yes"}
+        sandbox,
+        api_key,
+        "POST",
+        "/v1/payment_intents",
+        data={"amount": "1000", "currency": "usd", "confirm": "yes"},
     )
     err = r.json()["error"]
     assert (r.status_code, err["param"], err["message"]) == (400, "confirm", "Invalid boolean: yes")
@@ -155,7 +174,12 @@ def test_invalid_enum_value(client: stripe.StripeClient) -> None:
 def test_invalid_nested_enum_value(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.prices.create(
-            {"currency": "usd", "unit_amount": 100, "product_data": {"name": "P"}, "recurring": {"interval": "fortnight"}}  # type: ignore[typeddict-item]
+            {
+                "currency": "usd",
+                "unit_amount": 100,
+                "product_data": {"name": "P"},
+                "recurring": {"interval": "fortnight"},
+            }  # type: ignore[typeddict-item]
         )
     assert _error(exc)["param"] == "recurring[interval]"
 
@@ -191,7 +215,13 @@ def test_validation_applies_to_query_parameters(sandbox: SandboxServer, api_key:
 
 def test_bad_request_to_any_served_endpoint_is_400_never_500(sandbox: SandboxServer, api_key: str) -> None:
     # docs.stripe.com/api/errors: 4xx for errors given the information provided; 5xx is Stripe's fault.
-    r = _raw(sandbox, api_key, "POST", "/v1/invoiceitems", data={"invoice": "in_123", "amount": "100", "currency": "usd"})
+    r = _raw(
+        sandbox,
+        api_key,
+        "POST",
+        "/v1/invoiceitems",
+        data={"invoice": "in_123", "amount": "100", "currency": "usd"},
+    )
     assert r.status_code == 400
     assert r.json()["error"]["type"] == "invalid_request_error"
 
@@ -249,7 +279,9 @@ def test_unsupported_currency_is_refused(client: stripe.StripeClient) -> None:
         client.v1.payment_intents.create({"amount": 1000, "currency": "xyz"})
     err = _error(exc)
     assert err["param"] == "currency"
-    assert err["message"].startswith("Invalid currency: xyz. Stripe currently supports these currencies: usd,")
+    assert err["message"].startswith(
+        "Invalid currency: xyz. Stripe currently supports these currencies: usd,"
+    )
 
 
 def test_unsupported_currency_on_price_is_refused(client: stripe.StripeClient) -> None:
@@ -331,7 +363,12 @@ def test_checkout_payment_method_types_is_accepted(client: stripe.StripeClient) 
             "mode": "payment",
             "success_url": RETURN,
             "payment_method_types": ["card"],
-            "line_items": [{"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 500, "product_data": {"name": "T"}}}],
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {"currency": "usd", "unit_amount": 500, "product_data": {"name": "T"}},
+                }
+            ],
         }
     )
     assert cs.payment_method_types == ["card"]
@@ -375,7 +412,12 @@ def test_customer_creation_only_in_payment_mode(client: stripe.StripeClient) -> 
     # spec3.json checkout.sessions.create `customer_creation`: "Can only be set in `payment` and
     # `setup` mode."
     price = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 500, "product_data": {"name": "P"}, "recurring": {"interval": "month"}}
+        {
+            "currency": "usd",
+            "unit_amount": 500,
+            "product_data": {"name": "P"},
+            "recurring": {"interval": "month"},
+        }
     )
     with pytest.raises(stripe.InvalidRequestError) as exc:
         client.v1.checkout.sessions.create(
@@ -402,7 +444,12 @@ def test_first_subscription_invoice_failure_emits_invoice_payment_failed(
     client.v1.payment_methods.attach("pm_card_chargeCustomerFail", {"customer": cust.id})
     pms = client.v1.customers.payment_methods.list(cust.id)
     price = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 900, "product_data": {"name": "P"}, "recurring": {"interval": "month"}}
+        {
+            "currency": "usd",
+            "unit_amount": 900,
+            "product_data": {"name": "P"},
+            "recurring": {"interval": "month"},
+        }
     )
     sub = client.v1.subscriptions.create(
         {"customer": cust.id, "items": [{"price": price.id}], "default_payment_method": pms.data[0].id}
@@ -529,7 +576,9 @@ def test_risk_level_highest_card(client: stripe.StripeClient) -> None:
         ("pm_card_createDisputeInquiry", "fraudulent", "warning_needs_response"),
     ],
 )
-def test_dispute_cards_dispute_the_charge(client: stripe.StripeClient, pm: str, reason: str, status: str) -> None:
+def test_dispute_cards_dispute_the_charge(
+    client: stripe.StripeClient, pm: str, reason: str, status: str
+) -> None:
     # docs.stripe.com/testing#disputes: the charge succeeds, then a dispute is opened.
     pi = _pay(client, pm, expand=["latest_charge"])
     assert pi.status == "succeeded"

@@ -15,11 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
+from .. import spec
 from . import (
     accounts,
+    balance_transactions,
     catalog,
+    charges,
     checkout,
     customers,
+    disputes,
     events,
     invoices,
     payment_intents,
@@ -29,7 +33,6 @@ from . import (
     setup_intents,
     subscriptions,
 )
-from .. import spec
 from .errors import StripeError, invalid
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
 from .forms import FormError, parse_body, parse_query
@@ -42,6 +45,7 @@ logger = logging.getLogger("stripe_power.sandbox")
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
 RECORDED_HEADERS = ("idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type")
+
 
 def _json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
@@ -60,6 +64,9 @@ class Sandbox:
             checkout,
             payment_methods,
             payment_intents,
+            charges,
+            balance_transactions,
+            disputes,
             refunds,
             setup_intents,
             subscriptions,
