@@ -115,7 +115,10 @@ def create_pi(ctx: Ctx) -> JSON:
             )
     types = None
     if "payment_method_types" in p:  # served as Stripe serves it; the Gateway's guardrail refuses it
-        types = [as_str(t, "payment_method_types") for t in as_list(p["payment_method_types"], "payment_method_types")]
+        types = [
+            as_str(t, "payment_method_types")
+            for t in as_list(p["payment_method_types"], "payment_method_types")
+        ]
         if "automatic_payment_methods" not in p:
             allow_redirects = None
     pi = new_payment_intent(
