@@ -21,7 +21,7 @@ def open_dispute(ctx: Ctx, charge: JSON, card: TestPaymentMethod) -> JSON:
         created=created,
         currency=charge["currency"],
         enhanced_eligibility_types=[],
-        evidence={key: None for key in _EVIDENCE},
+        evidence={**skeleton("dispute_evidence"), "enhanced_evidence": {}},
         evidence_details={
             "due_by": created + 21 * 86400,
             "enhanced_eligibility": {},
@@ -37,6 +37,7 @@ def open_dispute(ctx: Ctx, charge: JSON, card: TestPaymentMethod) -> JSON:
             "card": {
                 "brand": card.brand,
                 "case_type": "inquiry" if card.inquiry else "chargeback",
+                "network": card.brand,
                 "network_reason_code": None,
             },
             "type": "card",
@@ -48,37 +49,6 @@ def open_dispute(ctx: Ctx, charge: JSON, card: TestPaymentMethod) -> JSON:
     charge["disputed"] = True
     ctx.acct.emit("charge.dispute.created", dispute)
     return dispute
-
-
-_EVIDENCE = (
-    "access_activity_log",
-    "billing_address",
-    "cancellation_policy",
-    "cancellation_policy_disclosure",
-    "cancellation_rebuttal",
-    "customer_communication",
-    "customer_email_address",
-    "customer_name",
-    "customer_purchase_ip",
-    "customer_signature",
-    "duplicate_charge_documentation",
-    "duplicate_charge_explanation",
-    "duplicate_charge_id",
-    "product_description",
-    "receipt",
-    "refund_policy",
-    "refund_policy_disclosure",
-    "refund_refusal_explanation",
-    "service_date",
-    "service_documentation",
-    "shipping_address",
-    "shipping_carrier",
-    "shipping_date",
-    "shipping_documentation",
-    "shipping_tracking_number",
-    "uncategorized_file",
-    "uncategorized_text",
-)
 
 
 def retrieve(ctx: Ctx) -> JSON:
