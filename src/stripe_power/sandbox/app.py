@@ -35,7 +35,7 @@ from . import (
 )
 from .errors import StripeError, invalid
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
-from .forms import FormError, parse_body, parse_query
+from .forms import FormError, Params, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
 from .store import Account, IdempotentResult, RecordedRequest, State, expand_paths
@@ -176,7 +176,7 @@ class Sandbox:
         if matched is None:
             raise unrecognized(method, path)
         route, path_params = matched
-        ctx = Ctx(self, acct, params, path_params, base_url, request_id, method, path)
+        ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
         result = route.handler(ctx)
         return ctx.render(result)
 
