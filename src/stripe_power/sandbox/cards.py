@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Outcome = Literal["succeeded", "declined", "requires_action", "requires_action_on_session"]
+# declined_after_attach: saving it (attach, SetupIntent) succeeds; every charge is declined.
+Outcome = Literal[
+    "succeeded", "declined", "declined_after_attach", "requires_action", "requires_action_on_session"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +35,10 @@ class TestPaymentMethod:
     risk_level: str = "normal"  # Radar's risk level on the charge
     dispute: str | None = None  # the reason of the dispute opened after the charge succeeds
     inquiry: bool = False  # the dispute is an inquiry (warning_needs_response)
-    attaches: bool = False  # a declined card that still attaches to a customer (charges fail later)
+
+    @property
+    def declines_charges(self) -> bool:
+        return self.outcome in ("declined", "declined_after_attach")
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -51,7 +57,6 @@ def _c(
     risk_level: str = "normal",
     dispute: str | None = None,
     inquiry: bool = False,
-    attaches: bool = False,
 ) -> TestPaymentMethod:
     if decline_code and not error_code:
         error_code = "card_declined"
@@ -69,7 +74,6 @@ def _c(
         risk_level=risk_level,
         dispute=dispute,
         inquiry=inquiry,
-        attaches=attaches,
     )
 
 
@@ -111,15 +115,6 @@ TEST_PAYMENT_METHODS: tuple[TestPaymentMethod, ...] = (
     _c("pm_card_diners", "3056930009020004", "diners", "succeeded", "Diners Club; the payment succeeds."),
     _c("pm_card_jcb", "3566002020360505", "jcb", "succeeded", "JCB; the payment succeeds."),
     _c("pm_card_unionpay", "6200000000000005", "unionpay", "succeeded", "UnionPay; the payment succeeds."),
-    _c(
-        "pm_card_chargeCustomerFail",
-        "4000000000000341",
-        "visa",
-        "declined",
-        "Attaching it to a customer succeeds, but every charge to it is declined (generic_decline).",
-        decline_code="generic_decline",
-        attaches=True,
-    ),
     _c(
         "pm_card_chargeDeclinedVelocityLimitExceeded",
         "4000000000006975",
@@ -169,6 +164,15 @@ TEST_PAYMENT_METHODS: tuple[TestPaymentMethod, ...] = (
         "The payment succeeds, then the cardholder opens an inquiry (fraudulent).",
         dispute="fraudulent",
         inquiry=True,
+    ),
+    _c(
+        "pm_card_chargeCustomerFail",
+        "4000000000000341",
+        "visa",
+        "declined_after_attach",
+        "Attaching it to a customer succeeds, but charging the customer is declined (card_declined); "
+        "use it to test failed renewals.",
+        decline_code="generic_decline",
     ),
     _c(
         "pm_card_chargeDeclined",

@@ -196,7 +196,7 @@ def create_charge(ctx: Ctx) -> JSON:
     }
     pm = make_card_pm(ctx, card)
     captured = as_bool(p.get("capture", "true"), "capture")
-    if card.outcome == "declined":
+    if card.declines_charges:
         err = card_error(card)
         ch = make_charge(ctx, pay, pm, ok=False, captured=False, failure=err)
         ctx.acct.emit("charge.failed", ch)

@@ -140,7 +140,7 @@ def attach(ctx: Ctx, pm: JSON, customer_id: str) -> None:
             param="payment_method",
         )
     card = card_of(ctx.acct, pm)
-    if card.outcome == "declined" and not card.attaches:
+    if card.outcome == "declined":
         raise card_error(card)
     pm["customer"] = customer_id
     ctx.acct.emit("payment_method.attached", pm, {"customer": None})
