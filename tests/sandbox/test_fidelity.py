@@ -586,3 +586,51 @@ def test_dispute_cards_dispute_the_charge(
     assert isinstance(charge, stripe.Charge) and charge.disputed is True
     disputes = client.v1.disputes.list({"payment_intent": pi.id})
     assert [(d.reason, d.status, d.amount) for d in disputes.data] == [(reason, status, 2000)]
+
+
+def test_setup_intent_payment_method_types_is_accepted(client: stripe.StripeClient) -> None:
+    # spec3.json (2026-08-26.dahlia): POST /v1/setup_intents accepts `payment_method_types`.
+    si = client.v1.setup_intents.create({"payment_method_types": ["card"]})
+    assert si.payment_method_types == ["card"] and si.automatic_payment_methods is None
+    si = client.v1.setup_intents.confirm(si.id, {"payment_method": "pm_card_visa"})
+    assert si.status == "succeeded"
+
+
+def test_amount_above_the_maximum_is_refused(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/currencies#minimum-and-maximum-charge-amounts: at most 8 digits
+    # ("Amount must be no more than $999,999.99"); docs.stripe.com/error-codes amount_too_large.
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.payment_intents.create({"amount": 100_000_000, "currency": "usd"})
+    err = _error(exc)
+    assert (err["code"], err["param"]) == ("amount_too_large", "amount")
+
+
+def test_legacy_charge_below_the_minimum_is_refused(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/currencies: the minimum charge amount applies to every charge.
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.charges.create({"amount": 49, "currency": "usd", "source": "tok_visa"})
+    assert _error(exc)["code"] == "amount_too_small"
+
+
+def test_legacy_charge_uncaptured_then_no_balance_transaction(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/charges/create `capture`: false leaves the charge uncaptured.
+    ch = client.v1.charges.create({"amount": 1000, "currency": "usd", "source": "tok_visa", "capture": False})
+    assert (ch.captured, ch.paid, ch.balance_transaction) == (False, True, None)
+
+
+def test_balance_transactions_list_by_source(client: stripe.StripeClient) -> None:
+    # docs.stripe.com/api/balance_transactions/list `source`: only transactions of that source.
+    pi = _pay(client, "pm_card_visa")
+    charge_id = str(pi.latest_charge)
+    listed = client.v1.balance_transactions.list({"source": charge_id})
+    assert [t.source for t in listed.data] == [charge_id]
+    assert listed.data[0].type == "charge" and listed.data[0].fee > 0
+
+
+def test_dispute_emits_charge_dispute_created(
+    client: stripe.StripeClient, sandbox: SandboxServer, api_key: str
+) -> None:
+    # docs.stripe.com/disputes/how-disputes-work: Stripe sends charge.dispute.created.
+    pi = _pay(client, "pm_card_createDispute")
+    events = [e for e in sandbox.objects(api_key, "event") if e["type"] == "charge.dispute.created"]
+    assert [e["data"]["object"]["payment_intent"] for e in events] == [pi.id]
