@@ -33,13 +33,14 @@ from . import (
     refunds,
     setup_intents,
     subscriptions,
+    test_clocks,
 )
 from .errors import StripeError, invalid
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
 from .forms import FormError, Params, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
-from .store import Account, IdempotentResult, RecordedRequest, State, expand_paths
+from .store import Account, IdempotentResult, RecordedRequest, State, clock_time, expand_paths
 from .validation import check_expand, check_params, check_version
 
 logger = logging.getLogger("stripe_power.sandbox")
@@ -70,6 +71,7 @@ def build_router() -> Router:
         payment_links,
         events,
         accounts,
+        test_clocks,
     ):
         module.register(router)
     return router
@@ -193,7 +195,12 @@ class Sandbox:
             raise unrecognized(method, path)
         route, path_params = matched
         ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
-        result = route.handler(ctx)
+        # A customer on a test clock, and all it owns, lives at the clock's frozen time.
+        clock = clock_time.set(test_clocks.time_for(acct, params, path_params))
+        try:
+            result = route.handler(ctx)
+        finally:
+            clock_time.reset(clock)
         return ctx.render(result)
 
 
