@@ -16,11 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
+from .. import spec
 from . import (
     accounts,
+    balance_transactions,
     catalog,
+    charges,
     checkout,
     customers,
+    disputes,
     events,
     invoices,
     payment_intents,
@@ -31,28 +35,23 @@ from . import (
     subscriptions,
     test_clocks,
 )
-from ._spec_data import PARAMS
-from .errors import StripeError, invalid, missing_param, unknown_param
+from .dashboard import AuditTail
+from .errors import StripeError, invalid
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
-from .forms import FormError, parse_body, parse_query
+from .forms import FormError, Params, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
-from .store import Account, IdempotentResult, RecordedRequest, State, clock_time
+from .store import Account, IdempotentResult, RecordedRequest, State, clock_time, expand_paths
+from .validation import check_expand, check_params, check_version
 
 logger = logging.getLogger("stripe_power.sandbox")
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
-RECORDED_HEADERS = ("idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type")
-
-PMT_REJECTED = {
-    ("POST", "/v1/payment_intents"),
-    ("POST", "/v1/payment_intents/{intent}"),
-    ("POST", "/v1/payment_intents/{intent}/confirm"),
-    ("POST", "/v1/setup_intents"),
-    ("POST", "/v1/setup_intents/{intent}"),
-    ("POST", "/v1/setup_intents/{intent}/confirm"),
-    ("POST", "/v1/checkout/sessions"),
-}
+RECORDED_HEADERS = (
+    "idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type",
+    # Sent by stripe-power's Gateway: the MCP tool call that made the request (see the dashboard).
+    "x-stripe-power-call", "x-stripe-power-tool",
+)  # fmt: skip
 
 
 def _json(body: Any) -> bytes:
@@ -67,6 +66,9 @@ def build_router() -> Router:
         checkout,
         payment_methods,
         payment_intents,
+        charges,
+        balance_transactions,
+        disputes,
         refunds,
         setup_intents,
         subscriptions,
@@ -98,6 +100,8 @@ class Sandbox:
         self.faults = FaultInjector(faults)
         self.router = build_router()
         self.webhooks = events.WebhookDispatcher(self.state)
+        # api key -> the audit log of an MCP server using that key (the dashboard's agent timeline)
+        self.audit_logs: dict[str, AuditTail] = {}
 
     # -- introspection used by SandboxServer ---------------------------------------------
     def request_log(self, api_key: str) -> list[RecordedRequest]:
@@ -173,6 +177,8 @@ class Sandbox:
         acct.current_request = (request_id, idem_key)
         acct.api_version = headers.get("stripe-version") or DEFAULT_API_VERSION
         try:
+            if "stripe-version" in headers:
+                check_version(headers["stripe-version"], max(DEFAULT_API_VERSION, spec.version()))
             status, body = 200, self._dispatch(acct, method, path, params, request_id, base_url)
         except StripeError as err:
             status, body = err.status, err.body(request_id)
@@ -185,30 +191,17 @@ class Sandbox:
     def _dispatch(
         self, acct: Account, method: str, path: str, params: dict[str, Any], request_id: str, base_url: str
     ) -> dict[str, Any]:
+        # Stripe validates the request against the operation before anything else: every operation
+        # in the spec gets the same checks, whichever module (or generic fallback) serves it.
+        op = spec.resolve(method, path)
+        if op is not None:
+            check_params(op, params)
+            check_expand(op, expand_paths(params))
         matched = self.router.match(method, path)
         if matched is None:
             raise unrecognized(method, path)
         route, path_params = matched
-        spec = PARAMS.get((method, route.template))
-        if spec is not None:
-            allowed, required = spec
-            for name in params:
-                if name not in allowed:
-                    raise unknown_param(name)
-            for name in required:
-                if name not in params:
-                    raise missing_param(name)
-        if (method, route.template) in PMT_REJECTED and "payment_method_types" in params:
-            raise StripeError(
-                400,
-                f"The `payment_method_types` parameter is no longer supported in API version "
-                f"{acct.api_version}. Stripe now chooses payment methods dynamically from your Dashboard "
-                "settings: remove `payment_method_types`, and use `excluded_payment_method_types` to "
-                "exclude a payment method.",
-                code="payment_method_types_no_longer_supported",
-                param="payment_method_types",
-            )
-        ctx = Ctx(self, acct, params, path_params, base_url, request_id, method, path)
+        ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
         # A customer on a test clock, and all it owns, lives at the clock's frozen time.
         clock = clock_time.set(test_clocks.time_for(acct, params, path_params))
         try:
@@ -256,7 +249,7 @@ def _response(status: int, body: bytes, request_id: str, extra: dict[str, str] |
 
 def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None) -> Starlette:
     """The sandbox as a Starlette app; ``app.state.sandbox`` is its :class:`Sandbox`."""
-    from . import page
+    from . import dashboard, page
 
     sb = sandbox or Sandbox(faults)
 
@@ -314,7 +307,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
             logger.exception("sandbox: unexpected error on %s %s", method, path)
             crash = StripeError(500, "An unknown error occurred", type="api_error")
             status, payload, extra, pending = 500, _json(crash.body(request_id)), {}, []
-        record.status = status
+        record.finish(status, payload, extra.get("Idempotent-Replayed") == "true")
         for event in pending:
             sb.webhooks.schedule(acct, event)
         if fault == "drop_after_commit":
@@ -346,6 +339,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
         StarletteRoute("/v1/{rest:path}", api, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         StarletteRoute("/_sandbox/requests", introspect, methods=["GET", "DELETE"]),
         *page.routes(sb),
+        *dashboard.routes(sb),
         StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(DropConnectionMiddleware)])

@@ -6,15 +6,18 @@ index so retrieves and list pages cost O(page), not O(objects).
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any
 
-from ._spec_data import NULLABLE
+from .. import spec
 from .cards import TestPaymentMethod
 from .errors import StripeError, invalid, no_such
 from .ids import new_id
@@ -50,6 +53,9 @@ PREFIX_TYPES: dict[str, str] = {
     "we": "webhook_endpoint",
 }
 
+# Requests kept per account (request params and response bodies, for the dashboard): the oldest go first.
+REQUEST_LOG_LIMIT = 5000
+
 
 @dataclass
 class RecordedRequest:
@@ -63,6 +69,14 @@ class RecordedRequest:
     status: int = 0
     fault: str | None = None
     time: float = field(default_factory=time.time)
+    replayed: bool = False  # answered from the idempotency cache
+    response: bytes = b""
+    duration_ms: float | None = None
+    started: float = field(default_factory=perf_counter, repr=False)
+
+    def finish(self, status: int, response: bytes, replayed: bool) -> None:
+        self.status, self.response, self.replayed = status, response, replayed
+        self.duration_ms = round((perf_counter() - self.started) * 1000, 2)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,7 +110,7 @@ class Account:
         self.position: dict[str, int] = {}
         self.hidden: dict[str, JSON] = {}  # per object: fields only returned when expanded
         self.idempotency: dict[str, IdempotentResult] = {}
-        self.requests: list[RecordedRequest] = []
+        self.requests: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_LIMIT)
         self.pending_events: list[JSON] = []
         self.balance: dict[str, int] = {}
         self.current_request: tuple[str, str | None] = ("", None)
@@ -196,9 +210,20 @@ def public(obj: JSON) -> JSON:
     return {k: v for k, v in obj.items() if not k.startswith("_")}
 
 
+# Fields Stripe returns only when asked for with expand[] ("includable"), so never in a skeleton.
+_INCLUDABLE = {"invoice": frozenset({"confirmation_secret"})}
+
+
+@functools.cache
+def _nullable(typ: str) -> tuple[str, ...]:
+    props = spec.schemas().get(typ, {}).get("properties", {})
+    skip = _INCLUDABLE.get(typ, frozenset())
+    return tuple(sorted(k for k, v in props.items() if v.get("nullable") and k not in skip))
+
+
 def skeleton(typ: str) -> JSON:
-    """Every nullable field of ``typ`` set to None; callers fill in the rest."""
-    return dict.fromkeys(NULLABLE.get(typ, ()))
+    """Every nullable field of ``typ`` (from the spec) set to None; callers fill in the rest."""
+    return dict.fromkeys(_nullable(typ))
 
 
 # The time a request lives at: a test clock's frozen time while handling a request about a
