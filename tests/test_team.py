@@ -93,7 +93,7 @@ def team_settings(sandbox: Any, url: str, tmp_path: Path, **overrides: Any) -> S
         client_keys=True,
         state_url=url,
         webhook_receiver=True,
-        **overrides,
+        **{"toolsets": "all", **overrides},
     )
 
 
@@ -277,6 +277,7 @@ async def test_webhook_stored_once_and_seen_by_wait_for_event_on_any_instance(
         state_dir=str(tmp_path / "state"),
         state_url=postgres_url,
         webhook_receiver=True,
+        toolsets="all",
     )
     intent = "pi_team" + uuid.uuid4().hex[:16]  # not in the sandbox: only the webhook knows it
     event = build_test_event("payment_intent.succeeded", "2024-06-20")
