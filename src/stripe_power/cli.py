@@ -197,7 +197,9 @@ def serve(args: argparse.Namespace) -> int:
         logger.info("State: %s", state.description)
         server = create_server(settings, structured_output=args.structured_output, state=state)
         if args.transport == "stdio":
-            server.run("stdio")
+            from .stdio import run_stdio
+
+            run_stdio(server)
             return 0
         return _serve_http(server, settings, args, state)
 
