@@ -16,7 +16,7 @@ from stripe_power.arguments import StrictArguments, names_at
 from .conftest import Connect, error_text, payload
 
 PAYMENT = {"amount": 2500, "currency": "usd"}
-ITEM = {"currency": "usd", "unit_amount": 2500, "name": "T-shirt", "quantity": 1}
+ITEM = {"price": "price_1Tshirt", "quantity": 1}  # the line-item form every version of the tool takes
 SESSION = {"mode": "payment", "success_url": "https://example.com/ok", "line_items": [ITEM]}
 
 
@@ -96,9 +96,9 @@ async def test_strict_values_of_the_right_type_still_work(
         ),
         (
             "create_checkout_session",
-            {**SESSION, "line_items": [ITEM, {**ITEM, "unit_amout": 5}]},
-            "line_items.1.unit_amout",
-            "unit_amount",
+            {**SESSION, "line_items": [ITEM, {**ITEM, "pricee": "price_2"}]},
+            "line_items.1.pricee",
+            "price",
         ),
     ],
 )

@@ -133,8 +133,26 @@ async def test_the_four_workflows_with_only_the_default_tools(
         assert listed == set(DEFAULT_NAMES)
         call = Agent(client)
 
+        # Prices in Stripe's own shape, through the guarded generic tool (the typed tools' inline
+        # `line_items` shapes are tested with those tools).
+        async def price(**recurring: str) -> str:
+            params: dict[str, Any] = {
+                "currency": "usd",
+                "unit_amount": 2500,
+                "product_data": {"name": "T-shirt"},
+            }
+            made = await call(
+                "call_stripe_api",
+                {
+                    "method": "POST",
+                    "path": "/v1/prices",
+                    "params": {**params, **({"recurring": recurring} if recurring else {})},
+                },
+            )
+            return str(made["id"])
+
         # 1. One-time payment with Checkout, then the webhook event.
-        item = {"currency": "usd", "unit_amount": 2500, "name": "T-shirt", "quantity": 1}
+        item = {"price": await price(), "quantity": 1}
         session = await call(
             "create_checkout_session",
             {"mode": "payment", "line_items": [item], "success_url": "https://example.com/ok"},
@@ -154,7 +172,7 @@ async def test_the_four_workflows_with_only_the_default_tools(
         # 2. Subscription with Checkout (a recurring price given inline).
         customer = await call("create_customer", {"email": "subscriber@example.com"})
         assert (await call("retrieve_customer", {"customer": customer["id"]}))["email"] == customer["email"]
-        monthly = {**item, "name": "Plan", "unit_amount": 1500, "interval": "month"}
+        monthly = {"price": await price(interval="month"), "quantity": 1}
         subscribe = await call(
             "create_checkout_session",
             {
@@ -222,7 +240,7 @@ async def test_the_four_workflows_with_only_the_default_tools(
         products = await call(
             "call_stripe_api", {"method": "GET", "path": "/v1/products", "params": {"limit": 3}}
         )
-        assert products["object"] == "list" and len(products["data"]) >= 2  # the two made inline
+        assert products["object"] == "list" and len(products["data"]) >= 2  # the two made above
 
     # Every tool the results and next steps pointed at is one the agent has.
     assert call.mentioned <= listed, call.mentioned - listed
