@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..errors import InputError
 from ._models import Page, Summary, money, ref
 from ._params import (
-    Amount,
     Ctx,
     Currency,
     Cursor,
@@ -20,7 +19,6 @@ from ._params import (
     Limit,
     Metadata,
     PaymentIntentId,
-    PriceId,
     SessionId,
     Timestamp,
     Url,
@@ -28,6 +26,7 @@ from ._params import (
     gateway,
 )
 from ._registry import Toolset
+from ._shapes import LineItem, one_price
 
 toolset = Toolset("checkout", "Checkout Sessions: hosted or embedded payment pages")
 
@@ -45,51 +44,6 @@ NEXT_COMPLETE = "Fulfil the order; rely on the checkout.session.completed webhoo
 NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
 NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
 NEXT_EXPIRED = "Create a new session."
-
-
-class LineItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    price: PriceId | None = None
-    currency: Annotated[str | None, Field(pattern=r"^[a-z]{3}$")] = None
-    unit_amount: Amount | None = None
-    name: Annotated[str | None, Field(min_length=1, max_length=250, description="Product name")] = None
-    interval: Literal["day", "week", "month", "year"] | None = None
-    quantity: Annotated[int, Field(ge=1)] = 1
-
-
-def line_item_params(items: list[LineItem]) -> list[dict[str, Any]]:
-    """Stripe's `line_items[i][price]` or `line_items[i][price_data][...]`, checked first."""
-    lines = []
-    for index, item in enumerate(items):
-        where = f"line_items[{index}]"
-        inline = {"currency": item.currency, "unit_amount": item.unit_amount, "name": item.name}
-        if item.price is not None:
-            extra = next((k for k, v in {**inline, "interval": item.interval}.items() if v is not None), None)
-            if extra:
-                raise InputError(
-                    f"{where}.{extra}",
-                    "cannot be combined with `price`.",
-                    "Pass `price` or the ad-hoc fields.",
-                )
-            lines.append({"price": item.price, "quantity": item.quantity})
-            continue
-        missing = [key for key, value in inline.items() if value is None]
-        if missing:
-            raise InputError(
-                f"{where}.{missing[0]}",
-                "is required without `price`.",
-                "Pass `price` (price_...), or `currency`, `unit_amount` and `name`.",
-            )
-        price_data: dict[str, Any] = {
-            "currency": item.currency,
-            "unit_amount": item.unit_amount,
-            "product_data": {"name": item.name},
-        }
-        if item.interval:
-            price_data["recurring"] = {"interval": item.interval}
-        lines.append({"price_data": price_data, "quantity": item.quantity})
-    return lines
 
 
 class SessionSummary(Summary):
@@ -219,7 +173,7 @@ async def create_checkout_session(
     mode: Mode,
     line_items: Annotated[
         list[LineItem] | None,
-        Field(max_length=100, description="Each: price, or currency+unit_amount+name; required unless setup"),
+        Field(max_length=100, description="Each: price or price_data, quantity; required unless setup"),
     ] = None,
     customer: CustomerId | None = None,
     customer_email: Email | None = None,
@@ -237,6 +191,7 @@ async def create_checkout_session(
     idempotency_key: IdempotencyKey | None = None,
 ) -> SessionSummary:
     """Create a Checkout Session (one-time payment, subscription or saving a payment method)."""
+    one_price(line_items or [], "line_items")
     _check_combination(
         mode,
         ui_mode,
@@ -250,7 +205,7 @@ async def create_checkout_session(
     )
     params = form(
         mode=mode,
-        line_items=line_item_params(line_items) if line_items else None,
+        line_items=[item.wire() for item in line_items] if line_items else None,
         customer=customer,
         customer_email=customer_email,
         success_url=success_url,

@@ -16,11 +16,12 @@ from ._params import (
     IdempotencyKey,
     Limit,
     Metadata,
+    PaymentMethodId,
     form,
     gateway,
-    ident,
 )
 from ._registry import Toolset
+from ._shapes import Shape
 
 toolset = Toolset("customers", "Customers: create, find and update")
 
@@ -82,6 +83,10 @@ async def retrieve_customer(ctx: Ctx, customer: CustomerId) -> CustomerSummary:
     return CustomerSummary.of(await gateway(ctx).request("GET", f"/v1/customers/{customer}"))
 
 
+class InvoiceSettings(Shape):
+    default_payment_method: PaymentMethodId
+
+
 @toolset.tool("Update a customer", kind="write", idempotent=True)
 async def update_customer(
     ctx: Ctx,
@@ -91,8 +96,8 @@ async def update_customer(
     phone: Phone | None = None,
     description: Description | None = None,
     metadata: Annotated[Metadata | None, Field(description="Merged; an empty value removes a key")] = None,
-    default_payment_method: Annotated[
-        str | None, ident("pm"), Field(description="Saved pm_... for invoices and subscriptions")
+    invoice_settings: Annotated[
+        InvoiceSettings | None, Field(description="Default for invoices and subscriptions")
     ] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> CustomerSummary:
@@ -103,9 +108,7 @@ async def update_customer(
         phone=phone,
         description=description,
         metadata=metadata,
-        invoice_settings={"default_payment_method": default_payment_method}
-        if default_payment_method
-        else None,
+        invoice_settings=invoice_settings.wire() if invoice_settings else None,
     )
     path = f"/v1/customers/{customer}"
     return CustomerSummary.of(

@@ -28,6 +28,7 @@ from ..webhooks import (
 from ._models import Summary
 from ._params import Ctx, Cursor, Limit, Url, form, gateway, ident, settings
 from ._registry import Toolset
+from ._shapes import Created
 
 toolset = Toolset("events", "Events and webhooks: list and wait for events, verify and send test webhooks")
 
@@ -114,8 +115,7 @@ async def list_events(
     types: Annotated[
         list[TypePattern] | None, Field(min_length=1, max_length=20, description="Wildcard only if alone")
     ] = None,
-    created_gte: Since | None = None,
-    created_lte: Since | None = None,
+    created: Created | None = None,
     object_id: ObjectId | None = None,
     limit: Limit = 10,
     starting_after: Cursor | None = None,
@@ -125,10 +125,11 @@ async def list_events(
         raise InputError(
             "types", "a wildcard works only as the only type.", "Pass one pattern, or exact types."
         )
-    created = form(gte=created_gte, lte=created_lte) or None
     one = types[0] if types and len(types) == 1 else None
     several = types if types and len(types) > 1 else None
-    params = form(type=None if one == "*" else one, types=several, created=created)
+    params = form(
+        type=None if one == "*" else one, types=several, created=created.wire() or None if created else None
+    )
     if object_id is None:
         body = await gateway(ctx).request(
             "GET", "/v1/events", {**params, **form(limit=limit, starting_after=starting_after)}

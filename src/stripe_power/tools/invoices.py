@@ -35,6 +35,7 @@ from ._params import (
 )
 from ._preview import customer_label
 from ._registry import Toolset
+from ._shapes import Shape
 
 toolset = Toolset("invoices", "Invoices: draft, add items, finalize, pay, send, void")
 
@@ -42,6 +43,11 @@ CollectionMethod = Literal["charge_automatically", "send_invoice"]
 DaysUntilDue = Annotated[int, Field(ge=0, le=730, description="Required for send_invoice")]
 Description = Annotated[str, Field(max_length=1500)]
 Quantity = Annotated[int, Field(ge=1, le=999_999)]
+
+
+class Pricing(Shape):
+    price: PriceId
+
 
 _NEXT_STEPS = {
     "draft": "Add items (create_invoice_item with invoice=), then finalize_invoice.",
@@ -174,10 +180,10 @@ async def create_invoice_item(
     ctx: Ctx,
     customer: CustomerId | None = None,
     invoice: InvoiceId | None = None,
-    price: PriceId | None = None,
+    pricing: Annotated[Pricing | None, Field(description="A catalog price; or amount+currency")] = None,
     amount: Amount | None = None,
     currency: Currency | None = None,
-    quantity: Annotated[Quantity | None, Field(description="With price only")] = None,
+    quantity: Annotated[Quantity | None, Field(description="With pricing only")] = None,
     description: Description | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> InvoiceItemSummary:
@@ -186,21 +192,22 @@ async def create_invoice_item(
         raise InputError(
             "customer", "or `invoice` is required.", "Pass the draft invoice id (in_...) or a customer."
         )
+    price = pricing.price if pricing else None
     if (price is None) == (amount is None):
         raise InputError(
-            "price",
-            "pass exactly one of `price` or `amount`+`currency`.",
-            "Use a Price id for catalog items, or amount and currency for a one-off line.",
+            "pricing",
+            "pass exactly one of `pricing` or `amount`+`currency`.",
+            "Use pricing={price: price_...} for catalog items, or amount and currency for a one-off line.",
         )
     if amount is not None and currency is None:
         raise InputError("currency", "is required with `amount`.", "Pass a lowercase ISO code, e.g. usd.")
     if price is not None and currency is not None:
-        raise InputError("currency", "comes from the price.", "Omit currency when passing `price`.")
+        raise InputError("currency", "comes from the price.", "Omit currency when passing `pricing`.")
     if amount is not None and quantity is not None:
         raise InputError(
             "quantity",
             "cannot be combined with `amount` (the line total).",
-            "Use a price with quantity, or pass the total as amount.",
+            "Use pricing with quantity, or pass the total as amount.",
         )
     params = form(
         customer=customer,

@@ -29,13 +29,13 @@ from ._params import (
     Metadata,
     PaymentIntentId,
     PaymentMethodId,
-    Timestamp,
     Url,
     form,
     gateway,
     limits,
 )
 from ._registry import Toolset
+from ._shapes import Created
 
 toolset = Toolset(
     "payment_intents", "Payment Intents: custom payment flows, manual capture, off-session charges"
@@ -294,13 +294,16 @@ async def cancel_payment_intent(
 async def list_payment_intents(
     ctx: Ctx,
     customer: CustomerId | None = None,
-    created_gte: Timestamp | None = None,
-    created_lte: Timestamp | None = None,
+    created: Created | None = None,
     limit: Limit = 10,
     starting_after: Cursor | None = None,
 ) -> Page[PaymentIntentSummary]:
     """List PaymentIntents, newest first, by customer or creation time."""
-    created = form(gte=created_gte, lte=created_lte) or None
-    params = form(customer=customer, created=created, limit=limit, starting_after=starting_after)
+    params = form(
+        customer=customer,
+        created=created.wire() or None if created else None,
+        limit=limit,
+        starting_after=starting_after,
+    )
     body = await gateway(ctx).request("GET", "/v1/payment_intents", params)
     return Page[PaymentIntentSummary].of(body, PaymentIntentSummary.of)

@@ -1,0 +1,91 @@
+"""Stripe's nested parameter objects, shared by the tools that send them.
+
+Names and nesting are Stripe's (`line_items[].price_data.product_data.name`,
+`items[].price_data.recurring.interval`); a tool may expose fewer fields than Stripe,
+never a different shape. `wire()` turns one into the form params Stripe expects.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..errors import InputError
+from ._params import Amount, Currency, PriceId, ProductId, Timestamp, Url
+
+Interval = Literal["day", "week", "month", "year"]
+Quantity = Annotated[int, Field(ge=1, le=999_999)]
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class ProductData(Shape):
+    name: Annotated[str, Field(min_length=1, max_length=250)]
+
+
+class LineProductData(ProductData):
+    description: Annotated[str | None, Field(max_length=40000)] = None
+
+
+class Recurring(Shape):
+    interval: Interval
+    interval_count: Annotated[int | None, Field(ge=1)] = None
+
+
+class PriceData(Shape):
+    """`price_data` of subscription items: the product must exist."""
+
+    currency: Currency
+    unit_amount: Amount
+    product: ProductId
+    recurring: Recurring
+
+
+class LinePriceData(Shape):
+    """`price_data` of Checkout line items: an existing `product` or a new one (`product_data`)."""
+
+    currency: Currency
+    unit_amount: Amount
+    product: ProductId | None = None
+    product_data: LineProductData | None = None
+    recurring: Annotated[Recurring | None, Field(description="Subscription mode")] = None
+
+    @model_validator(mode="after")
+    def _one_product(self) -> LinePriceData:
+        if (self.product is None) == (self.product_data is None):
+            raise ValueError("pass exactly one of product or product_data")
+        return self
+
+
+class LineItem(Shape):
+    price: PriceId | None = None
+    price_data: LinePriceData | None = None
+    quantity: Quantity = 1
+
+
+def one_price(items: list[Any], where: str) -> None:
+    """Each item names its price once: `price` (price_...) or `price_data`, as Stripe requires."""
+    for index, item in enumerate(items):
+        if (item.price is None) == (item.price_data is None):
+            raise InputError(
+                f"{where}[{index}].price",
+                "pass exactly one of `price` or `price_data`.",
+                "Use price=price_... for a catalog price, or price_data={currency, unit_amount, ...}.",
+            )
+
+
+class Created(Shape):
+    """`created` filters of list endpoints, in Unix seconds."""
+
+    gte: Timestamp | None = None
+    lte: Timestamp | None = None
+
+
+class Redirect(Shape):
+    url: Url
