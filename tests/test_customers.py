@@ -68,7 +68,11 @@ async def test_retrieve_update_list_search(fake: RecordingStripe, connect: Conne
         )
         await client.call_tool(
             "update_customer",
-            {"customer": "cus_123", "default_payment_method": "pm_card_1", "metadata": {"a": ""}},
+            {
+                "customer": "cus_123",
+                "invoice_settings": {"default_payment_method": "pm_card_1"},
+                "metadata": {"a": ""},
+            },
         )
         page = payload(await client.call_tool("list_customers", {"email": "jane@example.com", "limit": 1}))
         found = payload(await client.call_tool("search_customers", {"query": "email:'jane@example.com'"}))

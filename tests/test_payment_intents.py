@@ -246,8 +246,7 @@ async def test_list_sends_created_range_and_pages(fake: RecordingStripe, connect
                 "list_payment_intents",
                 {
                     "customer": "cus_1",
-                    "created_gte": 1700000000,
-                    "created_lte": 1800000000,
+                    "created": {"gte": 1700000000, "lte": 1800000000},
                     "limit": 2,
                     "starting_after": "pi_4",
                 },

@@ -62,7 +62,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "pay_invoice": ("POST", "/v1/invoices/{invoice}/pay"),
     "send_invoice": ("POST", "/v1/invoices/{invoice}/send"),
     "void_invoice": ("POST", "/v1/invoices/{invoice}/void"),
-        "retrieve_invoice": ("GET", "/v1/invoices/{invoice}"),
+    "retrieve_invoice": ("GET", "/v1/invoices/{invoice}"),
     "list_invoices": ("GET", "/v1/invoices"),
     "create_payment_link": ("POST", "/v1/payment_links"),
     "list_payment_links": ("GET", "/v1/payment_links"),
