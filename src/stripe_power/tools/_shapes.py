@@ -89,3 +89,10 @@ class Created(Shape):
 
 class Redirect(Shape):
     url: Url
+
+
+class AutomaticPaymentMethods(Shape):
+    enabled: bool
+    allow_redirects: Annotated[
+        Literal["always", "never"] | None, Field(description="never: confirm without return_url")
+    ] = None

@@ -35,7 +35,7 @@ from ._params import (
     limits,
 )
 from ._registry import Toolset
-from ._shapes import Created
+from ._shapes import AutomaticPaymentMethods, Created
 
 toolset = Toolset(
     "payment_intents", "Payment Intents: custom payment flows, manual capture, off-session charges"
@@ -182,6 +182,7 @@ async def create_payment_intent(
     off_session: OffSession = None,
     return_url: Url | None = None,
     receipt_email: Email | None = None,
+    automatic_payment_methods: AutomaticPaymentMethods | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> PaymentIntentSummary:
     """Create a payment; confirm=true charges payment_method (without return_url, no redirect methods)."""
@@ -206,9 +207,9 @@ async def create_payment_intent(
         capture_method=capture_method,
         setup_future_usage=setup_future_usage,
         payment_method=payment_method,
-        automatic_payment_methods=payment_methods_param(
-            payment_method, bool(confirm), return_url, bool(off_session)
-        ),
+        automatic_payment_methods=automatic_payment_methods.wire()
+        if automatic_payment_methods
+        else payment_methods_param(payment_method, bool(confirm), return_url, bool(off_session)),
         confirm=confirm or None,
         off_session=off_session or None,
         return_url=return_url,
