@@ -137,6 +137,7 @@ def serve(args: argparse.Namespace) -> int:
             replay_window_seconds=args.replay_window,
             webhook_receiver=args.transport == "http",
             allow_webhook_hosts=args.allow_webhook_host,
+            sandbox=args.sandbox,
         )
         if settings.key.kind == "secret" and not args.sandbox:
             logger.warning(

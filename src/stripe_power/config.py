@@ -128,6 +128,8 @@ class Settings:
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     webhook_receiver: bool = False
     allow_webhook_hosts: frozenset[str] = frozenset()
+    # The Stripe API is this package's offline sandbox (`serve --sandbox`): lists its test helpers.
+    sandbox: bool = False
 
     @property
     def live(self) -> bool:
@@ -166,6 +168,7 @@ def load_settings(
     replay_window_seconds: int | None = None,
     webhook_receiver: bool = False,
     allow_webhook_hosts: Sequence[str] | None = None,
+    sandbox: bool = False,
 ) -> Settings:
     """Merge flags over the environment (STRIPE_SECRET_KEY, then STRIPE_API_KEY) and validate."""
     env = os.environ if env is None else env
@@ -205,6 +208,7 @@ def load_settings(
         allow_webhook_hosts=parse_hosts(
             [*(allow_webhook_hosts or []), *env.get("STRIPE_POWER_ALLOW_WEBHOOK_HOSTS", "").split(",")]
         ),
+        sandbox=sandbox,
     )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import httpx
 from pydantic import Field
 
-from ..errors import InputError
+from ..errors import InputError, StripeAPIError
 from ._models import Page, Summary, money, ref
 from ._params import (
     Ctx,
@@ -269,3 +272,49 @@ async def expire_checkout_session(
     """Expire an open Checkout Session so it can no longer be paid."""
     path = f"/v1/checkout/sessions/{session}/expire"
     return SessionSummary.of(await gateway(ctx).request("POST", path, {}, idempotency_key=idempotency_key))
+
+
+@toolset.tool("Pay a Checkout Session (sandbox test helper)", kind="write", requires="sandbox")
+async def pay_checkout_session(
+    ctx: Ctx,
+    session: SessionId,
+    payment_method: Annotated[
+        str, Field(description="Test card to type on the page (stripe://testing/cards)")
+    ] = "pm_card_visa",
+    three_d_secure: Annotated[
+        Literal["complete", "fail"], Field(description="What the customer does if the card asks")
+    ] = "complete",
+    email: Email | None = None,
+) -> SessionSummary:
+    """Sandbox only: complete an open session on its hosted page as the customer would."""
+    from ..sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data, only in sandbox mode
+
+    numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
+    if payment_method not in numbers:
+        raise InputError(
+            "payment_method", "is not a sandbox test card.", f"Use one of: {', '.join(sorted(numbers))}."
+        )
+    gw = gateway(ctx)
+    path = f"/v1/checkout/sessions/{session}"
+    url = str((await gw.request("GET", path)).get("url") or "")
+    origin = gw.settings.api_base or ""
+    if not origin or not url.startswith(f"{origin}/"):
+        raise InputError("session", "has no hosted page to pay (it is not open, or not a hosted page).", "")
+    form_fields = {
+        "card_number": numbers[payment_method],
+        "three_d_secure": three_d_secure,
+        "email": email or "",
+    }
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10.0, trust_env=False) as http:
+        page = await http.post(url, data=form_fields)
+    if page.status_code != 303:
+        found = re.search(r"class=error[^>]*>([^<]+)<", page.text) or re.search(
+            r"class=muted>([^<]+)<", page.text
+        )
+        said = html.unescape(found.group(1)) if found else f"HTTP {page.status_code}"
+        raise StripeAPIError(
+            f"The customer's payment on the hosted page failed: {said} If the session is still open, "
+            "call pay_checkout_session again with another payment_method.",
+            http_status=page.status_code,
+        )
+    return SessionSummary.of(await gw.request("GET", path))
