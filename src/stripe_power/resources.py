@@ -20,6 +20,7 @@ from .guardrails import RULES
 from .tools.checkout import SessionSummary
 from .tools.customers import CustomerSummary
 from .tools.invoices import InvoiceSummary
+from .tools.payment_intents import EXPAND as PI_EXPAND
 from .tools.payment_intents import PaymentIntentSummary
 from .tools.refunds import RefundSummary
 from .tools.subscriptions import SubscriptionSummary
@@ -74,6 +75,10 @@ OBJECTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], BaseModel]]] = {
 }
 
 
+# What a summary needs expanded (a payment's refunds and dispute live on its charge).
+EXPAND = {"payment_intent": PI_EXPAND}
+
+
 def register_resources(server: MCPServer[Any]) -> None:
     server.resource(
         "stripe://guide/best-practices",
@@ -106,7 +111,10 @@ def register_resources(server: MCPServer[Any]) -> None:
         path, summary = found
         try:
             obj = await ctx.request_context.lifespan_context.gateway.request(
-                "GET", f"{path}/{id}", tool="resource"
+                "GET",
+                f"{path}/{id}",
+                {"expand": EXPAND[object_type]} if object_type in EXPAND else None,
+                tool="resource",
             )
         except StripePowerError as error:
             raise ResourceError(str(error)) from None
