@@ -62,6 +62,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "pay_invoice": ("POST", "/v1/invoices/{invoice}/pay"),
     "send_invoice": ("POST", "/v1/invoices/{invoice}/send"),
     "void_invoice": ("POST", "/v1/invoices/{invoice}/void"),
+    "delete_invoice": ("DELETE", "/v1/invoices/{invoice}"),
     "retrieve_invoice": ("GET", "/v1/invoices/{invoice}"),
     "list_invoices": ("GET", "/v1/invoices"),
     "create_payment_link": ("POST", "/v1/payment_links"),

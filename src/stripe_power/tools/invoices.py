@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ..errors import InputError
+from ..errors import InputError, StripeAPIError
 from ..gateway import Gateway
 from ._models import Page, Summary, money, ref
 from ._params import (
@@ -277,7 +277,23 @@ async def pay_invoice(
         inv = await gateway(ctx).request("GET", f"/v1/invoices/{invoice}")
         if inv.get("amount_remaining"):
             limits(ctx).check_amount(int(inv["amount_remaining"]), str(inv["currency"]), "amount_remaining")
-    return await _invoice_action(ctx, invoice, "pay", form(payment_method=payment_method), idempotency_key)
+    try:
+        return await _invoice_action(
+            ctx, invoice, "pay", form(payment_method=payment_method), idempotency_key
+        )
+    except StripeAPIError as error:
+        if payment_method or error.type != "invalid_request_error" or "payment method" not in str(error):
+            raise
+        customer = ref((await gateway(ctx).request("GET", f"/v1/invoices/{invoice}")).get("customer"))
+        raise StripeAPIError(
+            f"{error} Fix: pass payment_method=pm_... (the customer's saved ones: list_payment_methods "
+            f"customer={customer}), or set a default with update_customer customer={customer} "
+            "invoice_settings={default_payment_method: pm_...}, then pay_invoice again.",
+            http_status=error.http_status,
+            type=error.type,
+            code=error.code,
+            request_id=error.request_id,
+        ) from None
 
 
 @toolset.tool("Send an invoice", kind="write")
@@ -285,15 +301,40 @@ async def send_invoice(
     ctx: Ctx, invoice: InvoiceId, idempotency_key: IdempotencyKey | None = None
 ) -> InvoiceSummary:
     """Email an open send_invoice invoice to the customer."""
-    return await _invoice_action(ctx, invoice, "send", {}, idempotency_key)
+    path = f"/v1/invoices/{invoice}/send"
+    obj = await gateway(ctx).request("POST", path, {}, idempotency_key=idempotency_key)
+    summary = InvoiceSummary.of(obj)
+    to = obj.get("customer_email") or "the customer's email"
+    summary.next_step = (
+        f"Sent: Stripe emailed invoice {obj.get('number') or obj['id']} to {to}; the customer pays at "
+        "hosted_invoice_url. wait_for_event type=invoice.paid to see the payment."
+    )
+    return summary
 
 
 @toolset.tool("Void an invoice", kind="destructive", idempotent=True, preview=preview_void)
 async def void_invoice(
     ctx: Ctx, invoice: InvoiceId, idempotency_key: IdempotencyKey | None = None
 ) -> InvoiceSummary:
-    """Void an open invoice for good (drafts are deleted instead)."""
+    """Void an open or uncollectible invoice for good (a draft cannot be voided: delete_invoice)."""
     return await _invoice_action(ctx, invoice, "void", {}, idempotency_key)
+
+
+class DeletedInvoice(Summary):
+    id: str
+    deleted: bool
+
+
+async def preview_delete(gw: Gateway, args: dict[str, Any]) -> str:
+    inv, described = await _invoice_for_preview(gw, args["invoice"])
+    return f"Delete draft invoice {described} ({money(inv.get('total'), inv.get('currency'))}) for good"
+
+
+@toolset.tool("Delete a draft invoice", kind="destructive", idempotent=True, preview=preview_delete)
+async def delete_invoice(ctx: Ctx, invoice: InvoiceId) -> DeletedInvoice:
+    """Delete a draft invoice for good (finalized ones are voided instead: void_invoice)."""
+    obj = await gateway(ctx).request("DELETE", f"/v1/invoices/{invoice}")
+    return DeletedInvoice(id=obj["id"], deleted=bool(obj.get("deleted")))
 
 
 @toolset.tool("Retrieve an invoice", kind="read")
