@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from stripe_power.tools.checkout import NEXT_COMPLETE
+
 from .conftest import Connect, error_text, payload
 from .fakes import RecordingStripe
 
@@ -167,7 +169,7 @@ async def test_expire_retrieve_list_and_line_items(fake: RecordingStripe, connec
 
         assert gone["status"] == "expired" and gone["next_step"] == "Create a new session."
         assert done["payment_intent"] == "pi_1" and done["customer"] == "cus_1"
-        assert done["next_step"] == "Fulfil the order; rely on the checkout.session.completed webhook."
+        assert done["next_step"] == NEXT_COMPLETE
         assert page["has_more"] is True and page["next_starting_after"] == "cs_test_1"
         assert items == {
             "data": [{"id": "li_1", "description": "Pro plan", "quantity": 2, "price": "price_1",
@@ -281,7 +283,7 @@ async def test_paid_session_in_sandbox(connect_sandbox: Connect, sandbox: Any, s
         done = payload(await client.call_tool("retrieve_checkout_session", {"session": session["id"]}))
         assert (done["status"], done["payment_status"]) == ("complete", "paid")
         assert done["payment_intent"].startswith("pi_") and "url" not in done
-        assert done["next_step"] == "Fulfil the order; rely on the checkout.session.completed webhook."
+        assert done["next_step"] == NEXT_COMPLETE
 
         lines = payload(
             await client.call_tool("list_checkout_session_line_items", {"session": session["id"]})

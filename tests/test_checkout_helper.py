@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stripe_power.tools.checkout import NEXT_PAY_IN_SANDBOX
+
 from .conftest import Connect, error_text, payload
 
 PAGE = "https://example.com/ok?session_id={CHECKOUT_SESSION_ID}"
@@ -41,7 +43,7 @@ async def test_listed_only_against_the_sandbox(connect_sandbox: Connect) -> None
 async def test_pays_with_a_card_that_succeeds(connect_sandbox: Connect) -> None:
     async with connect_sandbox(sandbox=True) as client:
         session = await _session(client)
-        assert session["next_step"] == "Send the customer to url."
+        assert session["next_step"] == "Send the customer to url." + NEXT_PAY_IN_SANDBOX
         paid = payload(
             await client.call_tool(
                 "pay_checkout_session", {"session": session["id"], "email": "a@example.com"}

@@ -27,6 +27,7 @@ from ._params import (
     Url,
     form,
     gateway,
+    settings,
 )
 from ._registry import Toolset
 from ._shapes import LineItem, one_price
@@ -43,7 +44,11 @@ NEXT_OPEN_EMBEDDED = (
 NEXT_OPEN_EMBEDDED_READ = (
     "Open in an embedded page: the client uses the client_secret create_checkout_session returned."
 )
-NEXT_COMPLETE = "Fulfil the order; rely on the checkout.session.completed webhook."
+NEXT_COMPLETE = (
+    "Fulfil the order on the checkout.session.completed webhook "
+    "(see it: wait_for_event type=checkout.session.completed)."
+)
+NEXT_PAY_IN_SANDBOX = " In this sandbox, pay_checkout_session pays it as the customer would."
 NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
 NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
 NEXT_EXPIRED = "Create a new session."
@@ -222,13 +227,22 @@ async def create_checkout_session(
         metadata=metadata,
     )
     obj = await gateway(ctx).request("POST", "/v1/checkout/sessions", params, idempotency_key=idempotency_key)
-    return SessionSummary.of(obj, with_secret=True)
+    return _in_sandbox(ctx, SessionSummary.of(obj, with_secret=True))
+
+
+def _in_sandbox(ctx: Ctx, summary: SessionSummary) -> SessionSummary:
+    """Against the sandbox, an open hosted session's next step says how to pay it here."""
+    if settings(ctx).sandbox and summary.next_step == NEXT_OPEN_HOSTED:
+        summary.next_step += NEXT_PAY_IN_SANDBOX
+    return summary
 
 
 @toolset.tool("Retrieve a Checkout Session", kind="read")
 async def retrieve_checkout_session(ctx: Ctx, session: SessionId) -> SessionSummary:
     """Get a Checkout Session's status, payment status and resulting ids."""
-    return SessionSummary.of(await gateway(ctx).request("GET", f"/v1/checkout/sessions/{session}"))
+    return _in_sandbox(
+        ctx, SessionSummary.of(await gateway(ctx).request("GET", f"/v1/checkout/sessions/{session}"))
+    )
 
 
 @toolset.tool("List Checkout Sessions", kind="read")
