@@ -236,3 +236,24 @@ async def test_the_server_told_the_off_session_step_with_its_own_ids(sandbox: An
     assert agent.failed == []
     assert saved["status"] == "succeeded" and charged["status"] == "succeeded"
     assert charged["customer"] == customer["id"] and charged["currency"] == "eur"
+
+
+async def test_after_a_decline_the_next_step_works_as_written(sandbox: Any, tmp_path: Path) -> None:
+    """Not one of the four: a declined charge leaves an intent whose next step, followed, pays."""
+    async with _client(sandbox, tmp_path) as client:
+        declined = await client.call_tool(
+            "create_payment_intent",
+            {"amount": 700, "currency": "usd", "payment_method": "pm_card_chargeDeclined", "confirm": True},
+        )
+        text = declined.content[0].text  # type: ignore[union-attr]
+        assert declined.is_error and "card_declined" in text
+        intent = re.search(r"intent=(pi_\w+)", text).group(1)  # type: ignore[union-attr]
+        agent = Agent(client, "")
+        failed = await agent.call("retrieve_payment_intent", {"payment_intent": intent}, first=True)
+        assert failed["status"] == "requires_payment_method"
+        agent.told("confirm_payment_intent", "another payment_method")
+        assert "return_url" not in (agent.hint or "")  # redirects are off: none is needed
+        paid = await agent.call(
+            "confirm_payment_intent", {"payment_intent": intent, "payment_method": "pm_card_visa"}
+        )
+    assert agent.failed == [] and paid["status"] == "succeeded"

@@ -41,8 +41,10 @@ def intent_next_step(obj: Mapping[str, Any], has_secret: bool, kind: IntentKind)
     if status == "requires_payment_method":
         failed = error_note(obj.get(f"last_{kind}_error"))
         if failed:
-            return f"{kind.capitalize()} failed ({failed}). Confirm again with another payment_method" + (
-                ", or let the customer pick one on the client." if kind == "payment" else "."
+            return (
+                f"{kind.capitalize()} failed ({failed}). Call confirm_{noun} with another payment_method"
+                + _and_return_url(obj)
+                + (", or let the customer pick one on the client." if kind == "payment" else ".")
             )
         return (
             f"Add a payment method: the client collects one with {secret} (Payment Element), "
