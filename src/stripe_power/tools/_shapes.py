@@ -29,32 +29,27 @@ class ProductData(Shape):
     name: Annotated[str, Field(min_length=1, max_length=250)]
 
 
-class LineProductData(ProductData):
-    description: Annotated[str | None, Field(max_length=40000)] = None
-
-
 class Recurring(Shape):
     interval: Interval
     interval_count: Annotated[int | None, Field(ge=1)] = None
 
 
+# Class docstrings would be published as schema descriptions: comments instead.
+# `price_data` of subscription items: the product must exist.
 class PriceData(Shape):
-    """`price_data` of subscription items: the product must exist."""
-
     currency: Currency
     unit_amount: Amount
     product: ProductId
     recurring: Recurring
 
 
+# `price_data` of Checkout line items: an existing `product` or a new one (`product_data`).
 class LinePriceData(Shape):
-    """`price_data` of Checkout line items: an existing `product` or a new one (`product_data`)."""
-
     currency: Currency
     unit_amount: Amount
     product: ProductId | None = None
-    product_data: LineProductData | None = None
-    recurring: Annotated[Recurring | None, Field(description="Subscription mode")] = None
+    product_data: ProductData | None = None
+    recurring: Recurring | None = None
 
     @model_validator(mode="after")
     def _one_product(self) -> LinePriceData:
@@ -80,9 +75,8 @@ def one_price(items: list[Any], where: str) -> None:
             )
 
 
+# `created` filters of list endpoints, in Unix seconds.
 class Created(Shape):
-    """`created` filters of list endpoints, in Unix seconds."""
-
     gte: Timestamp | None = None
     lte: Timestamp | None = None
 
@@ -93,6 +87,4 @@ class Redirect(Shape):
 
 class AutomaticPaymentMethods(Shape):
     enabled: bool
-    allow_redirects: Annotated[
-        Literal["always", "never"] | None, Field(description="never: confirm without return_url")
-    ] = None
+    allow_redirects: Literal["always", "never"] | None = None

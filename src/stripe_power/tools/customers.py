@@ -96,9 +96,7 @@ async def update_customer(
     phone: Phone | None = None,
     description: Description | None = None,
     metadata: Annotated[Metadata | None, Field(description="Merged; an empty value removes a key")] = None,
-    invoice_settings: Annotated[
-        InvoiceSettings | None, Field(description="Default for invoices and subscriptions")
-    ] = None,
+    invoice_settings: InvoiceSettings | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> CustomerSummary:
     """Change a customer's details or default payment method."""

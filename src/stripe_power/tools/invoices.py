@@ -180,7 +180,7 @@ async def create_invoice_item(
     ctx: Ctx,
     customer: CustomerId | None = None,
     invoice: InvoiceId | None = None,
-    pricing: Annotated[Pricing | None, Field(description="A catalog price; or amount+currency")] = None,
+    pricing: Pricing | None = None,
     amount: Amount | None = None,
     currency: Currency | None = None,
     quantity: Annotated[Quantity | None, Field(description="With pricing only")] = None,
@@ -316,7 +316,7 @@ async def send_invoice(
 async def void_invoice(
     ctx: Ctx, invoice: InvoiceId, idempotency_key: IdempotencyKey | None = None
 ) -> InvoiceSummary:
-    """Void an open or uncollectible invoice for good (a draft cannot be voided: delete_invoice)."""
+    """Void a finalized invoice for good (a draft: delete_invoice)."""
     return await _invoice_action(ctx, invoice, "void", {}, idempotency_key)
 
 
@@ -332,7 +332,7 @@ async def preview_delete(gw: Gateway, args: dict[str, Any]) -> str:
 
 @toolset.tool("Delete a draft invoice", kind="destructive", idempotent=True, preview=preview_delete)
 async def delete_invoice(ctx: Ctx, invoice: InvoiceId) -> DeletedInvoice:
-    """Delete a draft invoice for good (finalized ones are voided instead: void_invoice)."""
+    """Delete a draft invoice for good."""
     obj = await gateway(ctx).request("DELETE", f"/v1/invoices/{invoice}")
     return DeletedInvoice(id=obj["id"], deleted=bool(obj.get("deleted")))
 

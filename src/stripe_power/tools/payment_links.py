@@ -53,7 +53,7 @@ class LineItem(BaseModel):
 
 class AfterCompletion(Shape):
     type: Literal["redirect", "hosted_confirmation"]
-    redirect: Annotated[Redirect | None, Field(description="For type=redirect")] = None
+    redirect: Redirect | None = None
 
     @model_validator(mode="after")
     def _redirect(self) -> AfterCompletion:

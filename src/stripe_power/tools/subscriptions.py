@@ -44,7 +44,7 @@ from ._shapes import PriceData, Shape, one_price
 toolset = Toolset("subscriptions", "Subscriptions: create, change, cancel, resume")
 
 Quantity = Annotated[int, Field(ge=0, le=999_999)]
-ItemId = Annotated[str, ident("si"), Field(description="Subscription item id (si_...)")]
+ItemId = Annotated[str, ident("si")]
 ProrationBehavior = Literal["create_prorations", "none", "always_invoice"]
 Status = Literal[
     "active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused",
@@ -62,9 +62,8 @@ class Item(Shape):
 
 
 class ItemChange(Shape):
-    id: Annotated[ItemId | None, Field(description="Omit to add an item")] = None
+    id: ItemId | None = None  # none: a new item
     price: PriceId | None = None
-    price_data: PriceData | None = None
     quantity: Quantity | None = None
     deleted: bool | None = None
 
@@ -333,7 +332,7 @@ async def update_subscription(
     ctx: Ctx,
     subscription: SubscriptionId,
     items: Annotated[
-        list[ItemChange] | None, Field(max_length=20, description="Changes; id is si_... from its items")
+        list[ItemChange] | None, Field(max_length=20, description="id si_... changes one; none adds one")
     ] = None,
     proration_behavior: ProrationBehavior | None = None,
     cancel_at_period_end: Annotated[
@@ -363,13 +362,11 @@ async def update_subscription(
 
 def _check_change(change: ItemChange, where: str) -> None:
     """Stripe's rules for one `items[]` entry of an update, checked before sending."""
-    priced = (change.price is not None) + (change.price_data is not None)
-    if priced > 1:
-        raise InputError(f"{where}.price", "pass `price` or `price_data`, not both.")
+    priced = change.price is not None
     if change.id is None and not priced:
         raise InputError(
             f"{where}.price",
-            "a new item (no `id`) needs `price` or `price_data`.",
+            "a new item (no `id`) needs a `price`.",
             "Pass the si_... id to change an existing item, or a price to add one.",
         )
     if change.id is not None and not priced and change.quantity is None and change.deleted is None:
