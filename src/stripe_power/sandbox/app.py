@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -57,28 +58,43 @@ def _json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def build_router() -> Router:
+    router = Router()
+    for module in (
+        customers,
+        catalog,
+        checkout,
+        payment_methods,
+        payment_intents,
+        refunds,
+        setup_intents,
+        subscriptions,
+        invoices,
+        payment_links,
+        events,
+        accounts,
+    ):
+        module.register(router)
+    return router
+
+
+@functools.cache
+def _routes() -> Router:
+    return build_router()
+
+
+def serves(method: str, path: str) -> bool:
+    """Whether the sandbox emulates this operation (a concrete path or a spec template)."""
+    return _routes().match(method.upper(), path) is not None
+
+
 class Sandbox:
     """State, routes, faults and webhook delivery for one sandbox app."""
 
     def __init__(self, faults: FaultConfig | None = None) -> None:
         self.state = State()
         self.faults = FaultInjector(faults)
-        self.router = Router()
-        for module in (
-            customers,
-            catalog,
-            checkout,
-            payment_methods,
-            payment_intents,
-            refunds,
-            setup_intents,
-            subscriptions,
-            invoices,
-            payment_links,
-            events,
-            accounts,
-        ):
-            module.register(self.router)
+        self.router = build_router()
         self.webhooks = events.WebhookDispatcher(self.state)
 
     # -- introspection used by SandboxServer ---------------------------------------------
