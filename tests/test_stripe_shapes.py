@@ -75,8 +75,10 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
 }
 
 # Tools that are not one Stripe endpoint: events and webhooks handled here, the generic API
-# tool, the linter, and the sandbox's test helper.
+# tool and the API reference, the linter, and the sandbox's test helper.
 NOT_ONE_ENDPOINT = {
+    "search_stripe_api",
+    "describe_stripe_api",
     "wait_for_event",
     "verify_webhook_signature",
     "send_test_webhook",

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import InputError
-from ._params import Amount, Currency, PriceId, ProductId, Timestamp, Url
+from ._params import Amount, Currency, PriceId, ProductId, Url
 
 Interval = Literal["day", "week", "month", "year"]
 Quantity = Annotated[int, Field(ge=1, le=999_999)]
@@ -75,10 +75,13 @@ def one_price(items: list[Any], where: str) -> None:
             )
 
 
-# `created` filters of list endpoints, in Unix seconds.
+# `created` filters of list endpoints, in Unix seconds (as Stripe's; said nowhere to save bytes).
+UnixTime = Annotated[int, Field(ge=0, le=4_102_444_800)]
+
+
 class Created(Shape):
-    gte: Timestamp | None = None
-    lte: Timestamp | None = None
+    gte: UnixTime | None = None
+    lte: UnixTime | None = None
 
 
 class Redirect(Shape):
