@@ -74,7 +74,8 @@ async def test_payment_method_types_is_refused_and_nothing_sent(
                 {"line_items": [{"price": "price_1"}], "payment_method_types": ["card"]},
             )
         )
-        assert "payment-method-types" in message and "excluded_payment_method_types" in message
+        # Payment Links take no excluded_payment_method_types: the advice does not name it.
+        assert "payment-method-types" in message and "`excluded_payment_method_types`" not in message
         assert "Nothing was sent to Stripe" in message
         nested = {"line_items": [{"price": "price_1", "payment_method_types": ["card"]}]}
         assert "line_items.0.payment_method_types" in error_text(
