@@ -12,7 +12,6 @@ import tempfile
 from typing import Any
 
 import anyio
-import httpx
 from mcp.client import Client
 
 from .cli import embedded_sandbox
@@ -46,7 +45,7 @@ def check(condition: bool, what: str) -> None:
 
 async def run() -> None:
     with embedded_sandbox() as (api_base, api_key), tempfile.TemporaryDirectory() as state_dir:
-        settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir)
+        settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir, sandbox=True)
         show(f"stripe-power demo: offline sandbox at {api_base}, key {settings.key.masked}")
         async with Client(create_server(settings)) as client:
             product = await call(client, "create_product", {"name": "Stripe Power T-shirt"})
@@ -73,10 +72,10 @@ async def run() -> None:
                 "session is open, url served",
             )
 
-            show(f"\n→ customer pays {session['url']} with 4242 4242 4242 4242")
-            async with httpx.AsyncClient() as browser:
-                paid = await browser.post(session["url"], data={"card_number": "4242424242424242"})
-            check(paid.status_code == 303, f"hosted page redirects to success_url ({paid.status_code})")
+            show(f"\n→ customer pays {session['url']} with 4242 4242 4242 4242 (pay_checkout_session)")
+            await call(
+                client, "pay_checkout_session", {"session": session["id"], "payment_method": "pm_card_visa"}
+            )
 
             done = await call(client, "retrieve_checkout_session", {"session": session["id"]})
             check(
