@@ -73,9 +73,10 @@ async def run() -> None:
             )
 
             show(f"\n→ customer pays {session['url']} with 4242 4242 4242 4242 (pay_checkout_session)")
-            await call(
+            paid = await call(
                 client, "pay_checkout_session", {"session": session["id"], "payment_method": "pm_card_visa"}
             )
+            check(paid["payment_status"] == "paid", "the hosted page took the payment")
 
             done = await call(client, "retrieve_checkout_session", {"session": session["id"]})
             check(
