@@ -68,6 +68,10 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "create_payment_link": ("POST", "/v1/payment_links"),
     "list_payment_links": ("GET", "/v1/payment_links"),
     "deactivate_payment_link": ("POST", "/v1/payment_links/{payment_link}"),
+    "create_test_clock": ("POST", "/v1/test_helpers/test_clocks"),
+    "advance_test_clock": ("POST", "/v1/test_helpers/test_clocks/{test_clock}/advance"),
+    "list_test_clocks": ("GET", "/v1/test_helpers/test_clocks"),
+    "delete_test_clock": ("DELETE", "/v1/test_helpers/test_clocks/{test_clock}"),
     "list_events": ("GET", "/v1/events"),
     "retrieve_event": ("GET", "/v1/events/{id}"),
     "get_account_info": ("GET", "/v1/account"),
@@ -97,6 +101,7 @@ OWN = {
     "*": {"idempotency_key"},
     "cancel_subscription": {"at_period_end"},  # chooses update (cancel_at_period_end) or DELETE
     "list_events": {"object_id"},  # filtered by this server over the events it pages through
+    "advance_test_clock": {"days"},  # instead of frozen_time: converted from the clock's own time
 }
 
 

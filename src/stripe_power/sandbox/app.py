@@ -29,6 +29,7 @@ from . import (
     refunds,
     setup_intents,
     subscriptions,
+    test_clocks,
 )
 from ._spec_data import PARAMS
 from .errors import StripeError, invalid, missing_param, unknown_param
@@ -36,7 +37,7 @@ from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInject
 from .forms import FormError, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
-from .store import Account, IdempotentResult, RecordedRequest, State
+from .store import Account, IdempotentResult, RecordedRequest, State, clock_time
 
 logger = logging.getLogger("stripe_power.sandbox")
 
@@ -73,6 +74,7 @@ def build_router() -> Router:
         payment_links,
         events,
         accounts,
+        test_clocks,
     ):
         module.register(router)
     return router
@@ -207,7 +209,12 @@ class Sandbox:
                 param="payment_method_types",
             )
         ctx = Ctx(self, acct, params, path_params, base_url, request_id, method, path)
-        result = route.handler(ctx)
+        # A customer on a test clock, and all it owns, lives at the clock's frozen time.
+        clock = clock_time.set(test_clocks.time_for(acct, params, path_params))
+        try:
+            result = route.handler(ctx)
+        finally:
+            clock_time.reset(clock)
         return ctx.render(result)
 
 

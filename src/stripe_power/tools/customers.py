@@ -19,6 +19,7 @@ from ._params import (
     PaymentMethodId,
     form,
     gateway,
+    ident,
 )
 from ._registry import Toolset
 from ._shapes import Shape
@@ -28,6 +29,10 @@ toolset = Toolset("customers", "Customers: create, find and update")
 Name = Annotated[str, Field(max_length=256)]
 Phone = Annotated[str, Field(max_length=20)]
 Description = Annotated[str, Field(max_length=350)]
+
+
+class InvoiceSettings(Shape):
+    default_payment_method: PaymentMethodId
 
 
 class CustomerSummary(Summary):
@@ -69,10 +74,24 @@ async def create_customer(
     phone: Phone | None = None,
     description: Description | None = None,
     metadata: Metadata | None = None,
+    payment_method: Annotated[
+        PaymentMethodId | None, Field(description="Attach this pm_ (e.g. pm_card_visa)")
+    ] = None,
+    invoice_settings: InvoiceSettings | None = None,
+    test_clock: Annotated[str | None, ident("clock"), Field(description="Live on this test clock")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> CustomerSummary:
     """Create a customer; use its id for Checkout, payments and subscriptions."""
-    params = form(email=email, name=name, phone=phone, description=description, metadata=metadata)
+    params = form(
+        email=email,
+        name=name,
+        phone=phone,
+        description=description,
+        metadata=metadata,
+        payment_method=payment_method,
+        invoice_settings=invoice_settings.wire() if invoice_settings else None,
+        test_clock=test_clock,
+    )
     obj = await gateway(ctx).request("POST", "/v1/customers", params, idempotency_key=idempotency_key)
     return CustomerSummary.of(obj)
 
@@ -81,10 +100,6 @@ async def create_customer(
 async def retrieve_customer(ctx: Ctx, customer: CustomerId) -> CustomerSummary:
     """Get one customer by id."""
     return CustomerSummary.of(await gateway(ctx).request("GET", f"/v1/customers/{customer}"))
-
-
-class InvoiceSettings(Shape):
-    default_payment_method: PaymentMethodId
 
 
 @toolset.tool("Update a customer", kind="write", idempotent=True)
