@@ -1,7 +1,8 @@
 """Toolset `setup_intents`: save payment methods for later, list and detach saved ones.
 
-A SetupIntent created with a `payment_method` is meant for server-side confirmation, which
-cannot follow a redirect, so redirect-based methods are turned off for it (`allow_redirects=never`).
+A SetupIntent created with a `payment_method` and no `return_url` is meant for server-side
+confirmation, which cannot follow a redirect, so redirect-based methods are turned off for it
+(`allow_redirects=never`) unless the caller passes `automatic_payment_methods` itself.
 """
 
 from __future__ import annotations
