@@ -314,6 +314,7 @@ async def pay_checkout_session(
     origin = gw.settings.api_base or ""
     if not origin or not url.startswith(f"{origin}/"):
         raise InputError("session", "has no hosted page to pay (it is not open, or not a hosted page).", "")
+    # The customer's side, not an API call: the sandbox's hosted page, posted as a browser would.
     form_fields = {
         "card_number": numbers[payment_method],
         "three_d_secure": three_d_secure,
