@@ -101,6 +101,10 @@ def setup_logging(level: str) -> None:
     logging.basicConfig(
         stream=sys.stderr, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from .audit import RedactingFilter
+
+    for handler in logging.getLogger().handlers:  # no secret or card number in any log line
+        handler.addFilter(RedactingFilter())
     logging.getLogger("stripe").setLevel(logging.WARNING)  # request lines are noise, not news
     logging.getLogger("httpx").setLevel(logging.WARNING)
 

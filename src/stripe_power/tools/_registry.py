@@ -16,7 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from ..audit import current_account, current_session, current_tool, replayed
+from ..audit import current_account, current_session, current_tool, redact_text, replayed
 from ..errors import StripePowerError
 
 # read: only reads. write: creates or changes, nothing irreversible. money: moves money.
@@ -170,7 +170,7 @@ def as_mcp_function(
             summary = await spec.fn(**kwargs)
             return render(summary, replayed.get())
         except StripePowerError as error:
-            raise ToolError(str(error)) from None
+            raise ToolError(redact_text(str(error))) from None
         finally:
             replayed.reset(replay_token)
             current_session.reset(session_token)
