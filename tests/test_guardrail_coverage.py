@@ -52,9 +52,7 @@ def put(op: spec.Operation, params: dict[str, Any], place: tuple[str, ...], valu
     node: Any = params
     for depth, name in enumerate(place[:-1]):
         schema = spec.lookup(op, ".".join(place[: depth + 1])) or {}
-        is_array = any(
-            spec.deref(b).get("type") == "array" for b in [schema, *schema.get("anyOf", ())]
-        )
+        is_array = any(spec.deref(b).get("type") == "array" for b in [schema, *schema.get("anyOf", ())])
         current = node.get(name)
         if is_array:
             if not isinstance(current, list) or not current or not isinstance(current[0], dict):
@@ -161,7 +159,11 @@ def connect_cases() -> list[tuple[str, str, dict[str, Any], str | None]]:
         op = spec.operation(*key.split(" ", 1))
         assert op is not None
         # Nested holders that are plain objects: sent empty, they must not hide anything.
-        empty = [p for p in places if len(p) == 1 and spec.deref(spec.lookup(op, p[0]) or {}).get("type") == "object"]
+        empty = [
+            p
+            for p in places
+            if len(p) == 1 and spec.deref(spec.lookup(op, p[0]) or {}).get("type") == "object"
+        ]
         for place in sorted(places):
             if not _takes(op, place, "transfer_data.destination"):
                 continue
@@ -297,7 +299,22 @@ def test_no_false_positives_on_stripe_fixtures_ids_and_timestamps() -> None:
     assert len(fixtures) > 100 and len(texts) > 5000
     rng = random.Random(13)
     alphabet = string.ascii_letters + string.digits
-    prefixes = ["pi", "cus", "ch", "in", "sub", "price", "prod", "re", "tr", "po", "acct", "evt", "pm", "seti"]
+    prefixes = [
+        "pi",
+        "cus",
+        "ch",
+        "in",
+        "sub",
+        "price",
+        "prod",
+        "re",
+        "tr",
+        "po",
+        "acct",
+        "evt",
+        "pm",
+        "seti",
+    ]
     ids = [f"{rng.choice(prefixes)}_{''.join(rng.choices(alphabet, k=24))}" for _ in range(20000)]
     stamps = [str(rng.randrange(1_000_000_000, 4_102_444_800)) for _ in range(5000)]
     together = [" ".join(stamps[i : i + 3]) for i in range(0, 300, 3)]

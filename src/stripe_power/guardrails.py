@@ -180,7 +180,6 @@ def rule(rule_id: str) -> Rule:
     return RULES_BY_ID[rule_id]
 
 
-
 # --- card numbers ------------------------------------------------------------------------------
 # A PAN is 13-19 digits. Whatever sits between its digit groups (spaces of any kind, dashes of any
 # kind, dots, slashes, underscores, commas, invisible format characters), and whatever it is glued
@@ -219,9 +218,7 @@ def _card_spans(text: str) -> Iterator[tuple[int, int, str]]:
         return
     classes = "".join(_char_class(char) for char in text)
     for run in _RUNS.finditer(classes):
-        groups = [
-            (m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"d+", run.group())
-        ]
+        groups = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"d+", run.group())]
         first = 0
         while first < len(groups):
             found = None
@@ -308,7 +305,9 @@ def _at(params: Mapping[str, Any], location: Location) -> list[Any]:
 
 def _objects_at(params: Mapping[str, Any], location: Location) -> list[Mapping[str, Any]]:
     """The objects at `location`, each element of a list of them (`phases`) on its own."""
-    found = [item for value in _at(params, location) for item in (value if isinstance(value, list) else [value])]
+    found = [
+        item for value in _at(params, location) for item in (value if isinstance(value, list) else [value])
+    ]
     return [item for item in found if isinstance(item, Mapping)]
 
 
