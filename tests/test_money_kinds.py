@@ -113,7 +113,9 @@ async def test_finalize_that_collects_is_money(fake: RecordingStripe, connect: C
     async with connect(max_amount="usd:100000") as client:
         refused = error_text(await client.call_tool("finalize_invoice", {"invoice": "in_1"}))
         assert "spending-limit" in refused and "$2,500.00" in refused
-        refused = error_text(await client.call_tool("finalize_invoice", {"invoice": "in_1", "auto_advance": True}))
+        refused = error_text(
+            await client.call_tool("finalize_invoice", {"invoice": "in_1", "auto_advance": True})
+        )
         assert "spending-limit" in refused
     assert [r.method for r in fake.requests] == ["GET", "GET"]
     fake.requests.clear()
@@ -139,7 +141,9 @@ async def test_resuming_a_paused_subscription_is_money(fake: RecordingStripe, co
     assert "spending-limit" in refused and "$2,000.00" in refused
     assert [r.method for r in fake.requests] == ["GET"]
     async with connect(confirm_writes=True) as client:
-        held = json.loads(error_text(await client.call_tool("resume_subscription", {"subscription": "sub_1"})))
+        held = json.loads(
+            error_text(await client.call_tool("resume_subscription", {"subscription": "sub_1"}))
+        )
     assert "invoices and charges now" in held["preview"]
     assert [r.method for r in fake.requests] == ["GET", "GET"]
 

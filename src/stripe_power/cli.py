@@ -36,6 +36,12 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allowed-origin", action="append", default=[], help="extra Origin allowed on HTTP (repeatable)"
     )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        help="Host name clients use; required off loopback (repeatable; STRIPE_POWER_ALLOWED_HOSTS)",
+    )
     parser.add_argument("--api-key", help="Stripe key; prefer STRIPE_SECRET_KEY (a flag shows in `ps`)")
     parser.add_argument("--api-base", help="Stripe-compatible base URL (STRIPE_API_BASE)")
     parser.add_argument("--sandbox", action="store_true", help="serve against an embedded offline sandbox")
@@ -123,6 +129,11 @@ def serve(args: argparse.Namespace) -> int:
     from .server import create_server
     from .tools import TOOLSET_NAMES
 
+    if args.transport == "http":  # refuse an exposed, weakly guarded server before starting anything
+        from .http import check_exposure
+
+        check_exposure(args.host, os.environ.get("STRIPE_POWER_HTTP_TOKEN"), _allowed_hosts(args))
+
     with embedded_sandbox() if args.sandbox else _nothing() as sandbox:
         api_base, api_key = sandbox if sandbox else (args.api_base, args.api_key)
         settings = load_settings(
@@ -173,10 +184,17 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace) -> in
         token=os.environ.get("STRIPE_POWER_HTTP_TOKEN"),
         allowed_origins=args.allowed_origin,
         extra_routes=webhook_routes(settings) if settings.receives_webhooks else None,
+        allowed_hosts=_allowed_hosts(args),
     )
     logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _allowed_hosts(args: argparse.Namespace) -> list[str]:
+    from .http import parse_allowed_hosts
+
+    return parse_allowed_hosts([*args.allowed_host, os.environ.get("STRIPE_POWER_ALLOWED_HOSTS", "")])
 
 
 @contextmanager
