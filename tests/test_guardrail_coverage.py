@@ -321,3 +321,15 @@ def test_no_false_positives_on_stripe_fixtures_ids_and_timestamps() -> None:
     found = [t for t in [*texts, *ids, *stamps, *together] if find_card_number(t)]
     assert found == []
     assert all(violation("POST", "/v1/customers", {"metadata": {"id": i}}) is None for i in ids[:500])
+
+
+def test_readme_security_section_names_every_rule() -> None:
+    from pathlib import Path
+
+    from stripe_power.guardrails import RULES
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Security", 1)[1].split("\n## ", 1)[0]
+    missing = [r.id for r in RULES if f"`{r.id}`" not in section and r.id != "spending-limit"]
+    assert missing == []
+    assert "--max-amount" in section and "--max-daily-refunds" in section  # spending-limit
