@@ -35,6 +35,10 @@ EXPOSED = ["0.0.0.0", "::", "192.0.2.10", "mcp.example.com"]
 def test_exposed_http_without_a_strong_token_and_hosts_exits_2_with_one_line(
     host: str, token: str, allowed: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    def never(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the server would have started on an exposed address")
+
+    monkeypatch.setattr("uvicorn.run", never)  # a regression fails here instead of binding
     monkeypatch.setenv("STRIPE_SECRET_KEY", new_key())
     monkeypatch.setenv("STRIPE_POWER_HTTP_TOKEN", token)
     monkeypatch.setenv("STRIPE_POWER_ALLOWED_HOSTS", allowed)
@@ -57,6 +61,7 @@ def test_loopback_and_a_guarded_exposed_bind_are_accepted() -> None:
 def test_bad_allowed_host_is_refused(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.setattr("uvicorn.run", lambda *_a, **_k: None)
     monkeypatch.setenv("STRIPE_POWER_HTTP_TOKEN", STRONG)
     args = ["serve", "--transport", "http", "--host", "0.0.0.0", "--allowed-host", "https://x.example/mcp"]
     assert main(args) == 2

@@ -32,7 +32,7 @@ MONEY_OPS = sorted(
 
 def test_the_tables_name_what_the_spec_has() -> None:
     returned = {op.returns for op in spec.operations()}
-    assert MONEY_OBJECTS <= returned
+    assert returned >= MONEY_OBJECTS
     assert all(spec.operation(*key.split(" ", 1)) for key in INVOICE_COLLECTS)
     keys = {op.key for op in MONEY_OPS}
     assert {"POST /v1/transfers/{id}/reversals", "POST /v1/refunds", "POST /v1/payouts",

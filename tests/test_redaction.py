@@ -69,7 +69,12 @@ async def test_secrets_never_reach_audit_results_errors_or_logs(
         result = payload(await client.call_tool(
             "call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": params}
         ))  # fmt: skip
+        # Stripe's own error message quoting a secret back
         error = error_text(await client.call_tool(
+            "call_stripe_api", {"method": "POST", "path": "/v1/coupons", "params": {"percent_off": 5}}
+        ))  # fmt: skip
+        # the server's own error, quoting the caller's value (too long for `name`)
+        error += error_text(await client.call_tool(
             "call_stripe_api", {"method": "POST", "path": "/v1/coupons", "params": {"name": f"x{live}"}}
         ))  # fmt: skip
     logging.getLogger("stripe_power.test").warning("leaked? %s %s", live, {f"k{whsec}": 1})
@@ -81,4 +86,5 @@ async def test_secrets_never_reach_audit_results_errors_or_logs(
     assert leaked == []
     # the request itself went out as sent: redaction is for what is written down, not for Stripe
     assert dict(fake.requests[0].form)["description"] == f"note{live}glued"
+    assert [r.path for r in fake.requests] == ["/v1/customers", "/v1/coupons"]
     assert "[redacted]" in audit and "[redacted]" in error and "[redacted]" in logs

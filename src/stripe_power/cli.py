@@ -172,6 +172,7 @@ def serve(args: argparse.Namespace) -> int:
 def _serve_http(server: Any, settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .client_log import client_log_of
     from .http import create_http_app
     from .webhooks import webhook_routes
 
@@ -183,7 +184,11 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace) -> in
         port=args.port,
         token=os.environ.get("STRIPE_POWER_HTTP_TOKEN"),
         allowed_origins=args.allowed_origin,
-        extra_routes=webhook_routes(settings) if settings.receives_webhooks else None,
+        extra_routes=(
+            webhook_routes(settings, on_received=client_log_of(server).webhook_received)
+            if settings.receives_webhooks
+            else None
+        ),
         allowed_hosts=_allowed_hosts(args),
     )
     logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)

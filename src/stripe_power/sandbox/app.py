@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -28,6 +29,7 @@ from . import (
     refunds,
     setup_intents,
     subscriptions,
+    test_clocks,
 )
 from ._spec_data import PARAMS
 from .errors import StripeError, invalid, missing_param, unknown_param
@@ -35,7 +37,7 @@ from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInject
 from .forms import FormError, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
-from .store import Account, IdempotentResult, RecordedRequest, State
+from .store import Account, IdempotentResult, RecordedRequest, State, clock_time
 
 logger = logging.getLogger("stripe_power.sandbox")
 
@@ -57,28 +59,44 @@ def _json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def build_router() -> Router:
+    router = Router()
+    for module in (
+        customers,
+        catalog,
+        checkout,
+        payment_methods,
+        payment_intents,
+        refunds,
+        setup_intents,
+        subscriptions,
+        invoices,
+        payment_links,
+        events,
+        accounts,
+        test_clocks,
+    ):
+        module.register(router)
+    return router
+
+
+@functools.cache
+def _routes() -> Router:
+    return build_router()
+
+
+def serves(method: str, path: str) -> bool:
+    """Whether the sandbox emulates this operation (a concrete path or a spec template)."""
+    return _routes().match(method.upper(), path) is not None
+
+
 class Sandbox:
     """State, routes, faults and webhook delivery for one sandbox app."""
 
     def __init__(self, faults: FaultConfig | None = None) -> None:
         self.state = State()
         self.faults = FaultInjector(faults)
-        self.router = Router()
-        for module in (
-            customers,
-            catalog,
-            checkout,
-            payment_methods,
-            payment_intents,
-            refunds,
-            setup_intents,
-            subscriptions,
-            invoices,
-            payment_links,
-            events,
-            accounts,
-        ):
-            module.register(self.router)
+        self.router = build_router()
         self.webhooks = events.WebhookDispatcher(self.state)
 
     # -- introspection used by SandboxServer ---------------------------------------------
@@ -191,7 +209,12 @@ class Sandbox:
                 param="payment_method_types",
             )
         ctx = Ctx(self, acct, params, path_params, base_url, request_id, method, path)
-        result = route.handler(ctx)
+        # A customer on a test clock, and all it owns, lives at the clock's frozen time.
+        clock = clock_time.set(test_clocks.time_for(acct, params, path_params))
+        try:
+            result = route.handler(ctx)
+        finally:
+            clock_time.reset(clock)
         return ctx.render(result)
 
 

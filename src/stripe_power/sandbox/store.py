@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,7 +154,7 @@ class Account:
             "id": new_id("evt"),
             "object": "event",
             "api_version": self.api_version or None,
-            "created": int(time.time()),
+            "created": now(),
             "data": data,
             "livemode": False,
             "pending_webhooks": 0,
@@ -200,8 +201,14 @@ def skeleton(typ: str) -> JSON:
     return dict.fromkeys(NULLABLE.get(typ, ()))
 
 
+# The time a request lives at: a test clock's frozen time while handling a request about a
+# customer on that clock (and what it owns), or while the clock advances; else the wall clock.
+clock_time: ContextVar[int | None] = ContextVar("clock_time", default=None)
+
+
 def now() -> int:
-    return int(time.time())
+    frozen = clock_time.get()
+    return frozen if frozen is not None else int(time.time())
 
 
 class State:
