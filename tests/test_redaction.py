@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from stripe_power.audit import RedactingFilter, redact, redact_text
+from stripe_power.cli import setup_logging
 
 from .conftest import Connect, error_text, payload
 from .fakes import Recorded, RecordingStripe
@@ -63,8 +64,8 @@ async def test_secrets_never_reach_audit_results_errors_or_logs(
                                               "message": f"Bad value key{restricted}here"}}, status=400)  # fmt: skip
     params = {"description": f"note{live}glued", "metadata": {f"k{whsec}": f"v_{test}"}}
     caplog.set_level(logging.DEBUG)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactingFilter())
+    setup_logging("DEBUG")  # what `stripe-power serve` does: a redacting filter on every handler
+    assert any(isinstance(f, RedactingFilter) for h in logging.getLogger().handlers for f in h.filters)
     async with connect() as client:
         result = payload(await client.call_tool(
             "call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": params}

@@ -111,6 +111,8 @@ def setup_logging(level: str) -> None:
 
     for handler in logging.getLogger().handlers:  # no secret or card number in any log line
         handler.addFilter(RedactingFilter())
+    for name in ("uvicorn.error", "uvicorn.access"):  # uvicorn brings its own handlers
+        logging.getLogger(name).addFilter(RedactingFilter())
     logging.getLogger("stripe").setLevel(logging.WARNING)  # request lines are noise, not news
     logging.getLogger("httpx").setLevel(logging.WARNING)
 

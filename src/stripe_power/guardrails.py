@@ -325,7 +325,7 @@ def _anywhere(value: Any, name: str, here: Location = ()) -> Iterator[Location]:
 def _param_hit(match: Match, op: spec.Operation | None, params: Mapping[str, Any]) -> Location | None:
     assert match.param is not None
     if op is None:  # not an operation Stripe has: look everywhere rather than nowhere
-        return next(_anywhere(params, match.param), None)
+        return None if match.within else next(_anywhere(params, match.param), None)
     places = _holders(match.param, match.within).get(op.key, ())
     return next((place for place in places if _at(params, place)), None)
 
