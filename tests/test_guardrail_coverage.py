@@ -76,6 +76,13 @@ PMT_CASES = [
 ]
 
 
+def test_the_rules_read_exactly_what_the_spec_lists() -> None:
+    from stripe_power.guardrails import _places
+
+    for name, ops in _places().items():
+        assert ops == {k: tuple(v) for k, v in spec.holders(name).items()}, name
+
+
 def test_the_spec_lists_the_endpoints_the_hand_list_missed() -> None:
     keys = {key for key, _ in PMT_CASES}
     assert "POST /v1/payment_intents/{intent}/confirm" in keys
