@@ -47,8 +47,9 @@ def _collects_later(params: Mapping[str, Any]) -> bool:
 
 def _finalize_collects(params: Mapping[str, Any]) -> bool:
     # Omitted, the invoice's own auto_advance decides, which only a read can tell: assume it collects.
+    # Anything but an explicit false counts as on.
     value = params.get("auto_advance")
-    return value is None or _on(value)
+    return not (value is False or str(value).lower() == "false")
 
 
 # Invoice operations that collect, or set up collection (spec operation keys).
@@ -65,7 +66,7 @@ def invoices_now(params: Mapping[str, Any], *, creates: bool) -> bool:
     customer confirms first (default_incomplete), a trial comes first, or the invoice is emailed
     (Stripe's default payment_behavior is allow_incomplete); a change bills now with
     always_invoice, a reset billing cycle or an ended trial, and a new price may change the
-    interval, which resets the cycle and invoices at once."""
+    interval, which resets the cycle and invoices at once (so may a schedule's phases)."""
     if str(params.get("proration_behavior")) == "always_invoice":
         return True
     if params.get("billing_cycle_anchor") == "now" or params.get("trial_end") == "now":
@@ -77,6 +78,8 @@ def invoices_now(params: Mapping[str, Any], *, creates: bool) -> bool:
             and not params.get("trial_end")
             and params.get("collection_method") != "send_invoice"
         )
+    if params.get("phases"):  # a schedule's phases may start now, with new prices
+        return True
     items = params.get("items")
     changes = items if isinstance(items, list) else [params] if "price" in params else []
     return any(isinstance(item, Mapping) and ("price" in item or "price_data" in item) for item in changes)
