@@ -242,7 +242,7 @@ def test_consistent_charge_types_pass(path: str, params: dict[str, Any], account
 
 # --- card numbers: formats from a list, precision from the spec's fixtures ------------------------
 PANS = ["4242424242424242", "5555555555554444", "378282246310005", "6011111111111117", "4000056655665556"]
-SEPARATORS = [" ", "-", ".", "/", "  ", " - ", "\u00a0", "\u2009", "\u202f", "\u3000", "\u2013", "\u2014",
+SEPARATORS = [" ", "-", ".", "/", "  ", " - ", "\u00a0 \u2007 \u00a0", "\u00a0", "\u2009", "\u202f", "\u3000", "\u2013", "\u2014",
               "\u2212", "_", ",", "\u200b", "\t", "\n"]  # fmt: skip
 GLUE = [("", ""), ("card", ""), ("", "x"), ("abc", "def"), ("x_", "_y"), ("pi_", ""), ("#", "!")]
 

@@ -185,7 +185,7 @@ def rule(rule_id: str) -> Rule:
 # kind, dots, slashes, underscores, commas, invisible format characters), and whatever it is glued
 # to, it is read the same: characters are classified first, then digit groups are joined.
 _SEPARATORS = frozenset("./\\_,\u00b7\u2212")
-_MAX_SEPARATOR_RUN = 4
+_MAX_SEPARATOR_RUN = 8
 _RUNS = re.compile(rf"d+(?:s{{1,{_MAX_SEPARATOR_RUN}}}d+)*")
 
 
