@@ -25,7 +25,15 @@ import anyio
 import stripe
 
 from . import __version__
-from .audit import AuditLog, current_account, current_session, current_tool, redact_text, replayed
+from .audit import (
+    AuditLog,
+    current_account,
+    current_call,
+    current_session,
+    current_tool,
+    redact_text,
+    replayed,
+)
 from .client_log import notify
 from .config import Settings
 from .errors import DECLINE_MEANINGS, NEXT_STEPS, GuardrailRefusal, InputError, StripeAPIError
@@ -175,6 +183,10 @@ class Gateway:
             options["idempotency_key"], fingerprint = self._write_key(tool, path, params, account)
         if account:
             options["stripe_account"] = account
+        call = current_call.get()
+        if self.settings.api_base and call:
+            # Only to a Stripe stand-in (the sandbox): lets its dashboard link the request to the tool call.
+            options["headers"] = {"X-Stripe-Power-Call": call, "X-Stripe-Power-Tool": tool}
         started = time.perf_counter()
         status: int | None = None
         request_id: str | None = None
@@ -209,6 +221,7 @@ class Gateway:
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 idempotency_key=options.get("idempotency_key"),
                 stripe_account=account,
+                call=call,
             )
 
     async def _send(self, method: str, path: str, params: dict[str, Any], options: dict[str, Any]) -> Any:
@@ -264,7 +277,14 @@ class Gateway:
     def _log_refusal(
         self, tool: str, method: str, path: str, params: Mapping[str, Any], refusal: GuardrailRefusal
     ) -> None:
-        self.audit.record(tool=tool, method=method, path=path, params=params, refused=refusal.rule_id)
+        self.audit.record(
+            tool=tool,
+            method=method,
+            path=path,
+            params=params,
+            refused=refusal.rule_id,
+            call=current_call.get(),
+        )
         logger.info("refused %s %s by %s", method, path, refusal.rule_id)
 
     async def aclose(self) -> None:

@@ -32,6 +32,7 @@ from . import (
     test_clocks,
 )
 from ._spec_data import PARAMS
+from .dashboard import AuditTail
 from .errors import StripeError, invalid, missing_param, unknown_param
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
 from .forms import FormError, parse_body, parse_query
@@ -42,7 +43,11 @@ from .store import Account, IdempotentResult, RecordedRequest, State, clock_time
 logger = logging.getLogger("stripe_power.sandbox")
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
-RECORDED_HEADERS = ("idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type")
+RECORDED_HEADERS = (
+    "idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type",
+    # Sent by stripe-power's Gateway: the MCP tool call that made the request (see the dashboard).
+    "x-stripe-power-call", "x-stripe-power-tool",
+)  # fmt: skip
 
 PMT_REJECTED = {
     ("POST", "/v1/payment_intents"),
@@ -98,6 +103,8 @@ class Sandbox:
         self.faults = FaultInjector(faults)
         self.router = build_router()
         self.webhooks = events.WebhookDispatcher(self.state)
+        # api key -> the audit log of an MCP server using that key (the dashboard's agent timeline)
+        self.audit_logs: dict[str, AuditTail] = {}
 
     # -- introspection used by SandboxServer ---------------------------------------------
     def request_log(self, api_key: str) -> list[RecordedRequest]:
@@ -256,7 +263,7 @@ def _response(status: int, body: bytes, request_id: str, extra: dict[str, str] |
 
 def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None) -> Starlette:
     """The sandbox as a Starlette app; ``app.state.sandbox`` is its :class:`Sandbox`."""
-    from . import page
+    from . import dashboard, page
 
     sb = sandbox or Sandbox(faults)
 
@@ -314,7 +321,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
             logger.exception("sandbox: unexpected error on %s %s", method, path)
             crash = StripeError(500, "An unknown error occurred", type="api_error")
             status, payload, extra, pending = 500, _json(crash.body(request_id)), {}, []
-        record.status = status
+        record.finish(status, payload, extra.get("Idempotent-Replayed") == "true")
         for event in pending:
             sb.webhooks.schedule(acct, event)
         if fault == "drop_after_commit":
@@ -346,6 +353,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
         StarletteRoute("/v1/{rest:path}", api, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         StarletteRoute("/_sandbox/requests", introspect, methods=["GET", "DELETE"]),
         *page.routes(sb),
+        *dashboard.routes(sb),
         StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(DropConnectionMiddleware)])
