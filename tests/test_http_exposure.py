@@ -56,6 +56,10 @@ def test_loopback_and_a_guarded_exposed_bind_are_accepted() -> None:
     check_exposure("0.0.0.0", STRONG, ["mcp.example.com"])
     with pytest.raises(ConfigError):
         check_exposure("0.0.0.0", None, ["mcp.example.com"])
+    # client keys: each client's Stripe key is its token, but the Host list is still required
+    check_exposure("0.0.0.0", None, ["mcp.example.com"], client_keys=True)
+    with pytest.raises(ConfigError, match="--allowed-host"):
+        check_exposure("0.0.0.0", None, [], client_keys=True)
 
 
 def test_bad_allowed_host_is_refused(

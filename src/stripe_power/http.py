@@ -1,13 +1,16 @@
-"""Streamable HTTP: `/mcp` behind a bearer token with Host/Origin checks, and `/healthz`."""
+"""Streamable HTTP: `/mcp` behind a bearer token (the server's, or with client keys each client's
+own Stripe key) with Host/Origin checks; `/healthz` (liveness) and `/readyz` (the state answers)."""
 
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -17,8 +20,12 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
-from .config import is_loopback
+from .clients import bearer
+from .config import inspect_key, is_loopback
 from .errors import ConfigError
+from .state import State
+
+logger = logging.getLogger("stripe_power.http")
 
 MCP_PATH = "/mcp"
 
@@ -47,6 +54,37 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
+class ClientKeyAuth:
+    """--client-keys: every request under /mcp carries its client's own Stripe key as the bearer
+    token, checked per request like a server key (publishable refused, live only if allowed)."""
+
+    def __init__(self, app: ASGIApp, *, allow_live: bool) -> None:
+        self.app = app
+        self.allow_live = allow_live
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(MCP_PATH):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            key = bearer(headers)
+            problem = None
+            if key is None:
+                problem = "Send your own Stripe key: Authorization: Bearer <rk_test_... or sk_test_...>."
+            else:
+                try:
+                    inspect_key(key, allow_live=self.allow_live)
+                except ConfigError as error:
+                    problem = str(error).replace("STRIPE_SECRET_KEY", "The bearer key")
+            if problem is not None:
+                response = JSONResponse(
+                    {"error": "unauthorized", "message": problem},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="stripe-power"'},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 MIN_TOKEN_CHARS = 32
 _HOST = re.compile(r"(?:[a-z0-9.\-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?")
 
@@ -64,10 +102,13 @@ def parse_allowed_hosts(values: Sequence[str]) -> list[str]:
     return hosts
 
 
-def check_exposure(host: str, token: str | None, allowed_hosts: Sequence[str]) -> None:
+def check_exposure(
+    host: str, token: str | None, allowed_hosts: Sequence[str], *, client_keys: bool = False
+) -> None:
     """Off loopback, anyone who can reach the port can try: demand a strong token and the exact
-    Host names to accept (the bind address is no name: `Host: 0.0.0.0:PORT` must not pass)."""
-    if not token:
+    Host names to accept (the bind address is no name: `Host: 0.0.0.0:PORT` must not pass).
+    With client keys each client's Stripe key is its token; the Host list is still needed."""
+    if not token and not client_keys:
         raise ConfigError(
             f"HTTP transport on {host} needs a bearer token: set STRIPE_POWER_HTTP_TOKEN to a long random "
             "string and send it as `Authorization: Bearer <token>`."
@@ -75,10 +116,10 @@ def check_exposure(host: str, token: str | None, allowed_hosts: Sequence[str]) -
     if is_loopback(host):
         return
     needs = []
-    if len(token) < MIN_TOKEN_CHARS or len(set(token)) < 8:
+    if not client_keys and (len(token or "") < MIN_TOKEN_CHARS or len(set(token or "")) < 8):
         needs.append(
             f"STRIPE_POWER_HTTP_TOKEN of at least {MIN_TOKEN_CHARS} random characters (this one has "
-            f"{len(token)}; make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            f"{len(token or '')}; make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
         )
     if not allowed_hosts:
         needs.append("--allowed-host NAME for each host name clients use (STRIPE_POWER_ALLOWED_HOSTS)")
@@ -117,13 +158,16 @@ def create_http_app(
     token: str | None,
     allowed_origins: list[str] | None = None,
     extra_routes: list[Route] | None = None,
+    client_keys: bool = False,
+    allow_live: bool = False,
+    state: State | None = None,
     allowed_hosts: Sequence[str] = (),
 ) -> ASGIApp:
     """The ASGI app. It refuses to exist without a bearer token, on loopback too: any local
-    process (or a web page, through DNS rebinding) could otherwise drive a Stripe key; off
+    process (or a web page, through DNS rebinding) could otherwise drive a Stripe key. With
+    `client_keys` the bearer token is each client's own Stripe key and the server has none. Off
     loopback it also needs a strong token and the list of allowed host names."""
-    check_exposure(host, token, allowed_hosts)
-    assert token is not None
+    check_exposure(host, token, allowed_hosts, client_keys=client_keys)
     mcp_app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         transport_security=security_settings(host, port, allowed_origins or [], allowed_hosts),
@@ -133,6 +177,18 @@ def create_http_app(
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    async def readyz(_: Request) -> Response:
+        """Ready when the state (PostgreSQL or the state dir) answers within 5 seconds."""
+        if state is None:
+            return JSONResponse({"status": "ready", "version": __version__})
+        try:
+            with anyio.fail_after(5):
+                await state.ready()
+        except Exception as error:  # any failure means "not ready"; the reason is logged, not shown
+            logger.warning("readiness check failed: %s: %s", type(error).__name__, error)
+            return JSONResponse({"status": "unavailable", "state": state.description}, status_code=503)
+        return JSONResponse({"status": "ready", "version": __version__, "state": state.description})
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Mounted apps' lifespans never run; the session manager must be started here.
@@ -140,7 +196,15 @@ def create_http_app(
             yield
 
     app = Starlette(
-        routes=[Route("/healthz", healthz), *(extra_routes or []), Mount("/", app=mcp_app)],
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            *(extra_routes or []),
+            Mount("/", app=mcp_app),
+        ],
         lifespan=lifespan,
     )
+    if client_keys:
+        return ClientKeyAuth(app, allow_live=allow_live)
+    assert token is not None
     return BearerAuth(app, token)
