@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from stripe_power import spec
-from stripe_power.guardrails import RULES, Match
+from stripe_power.guardrails import RULES, Match, violation
 from stripe_power.tools import TOOLSETS
 
 from .conftest import Connect, error_text
@@ -48,6 +48,18 @@ def requests_for(match: Match) -> list[tuple[str, str, dict[str, Any]]]:
     base = {"amount": 100, "currency": "usd"}
     if match.check == "endpoint":
         return [(method, path, {}) for path in paths]
+    if match.check == "param" and match.param:
+        # A Stripe parameter: every operation the spec lists it on, at each place it sits.
+        ops = [(key.split(" ", 1), places) for key, places in spec.holders(match.param).items()]
+        return [
+            (verb, re.sub(r"\{[^}]+\}", "obj_1", template), nested(".".join(where), ["card"]))
+            for (verb, template), places in ops
+            if not match.methods or verb in match.methods
+            if match.within is None or re.fullmatch(match.within, template)
+            # An endpoint another rule refuses whole (POST /v1/charges) answers with that rule.
+            if violation(verb, re.sub(r"\{[^}]+\}", "obj_1", template), {}) is None
+            for where in places
+        ]
     if match.check == "param":
         return [(method, path, nested(name, ["card"])) for path in paths for name in match.params]
     if match.check == "card-number":

@@ -157,7 +157,9 @@ async def test_read_only_mode_keeps_get_and_refuses_writes(fake: RecordingStripe
 def test_card_numbers_are_found_only_when_luhn_valid() -> None:
     assert find_card_number("pay with 4242-4242-4242-4242 now") == "4242424242424242"
     assert find_card_number("order 1234567890123456") is None  # fails Luhn
-    assert find_card_number("pi_4242424242424242") is None  # part of an id
+    # glued to an id-like prefix it is still a card number (a real Stripe id never has 13 digits in a row)
+    assert find_card_number("pi_4242424242424242") == "4242424242424242"
+    assert find_card_number("pi_3MtwBwLkdIwHu7ix28a3tqPa") is None
     assert violation("POST", "/v1/customers", {"metadata": {"order": "12345"}}) is None
 
 

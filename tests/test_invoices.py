@@ -226,7 +226,8 @@ async def test_invoice_tool_annotations(fake: RecordingStripe, connect: Connect)
         assert pay.annotations and pay.annotations.destructive_hint is True
         assert pay.annotations.idempotent_hint is False
         assert void.annotations and void.annotations.destructive_hint is True
-        assert final.annotations and final.annotations.destructive_hint is False
+        # finalizing can charge the customer (auto_advance on a charge_automatically invoice): money
+        assert final.annotations and final.annotations.destructive_hint is True
         assert tools["retrieve_invoice"].annotations.read_only_hint is True  # type: ignore[union-attr]
 
 

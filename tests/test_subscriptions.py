@@ -614,25 +614,34 @@ async def test_charging_calls_need_confirmation_and_the_others_do_not(
     assert tools["update_subscription"].annotations.idempotent_hint is False  # type: ignore[union-attr]
 
 
-async def test_spending_limits_refuse_a_subscription_that_charges_now(
+async def test_spending_limits_meet_a_subscription_that_charges_now(
     fake: RecordingStripe, connect: Connect
 ) -> None:
-    async with connect(max_amount="usd:100000") as client:
+    """Charging at once is money: one period of the prices (an upper bound of the first invoice)
+    meets --max-amount before anything is written."""
+    fake.on("GET", "/v1/prices/price_1", PRICE)
+    fake.on("GET", "/v1/prices/price_metered", {**PRICE, "id": "price_metered", "unit_amount": None})
+    fake.on("GET", "/v1/subscriptions/sub_1", subscription(status="active"))
+    async with connect(max_amount="usd:1000") as client:
         create = {
             "customer": "cus_1",
             "items": [{"price": "price_1"}],
             "payment_behavior": "allow_incomplete",
         }
         refused = error_text(await client.call_tool("create_subscription", create))
-        assert "spending-limit" in refused and "payment_behavior=default_incomplete" in refused
-        assert "Checkout Session" in refused
+        assert "spending-limit" in refused and "$15.00 is over the per-call limit of $10.00" in refused
+        metered = {**create, "items": [{"price": "price_metered"}]}
+        refused = error_text(await client.call_tool("create_subscription", metered))
+        assert "payment_behavior=default_incomplete" in refused and "Checkout Session" in refused
         update = {
             "subscription": "sub_1",
             "items": [{"id": "si_1", "quantity": 3}],
             "proration_behavior": "always_invoice",
         }
-        assert "spending-limit" in error_text(await client.call_tool("update_subscription", update))
-        assert fake.requests == []
+        refused = error_text(await client.call_tool("update_subscription", update))
+        assert "spending-limit" in refused and "$45.00" in refused
+        assert all(r.method == "GET" for r in fake.requests)
+        fake.requests.clear()
         fake.on("POST", "/v1/subscriptions", subscription())
         default = {"customer": "cus_1", "items": [{"price": "price_1"}]}
         assert payload(await client.call_tool("create_subscription", default))["status"] == "incomplete"

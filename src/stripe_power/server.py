@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from .arguments import ArgumentCheck
+from .audit import redact_result
 from .client_log import ClientLog
 from .completions import register_completions
 from .config import Settings
@@ -61,8 +62,10 @@ def render(summary: BaseModel, replay: bool, *, structured: bool) -> CallToolRes
 
     A confirmation request is an error result: the call did not happen (yet). A write that
     Stripe answered from its idempotency cache says so in words (REPLAY_NOTE).
+    Keys, webhook secrets and card numbers are redacted wherever they sit (client secrets stay:
+    tools return them on purpose).
     """
-    data = summary.model_dump(mode="json", exclude_none=True)
+    data = redact_result(summary.model_dump(mode="json", exclude_none=True))
     if isinstance(summary, ConfirmationRequired):
         return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))], is_error=True)
     text = json.dumps(

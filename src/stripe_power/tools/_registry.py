@@ -19,7 +19,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
-from ..audit import current_account, current_call, current_session, current_tool, replayed
+from ..audit import current_account, current_call, current_session, current_tool, redact_text, replayed
 from ..clients import current_key, key_of
 from ..errors import GuardrailRefusal, StripePowerError
 
@@ -183,10 +183,10 @@ def as_mcp_function(
             return render(summary, replayed.get())
         except GuardrailRefusal as refusal:
             outcome = {"outcome": "refused", "rule": refusal.rule_id, "error": str(refusal)}
-            raise ToolError(str(refusal)) from None
+            raise ToolError(redact_text(str(refusal))) from None
         except StripePowerError as error:
             outcome = {"outcome": "error", "error": str(error)}
-            raise ToolError(str(error)) from None
+            raise ToolError(redact_text(str(error))) from None
         finally:
             gateway = _gateway_of(kwargs.get("ctx"))
             if gateway is not None:

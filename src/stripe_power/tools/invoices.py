@@ -14,6 +14,7 @@ from pydantic import Field
 
 from ..errors import InputError, StripeAPIError
 from ..gateway import Gateway
+from ..kinds import kind_of_request
 from ._models import Page, Summary, money, ref
 from ._params import (
     Amount,
@@ -34,7 +35,7 @@ from ._params import (
     limits,
 )
 from ._preview import customer_label
-from ._registry import Toolset
+from ._registry import ToolKind, Toolset
 from ._shapes import Shape
 
 toolset = Toolset("invoices", "Invoices: draft, add items, finalize, pay, send, void")
@@ -231,7 +232,31 @@ async def _invoice_action(
     )
 
 
-@toolset.tool("Finalize an invoice", kind="write", idempotent=True)
+def _finalize_kind(args: dict[str, Any]) -> ToolKind:
+    params = form(auto_advance=args.get("auto_advance"))
+    return kind_of_request("POST", f"/v1/invoices/{args.get('invoice')}/finalize", params)
+
+
+def _collected_on_finalize(inv: Mapping[str, Any], auto_advance: bool | None) -> int:
+    """What Stripe will charge by itself once this invoice is finalized (0: nothing automatic)."""
+    collects = inv.get("auto_advance") if auto_advance is None else auto_advance
+    if not collects or inv.get("collection_method") == "send_invoice":
+        return 0
+    return int(inv.get("amount_due") or 0)
+
+
+async def preview_finalize(gw: Gateway, args: dict[str, Any]) -> str:
+    inv, described = await _invoice_for_preview(gw, args["invoice"])
+    amount = _collected_on_finalize(inv, args.get("auto_advance"))
+    if amount:
+        charged = money(amount, inv.get("currency"))
+        return f"Finalize invoice {described}: Stripe then charges {charged} automatically"
+    return f"Finalize invoice {described}: no automatic charge (send_invoice or auto_advance off)"
+
+
+@toolset.tool(
+    "Finalize an invoice", kind="money", idempotent=True, kind_of=_finalize_kind, preview=preview_finalize
+)
 async def finalize_invoice(
     ctx: Ctx,
     invoice: InvoiceId,
@@ -239,6 +264,11 @@ async def finalize_invoice(
     idempotency_key: IdempotencyKey | None = None,
 ) -> InvoiceSummary:
     """Finalize a draft invoice: it gets a number and a hosted page and can be paid."""
+    if limits(ctx).active and _finalize_kind({"invoice": invoice, "auto_advance": auto_advance}) == "money":
+        # Collected automatically, this is a payment: the amount due meets the limits now.
+        inv = await gateway(ctx).request("GET", f"/v1/invoices/{invoice}")
+        if amount := _collected_on_finalize(inv, auto_advance):
+            limits(ctx).check_amount(amount, str(inv["currency"]), "amount_due")
     return await _invoice_action(ctx, invoice, "finalize", form(auto_advance=auto_advance), idempotency_key)
 
 
