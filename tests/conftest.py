@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 from mcp.client import Client
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, Tool, ToolAnnotations
 
 from stripe_power.config import Settings, load_settings
 from stripe_power.server import create_server
@@ -112,6 +112,19 @@ def leak_canary_scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     places += [(str(path), path.read_text(errors="replace")) for path in audits]
     leaks = [f"{where}: {text[:300]}" for where, text in places if CANARY in text]
     assert not leaks, f"{len(leaks)} leak(s) of a canary key:\n" + "\n".join(leaks[:20])
+
+
+def understood(tool: Tool) -> ToolAnnotations:
+    """A tool's hints as the MCP spec reads them: a hint left out takes its default (the server
+    leaves defaults out); destructive and idempotent mean nothing on a read-only tool."""
+    hints = tool.annotations or ToolAnnotations()
+    read_only = hints.read_only_hint is True
+    return ToolAnnotations(
+        read_only_hint=read_only,
+        destructive_hint=not read_only and hints.destructive_hint is not False,
+        idempotent_hint=not read_only and hints.idempotent_hint is True,
+        open_world_hint=hints.open_world_hint is not False,
+    )
 
 
 def payload(result: CallToolResult) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import stripe
 
-from .conftest import Connect, error_text, payload
+from .conftest import Connect, error_text, payload, understood
 from .fakes import RecordingStripe
 
 INVOICE = {
@@ -104,7 +104,7 @@ async def test_create_invoice_item_by_price_or_amount(fake: RecordingStripe, con
                 {
                     "customer": "cus_1",
                     "invoice": "in_1",
-                    "price": "price_1",
+                    "pricing": {"price": "price_1"},
                     "quantity": 2,
                     "idempotency_key": "ii-1",
                 },
@@ -150,17 +150,17 @@ async def test_invoice_item_and_invoice_bad_input_sends_nothing(
 ) -> None:
     async with connect() as client:
         cases: list[tuple[str, dict[str, Any], str]] = [
-            ("create_invoice_item", {"price": "price_1"}, "`customer`"),
+            ("create_invoice_item", {"pricing": {"price": "price_1"}}, "`customer`"),
             ("create_invoice_item", {"customer": "cus_1"}, "exactly one"),
             (
                 "create_invoice_item",
-                {"customer": "cus_1", "price": "price_1", "amount": 5, "currency": "usd"},
+                {"customer": "cus_1", "pricing": {"price": "price_1"}, "amount": 5, "currency": "usd"},
                 "exactly one",
             ),
             ("create_invoice_item", {"customer": "cus_1", "amount": 500}, "`currency`"),
             (
                 "create_invoice_item",
-                {"customer": "cus_1", "price": "price_1", "currency": "usd"},
+                {"customer": "cus_1", "pricing": {"price": "price_1"}, "currency": "usd"},
                 "`currency`",
             ),
             (
@@ -223,11 +223,12 @@ async def test_invoice_tool_annotations(fake: RecordingStripe, connect: Connect)
     async with connect() as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         pay, void, final = tools["pay_invoice"], tools["void_invoice"], tools["finalize_invoice"]
-        assert pay.annotations and pay.annotations.destructive_hint is True
-        assert not pay.annotations.idempotent_hint
-        assert void.annotations and void.annotations.destructive_hint is True
-        assert final.annotations and final.annotations.destructive_hint is False
-        assert tools["retrieve_invoice"].annotations.read_only_hint is True  # type: ignore[union-attr]
+        assert understood(pay).destructive_hint is True
+        assert understood(pay).idempotent_hint is False
+        assert understood(void).destructive_hint is True
+        # finalizing can charge the customer (auto_advance on a charge_automatically invoice): money
+        assert understood(final).destructive_hint is True
+        assert understood(tools["retrieve_invoice"]).read_only_hint is True
 
 
 async def test_retrieve_and_list_with_filters(fake: RecordingStripe, connect: Connect) -> None:
@@ -296,7 +297,7 @@ async def test_e2e_invoice_create_item_finalize_pay(
         payload(
             await mcp.call_tool(
                 "create_invoice_item",
-                {"customer": customer, "invoice": draft["id"], "price": price, "quantity": 2},
+                {"customer": customer, "invoice": draft["id"], "pricing": {"price": price}, "quantity": 2},
             )
         )
         fee = payload(
@@ -348,7 +349,8 @@ async def test_e2e_void_finalized_invoice_and_pagination(
             )
             payload(
                 await mcp.call_tool(
-                    "create_invoice_item", {"customer": customer, "invoice": draft["id"], "price": price}
+                    "create_invoice_item",
+                    {"customer": customer, "invoice": draft["id"], "pricing": {"price": price}},
                 )
             )
             ids.append(draft["id"])

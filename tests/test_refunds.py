@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import Connect, error_text, payload
+from .conftest import Connect, error_text, payload, understood
 from .fakes import RecordingStripe
 
 
@@ -215,11 +215,11 @@ async def test_confirmation_preview_states_amount_and_remainder(
 
 async def test_annotations(connect: Connect) -> None:
     async with connect() as client:
-        tools = {t.name: t.annotations for t in (await client.list_tools()).tools}
+        tools = {t.name: understood(t) for t in (await client.list_tools()).tools}
     create, cancel = tools["create_refund"], tools["cancel_refund"]
-    assert create is not None and create.destructive_hint is True and not create.idempotent_hint
-    assert cancel is not None and cancel.destructive_hint is True
-    assert tools["list_refunds"].read_only_hint is True  # type: ignore[union-attr]
+    assert create.destructive_hint is True and create.idempotent_hint is False
+    assert cancel.destructive_hint is True
+    assert tools["list_refunds"].read_only_hint is True
 
 
 # -- end to end against the sandbox -------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .conftest import Connect, error_text, payload
+from .conftest import Connect, error_text, payload, understood
 from .fakes import RecordingStripe
 
 
@@ -169,12 +169,12 @@ async def test_refusals_send_nothing(fake: RecordingStripe, connect: Connect) ->
 
 async def test_annotations(connect: Connect) -> None:
     async with connect() as client:
-        tools = {t.name: t.annotations for t in (await client.list_tools()).tools}
+        tools = {t.name: understood(t) for t in (await client.list_tools()).tools}
     for name in ("cancel_setup_intent", "detach_payment_method"):
-        assert tools[name] is not None and tools[name].destructive_hint is True  # type: ignore[union-attr]
+        assert tools[name].destructive_hint is True, name
     for name in ("create_setup_intent", "confirm_setup_intent"):
-        assert tools[name] is not None and tools[name].destructive_hint is False  # type: ignore[union-attr]
-    assert tools["list_payment_methods"].read_only_hint is True  # type: ignore[union-attr]
+        assert tools[name].destructive_hint is False, name
+    assert tools["list_payment_methods"].read_only_hint is True
 
 
 # -- end to end against the sandbox -------------------------------------------------------------

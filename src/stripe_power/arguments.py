@@ -67,8 +67,9 @@ def describe_validation(tool: Tool, error: ValidationError) -> str:
     problems = error.errors(include_url=False)
     for item in problems:
         if item["type"] == "extra_forbidden" and item["loc"][-1:] == ("payment_method_types",):
-            where = _path(item["loc"])
-            return rule("payment-method-types").message(f"`{where}` passed to {tool.name}")
+            known = set(names_at(tool.parameters, item["loc"][:-1]))
+            advice = rule("payment-method-types").fitted(known.__contains__)
+            return advice.message(f"`{_path(item['loc'])}` passed to {tool.name}")
     lines = []
     for item in problems:
         param = _path(item["loc"]) or "(arguments)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import logging
 import os
 import re
 import threading
@@ -14,10 +15,12 @@ from typing import Any, TextIO
 
 from .guardrails import redact_card_numbers
 
-# A key, webhook secret or client secret: the prefix stays (to recognise it), the rest goes.
-_SECRET = re.compile(
-    r"\b((?:sk|rk|pk)_(?:test|live)_|whsec_|(?:seti|pi|cs)_[A-Za-z0-9_]+?_secret_)[A-Za-z0-9]+"
-)
+# A key, webhook secret or client secret, wherever it starts (glued to a word, inside a dict key):
+# the prefix stays (to recognise it), the rest goes. Invisible format characters inside the body
+# are taken with it, so they cannot split a secret into a redacted and a readable half.
+_BODY = r"[A-Za-z0-9\u200b-\u200d\u2060\ufeff]+"
+_KEY = re.compile(rf"((?:sk|rk|pk)_(?:test|live)_|whsec_){_BODY}")
+_CLIENT_SECRET = re.compile(rf"((?:seti|pi|cs)_[A-Za-z0-9_]+?_secret_){_BODY}")
 # The tool whose call is being served; set by the tool registry, read for audit lines.
 current_tool: contextvars.ContextVar[str] = contextvars.ContextVar("current_tool", default="-")
 
@@ -35,21 +38,58 @@ replayed: contextvars.ContextVar[bool] = contextvars.ContextVar("replayed", defa
 _SECRET_NAMES = frozenset({"client_secret", "secret", "api_key", "password"})
 
 
+def redact_keys(text: str) -> str:
+    """API keys and webhook signing secrets removed, anywhere in `text`."""
+    return _KEY.sub(r"\1…[redacted]", text)
+
+
 def redact_text(text: str) -> str:
-    return redact_card_numbers(_SECRET.sub(r"\1…[redacted]", text))
+    """Keys, webhook secrets, client secrets and card numbers removed, anywhere in `text`."""
+    return redact_card_numbers(_CLIENT_SECRET.sub(r"\1…[redacted]", redact_keys(text)))
 
 
 def redact(value: Any) -> Any:
-    """A copy safe to write anywhere: keys, webhook secrets, client secrets and PANs removed."""
+    """A copy safe to write anywhere: keys, webhook secrets, client secrets and PANs removed, from
+    values and from dict keys alike (metadata keys are free text too)."""
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
         return {
-            str(k): "[redacted]" if str(k).lower() in _SECRET_NAMES else redact(v) for k, v in value.items()
+            redact_text(str(k)): "[redacted]" if str(k).lower() in _SECRET_NAMES else redact(v)
+            for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):
         return [redact(item) for item in value]
     return value
+
+
+def redact_result(value: Any) -> Any:
+    """For what a tool returns: like `redact`, except client secrets, which the tools hand out on
+    purpose (the client confirms with them)."""
+    if isinstance(value, str):
+        return redact_card_numbers(redact_keys(value))
+    if isinstance(value, Mapping):
+        return {redact_result(str(k)): redact_result(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_result(item) for item in value]
+    return value
+
+
+class RedactingFilter(logging.Filter):
+    """Redacts every log record that passes through a handler: a secret in a message or in its
+    arguments (an exception text included) is replaced before any handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not format: keep its parts, redacted
+            message = f"{record.msg!r} {record.args!r}"
+        record.msg, record.args = redact_text(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        return True
 
 
 def audit_line(entry: Mapping[str, Any]) -> str:

@@ -40,6 +40,12 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allowed-origin", action="append", default=[], help="extra Origin allowed on HTTP (repeatable)"
     )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        help="Host name clients use; required off loopback (repeatable; STRIPE_POWER_ALLOWED_HOSTS)",
+    )
     parser.add_argument("--api-key", help="Stripe key; prefer STRIPE_SECRET_KEY (a flag shows in `ps`)")
     parser.add_argument("--api-base", help="Stripe-compatible base URL (STRIPE_API_BASE)")
     parser.add_argument("--sandbox", action="store_true", help="serve against an embedded offline sandbox")
@@ -134,6 +140,12 @@ def setup_logging(level: str, form: str = "text") -> None:
     logging.basicConfig(
         stream=sys.stderr, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from .audit import RedactingFilter
+
+    for handler in logging.getLogger().handlers:  # no secret or card number in any log line
+        handler.addFilter(RedactingFilter())
+    for name in ("uvicorn.error", "uvicorn.access"):  # uvicorn brings its own handlers
+        logging.getLogger(name).addFilter(RedactingFilter())
     if form == "json":
         from .logs import JsonFormatter
 
@@ -157,6 +169,14 @@ def serve(args: argparse.Namespace) -> int:
     from .server import create_server
     from .tools import TOOLSET_NAMES
 
+    if args.transport == "http":  # refuse an exposed, weakly guarded server before starting anything
+        from .config import flag
+        from .http import check_exposure
+
+        client_keys = args.client_keys or flag(os.environ, "STRIPE_POWER_CLIENT_KEYS")
+        token = os.environ.get("STRIPE_POWER_HTTP_TOKEN")
+        check_exposure(args.host, token, _allowed_hosts(args), client_keys=client_keys)
+
     with embedded_sandbox() if args.sandbox else _nothing() as sandbox:
         api_base, api_key = (sandbox[0].url, sandbox[1]) if sandbox else (args.api_base, args.api_key)
         settings = load_settings(
@@ -175,6 +195,7 @@ def serve(args: argparse.Namespace) -> int:
             replay_window_seconds=args.replay_window,
             webhook_receiver=args.transport == "http",
             allow_webhook_hosts=args.allow_webhook_host,
+            sandbox=args.sandbox,
             client_keys=args.client_keys,
             state_url=args.state_url,
         )
@@ -264,12 +285,19 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace, state
         client_keys=settings.client_keys,
         allow_live=settings.allow_live,
         state=state,
+        allowed_hosts=_allowed_hosts(args),
     )
     logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)
     # Keep-alive longer than a reverse proxy's idle timeout (60 s on common load balancers): a
     # backend closing an idle connection first races the proxy's next request on it (ReadError).
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=75)
     return 0
+
+
+def _allowed_hosts(args: argparse.Namespace) -> list[str]:
+    from .http import parse_allowed_hosts
+
+    return parse_allowed_hosts([*args.allowed_host, os.environ.get("STRIPE_POWER_ALLOWED_HOSTS", "")])
 
 
 @contextmanager

@@ -4,19 +4,26 @@ Each rule has an id (shared with the code linter), what it refuses, why, what to
 instead and a docs link, and the matchers that say which requests it refuses, in wire
 terms (method, path, parameters). Key rules are checked once, when the configuration is
 loaded; the spending-limit rule by the money tools.
+
+A matcher about a Stripe parameter covers every operation whose request has that parameter
+at any depth, as Stripe's spec lists them (`spec.holders`), never a hand-written path list.
+The spec loads on the first request, not at import.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from . import spec
 from .errors import GuardrailRefusal
 
-# endpoint: the path itself is refused. param: any of `params` (dotted = nested) is present.
-# card-number: a value looks like a PAN. charge-type: Connect charge types are mixed.
+# endpoint: the path itself is refused. param: a parameter is present. card-number: a value
+# looks like a PAN. charge-type: Connect charge types are mixed.
 Check = Literal["endpoint", "param", "card-number", "charge-type"]
 
 
@@ -25,7 +32,11 @@ class Match:
     check: Check
     methods: frozenset[str] = frozenset()  # empty: any method
     paths: tuple[str, ...] = ()  # regexes on the path, case-insensitive; empty: any path
-    params: tuple[str, ...] = ()  # parameter names; `a.b` looks inside the object `a`
+    params: tuple[str, ...] = ()  # names that are not Stripe parameters (headers passed as params)
+    # A Stripe parameter: refused wherever the spec has it, on every operation that has it.
+    param: str | None = None
+    # With `param`: only operations whose path template fully matches this regex.
+    within: str | None = None
 
 
 POST = frozenset({"POST"})
@@ -50,13 +61,14 @@ class Rule:
     def refusal(self, detail: str = "") -> GuardrailRefusal:
         return GuardrailRefusal(self.id, self.message(detail))
 
+    def fitted(self, known: Callable[[str], bool]) -> Rule:
+        """This rule with its advice fitted to where it fired: a `;` clause of `instead` that names
+        (in backticks) something `known` rejects is dropped, so the advice never names a parameter
+        the tool or endpoint lacks. The first clause always stays."""
+        first, *more = self.instead.rstrip(".").split("; ")
+        kept = [c for c in more if all(known(name) for name in re.findall(r"`([^`]+)`", c))]
+        return replace(self, instead="; ".join([first, *kept]) + ".")
 
-_PMT_PATHS = (
-    r"/v1/payment_intents(/[^/]+)?",
-    r"/v1/setup_intents(/[^/]+)?",
-    r"/v1/checkout/sessions",
-    r"/v1/payment_links(/[^/]+)?",
-)
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -71,7 +83,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="sources-api",
         refuses="the Sources API and legacy card objects (/v1/sources, customer sources, cards and "
-        "bank_accounts, `source=` or `card=` on customers)",
+        "bank_accounts, `source=` on any write that takes it, `card=` on customers)",
         why="Sources and legacy cards are deprecated and skip authentication.",
         instead="SetupIntents to save PaymentMethods (create_setup_intent), then PaymentIntents.",
         doc_url="https://docs.stripe.com/payments/payment-methods/transitioning",
@@ -80,7 +92,8 @@ RULES: tuple[Rule, ...] = (
                 "endpoint",
                 paths=(r"/v1/sources(/.*)?", r"/v1/customers/[^/]+/(sources|cards|bank_accounts)(/.*)?"),
             ),
-            Match("param", POST, (r"/v1/customers(/[^/]+)?",), ("source", "card")),
+            Match("param", POST, param="source"),
+            Match("param", POST, param="card", within=r"/v1/customers/\{customer\}"),
         ),
     ),
     Rule(
@@ -99,15 +112,7 @@ RULES: tuple[Rule, ...] = (
         instead="omit it to get dynamic payment methods; to exclude one, pass "
         "`excluded_payment_method_types`.",
         doc_url="https://docs.stripe.com/payments/payment-methods/dynamic-payment-methods",
-        matches=(
-            Match("param", POST, _PMT_PATHS, ("payment_method_types",)),
-            Match(
-                "param",
-                POST,
-                (r"/v1/subscriptions(/[^/]+)?", r"/v1/invoices(/[^/]+)?"),
-                ("payment_settings.payment_method_types",),
-            ),
-        ),
+        matches=(Match("param", param="payment_method_types"),),
     ),
     Rule(
         id="api-version-pin",
@@ -146,8 +151,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="connect-charge-type",
         refuses="mixing Connect charge types in one call (on_behalf_of for one account with "
-        "transfer_data[destination] to another, or transfer_data on a direct charge made with "
-        "Stripe-Account)",
+        "transfer_data[destination] to another, transfer_data on a direct charge made with "
+        "Stripe-Account, or an application fee with no connected account), read from every place "
+        "the endpoint takes these fields (top level, payment_intent_data, subscription_data, ...)",
         why="a direct charge is created on the connected account (Stripe-Account header); a destination "
         "charge is created on the platform and transfers to `transfer_data[destination]`, with "
         "`on_behalf_of` naming that same account as the settlement merchant. Mixed, the funds flow "
@@ -155,13 +161,7 @@ RULES: tuple[Rule, ...] = (
         instead="pick one: direct charge (stripe_account=acct_..., no transfer_data) or destination charge "
         "(transfer_data[destination]=acct_..., optionally on_behalf_of the same acct_...).",
         doc_url="https://docs.stripe.com/connect/charges",
-        matches=(
-            Match(
-                "charge-type",
-                POST,
-                (r"/v1/payment_intents(/[^/]+)?", r"/v1/checkout/sessions", r"/v1/payment_links(/[^/]+)?"),
-            ),
-        ),
+        matches=(Match("charge-type", POST),),
     ),
     Rule(
         id="spending-limit",
@@ -175,7 +175,7 @@ RULES: tuple[Rule, ...] = (
         id="plans-api",
         refuses="creating Plans (POST /v1/plans)",
         why="Plans are the legacy pricing model.",
-        instead="Prices (create_price with an `interval`).",
+        instead="Prices: create_price with recurring={interval: month}.",
         doc_url="https://docs.stripe.com/products-prices/pricing-models",
         matches=(Match("endpoint", POST, (r"/v1/plans",)),),
     ),
@@ -188,7 +188,22 @@ def rule(rule_id: str) -> Rule:
     return RULES_BY_ID[rule_id]
 
 
-_CARD_CANDIDATE = re.compile(r"(?<![0-9A-Za-z_])(?:\d[ -]?){12,18}\d(?![0-9A-Za-z_])")
+# --- card numbers ------------------------------------------------------------------------------
+# A PAN is 13-19 digits. Whatever sits between its digit groups (spaces of any kind, dashes of any
+# kind, dots, slashes, underscores, commas, invisible format characters), and whatever it is glued
+# to, it is read the same: characters are classified first, then digit groups are joined.
+_SEPARATORS = frozenset("./\\_,\u00b7\u2212")
+_MAX_SEPARATOR_RUN = 8
+_RUNS = re.compile(rf"d+(?:s{{1,{_MAX_SEPARATOR_RUN}}}d+)*")
+
+
+def _char_class(char: str) -> str:
+    """`d` a decimal digit in any script, `s` a separator, `o` anything else."""
+    if char.isdecimal():
+        return "d"
+    if char in _SEPARATORS or char.isspace() or unicodedata.category(char) in ("Zs", "Pd", "Cf"):
+        return "s"
+    return "o"
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -203,24 +218,46 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _is_card_number(candidate: str) -> bool:
-    digits = re.sub(r"[ -]", "", candidate)
-    return 13 <= len(digits) <= 19 and _luhn_ok(digits)
+def _card_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, digits) of every card number in `text`: contiguous digit groups whose digits,
+    joined, are 13-19 long and pass the Luhn check. Left to right, never overlapping. Two groups
+    around one `.` or `,` are a decimal number (a timestamp with milliseconds), not a card."""
+    if sum(char.isdecimal() for char in text) < 13:
+        return
+    classes = "".join(_char_class(char) for char in text)
+    for run in _RUNS.finditer(classes):
+        groups = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"d+", run.group())]
+        first = 0
+        while first < len(groups):
+            found = None
+            digits = ""
+            for last in range(first, len(groups)):
+                start, end = groups[last]
+                digits += "".join(str(unicodedata.decimal(char)) for char in text[start:end])
+                if len(digits) > 19:
+                    break
+                decimal = last == first + 1 and text[groups[first][1] : start] in (".", ",")
+                if len(digits) >= 13 and _luhn_ok(digits) and not decimal:
+                    found = (groups[first][0], end, digits, last)
+            if found is None:
+                first += 1
+                continue
+            start, end, digits, last = found
+            yield start, end, digits
+            first = last + 1
 
 
 def find_card_number(text: str) -> str | None:
-    """A 13-19 digit run (spaces or dashes allowed) that passes the Luhn check, else None."""
-    for match in _CARD_CANDIDATE.finditer(text):
-        if _is_card_number(match.group()):
-            return re.sub(r"[ -]", "", match.group())
-    return None
+    """The first card number in `text` (its digits only), however it is written, else None."""
+    return next((digits for _, _, digits in _card_spans(text)), None)
 
 
 def redact_card_numbers(text: str) -> str:
-    """Every card number in `text`, however it is spaced, replaced by a marker."""
-    return _CARD_CANDIDATE.sub(
-        lambda m: "[card number redacted]" if _is_card_number(m.group()) else m.group(), text
-    )
+    """Every card number in `text`, however it is spaced or glued, replaced by a marker."""
+    spans = list(_card_spans(text))
+    for start, end, _ in reversed(spans):
+        text = text[:start] + "[card number redacted]" + text[end:]
+    return text
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -237,45 +274,166 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+# --- parameters, where the spec says they are ---------------------------------------------------
+Location = tuple[str, ...]
+
+
+def _operation(method: str, path: str) -> spec.Operation | None:
+    # Stripe's paths are lower case; a different case must not be a way around a rule.
+    return spec.resolve(method, path) or spec.resolve(method, path.lower())
+
+
+@functools.cache
+def _places() -> dict[str, dict[str, tuple[Location, ...]]]:
+    """Name -> operation key -> every place the name sits in that operation's request, for each
+    parameter a rule reads: what `spec.holders` says, gathered in one walk of the spec (one walk
+    per name cost 30 ms each on the first request)."""
+    names = {m.param for r in RULES for m in r.matches if m.param} | set(_CONNECT_FIELDS)
+    found: dict[str, dict[str, set[Location]]] = {name: {} for name in names}
+    for op in spec.operations():
+        for place, _ in spec.walk(op.params):
+            if place[-1] in found:
+                found[place[-1]].setdefault(op.key, set()).add(place)
+    return {name: {k: tuple(sorted(v)) for k, v in ops.items()} for name, ops in found.items()}
+
+
+@functools.cache
+def _holders(name: str, within: str | None) -> dict[str, tuple[Location, ...]]:
+    """Operation key -> every place `name` sits in its request (from the spec, once)."""
+    return {
+        key: places
+        for key, places in _places()[name].items()
+        if within is None or re.fullmatch(within, key.split(" ", 1)[1])
+    }
+
+
+def _child(value: Any, name: str) -> list[Any]:
+    """The values under `name` in `value` (a mapping, or a list of them); names compare
+    case-insensitively so a spelling variant cannot slip past."""
+    if isinstance(value, (list, tuple)):
+        return [found for item in value for found in _child(item, name)]
+    if isinstance(value, Mapping):
+        return [item for key, item in value.items() if str(key).lower() == name]
+    return []
+
+
+def _at(params: Mapping[str, Any], location: Location) -> list[Any]:
+    """Every value at `location` (names through objects and lists); empty when absent."""
+    values: list[Any] = [params]
+    for name in location:
+        values = [found for value in values for found in _child(value, name)]
+    return values
+
+
+def _objects_at(params: Mapping[str, Any], location: Location) -> list[Mapping[str, Any]]:
+    """The objects at `location`, each element of a list of them (`phases`) on its own."""
+    found = [
+        item for value in _at(params, location) for item in (value if isinstance(value, list) else [value])
+    ]
+    return [item for item in found if isinstance(item, Mapping)]
+
+
+def _anywhere(value: Any, name: str, here: Location = ()) -> Iterator[Location]:
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _anywhere(item, name, here)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if str(key).lower() == name:
+                yield (*here, str(key))
+            yield from _anywhere(item, name, (*here, str(key)))
+
+
+def _param_hit(match: Match, op: spec.Operation | None, params: Mapping[str, Any]) -> Location | None:
+    assert match.param is not None
+    if op is None:  # not an operation Stripe has: look everywhere rather than nowhere
+        return None if match.within else next(_anywhere(params, match.param), None)
+    places = _holders(match.param, match.within).get(op.key, ())
+    return next((place for place in places if _at(params, place)), None)
+
+
+# --- Connect charge types -----------------------------------------------------------------------
+_CONNECT_FIELDS = ("on_behalf_of", "transfer_data", "application_fee_amount", "application_fee_percent")
+
+
+@functools.cache
+def _connect_holders() -> dict[str, tuple[Location, ...]]:
+    """Operation key -> every object in its request that takes Connect charge fields (the top
+    level `()`, `payment_intent_data`, `subscription_data`, `phases`, ...)."""
+    found: dict[str, set[Location]] = {}
+    for name in _CONNECT_FIELDS:
+        for key, places in _places()[name].items():
+            found.setdefault(key, set()).update(place[:-1] for place in places)
+    return {key: tuple(sorted(places - {()})) for key, places in found.items()}
+
+
+def _mixed_charge_type(
+    op: spec.Operation | None, params: Mapping[str, Any], stripe_account: str | None
+) -> str | None:
+    """Reads every holder the endpoint has, together: a nested holder never hides the top level,
+    which is read on every endpoint (Stripe refuses it where it does not belong, but only after
+    this check would have let it through)."""
+    places = ((), *_connect_holders().get(op.key if op else "", ()))
+    destinations: list[tuple[str, str]] = []
+    on_behalf: list[tuple[str, str]] = []
+    fee: str | None = None
+    for place in places:
+        prefix = "".join(f"{name}." for name in place)
+        for holder in _objects_at(params, place):
+            transfer = holder.get("transfer_data")
+            if isinstance(transfer, Mapping) and transfer.get("destination"):
+                destinations.append((f"{prefix}transfer_data[destination]", str(transfer["destination"])))
+            if holder.get("on_behalf_of"):
+                on_behalf.append((f"{prefix}on_behalf_of", str(holder["on_behalf_of"])))
+            for name in ("application_fee_amount", "application_fee_percent"):
+                if holder.get(name) is not None and fee is None:
+                    fee = f"{prefix}{name}"
+    if destinations and stripe_account:
+        name, value = destinations[0]
+        return f"{name}={value} on a direct charge for {stripe_account}"
+    for obo_name, obo in on_behalf:
+        for dest_name, dest in destinations:
+            if obo != dest:
+                return f"{obo_name}={obo} with {dest_name}={dest}"
+    if len({dest for _, dest in destinations}) > 1:
+        return "different transfer_data[destination] accounts in one call: " + ", ".join(
+            f"{name}={value}" for name, value in destinations
+        )
+    if fee and not destinations and not stripe_account:
+        return f"{fee} with no connected account (no transfer_data[destination], no Stripe-Account)"
+    return None
+
+
+# --- the check ----------------------------------------------------------------------------------
 def _path_matches(match: Match, path: str) -> bool:
     return not match.paths or any(re.fullmatch(pattern, path, re.IGNORECASE) for pattern in match.paths)
 
 
-def _present(params: Mapping[str, Any], dotted: str) -> bool:
-    """`a.b`: params has an object `a` with a key `b`; names compare case-insensitively."""
-    head, _, rest = dotted.partition(".")
-    value = next((v for k, v in params.items() if str(k).lower() == head), None)
-    if not rest:
-        return any(str(k).lower() == head for k in params)
-    return isinstance(value, Mapping) and _present(value, rest)
-
-
-def _mixed_charge_type(params: Mapping[str, Any], stripe_account: str | None) -> str | None:
-    nested = params.get("payment_intent_data")  # Checkout Sessions and Payment Links nest them
-    holder: Mapping[str, Any] = nested if isinstance(nested, Mapping) else params
-    transfer = holder.get("transfer_data")
-    destination = transfer.get("destination") if isinstance(transfer, Mapping) else None
-    on_behalf_of = holder.get("on_behalf_of")
-    if destination and stripe_account:
-        return f"transfer_data[destination]={destination} on a direct charge for {stripe_account}"
-    if destination and on_behalf_of and on_behalf_of != destination:
-        return f"on_behalf_of={on_behalf_of} with transfer_data[destination]={destination}"
-    return None
+def _present(params: Mapping[str, Any], name: str) -> bool:
+    return any(str(k).lower() == name for k in params)
 
 
 def _breaks(
-    match: Match, method: str, path: str, params: Mapping[str, Any], account: str | None
+    match: Match,
+    method: str,
+    path: str,
+    op: spec.Operation | None,
+    params: Mapping[str, Any],
+    account: str | None,
 ) -> str | None:
     """What in the request `match` refuses, or None."""
     if (match.methods and method not in match.methods) or not _path_matches(match, path):
         return None
     if match.check == "endpoint":
         return f"{method} {path}"
+    if match.check == "param" and match.param is not None:
+        place = _param_hit(match, op, params)
+        return f"`{'.'.join(place)}` on {method} {path}" if place else None
     if match.check == "param":
         hit = next((name for name in match.params if _present(params, name)), None)
         return f"`{hit}` on {method} {path}" if hit else None
     if match.check == "charge-type":
-        return _mixed_charge_type(params, account)
+        return _mixed_charge_type(op, params, account)
     if any(find_card_number(text) for text in _strings(params)):
         return "a value in the parameters looks like a card number"
     return None
@@ -286,8 +444,16 @@ def violation(
 ) -> GuardrailRefusal | None:
     """The first rule this request breaks, as a refusal ready to raise; None if it may go."""
     method = method.upper()
+    op = _operation(method, path)
     for rule_ in RULES:
         for match in rule_.matches:
-            if (detail := _breaks(match, method, path, params, stripe_account)) is not None:
-                return rule_.refusal(detail)
+            if (detail := _breaks(match, method, path, op, params, stripe_account)) is not None:
+                return rule_.fitted(lambda name: op is not None and bool(_lookup(op, name))).refusal(detail)
     return None
+
+
+def _lookup(op: Any, name: str) -> Any:
+    """Whether Stripe's endpoint takes `name` (dotted for nested): advice names only what it takes."""
+    from . import spec  # loaded already: `op` came from it
+
+    return spec.lookup(op, name)

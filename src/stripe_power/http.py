@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -84,13 +85,69 @@ class ClientKeyAuth:
         await self.app(scope, receive, send)
 
 
-def security_settings(host: str, port: int, extra_origins: list[str]) -> TransportSecuritySettings:
-    names = {host, "127.0.0.1", "localhost", "[::1]"} if is_loopback(host) else {host}
+MIN_TOKEN_CHARS = 32
+_HOST = re.compile(r"(?:[a-z0-9.\-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?")
+
+
+def parse_allowed_hosts(values: Sequence[str]) -> list[str]:
+    """--allowed-host / STRIPE_POWER_ALLOWED_HOSTS: host names clients put in `Host`, optionally
+    with a port; lowercased, no scheme or path."""
+    hosts = sorted({v.strip().lower() for value in values for v in value.split(",") if v.strip()})
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            raise ConfigError(
+                f"--allowed-host {host!r}: give a host name clients use, like mcp.example.com or "
+                "mcp.example.com:8443 (no scheme or path)."
+            )
+    return hosts
+
+
+def check_exposure(
+    host: str, token: str | None, allowed_hosts: Sequence[str], *, client_keys: bool = False
+) -> None:
+    """Off loopback, anyone who can reach the port can try: demand a strong token and the exact
+    Host names to accept (the bind address is no name: `Host: 0.0.0.0:PORT` must not pass).
+    With client keys each client's Stripe key is its token; the Host list is still needed."""
+    if not token and not client_keys:
+        raise ConfigError(
+            f"HTTP transport on {host} needs a bearer token: set STRIPE_POWER_HTTP_TOKEN to a long random "
+            "string and send it as `Authorization: Bearer <token>`."
+        )
+    if is_loopback(host):
+        return
+    needs = []
+    if not client_keys and (len(token or "") < MIN_TOKEN_CHARS or len(set(token or "")) < 8):
+        needs.append(
+            f"STRIPE_POWER_HTTP_TOKEN of at least {MIN_TOKEN_CHARS} random characters (this one has "
+            f"{len(token or '')}; make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    if not allowed_hosts:
+        needs.append("--allowed-host NAME for each host name clients use (STRIPE_POWER_ALLOWED_HOSTS)")
+    if needs:
+        raise ConfigError(
+            f"HTTP on non-loopback address {host} needs {' and '.join(needs)}; or bind --host 127.0.0.1."
+        )
+
+
+def security_settings(
+    host: str, port: int, extra_origins: list[str], allowed_hosts: Sequence[str] = ()
+) -> TransportSecuritySettings:
+    """The names the operator listed and, on a loopback bind, the loopback names on this port.
+    Never a wildcard bind address (0.0.0.0 is not a name anyone serves under)."""
+    listed = {h for name in allowed_hosts for h in ([name] if _has_port(name) else [name, f"{name}:{port}"])}
+    if is_loopback(host):
+        listed |= {f"{name}:{port}" for name in (host, "127.0.0.1", "localhost", "[::1]")}
+    names = sorted(listed)
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
-        allowed_hosts=[f"{name}:{port}" for name in sorted(names)],
-        allowed_origins=[f"http://{name}:{port}" for name in sorted(names)] + extra_origins,
+        allowed_hosts=names,
+        allowed_origins=[f"{scheme}://{name}" for name in names for scheme in ("http", "https")]
+        + extra_origins,
     )
+
+
+def _has_port(name: str) -> bool:
+    return bool(re.search(r":\d+$", name))
 
 
 def create_http_app(
@@ -104,18 +161,16 @@ def create_http_app(
     client_keys: bool = False,
     allow_live: bool = False,
     state: State | None = None,
+    allowed_hosts: Sequence[str] = (),
 ) -> ASGIApp:
     """The ASGI app. It refuses to exist without a bearer token, on loopback too: any local
     process (or a web page, through DNS rebinding) could otherwise drive a Stripe key. With
-    `client_keys` the bearer token is each client's own Stripe key and the server has none."""
-    if not token and not client_keys:
-        raise ConfigError(
-            f"HTTP transport on {host} needs a bearer token: set STRIPE_POWER_HTTP_TOKEN to a long random "
-            "string and send it as `Authorization: Bearer <token>`."
-        )
+    `client_keys` the bearer token is each client's own Stripe key and the server has none. Off
+    loopback it also needs a strong token and the list of allowed host names."""
+    check_exposure(host, token, allowed_hosts, client_keys=client_keys)
     mcp_app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
-        transport_security=security_settings(host, port, allowed_origins or []),
+        transport_security=security_settings(host, port, allowed_origins or [], allowed_hosts),
         host=host,
     )
 

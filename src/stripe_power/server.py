@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from .arguments import CheckedTool, strict
+from .audit import redact_result
 from .client_log import ClientLog
 from .completions import register_completions
 from .config import Settings
@@ -44,6 +45,13 @@ INSTRUCTIONS = (
 )
 
 
+REPLAY_NOTE = (
+    "Not done again: an identical call ran moments ago (same tool and arguments, or the same "
+    "idempotency_key), so Stripe answered with its result and nothing new was made. Shown: the "
+    "object as it is now. To make another one on purpose, repeat the call with a new idempotency_key."
+)
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -57,13 +65,17 @@ def render(summary: BaseModel, replay: bool, *, structured: bool) -> CallToolRes
     """Compact JSON text without nulls; the same object as structured content if asked.
 
     A confirmation request is an error result: the call did not happen (yet). A write that
-    Stripe answered from its idempotency cache says so, so an agent knows nothing new was made.
+    Stripe answered from its idempotency cache says so in words (REPLAY_NOTE).
+    Keys, webhook secrets and card numbers are redacted wherever they sit (client secrets stay:
+    tools return them on purpose).
     """
-    data = summary.model_dump(mode="json", exclude_none=True)
+    data = redact_result(summary.model_dump(mode="json", exclude_none=True))
     if isinstance(summary, ConfirmationRequired):
         return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))], is_error=True)
     text = json.dumps(
-        {**data, "replayed": True} if replay else data, separators=(",", ":"), ensure_ascii=False
+        {**data, "replayed": True, "replay_note": REPLAY_NOTE} if replay else data,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=data if structured else None
@@ -92,7 +104,9 @@ def id_prefixes(pattern: Any) -> str | None:
 
 def trim_schema(schema: Any) -> Any:
     """The schema clients see: types, enums, required and descriptions. Dropped: pydantic's
-    `title`s, `default: null`, the `{"type": "null"}` branch of optionals, the bounds the
+    `title`s, `null`, number and boolean defaults (a limit of 10, a quantity of 1, a flag off:
+    what an omitted parameter obviously means; a string default such as a `payment_behavior`
+    says what happens, so it stays), the `{"type": "null"}` branch of optionals, the bounds the
     server checks itself, and `$defs` used once (inlined where they are used). An id's
     pattern becomes its prefix in the description. The tool list is paid for in every
     agent's context.
@@ -124,7 +138,7 @@ def _trim(schema: Any) -> Any:
         key: _trim(value)
         for key, value in schema.items()
         if not (key == "title" and isinstance(value, str))
-        and not (key == "default" and value is None)
+        and not (key == "default" and (value is None or isinstance(value, (bool, int, float))))
         and not (key in _SERVER_SIDE_ONLY and not isinstance(value, dict))
         and key != "propertyNames"
     }

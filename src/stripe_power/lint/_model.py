@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass
 from ._rules import LINT_RULES, Severity
 
 # Anything key-shaped is redacted in snippets, even when too short or too placeholder-like to be
-# reported: redaction is cheap and a leak is not.
-_REDACT_RE = re.compile(r"(?<![A-Za-z0-9])(sk_live_|rk_live_|sk_test_|rk_test_|whsec_)([A-Za-z0-9]+)")
+# reported: redaction is cheap and a leak is not. A key glued to a word is still a key.
+_REDACT_RE = re.compile(r"(sk_live_|rk_live_|sk_test_|rk_test_|whsec_)([A-Za-z0-9]+)")
 _SECRET_RE = _REDACT_RE
 _MIN_BODY = 16
+_MIN_RANDOM = 10  # characters of a body left once placeholder parts are taken out
 _PLACEHOLDER_WORDS = (
     "xxxx",
     "your",
@@ -22,10 +23,15 @@ _PLACEHOLDER_WORDS = (
     "changeme",
     "replace",
     "secret",
+    "key",
+    "here",
+    "test",
+    "live",
     "abcdef",
     "123456",
 )
-_REPEAT_RE = re.compile(r"(.)\1{5,}")
+_REPEAT_RE = re.compile(r"(.)\1{3,}")
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def redact(text: str) -> str:
@@ -39,16 +45,31 @@ def redact(text: str) -> str:
     return _REDACT_RE.sub(_sub, text)
 
 
+def _random_part(body: str) -> str:
+    """What is left of a key body once placeholder words, repeated characters and runs of the
+    alphabet or of digits (abcd, 1234) are taken out."""
+    text = body.lower()
+    for word in _PLACEHOLDER_WORDS:
+        text = text.replace(word, " ")
+    text = _REPEAT_RE.sub(" ", text)
+    kept, run = [], ""
+    for char in text + " ":
+        if run and _ALPHABET.find(run[-1] + char) >= 0:
+            run += char
+            continue
+        kept.append(run if len(run) < 4 else " ")
+        run = char
+    return "".join(kept).replace(" ", "")
+
+
 def looks_like_real_key(body: str) -> bool:
-    """True when a key body is realistic: long enough, mixed letters and digits, no placeholder."""
+    """True when a key body is realistic: long enough and, once its placeholder parts are taken out
+    (`your`, `xxxx`, `abcdef`...), still long and varied. A real key that happens to contain such
+    a word is judged by the rest of it, not excused by the word."""
     if len(body) < _MIN_BODY:
         return False
-    if not (any(c.isdigit() for c in body) and any(c.isalpha() for c in body)):
-        return False
-    lowered = body.lower()
-    if any(word in lowered for word in _PLACEHOLDER_WORDS):
-        return False
-    return _REPEAT_RE.search(body) is None
+    rest = _random_part(body)
+    return len(rest) >= _MIN_RANDOM and len(set(rest)) >= 8
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,11 @@ DEFAULT_TOOLSETS: tuple[str, ...] = ("api",)
 DEFAULT_TOOLS: tuple[str, ...] = (
     "create_customer",
     "retrieve_customer",
+    "list_customers",  # find an existing customer by email
     "create_checkout_session",
     "retrieve_checkout_session",
+    "pay_checkout_session",  # listed only against the offline sandbox (`serve --sandbox`)
+    "expire_checkout_session",  # an abandoned session
     "create_payment_intent",
     "retrieve_payment_intent",
     "create_setup_intent",
@@ -60,6 +63,7 @@ DEFAULT_TOOLS: tuple[str, ...] = (
     "list_payment_methods",
     "create_refund",
     "retrieve_refund",
+    "list_refunds",  # what was refunded already
     "retrieve_subscription",
     "retrieve_invoice",
     "wait_for_event",

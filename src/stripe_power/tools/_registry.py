@@ -19,7 +19,7 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
-from ..audit import current_account, current_call, current_session, current_tool, replayed
+from ..audit import current_account, current_call, current_session, current_tool, redact_text, replayed
 from ..clients import current_key, key_of
 from ..errors import GuardrailRefusal, StripePowerError
 
@@ -68,25 +68,27 @@ class ToolSpec:
     def kind_for(self, arguments: dict[str, Any]) -> ToolKind:
         return self.kind_of(arguments) if self.kind_of else self.kind
 
-    def annotations(self, *, read_only_mode: bool = False) -> ToolAnnotations:
-        """The hints, decided here from `kind`; on the wire a hint the MCP spec already
-        defaults to (readOnlyHint false, idempotentHint false, openWorldHint true, and
-        destructive/idempotent on a read-only tool, which the spec says are then
-        meaningless) is left out: a quarter of the tool list's bytes, for no information.
-        `destructiveHint` on a tool that can write is always sent, so a client that reads
-        a missing hint as false never takes a money tool for a harmless one. In read-only
-        mode a tool that `allows_reads` refuses every write, so it is read-only there."""
+    def annotations(self, *, read_only_mode: bool = False) -> ToolAnnotations | None:
+        """The hints, decided here from `kind`. On the wire a hint equal to the MCP spec's
+        default is left out (readOnlyHint false, destructiveHint true, idempotentHint false,
+        openWorldHint true; destructive and idempotent mean nothing on a read-only tool): they
+        were a fifth of the tool list's bytes and told a client nothing. So a money-moving or
+        destructive tool carries no annotations at all, which the spec reads as the most
+        careful case; a tool that writes harmlessly says `destructiveHint: false`; a read
+        says `readOnlyHint: true`. In read-only mode a tool that `allows_reads` refuses every
+        write, so it is read-only there."""
         read_only = self.read_only or (read_only_mode and self.allows_reads)
-        return ToolAnnotations(
+        hints = ToolAnnotations(
             read_only_hint=True if read_only else None,
-            destructive_hint=None if read_only else self.kind in CONFIRMABLE,
+            destructive_hint=False if not read_only and self.kind not in CONFIRMABLE else None,
             idempotent_hint=True if self.idempotent and not read_only else None,
             open_world_hint=False if self.local else None,
         )
+        return None if hints == ToolAnnotations() else hints
 
     def hints(self, *, read_only_mode: bool = False) -> dict[str, bool]:
         """All four hints with the spec's defaults filled in: what a client understands."""
-        wire = self.annotations(read_only_mode=read_only_mode)
+        wire = self.annotations(read_only_mode=read_only_mode) or ToolAnnotations()
         read_only = bool(wire.read_only_hint)
         return {
             "read_only": read_only,
@@ -202,10 +204,10 @@ def as_mcp_function(
             return render(summary, replayed.get())
         except GuardrailRefusal as refusal:
             outcome = {"outcome": "refused", "rule": refusal.rule_id, "error": str(refusal)}
-            raise ToolError(str(refusal)) from None
+            raise ToolError(redact_text(str(refusal))) from None
         except StripePowerError as error:
             outcome = {"outcome": "error", "error": str(error)}
-            raise ToolError(str(error)) from None
+            raise ToolError(redact_text(str(error))) from None
         finally:
             gateway = _gateway_of(kwargs.get("ctx"))
             if gateway is not None:

@@ -11,34 +11,22 @@ from pydantic import ConfigDict, Field
 from ..audit import redact
 from ..errors import GuardrailRefusal, InputError
 from ..guardrails import rule, violation
+from ..kinds import kind_of_request
 from ._models import Summary
 from ._params import Ctx, IdempotencyKey, gateway, limits, settings
 from ._registry import ToolKind, Toolset
 
 toolset = Toolset("api", "Generic, guarded access to any Stripe v1 endpoint")
 
-# Fail closed: a POST is an ordinary write only on these paths, which never move money
-# (creating or updating catalogue, customers and configuration); every other POST is treated
-# as money-moving, so it takes confirmation and cannot go around the spending limits.
-_ORDINARY_WRITES = re.compile(
-    r"/v1/(customers|products|prices|coupons|promotion_codes|tax_rates|tax_ids|shipping_rates|"
-    r"webhook_endpoints|billing_portal/configurations|billing/meters|entitlements/features|"
-    r"radar/value_lists|radar/value_list_items|files|file_links)(/[A-Za-z0-9_]+)?",
-    re.IGNORECASE,
-)
-# Irreversible actions, on any object.
-_DESTRUCTIVE = re.compile(
-    r"/v1/.+/(cancel|void|detach|expire|close|reject|mark_uncollectible|reversals|deactivate)", re.IGNORECASE
-)
-
 
 def call_kind(arguments: dict[str, Any]) -> ToolKind:
-    method, path = arguments.get("method"), str(arguments.get("path", ""))
-    if method == "GET":
-        return "read"
-    if method == "DELETE" or _DESTRUCTIVE.fullmatch(path):
-        return "destructive"
-    return "write" if _ORDINARY_WRITES.fullmatch(path) else "money"
+    """What this call does, from the endpoint as Stripe's spec describes it (kinds.py)."""
+    params = arguments.get("params")
+    return kind_of_request(
+        str(arguments.get("method") or "POST"),
+        str(arguments.get("path", "")),
+        params if isinstance(params, dict) else {},
+    )
 
 
 class ApiResult(Summary):
@@ -72,7 +60,7 @@ async def call_stripe_api(
             f"{method} {path} is a write and the server runs with --read-only; only GET is allowed. "
             "Restart without --read-only to write. Nothing was sent to Stripe.",
         )
-    if limits(ctx).active and call_kind({"method": method, "path": path}) == "money":
+    if limits(ctx).active and call_kind({"method": method, "path": path, "params": params}) == "money":
         raise rule("spending-limit").refusal(
             f"{method} {path} may move money and limits are set; use the typed tool (create_payment_intent, "
             "create_refund, capture_payment_intent, pay_invoice...) so they can be checked"

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..errors import GuardrailRefusal, InputError
 from ..gateway import Gateway
+from ..kinds import kind_of_request
 from ._models import Page, Summary, money, ref
 from ._params import (
     Ctx,
@@ -39,11 +40,12 @@ from ._params import (
 )
 from ._preview import customer_label
 from ._registry import ToolKind, Toolset
+from ._shapes import PriceData, Shape, one_price
 
 toolset = Toolset("subscriptions", "Subscriptions: create, change, cancel, resume")
 
 Quantity = Annotated[int, Field(ge=0, le=999_999)]
-ItemId = Annotated[str, ident("si"), Field(description="Subscription item id (si_...)")]
+ItemId = Annotated[str, ident("si")]
 ProrationBehavior = Literal["create_prorations", "none", "always_invoice"]
 Status = Literal[
     "active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused",
@@ -54,10 +56,17 @@ Status = Literal[
 _EXPAND = ["latest_invoice.confirmation_secret"]
 
 
-class Item(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    price: PriceId
+class Item(Shape):
+    price: PriceId | None = None
+    price_data: PriceData | None = None
     quantity: Annotated[int, Field(ge=1, le=999_999)] = 1
+
+
+class ItemChange(Shape):
+    id: ItemId | None = None  # none: a new item
+    price: PriceId | None = None
+    quantity: Quantity | None = None
+    deleted: bool | None = None
 
 
 class ItemSummary(Summary):
@@ -203,38 +212,87 @@ def _next_step(s: SubscriptionSummary) -> str | None:
     return None
 
 
-def charges_now(args: Mapping[str, Any]) -> bool:
-    """create_subscription charges the saved method at once unless the customer confirms the first
-    payment (default_incomplete), a trial comes first, or the invoice is emailed (send_invoice)."""
-    return (
-        (args.get("payment_behavior") or "default_incomplete") != "default_incomplete"
-        and not args.get("trial_period_days")
-        and args.get("collection_method") != "send_invoice"
+def _create_params(args: Mapping[str, Any]) -> dict[str, Any]:
+    return form(
+        payment_behavior=args.get("payment_behavior") or "default_incomplete",
+        trial_period_days=args.get("trial_period_days"),
+        collection_method=args.get("collection_method"),
     )
 
 
 def _create_kind(args: dict[str, Any]) -> ToolKind:
-    return "money" if charges_now(args) else "write"
+    return kind_of_request("POST", "/v1/subscriptions", _create_params(args))
+
+
+def _update_params(args: Mapping[str, Any]) -> dict[str, Any]:
+    items = args.get("items")
+    return form(
+        items=[c.wire() if isinstance(c, ItemChange) else dict(c) for c in items] if items else None,
+        proration_behavior=args.get("proration_behavior"),
+        cancel_at_period_end=args.get("cancel_at_period_end"),
+        default_payment_method=args.get("default_payment_method"),
+    )
 
 
 def _update_kind(args: dict[str, Any]) -> ToolKind:
-    return "money" if args.get("proration_behavior") == "always_invoice" else "write"
+    return kind_of_request("POST", f"/v1/subscriptions/{args.get('subscription')}", _update_params(args))
 
 
 def _cancel_kind(args: dict[str, Any]) -> ToolKind:
     return "write" if args.get("at_period_end") else "destructive"
 
 
-def _refuse_under_limits(ctx: Ctx, what: str) -> None:
-    """With spending limits set, refuse a call that would charge an amount this server cannot check."""
-    if limits(ctx).active:
+async def _period_total(ctx: Ctx, lines: list[tuple[Any, int]]) -> tuple[int, str] | None:
+    """One period of these (price, quantity) lines: an upper bound of what billing them now
+    charges (prorations only lower it). None when a price has no unit amount (metered, tiered)."""
+    total, currencies = 0, set()
+    for price, quantity in lines:
+        if not isinstance(price, Mapping):
+            price = await gateway(ctx).request("GET", f"/v1/prices/{price}")
+        if price.get("unit_amount") is None:
+            return None
+        total += int(price["unit_amount"]) * quantity
+        currencies.add(str(price.get("currency")))
+    return (total, currencies.pop()) if len(currencies) == 1 else None
+
+
+async def _limit_invoice_now(ctx: Ctx, lines: list[tuple[Any, int]], what: str) -> None:
+    """With spending limits set, a call that invoices and charges at once meets them with one period
+    of its prices; when that amount cannot be known, it is refused."""
+    if not limits(ctx).active:
+        return
+    found = await _period_total(ctx, lines)
+    if found is None:
         raise GuardrailRefusal(
             "spending-limit",
             f"Refused by guardrail `spending-limit`: {what} would charge the customer's saved payment "
             "method at once, an amount this server cannot check against the spending limits "
-            "(--max-amount). Use instead: payment_behavior=default_incomplete (the customer confirms "
-            "the first payment) or a subscription-mode Checkout Session. Nothing was sent to Stripe.",
+            "(--max-amount): a price has no unit amount. Use instead: payment_behavior=default_incomplete "
+            "(the customer confirms the first payment) or a subscription-mode Checkout Session. Nothing "
+            "was sent to Stripe.",
         )
+    limits(ctx).check_amount(*found, f"{what}: one period of the prices")
+
+
+def _lines(sub: Mapping[str, Any], changes: list[Mapping[str, Any]] | None = None) -> list[tuple[Any, int]]:
+    """(price, quantity) of each item after `changes` (Stripe's `items`: `id` changes or, with
+    `deleted`, removes one; no `id` adds one)."""
+    by_id = {c.get("id"): c for c in changes or [] if c.get("id")}
+    out: list[tuple[Any, int]] = []
+    for item in (sub.get("items") or {}).get("data") or []:
+        change = by_id.get(item.get("id"), {})
+        if change.get("deleted"):
+            continue
+        out.append(
+            (
+                change.get("price") or item.get("price"),
+                int(change.get("quantity") or item.get("quantity") or 1),
+            )
+        )
+    out += [
+        (c["price"], int(c.get("quantity") or 1)) for c in changes or [] if not c.get("id") and c.get("price")
+    ]
+    return out
 
 
 def _per_interval(item: Mapping[str, Any], currency: str | None) -> str | None:
@@ -290,18 +348,16 @@ async def create_subscription(
     idempotency_key: IdempotencyKey | None = None,
 ) -> SubscriptionSummary:
     """Subscribe a customer to recurring prices (or use a subscription-mode Checkout Session)."""
+    one_price(items, "items")
     check_days_until_due(collection_method, days_until_due)
-    if charges_now(
-        {
-            "payment_behavior": payment_behavior,
-            "trial_period_days": trial_period_days,
-            "collection_method": collection_method,
-        }
-    ):
-        _refuse_under_limits(ctx, f"payment_behavior={payment_behavior}")
+    args = {"payment_behavior": payment_behavior, "trial_period_days": trial_period_days,
+            "collection_method": collection_method}  # fmt: skip
+    if _create_kind(args) == "money":
+        lines: list[tuple[Any, int]] = [(item.price, item.quantity) for item in items]
+        await _limit_invoice_now(ctx, lines, f"payment_behavior={payment_behavior}")
     params = form(
         customer=customer,
-        items=[{"price": item.price, "quantity": item.quantity} for item in items],
+        items=[item.wire() for item in items],
         default_payment_method=default_payment_method,
         trial_period_days=trial_period_days,
         payment_behavior=payment_behavior,
@@ -322,9 +378,9 @@ async def retrieve_subscription(ctx: Ctx, subscription: SubscriptionId) -> Subsc
 async def update_subscription(
     ctx: Ctx,
     subscription: SubscriptionId,
-    item: ItemId | None = None,
-    price: PriceId | None = None,
-    quantity: Annotated[Quantity | None, Field(description="New quantity for item")] = None,
+    items: Annotated[
+        list[ItemChange] | None, Field(max_length=20, description="id si_... changes one; none adds one")
+    ] = None,
     proration_behavior: ProrationBehavior | None = None,
     cancel_at_period_end: Annotated[
         bool | None, Field(description="false undoes a pending cancellation")
@@ -332,29 +388,41 @@ async def update_subscription(
     default_payment_method: PaymentMethodId | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SubscriptionSummary:
-    """Change an item's price or quantity, the payment method, or end-of-period cancellation."""
-    if item is None and (price is not None or quantity is not None):
+    """Change items (price, quantity, add, remove), the payment method, or end-of-period cancellation."""
+    for index, change in enumerate(items or []):
+        _check_change(change, f"items[{index}]")
+    changes = (items, proration_behavior, cancel_at_period_end, default_payment_method)
+    if all(not value and value is not False for value in changes):
         raise InputError(
-            "item",
-            "is required to change a price or quantity.",
-            "Pass the si_... id from the subscription's items (retrieve_subscription).",
+            "subscription", "nothing to change.", "Pass items, cancel_at_period_end or another field."
         )
-    if item is not None and price is None and quantity is None:
-        raise InputError("item", "needs a new `price` and/or `quantity`.", "Pass what should change.")
-    changes = (item, proration_behavior, cancel_at_period_end, default_payment_method)
-    if all(value is None for value in changes):
+    params = _update_params(
+        {"items": items, "proration_behavior": proration_behavior,
+         "cancel_at_period_end": cancel_at_period_end, "default_payment_method": default_payment_method}
+    )  # fmt: skip
+    path = f"/v1/subscriptions/{subscription}"
+    if limits(ctx).active and kind_of_request("POST", path, params) == "money":
+        await _limit_invoice_now(
+            ctx, _lines(await _get(ctx, subscription), params.get("items")), "this change"
+        )
+    return await _post(ctx, path, params, idempotency_key)
+
+
+def _check_change(change: ItemChange, where: str) -> None:
+    """Stripe's rules for one `items[]` entry of an update, checked before sending."""
+    priced = change.price is not None
+    if change.id is None and not priced:
         raise InputError(
-            "subscription", "nothing to change.", "Pass item with price/quantity, or another field."
+            f"{where}.price",
+            "a new item (no `id`) needs a `price`.",
+            "Pass the si_... id to change an existing item, or a price to add one.",
         )
-    if proration_behavior == "always_invoice":
-        _refuse_under_limits(ctx, "proration_behavior=always_invoice")
-    params = form(
-        items=[form(id=item, price=price, quantity=quantity)] if item else None,
-        proration_behavior=proration_behavior,
-        cancel_at_period_end=cancel_at_period_end,
-        default_payment_method=default_payment_method,
-    )
-    return await _post(ctx, f"/v1/subscriptions/{subscription}", params, idempotency_key)
+    if change.id is not None and not priced and change.quantity is None and change.deleted is None:
+        raise InputError(
+            f"{where}", "says nothing to change.", "Pass price, price_data, quantity or deleted."
+        )
+    if change.deleted and change.id is None:
+        raise InputError(f"{where}.deleted", "needs the `id` of the item to remove.")
 
 
 @toolset.tool(
@@ -394,7 +462,19 @@ async def cancel_subscription(
     return SubscriptionSummary.of(obj)
 
 
-@toolset.tool("Resume a subscription", kind="write", idempotent=True)
+async def preview_resume(gw: Gateway, args: dict[str, Any]) -> str:
+    sub = await gw.request("GET", f"/v1/subscriptions/{args['subscription']}", {"expand": ["customer"]})
+    who = customer_label(sub.get("customer")) or "no customer"
+    if sub.get("status") != "paused":
+        return (
+            f"Resume subscription {sub['id']} ({who}): undo the pending cancellation or pause; no charge now"
+        )
+    items: list[Mapping[str, Any]] = (sub.get("items") or {}).get("data") or []
+    prices = ", ".join(p for p in (_per_interval(i, sub.get("currency")) for i in items) if p)
+    return f"Resume paused subscription {sub['id']} ({who}): invoices and charges now, {prices or 'no items'}"
+
+
+@toolset.tool("Resume a subscription", kind="money", idempotent=True, preview=preview_resume)
 async def resume_subscription(
     ctx: Ctx,
     subscription: SubscriptionId,
@@ -408,6 +488,8 @@ async def resume_subscription(
     status = current.get("status")
     path = f"/v1/subscriptions/{subscription}"
     if status == "paused":
+        # Resuming bills a new period at once (Stripe's default billing_cycle_anchor=now).
+        await _limit_invoice_now(ctx, _lines(current), "resuming a paused subscription")
         return await _post(
             ctx, f"{path}/resume", form(proration_behavior=proration_behavior), idempotency_key
         )

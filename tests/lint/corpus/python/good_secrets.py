@@ -14,3 +14,5 @@ PK = "pk_live_51Mz3kQp9TrW4vXy2"  # publishable keys are fine in client code
 
 def is_live(key: str) -> bool:
     return key.startswith(("sk_live_", "rk_live_"))  # ok: secret-key-in-source
+SAMPLE = "sk_test_yourSecretKeyHere123"  # ok: secret-key-in-source
+SEQUENCE = "sk_test_0123456789abcdefghij"  # ok: secret-key-in-source

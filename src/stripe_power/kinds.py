@@ -1,0 +1,109 @@
+"""What one Stripe request does to the account (read, write, money, destructive), decided from the
+endpoint as Stripe's spec describes it: what the operation returns, whether the body carries an
+amount, whether it collects an invoice now or later. Never from a path suffix.
+
+`money` calls take the spending limits and, where the operator asked for it, confirmation. The
+generic tool (`call_stripe_api`) classifies every call here, and the typed tools whose kind
+depends on their arguments (finalize, subscription changes) ask the same function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from . import spec
+
+Kind = Literal["read", "write", "money", "destructive"]
+
+# Objects whose creation or change moves money: a payment, a refund, a transfer or its reversal, a
+# payout, a top-up, a credit note, a balance adjustment, money out of or into Treasury, ...
+MONEY_OBJECTS = frozenset(
+    {"payment_intent", "charge", "refund", "transfer", "transfer_reversal", "payout", "topup", "fee_refund",
+     "application_fee", "credit_note", "customer_balance_transaction", "customer_cash_balance_transaction",
+     "payment_record", "terminal.reader", "terminal.refund", "issuing.authorization", "issuing.transaction",
+     "treasury.outbound_payment", "treasury.outbound_transfer", "treasury.inbound_transfer",
+     "treasury.received_credit", "treasury.received_debit", "treasury.credit_reversal",
+     "treasury.debit_reversal", "climate.order", "quote"}
+)  # fmt: skip
+
+# Actions that end something for good (the last literal segment of the operation's template).
+DESTRUCTIVE_ACTIONS = frozenset(
+    {"cancel", "void", "detach", "expire", "close", "reject", "mark_uncollectible", "deactivate"}
+)
+
+# Objects that bill: a change may create an invoice and charge it at once.
+_BILLING_OBJECTS = frozenset({"subscription", "subscription_item", "subscription_schedule"})
+
+
+def _on(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _collects_later(params: Mapping[str, Any]) -> bool:
+    """An invoice left to Stripe's automatic collection (auto_advance on, charged automatically)."""
+    return _on(params.get("auto_advance")) and params.get("collection_method") != "send_invoice"
+
+
+def _finalize_collects(params: Mapping[str, Any]) -> bool:
+    # Omitted, the invoice's own auto_advance decides, which only a read can tell: assume it collects.
+    # Anything but an explicit false counts as on.
+    value = params.get("auto_advance")
+    return not (value is False or str(value).lower() == "false")
+
+
+# Invoice operations that collect, or set up collection (spec operation keys).
+INVOICE_COLLECTS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
+    "POST /v1/invoices/{invoice}/pay": lambda _params: True,
+    "POST /v1/invoices/{invoice}/finalize": _finalize_collects,
+    "POST /v1/invoices": _collects_later,
+    "POST /v1/invoices/{invoice}": _collects_later,
+}
+
+
+def invoices_now(params: Mapping[str, Any], *, creates: bool) -> bool:
+    """Whether a subscription create or change bills at once: a new subscription charges unless the
+    customer confirms first (default_incomplete), a trial comes first, or the invoice is emailed
+    (Stripe's default payment_behavior is allow_incomplete); a change bills now with
+    always_invoice, a reset billing cycle or an ended trial, and a new price may change the
+    interval, which resets the cycle and invoices at once (so may a schedule's phases)."""
+    if str(params.get("proration_behavior")) == "always_invoice":
+        return True
+    if params.get("billing_cycle_anchor") == "now" or params.get("trial_end") == "now":
+        return True
+    if creates:
+        return (
+            (params.get("payment_behavior") or "allow_incomplete") != "default_incomplete"
+            and not params.get("trial_period_days")
+            and not params.get("trial_end")
+            and params.get("collection_method") != "send_invoice"
+        )
+    if params.get("phases"):  # a schedule's phases may start now, with new prices
+        return True
+    items = params.get("items")
+    changes = items if isinstance(items, list) else [params] if "price" in params else []
+    return any(isinstance(item, Mapping) and ("price" in item or "price_data" in item) for item in changes)
+
+
+def kind_of_request(method: str, path: str, params: Mapping[str, Any] | None = None) -> Kind:
+    """The kind of one request. A write Stripe's spec does not know is `money` (fail closed)."""
+    params = params or {}
+    method = method.upper()
+    if method == "GET":
+        return "read"
+    op = spec.resolve(method, path) or spec.resolve(method, path.lower())
+    if method == "DELETE":
+        return "destructive"
+    if op is None:
+        return "money"
+    action = op.path.rstrip("/").rsplit("/", 1)[-1]
+    if op.key in INVOICE_COLLECTS:
+        return "money" if INVOICE_COLLECTS[op.key](params) else "write"
+    if action in DESTRUCTIVE_ACTIONS:
+        return "destructive"
+    if op.returns in MONEY_OBJECTS or "amount" in params:
+        return "money"
+    if op.returns in _BILLING_OBJECTS:
+        creates = "{" not in op.path.rsplit("/", 1)[-1] and action != "resume"
+        return "money" if action == "resume" or invoices_now(params, creates=creates) else "write"
+    return "write"
