@@ -30,7 +30,7 @@ from .test_guidance import PROMPT_ARGS
 
 KEY = {"STRIPE_SECRET_KEY": "sk_test_" + "0" * 24}
 ALL_NAMES = {spec.name for ts in TOOLSETS for spec in ts.tools}
-DEFAULT_NAMES = [spec.name for ts in TOOLSETS for spec in ts.tools if in_default(spec)]
+DEFAULT_NAMES = [s.name for ts in TOOLSETS for s in ts.tools if in_default(s) and s.requires is None]
 TOOL_NAME = re.compile(r"\b(?:create|retrieve|list|update|cancel|confirm|capture|expire|search|describe|"
                        r"finalize|pay|send|void|resume|deactivate|detach|wait|verify|get|call|check)_[a-z_]+\b")  # fmt: skip
 
@@ -60,7 +60,12 @@ def test_default_names_are_registered_tools() -> None:
         ("default", DEFAULT_NAMES),
         (
             "default,invoices",
-            [s.name for ts in TOOLSETS for s in ts.tools if in_default(s) or ts.name == "invoices"],
+            [
+                s.name
+                for ts in TOOLSETS
+                for s in ts.tools
+                if (in_default(s) and s.requires is None) or ts.name == "invoices"
+            ],
         ),
         ("invoices", [s.name for ts in TOOLSETS if ts.name == "invoices" for s in ts.tools]),
         ("all", [s.name for ts in TOOLSETS for s in ts.tools if s.requires is None]),
@@ -82,6 +87,8 @@ def compact(value: Any) -> int:
         ({"toolsets": "default", "read_only": True}, None),
         ({"toolsets": "all"}, None),
         ({"toolsets": "all", "read_only": True}, None),
+        ({"toolsets": "default", "sandbox": True}, DEFAULT_BUDGET_BYTES),  # adds pay_checkout_session
+        ({"toolsets": "all", "sandbox": True}, None),
     ],
 )
 async def test_tool_list_stays_within_its_byte_budget(
@@ -249,7 +256,7 @@ async def test_the_four_workflows_with_only_the_default_tools(
 
 
 TOOLSET_OF = {spec.name: ts.name for ts in TOOLSETS for spec in ts.tools}
-DEFAULT_SET = set(DEFAULT_NAMES)
+DEFAULT_SET = {s.name for ts in TOOLSETS for s in ts.tools if in_default(s)}  # with sandbox-only ones
 
 
 async def test_prompts_say_which_toolset_a_tool_outside_the_default_needs(connect: Connect) -> None:

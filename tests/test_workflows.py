@@ -148,7 +148,7 @@ async def test_workflow_2_subscription_with_checkout(sandbox: Any, tmp_path: Pat
         }
         stripe_shaped("POST", "/v1/prices", price_args)
         price = await agent.call("create_price", price_args)
-        found = await agent.call("search_customers", {"query": "email:'jane@example.com'"})
+        found = await agent.call("list_customers", {"email": "jane@example.com"})
         assert found["data"] == []
         customer = await agent.call("create_customer", {"email": "jane@example.com"})
         session_args = {
@@ -198,7 +198,7 @@ async def test_workflow_4_save_a_card_then_charge_it_off_session(sandbox: Any, t
     prompt = prompts.save_payment_method("sam@example.com")
     async with _client(sandbox, tmp_path) as client:
         agent = Agent(client, prompt)
-        found = await agent.call("search_customers", {"query": "email:'sam@example.com'"}, first=True)
+        found = await agent.call("list_customers", {"email": "sam@example.com"}, first=True)
         assert found["data"] == []
         customer = await agent.call("create_customer", {"email": "sam@example.com"})
         intent_args = {"customer": customer["id"], "usage": "off_session"}

@@ -78,7 +78,7 @@ def describe_validation(tool: Tool, error: ValidationError) -> str:
         elif item["type"] == "missing":
             lines.append(f"`{param}` is required")
         else:
-            lines.append(f"`{param}`: {item['msg']} (got {_shown(item.get('input'))})")
+            lines.append(f"`{param}` {item['msg']} (got {_shown(item.get('input'))})")
     return f"Invalid arguments for {tool.name}: " + "; ".join(lines) + ". Nothing was sent to Stripe."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -196,6 +197,7 @@ def build_tools(settings: Settings, *, structured_output: bool) -> list[Tool]:
             fn,
             name=spec.name,
             title=spec.title,
+            description=inspect.cleandoc(spec.fn.__doc__ or ""),  # without the docstring's indent
             annotations=spec.annotations(read_only_mode=settings.read_only),
             structured_output=structured_output,
         )

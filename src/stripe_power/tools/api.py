@@ -147,9 +147,7 @@ async def describe_stripe_api(
         Field(max_length=200, description="One nested parameter to detail, e.g. line_items.price_data"),
     ] = None,
 ) -> ApiDescription:
-    """An endpoint's parameters, return type, guardrails and sandbox support (offline).
-
-    Each parameter: type, required, enum values; `param` details one nested parameter."""
+    """An endpoint's parameters (type, required, enums), return type, guardrails, sandbox support (offline)."""
     from .. import spec
     from ..sandbox.app import serves
     from ..spec.describe import describe

@@ -181,7 +181,7 @@ async def create_checkout_session(
     mode: Mode,
     line_items: Annotated[
         list[LineItem] | None,
-        Field(max_length=100, description="Each: price or price_data, quantity; required unless setup"),
+        Field(max_length=100, description="Required unless mode=setup"),
     ] = None,
     customer: CustomerId | None = None,
     customer_email: Email | None = None,
@@ -288,15 +288,13 @@ async def expire_checkout_session(
     return SessionSummary.of(await gateway(ctx).request("POST", path, {}, idempotency_key=idempotency_key))
 
 
-@toolset.tool("Pay a Checkout Session (sandbox test helper)", kind="write", requires="sandbox")
+@toolset.tool("Pay a Checkout Session (sandbox)", kind="write", requires="sandbox")
 async def pay_checkout_session(
     ctx: Ctx,
     session: SessionId,
-    payment_method: Annotated[
-        str, Field(description="Test card to type on the page (stripe://testing/cards)")
-    ] = "pm_card_visa",
+    payment_method: Annotated[str, Field(description="Test card (stripe://testing/cards)")] = "pm_card_visa",
     three_d_secure: Annotated[
-        Literal["complete", "fail"], Field(description="What the customer does if the card asks")
+        Literal["complete", "fail"], Field(description="If the card asks for 3-D Secure")
     ] = "complete",
     email: Email | None = None,
 ) -> SessionSummary:

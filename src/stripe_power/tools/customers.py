@@ -75,10 +75,10 @@ async def create_customer(
     description: Description | None = None,
     metadata: Metadata | None = None,
     payment_method: Annotated[
-        PaymentMethodId | None, Field(description="Attach this pm_ (e.g. pm_card_visa)")
+        PaymentMethodId | None, Field(description="Attach it, e.g. pm_card_visa")
     ] = None,
     invoice_settings: InvoiceSettings | None = None,
-    test_clock: Annotated[str | None, ident("clock"), Field(description="Live on this test clock")] = None,
+    test_clock: Annotated[str | None, ident("clock"), Field(description="Test clock to live on")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> CustomerSummary:
     """Create a customer; use its id for Checkout, payments and subscriptions."""

@@ -154,7 +154,7 @@ async def create_refund(
     charge: Annotated[ChargeId | None, Field(description="Instead of payment_intent")] = None,
     amount: Annotated[
         int | None,
-        Field(ge=1, le=99_999_999, description="Partial refund, minor units; default: all that remains"),
+        Field(ge=1, le=99_999_999, description="Partial; default: all that remains"),
     ] = None,
     reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None,
     metadata: Metadata | None = None,
