@@ -14,8 +14,10 @@ from typing import Any, TextIO
 from .guardrails import redact_card_numbers
 
 # A key, webhook secret or client secret: the prefix stays (to recognise it), the rest goes.
+# Unanchored: a key glued to a word (`mykeysk_test_...`, `x_whsec_...`) is still a key; redacting
+# the odd `desk_test_chair` costs nothing, a leak does.
 _SECRET = re.compile(
-    r"\b((?:sk|rk|pk)_(?:test|live)_|whsec_|(?:seti|pi|cs)_[A-Za-z0-9_]+?_secret_)[A-Za-z0-9]+"
+    r"((?:sk|rk|pk)_(?:test|live)_|whsec_|(?:seti|pi|cs)_[A-Za-z0-9_]{1,80}?_secret_)[A-Za-z0-9]+"
 )
 # The tool whose call is being served; set by the tool registry, read for audit lines.
 current_tool: contextvars.ContextVar[str] = contextvars.ContextVar("current_tool", default="-")
@@ -44,7 +46,9 @@ def redact(value: Any) -> Any:
         return redact_text(value)
     if isinstance(value, Mapping):
         return {
-            str(k): "[redacted]" if str(k).lower() in _SECRET_NAMES else redact(v) for k, v in value.items()
+            # Keys too: a secret can be a metadata key or a (mistyped) parameter name.
+            redact_text(str(k)): "[redacted]" if str(k).lower() in _SECRET_NAMES else redact(v)
+            for k, v in value.items()
         }
     if isinstance(value, (list, tuple)):
         return [redact(item) for item in value]

@@ -19,7 +19,15 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
-from ..audit import AuditLog, current_account, current_call, current_session, current_tool, replayed
+from ..audit import (
+    AuditLog,
+    current_account,
+    current_call,
+    current_session,
+    current_tool,
+    redact_text,
+    replayed,
+)
 from ..errors import GuardrailRefusal, StripePowerError
 
 # read: only reads. write: creates or changes, nothing irreversible. money: moves money.
@@ -180,10 +188,11 @@ def as_mcp_function(
             return render(summary, replayed.get())
         except GuardrailRefusal as refusal:
             outcome = {"outcome": "refused", "rule": refusal.rule_id, "error": str(refusal)}
-            raise ToolError(str(refusal)) from None
+            raise ToolError(redact_text(str(refusal))) from None
         except StripePowerError as error:
+            # Messages quote what the caller sent (a parameter name, a value): never a secret in it.
             outcome = {"outcome": "error", "error": str(error)}
-            raise ToolError(str(error)) from None
+            raise ToolError(redact_text(str(error))) from None
         finally:
             audit = _audit_of(kwargs.get("ctx"))
             if audit is not None:
