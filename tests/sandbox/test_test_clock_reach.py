@@ -13,6 +13,7 @@ import calendar
 from typing import Any
 
 import httpx
+import pytest
 import stripe
 
 from stripe_power.sandbox import SandboxServer
@@ -84,3 +85,28 @@ def test_a_refund_of_a_clocked_customers_payment_is_on_the_clocks_time(
         if e["type"].startswith(("refund.", "charge.refund"))
     ]
     assert refunded and set(refunded) == {T0}
+
+
+def test_trial_end_is_kept_to_the_second_and_must_be_ahead_of_the_clock(client: stripe.StripeClient) -> None:
+    """Stripe ends the trial at the `trial_end` timestamp given, which must be in the future (here,
+    the clock's future): https://docs.stripe.com/api/subscriptions/create#create_subscription-trial_end."""
+    customer = _clocked_customer(client, payment_method="pm_card_visa")
+    client.v1.customers.update(customer.id, {"invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    price = client.v1.prices.create(
+        {
+            "currency": "usd",
+            "unit_amount": 800,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "T"},
+        }
+    )
+    items: Any = [{"price": price.id}]
+    with pytest.raises(stripe.InvalidRequestError) as past:
+        client.v1.subscriptions.create({"customer": customer.id, "items": items, "trial_end": T0 - 60})
+    assert past.value.param == "trial_end"
+    sub = client.v1.subscriptions.create({"customer": customer.id, "items": items, "trial_end": T0 + 3600})
+    assert (sub.status, sub.trial_start, sub.trial_end) == ("trialing", T0, T0 + 3600)
+    assert sub["items"].data[0].current_period_end == T0 + 3600
+    client.v1.test_helpers.test_clocks.advance(str(customer.test_clock), {"frozen_time": T0 + 2 * 3600})
+    sub = client.v1.subscriptions.retrieve(sub.id)
+    assert sub.status == "active" and sub["items"].data[0].current_period_start == T0 + 3600
