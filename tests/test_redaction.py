@@ -57,6 +57,14 @@ async def test_secrets_in_metadata_keys_glued_or_echoed_never_reach_results_audi
         for arguments in calls:
             result = await client.call_tool("call_stripe_api", arguments)
             seen.append((f"result {arguments['params']}", result.model_dump_json()))
+        # describe_stripe_api quotes the path and the parameter it does not know.
+        for described in (
+            {"method": "GET", "path": f"/v1/customers/x{key}/nope"},
+            {"method": "POST", "path": "/v1/customers", "param": f"metadata.{whsec}x"},
+        ):
+            result = await client.call_tool("describe_stripe_api", described)
+            assert result.is_error
+            seen.append((f"describe {described}", result.model_dump_json()))
     assert '"cus_' in seen[0][1] and all('is_error":true' in s for _, s in seen[1:]), seen
     seen += [("audit", line) for line in audit.read_text().splitlines()]
     base = f"/dashboard/{sandbox.sandbox.state.accounts[sandbox_key].id}"
