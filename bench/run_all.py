@@ -19,6 +19,7 @@ import http_load
 import result_size
 import sandbox_throughput
 import startup
+import team_load
 from _common import Row, print_table
 
 FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] = [
@@ -29,12 +30,14 @@ FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] =
     ("call_overhead", call_overhead.main, ["--calls", "300"]),
     ("http_load", http_load.main, ["--clients", "50", "--calls", "100"]),
     ("sandbox_throughput", sandbox_throughput.main, ["--requests", "2000"]),
+    ("team_load", team_load.main, ["--instances", "4", "--clients", "50", "--refunds", "20"]),
 ]
 QUICK = {
     "startup": ["--runs", "1", "--no-warmup"],
     "call_overhead": ["--calls", "4", "--warmup", "1"],
     "http_load": ["--clients", "2", "--calls", "2"],
     "sandbox_throughput": ["--requests", "8", "--user-only"],
+    "team_load": ["--instances", "2", "--clients", "4", "--accounts", "2", "--refunds", "2"],
 }
 
 

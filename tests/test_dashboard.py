@@ -368,3 +368,46 @@ async def test_without_an_audit_log_requests_still_name_their_tool_call(
     assert "No MCP server audit log is attached" in one_call
     assert "create_customer" in one_call and records[0].request_id in one_call
     assert "retrieve_customer" not in one_call
+
+
+def test_a_test_clock_is_advanced_from_its_page_and_only_from_it(sandbox: Any) -> None:
+    key = new_key()
+    client = sdk(sandbox, key)
+    frozen = 1_767_225_600  # 2026-01-01
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": frozen, "name": "Renewals"})
+    customer = client.v1.customers.create(
+        {"test_clock": clock.id, "payment_method": "pm_card_visa",
+         "invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    )  # fmt: skip
+    price = client.v1.prices.create(
+        {
+            "currency": "usd",
+            "unit_amount": 900,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "P"},
+        }
+    )
+    client.v1.subscriptions.create({"customer": customer.id, "items": [{"price": price.id}]})
+    page_url = f"{sandbox.url}/dashboard/{account_id(sandbox, key)}/objects/{clock.id}"
+    page = get(page_url).text
+    token = re.search(r"name=token value='([^']+)'", page)
+    assert token and "Advance the clock" in page
+    action = f"{page_url}/advance"
+    forged = httpx.post(action, data={"token": "guess", "days": "31"}, timeout=10)
+    foreign = httpx.post(
+        action,
+        data={"token": token.group(1), "days": "31"},
+        headers={"Origin": "http://evil.example"},
+        timeout=10,
+    )
+    assert (forged.status_code, foreign.status_code) == (403, 403)
+    assert client.v1.test_helpers.test_clocks.retrieve(clock.id).frozen_time == frozen
+    done = httpx.post(action, data={"token": token.group(1), "days": "32"}, timeout=10, follow_redirects=True)
+    assert done.status_code == 200 and done.url == httpx.URL(page_url)
+    assert client.v1.test_helpers.test_clocks.retrieve(clock.id).frozen_time == frozen + 32 * 86400
+    renewals = [
+        i
+        for i in client.v1.invoices.list({"customer": customer.id}).data
+        if i.billing_reason == "subscription_cycle"
+    ]
+    assert len(renewals) == 1 and renewals[0].status == "paid"

@@ -16,11 +16,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
+from .. import spec
 from . import (
     accounts,
+    balance_transactions,
     catalog,
+    charges,
     checkout,
     customers,
+    disputes,
     events,
     invoices,
     payment_intents,
@@ -31,14 +35,14 @@ from . import (
     subscriptions,
     test_clocks,
 )
-from ._spec_data import PARAMS
 from .dashboard import AuditTail
-from .errors import StripeError, invalid, missing_param, unknown_param
+from .errors import StripeError, invalid
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
-from .forms import FormError, parse_body, parse_query
+from .forms import FormError, Params, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
-from .store import Account, IdempotentResult, RecordedRequest, State, clock_time
+from .store import Account, IdempotentResult, RecordedRequest, State, clock_time, expand_paths
+from .validation import check_expand, check_params, check_version
 
 logger = logging.getLogger("stripe_power.sandbox")
 
@@ -48,16 +52,6 @@ RECORDED_HEADERS = (
     # Sent by stripe-power's Gateway: the MCP tool call that made the request (see the dashboard).
     "x-stripe-power-call", "x-stripe-power-tool",
 )  # fmt: skip
-
-PMT_REJECTED = {
-    ("POST", "/v1/payment_intents"),
-    ("POST", "/v1/payment_intents/{intent}"),
-    ("POST", "/v1/payment_intents/{intent}/confirm"),
-    ("POST", "/v1/setup_intents"),
-    ("POST", "/v1/setup_intents/{intent}"),
-    ("POST", "/v1/setup_intents/{intent}/confirm"),
-    ("POST", "/v1/checkout/sessions"),
-}
 
 
 def _json(body: Any) -> bytes:
@@ -72,6 +66,9 @@ def build_router() -> Router:
         checkout,
         payment_methods,
         payment_intents,
+        charges,
+        balance_transactions,
+        disputes,
         refunds,
         setup_intents,
         subscriptions,
@@ -180,6 +177,8 @@ class Sandbox:
         acct.current_request = (request_id, idem_key)
         acct.api_version = headers.get("stripe-version") or DEFAULT_API_VERSION
         try:
+            if "stripe-version" in headers:
+                check_version(headers["stripe-version"], max(DEFAULT_API_VERSION, spec.version()))
             status, body = 200, self._dispatch(acct, method, path, params, request_id, base_url)
         except StripeError as err:
             status, body = err.status, err.body(request_id)
@@ -192,30 +191,17 @@ class Sandbox:
     def _dispatch(
         self, acct: Account, method: str, path: str, params: dict[str, Any], request_id: str, base_url: str
     ) -> dict[str, Any]:
+        # Stripe validates the request against the operation before anything else: every operation
+        # in the spec gets the same checks, whichever module (or generic fallback) serves it.
+        op = spec.resolve(method, path)
+        if op is not None:
+            check_params(op, params)
+            check_expand(op, expand_paths(params))
         matched = self.router.match(method, path)
         if matched is None:
             raise unrecognized(method, path)
         route, path_params = matched
-        spec = PARAMS.get((method, route.template))
-        if spec is not None:
-            allowed, required = spec
-            for name in params:
-                if name not in allowed:
-                    raise unknown_param(name)
-            for name in required:
-                if name not in params:
-                    raise missing_param(name)
-        if (method, route.template) in PMT_REJECTED and "payment_method_types" in params:
-            raise StripeError(
-                400,
-                f"The `payment_method_types` parameter is no longer supported in API version "
-                f"{acct.api_version}. Stripe now chooses payment methods dynamically from your Dashboard "
-                "settings: remove `payment_method_types`, and use `excluded_payment_method_types` to "
-                "exclude a payment method.",
-                code="payment_method_types_no_longer_supported",
-                param="payment_method_types",
-            )
-        ctx = Ctx(self, acct, params, path_params, base_url, request_id, method, path)
+        ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
         # A customer on a test clock, and all it owns, lives at the clock's frozen time.
         clock = clock_time.set(test_clocks.time_for(acct, params, path_params))
         try:

@@ -11,7 +11,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import checkout, invoices, payment_intents, payment_links, payment_methods, setup_intents, test_clocks
+from . import (
+    charges,
+    checkout,
+    invoices,
+    payment_intents,
+    payment_links,
+    payment_methods,
+    setup_intents,
+    test_clocks,
+)
 from .cards import TEST_PAYMENT_METHODS
 from .errors import StripeError
 from .ids import new_id
@@ -75,7 +84,7 @@ def _not_found(what: str) -> HTMLResponse:
 
 
 def _money(amount: Any, cur: Any) -> str:
-    return payment_intents.fmt_money(int(amount or 0), str(cur or "usd"))
+    return charges.fmt_money(int(amount or 0), str(cur or "usd"))
 
 
 def _line_rows(rows: list[tuple[str, str]], total: str) -> str:

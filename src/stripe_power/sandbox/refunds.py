@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from .charges import fmt_money
 from .errors import invalid
 from .ids import new_id
-from .payment_intents import fmt_money
 from .router import Ctx, Router
 from .store import (
     JSON,
@@ -58,6 +58,7 @@ def create_refund(ctx: Ctx) -> JSON:
                 f"Refund amount ({fmt_money(amount, ch['currency'])}) is greater than unrefunded amount on charge "
                 f"({fmt_money(remaining, ch['currency'])})",
                 param="amount",
+                code="amount_too_large",
             )
     reason = None
     if "reason" in p:

@@ -6,7 +6,7 @@ import calendar
 import time
 from typing import Any
 
-from . import catalog, payment_intents, payment_methods
+from . import catalog, charges, payment_methods
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .invoices import (
@@ -54,7 +54,7 @@ def add_interval(start: int, interval: str, count: int) -> int:
 
 def price_desc(acct: Account, price: JSON, qty: int) -> str:
     name = catalog.product_name(acct, price)
-    amount = payment_intents.fmt_money(int(price["unit_amount"] or 0), price["currency"])
+    amount = charges.fmt_money(int(price["unit_amount"] or 0), price["currency"])
     if price.get("recurring"):
         r = price["recurring"]
         every = r["interval"] if r["interval_count"] == 1 else f"{r['interval_count']} {r['interval']}s"

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..store import Account
+from . import clock
 from .agent import AuditTail
 from .render import frame
 from .sections import BY_SLUG
@@ -93,4 +94,14 @@ def routes(sb: Sandbox) -> list[Route]:
         ),
         ("/dashboard/{acct}/agent", in_account(views.agent)),
     ]
-    return [Route(path, guarded(handler), methods=["GET"]) for path, handler in table]
+    pages = [Route(path, guarded(handler), methods=["GET"]) for path, handler in table]
+
+    async def advance(request: Request) -> Response:
+        if not _allowed(request):
+            return frame("Forbidden", "<h1>Forbidden</h1>", status=403)
+        acct = views.account(request.path_params["acct"])
+        if acct is None:
+            return views.not_found("No such account in this sandbox.")
+        return await clock.advance(sb, request, acct)
+
+    return [*pages, Route("/dashboard/{acct}/objects/{oid}/advance", advance, methods=["POST"])]

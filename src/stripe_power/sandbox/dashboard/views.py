@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from ...audit import redact
 from ...config import mask_key
 from ..store import JSON, Account, RecordedRequest
+from . import clock
 from .agent import CALL_HEADER, TOOL_HEADER, ToolCall, timeline
 from .render import PAGE_SIZE, badge, esc, frame, json_html, link, nowrap, page_number, pager, table, when
 from .sections import Links, Section, live_count, newest, visible
@@ -132,6 +133,8 @@ class Views:
         body = f"<h1>{esc(typ)} <span class=muted>{esc(oid)}</span></h1>"
         if typ == "event":
             body += self._event_parts(shown, deliveries, links)
+        if typ == "test_helpers.test_clock":
+            body += clock.form(acct, found)
         body += f"<h2>JSON</h2><pre>{json_html(shown, links.href)}</pre>"
         if typ != "event":
             body += "<h2>Events</h2>" + table(
