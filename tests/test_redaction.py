@@ -6,15 +6,19 @@ dashboard page."""
 from __future__ import annotations
 
 import html
+import os
 import re
+import sys
 import uuid
 from typing import Any
 
 import httpx
+from mcp.client import Client
+from mcp.client.stdio import StdioServerParameters
 
 from stripe_power.audit import redact, redact_text
 
-from .conftest import Connect
+from .conftest import Connect, new_key
 
 
 def _secrets() -> tuple[str, str, str]:
@@ -86,3 +90,26 @@ async def test_secrets_in_metadata_keys_glued_or_echoed_never_reach_results_audi
     seen += [(f"dashboard {p}", html.unescape(text)) for p, text in pages.items()]
     leaked = [f"{where}: {text[:300]}" for where, text in seen if "GLUE" in text]
     assert not leaked, "\n".join(leaked)
+
+
+async def test_server_log_lines_on_stderr_redact_a_key_in_a_path(sandbox: Any, tmp_path: Any) -> None:
+    """The text log format (the default) redacts as the JSON one does: a refused request's log line
+    names its path, which a caller may have put a key in."""
+    key, _, _ = _secrets()
+    errlog = tmp_path / "stderr.log"
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "STRIPE_SECRET_KEY": new_key(),
+        "STRIPE_API_BASE": sandbox.url,
+        "STRIPE_POWER_STATE_DIR": str(tmp_path / "state"),
+        "STRIPE_POWER_LOG_LEVEL": "DEBUG",
+    }
+    command = f'exec "{sys.executable}" -m stripe_power serve 2>"{errlog}"'
+    async with Client(StdioServerParameters(command="sh", args=["-c", command], env=env)) as client:
+        refused = await client.call_tool(
+            "call_stripe_api", {"method": "POST", "path": f"/v1/sources/{key}", "params": {}}
+        )
+    assert refused.is_error and "sources-api" in refused.content[0].text  # type: ignore[union-attr]
+    stderr = errlog.read_text()
+    assert "refused POST /v1/sources/sk_test_" in stderr, stderr[-2000:]
+    assert "GLUE" not in stderr, stderr[-2000:]

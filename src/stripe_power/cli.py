@@ -127,14 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(level: str, form: str = "text") -> None:
-    logging.basicConfig(
-        stream=sys.stderr, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if form == "json":
-        from .logs import JsonFormatter
+    from .logs import JsonFormatter, TextFormatter
 
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(JsonFormatter())
+    logging.basicConfig(stream=sys.stderr, level=level.upper())
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(JsonFormatter() if form == "json" else TextFormatter())
     logging.getLogger("stripe").setLevel(logging.WARNING)  # request lines are noise, not news
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
