@@ -171,6 +171,7 @@ def routes(sb: Sandbox) -> list[Route]:
         form = await request.form()
         card = str(form.get("card_number") or "")
         email = str(form.get("email") or "") or None
+        authenticate = str(form.get("three_d_secure") or "complete") != "fail"
         quantities: dict[int, int] = {}
         for key, value in form.items():
             if key.startswith("quantity_") and key[9:].isdigit() and str(value).isdigit():
@@ -183,7 +184,7 @@ def routes(sb: Sandbox) -> list[Route]:
             acct, cs = found
             ctx = ctx_for(acct, request, request_id)
             try:
-                checkout.complete(ctx, cs, card, email, quantities)
+                checkout.complete(ctx, cs, card, email, quantities, authenticate)
             except StripeError as err:
                 flush(acct)
                 if cs["status"] != "open":
