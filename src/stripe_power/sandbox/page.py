@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -10,7 +11,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import charges, checkout, invoices, payment_intents, payment_links, payment_methods, setup_intents
+from . import (
+    charges,
+    checkout,
+    invoices,
+    payment_intents,
+    payment_links,
+    payment_methods,
+    setup_intents,
+    test_clocks,
+)
 from .cards import TEST_PAYMENT_METHODS
 from .errors import StripeError
 from .ids import new_id
@@ -354,7 +364,23 @@ def routes(sb: Sandbox) -> list[Route]:
                 + _line_rows(rows, _money(ch["amount"] - ch["amount_refunded"], ch["currency"])),
             )
 
-    return [
+    def on_its_clock(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A page about a clocked customer's object (its session, invoice, intent) lives at the
+        clock's time, as API requests about it do: else an open session would look expired."""
+
+        async def run(request: Request) -> Response:
+            (object_id,) = request.path_params.values()
+            with sb.state.lock:
+                acct = sb.state.owners.get(object_id)
+                ts = test_clocks.time_for(acct, {}, {"object": object_id}) if acct is not None else None
+            with test_clocks.at(ts):
+                return await handler(request)
+
+        return run
+
+    pages = [
         Route("/c/pay/{session}", checkout_get, methods=["GET"]),
         Route("/c/pay/{session}", checkout_post, methods=["POST"]),
         Route("/pl/{link}", link_get, methods=["GET"]),
@@ -365,3 +391,4 @@ def routes(sb: Sandbox) -> list[Route]:
         Route("/3ds/{intent}", auth_post, methods=["POST"]),
         Route("/receipts/{charge}", receipt, methods=["GET"]),
     ]
+    return [Route(r.path, on_its_clock(r.endpoint), methods=r.methods) for r in pages]

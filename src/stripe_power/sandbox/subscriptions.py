@@ -91,6 +91,7 @@ def start_subscription(
     *,
     default_payment_method: str | None = None,
     trial_period_days: int | None = None,
+    trial_end: int | None = None,
     metadata: dict[str, str] | None = None,
     description: str | None = None,
     payment_behavior: str = "allow_incomplete",
@@ -108,7 +109,8 @@ def start_subscription(
         raise invalid("All prices on a subscription must use the same currency.", param="items")
     ts = now()
     r = recurring[0][0]["recurring"]
-    trial_end = ts + 86400 * trial_period_days if trial_period_days else None
+    if trial_end is None and trial_period_days:
+        trial_end = ts + 86400 * trial_period_days
     period_end = trial_end or add_interval(ts, r["interval"], r["interval_count"])
     # error_if_incomplete: fail before creating anything.
     pm_id = default_payment_method or acct.get("customer", customer_id)["invoice_settings"].get(
@@ -298,14 +300,19 @@ def create_subscription(ctx: Ctx) -> JSON:
     trial = (
         as_int(p["trial_period_days"], "trial_period_days", minimum=0) if "trial_period_days" in p else None
     )
-    if "trial_end" in p and p["trial_end"] != "now":
-        trial = max(1, (as_int(p["trial_end"], "trial_end") - now() + 86399) // 86400)
+    # A timestamp ends the trial at that second (not at a whole number of days), and must be ahead.
+    trial_end = as_int(p["trial_end"], "trial_end") if p.get("trial_end", "now") != "now" else None
+    if trial_end is not None and trial_end <= now():
+        raise invalid(
+            "Invalid timestamp: must be an integer Unix timestamp in the future.", param="trial_end"
+        )
     return start_subscription(
         ctx,
         cust_id,
         items,
         default_payment_method=pm_id,
         trial_period_days=trial or None,
+        trial_end=trial_end,
         metadata=apply_metadata({}, p.get("metadata", {})),
         description=as_str(p["description"], "description") if "description" in p else None,
         payment_behavior=as_enum(

@@ -10,7 +10,7 @@ in time order, everything that fell due (billing_cycle.py). The POST answers wit
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import billing_cycle
@@ -114,8 +114,8 @@ def advance(ctx: Ctx) -> JSON:
 
 
 @contextlib.contextmanager
-def at(ts: int) -> Iterator[None]:
-    """Run what follows at time `ts` (objects and events made inside carry it)."""
+def at(ts: int | None) -> Iterator[None]:
+    """Run what follows at time `ts` (objects and events made inside carry it); None: the wall clock."""
     token = clock_time.set(ts)
     try:
         yield
@@ -123,14 +123,19 @@ def at(ts: int) -> Iterator[None]:
         clock_time.reset(token)
 
 
-def time_for(acct: Account, params: dict[str, Any], path_params: dict[str, str]) -> int | None:
+# Parameters naming an object a customer owns: a request naming one (a refund by `payment_intent`
+# or `charge`) happens on that customer's clock, like a request to the object's own path.
+_OWNED_REFS = ("customer", "payment_intent", "charge", "setup_intent", "subscription", "invoice")
+
+
+def time_for(acct: Account, params: Mapping[str, Any], path_params: Mapping[str, str]) -> int | None:
     """The frozen time of the clock a request is about, if any: a customer on a clock (named by
     `customer` or `test_clock`, or in the path) and every object that customer owns."""
     if isinstance(params.get("test_clock"), str):
         clock = acct.find(TYPE, params["test_clock"])
         if clock is not None:
             return int(clock["frozen_time"])
-    refs = [params.get("customer"), *path_params.values()]
+    refs = [*(params.get(name) for name in _OWNED_REFS), *path_params.values()]
     for ref in refs:
         obj = acct.objects.get(ref) if isinstance(ref, str) else None
         if obj is None:
