@@ -21,6 +21,7 @@ from . import (
     checkout,
     customers,
     events,
+    generic,
     invoices,
     payment_intents,
     payment_links,
@@ -63,7 +64,7 @@ class Sandbox:
     def __init__(self, faults: FaultConfig | None = None) -> None:
         self.state = State()
         self.faults = FaultInjector(faults)
-        self.router = Router()
+        self.router = Router(fallback=generic.handler)
         for module in (
             customers,
             catalog,
