@@ -16,6 +16,7 @@ import call_overhead
 import context_cost
 import http_load
 import result_size
+import sandbox_coverage
 import sandbox_throughput
 import startup
 from _common import Row, print_table
@@ -27,12 +28,14 @@ FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] =
     ("call_overhead", call_overhead.main, ["--calls", "300"]),
     ("http_load", http_load.main, ["--clients", "50", "--calls", "100"]),
     ("sandbox_throughput", sandbox_throughput.main, ["--requests", "2000"]),
+    ("sandbox_coverage", sandbox_coverage.main, []),
 ]
 QUICK = {
     "startup": ["--runs", "1", "--no-warmup"],
     "call_overhead": ["--calls", "4", "--warmup", "1"],
     "http_load": ["--clients", "2", "--calls", "2"],
     "sandbox_throughput": ["--requests", "8", "--user-only"],
+    "sandbox_coverage": [],
 }
 
 

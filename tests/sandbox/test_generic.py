@@ -11,7 +11,8 @@ import stripe
 
 from stripe_power import spec
 from stripe_power.sandbox import Sandbox, SandboxServer
-from stripe_power.sandbox.generic import classify, coverage
+from stripe_power.sandbox.coverage import by_kind, probe
+from stripe_power.sandbox.generic import classify
 
 from ..spec_objects import assert_matches_spec
 
@@ -148,7 +149,7 @@ def test_singletons_are_per_account(client: stripe.StripeClient) -> None:
 
 def test_every_operation_in_the_spec_has_a_route() -> None:
     sandbox = Sandbox()
-    table = coverage(sandbox.router.hand_written())
+    table = by_kind(sandbox.router)
     assert sum(len(v) for v in table.values()) == len(spec.operations()) == 594
     for op in spec.operations():
         concrete = re.sub(r"\{\w+\}", "x_1", op.path)
@@ -158,6 +159,13 @@ def test_every_operation_in_the_spec_has_a_route() -> None:
     served = len(spec.operations()) - len(table["limit"])
     assert len(table["behaviour"]) >= 90
     assert served / len(spec.operations()) >= 0.85, {k: len(v) for k, v in table.items()}
+
+
+def test_every_operation_answers_over_http_without_crashing(sandbox: SandboxServer) -> None:
+    replies = probe(sandbox.url)
+    assert len(replies) == 594
+    assert [r.key for r in replies if not r.answered] == []
+    assert [(r.key, r.status) for r in replies if r.status >= 500] == []
 
 
 def test_sandbox_limits_say_so_over_http(sandbox: SandboxServer, client: stripe.StripeClient) -> None:

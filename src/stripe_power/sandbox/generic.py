@@ -321,13 +321,3 @@ def handler(op: spec.Operation) -> Handler:
         raise sandbox_limit(op.method, op.path, kind.why)
 
     return serve
-
-
-def coverage(hand_written: set[str]) -> dict[str, list[str]]:
-    """Every operation in the spec by how the sandbox serves it: ``behaviour`` (hand-written),
-    the generic kinds, and ``limit``."""
-    table: dict[str, list[str]] = {}
-    for op in spec.operations():
-        name = "behaviour" if op.key in hand_written else classify(op).name
-        table.setdefault(name, []).append(op.key)
-    return table

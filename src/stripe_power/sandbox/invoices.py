@@ -557,6 +557,8 @@ def search_invoices(ctx: Ctx) -> JSON:
 def create_invoice_item(ctx: Ctx) -> JSON:
     p = ctx.params
     acct = ctx.acct
+    if "customer" not in p:  # optional in the spec (customer_account), needed here
+        raise missing_param("customer")
     cust_id = as_str(p["customer"], "customer")
     acct.get("customer", cust_id, param="customer", status=400)
     inv = None

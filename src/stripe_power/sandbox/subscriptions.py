@@ -270,6 +270,8 @@ def _items_param(ctx: Ctx, raw: Any) -> list[tuple[JSON, int]]:
 
 def create_subscription(ctx: Ctx) -> JSON:
     p = ctx.params
+    if "customer" not in p:  # optional in the spec (customer_account), needed here
+        raise missing_param("customer")
     cust_id = as_str(p["customer"], "customer")
     ctx.acct.get("customer", cust_id, param="customer", status=400)
     if "items" not in p:
