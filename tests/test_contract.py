@@ -100,7 +100,7 @@ VERBS = (
 )
 
 
-@pytest.mark.parametrize("document", ["README.md", "POWER.md", "docs/sandbox.md"])
+@pytest.mark.parametrize("document", ["README.md", "POWER.md"])
 def test_docs_name_only_real_tools(document: str) -> None:
     import re
 
