@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..money import format_amount
+from . import balance
 from .cards import TestPaymentMethod
 from .customers import customer_ref
 from .errors import StripeError, invalid, unexpected_state
@@ -15,7 +16,6 @@ from .router import Ctx, Router
 from .search import fields_of, search
 from .store import (
     JSON,
-    Account,
     apply_metadata,
     as_bool,
     as_dict,
@@ -84,7 +84,7 @@ def make_charge(
         amount=pi["amount"],
         amount_captured=pi["amount"] if ok and captured else 0,
         amount_refunded=0,
-        balance_transaction=new_id("txn", 24) if ok and captured else None,
+        balance_transaction=None,
         billing_details=pm["billing_details"],
         calculated_statement_descriptor="SANDBOX",
         captured=ok and captured,
@@ -141,12 +141,8 @@ def make_charge(
     ctx.acct.add(ch)
     ctx.own(ch)
     if ok and captured:
-        _credit(ctx.acct, ch["currency"], ch["amount"])
+        balance.charge_captured(ctx.acct, ch, ch["amount"])
     return ch
-
-
-def _credit(acct: Account, cur: str, amount: int) -> None:
-    acct.balance[cur] = acct.balance.get(cur, 0) + amount
 
 
 def retrieve_charge(ctx: Ctx) -> JSON:
@@ -587,8 +583,7 @@ def capture_pi(ctx: Ctx) -> JSON:
     ch["captured"] = True
     ch["amount_captured"] = amount
     ch["amount_refunded"] = ch["amount"] - amount
-    ch["balance_transaction"] = new_id("txn", 24)
-    _credit(ctx.acct, ch["currency"], amount)
+    balance.charge_captured(ctx.acct, ch, amount)
     pi["amount_received"] = amount
     pi["amount_capturable"] = 0
     pi["status"] = "succeeded"

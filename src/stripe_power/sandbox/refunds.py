@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import balance
 from .errors import invalid
 from .ids import new_id
 from .payment_intents import fmt_money
@@ -67,7 +68,7 @@ def create_refund(ctx: Ctx) -> JSON:
         id=new_id("re", 24),
         object="refund",
         amount=amount,
-        balance_transaction=new_id("txn", 24),
+        balance_transaction=None,
         charge=ch["id"],
         created=now(),
         currency=ch["currency"],
@@ -89,7 +90,7 @@ def create_refund(ctx: Ctx) -> JSON:
     ch_before = snapshot(ch)
     ch["amount_refunded"] += amount
     ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
-    acct.balance[ch["currency"]] = acct.balance.get(ch["currency"], 0) - amount
+    re["balance_transaction"] = balance.record(acct, re, -amount, "refund")
     acct.emit("refund.created", re)
     acct.emit("charge.refunded", ch, changed(ch_before, ch))
     return re
