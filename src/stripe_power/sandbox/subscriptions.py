@@ -52,7 +52,7 @@ def add_interval(start: int, interval: str, count: int) -> int:
     return calendar.timegm((year, month, day, t.tm_hour, t.tm_min, t.tm_sec, 0, 0, 0))
 
 
-def _price_desc(acct: Account, price: JSON, qty: int) -> str:
+def price_description(acct: Account, price: JSON, qty: int) -> str:
     name = catalog.product_name(acct, price)
     amount = payment_intents.fmt_money(int(price["unit_amount"] or 0), price["currency"])
     if price.get("recurring"):
@@ -193,7 +193,7 @@ def start_subscription(
         desc = (
             f"Trial period for {catalog.product_name(acct, price)}"
             if trial_end
-            else _price_desc(acct, price, qty)
+            else price_description(acct, price, qty)
         )
         parent = {
             "invoice_item_details": None,
