@@ -17,15 +17,19 @@ from starlette.routing import Route as StarletteRoute
 
 from . import (
     accounts,
+    authorizations,
     catalog,
     checkout,
+    customer_sessions,
     customers,
     events,
     generic,
+    invoice_adjustments,
     invoice_preview,
     invoices,
     payment_intents,
     payment_links,
+    payment_method_tokens,
     payment_methods,
     refunds,
     setup_intents,
@@ -77,9 +81,13 @@ class Sandbox:
             subscriptions,
             invoices,
             invoice_preview,
+            invoice_adjustments,
             payment_links,
             events,
             accounts,
+            authorizations,
+            customer_sessions,
+            payment_method_tokens,
         ):
             module.register(self.router)
         self.webhooks = events.WebhookDispatcher(self.state)

@@ -303,7 +303,7 @@ def _mark_paid(ctx: Ctx, inv: JSON, pi: JSON | None) -> None:
 
 def _on_pi_succeeded(ctx: Ctx, pi: JSON) -> None:
     inv = ctx.acct.find("invoice", ctx.acct.priv(pi).get("invoice"))
-    if inv is not None and inv["status"] == "open":
+    if inv is not None and inv["status"] in ("open", "uncollectible"):
         _mark_paid(ctx, inv, pi)
 
 
@@ -463,7 +463,7 @@ def pay_invoice(ctx: Ctx) -> JSON:
             if "paid_out_of_band" not in p
             else invalid("Invoice is already paid.")
         )
-    if inv["status"] != "open":
+    if inv["status"] not in ("open", "uncollectible"):  # Stripe still collects uncollectible invoices
         raise invalid(f"You can only pay an open invoice; this invoice is {inv['status']}.", param="invoice")
     if "paid_out_of_band" in p and as_bool(p["paid_out_of_band"], "paid_out_of_band"):
         pi = invoice_pi(ctx.acct, inv)

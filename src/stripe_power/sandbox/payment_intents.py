@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..money import format_amount
-from . import balance
+from . import authorizations, balance
 from .cards import TestPaymentMethod
 from .customers import customer_ref
 from .errors import StripeError, invalid, unexpected_state
@@ -118,7 +118,7 @@ def make_charge(
                 "extended_authorization": {"status": "disabled"},
                 "fingerprint": pm["card"]["fingerprint"],
                 "funding": card.funding,
-                "incremental_authorization": {"status": "unavailable"},
+                "incremental_authorization": {"status": authorizations.incremental_status(pi)},
                 "installments": None,
                 "last4": card.last4,
                 "mandate": None,
@@ -302,6 +302,7 @@ def create_pi(ctx: Ctx) -> JSON:
         pi["excluded_payment_method_types"] = list(p["excluded_payment_method_types"] or [])
     if "shipping" in p:
         pi["shipping"] = _shipping(p["shipping"])
+    authorizations.note_card_options(pi, p)
     if "payment_method" in p:
         pm = resolve_payment_method(ctx, as_str(p["payment_method"], "payment_method"), "payment_method")
         pi["payment_method"] = pm["id"]
@@ -390,6 +391,7 @@ def confirm(ctx: Ctx, pi: JSON, p: dict[str, Any]) -> None:
         )
     acct = ctx.acct
     before = snapshot(pi)
+    authorizations.note_card_options(pi, p)
     if "payment_method" in p:
         pi["payment_method"] = resolve_payment_method(
             ctx, as_str(p["payment_method"], "payment_method"), "payment_method"

@@ -99,7 +99,7 @@ def _value(node: Schema, example: Any) -> Any:
     if enum:
         return example if example in enum else enum[0]
     if kind == "boolean":
-        return example if isinstance(example, bool) else False
+        return False  # nested switches (components' `enabled`) start off; see new_object
     if kind in ("integer", "number"):
         return 0
     if kind == "string":
@@ -130,8 +130,12 @@ def has_id(typ: str) -> bool:
 def new_object(typ: str) -> dict[str, Any]:
     """A fresh object of ``typ`` with defaults, a new id, ``created`` now and ``livemode`` false."""
     schema = spec.schemas()[typ]
-    obj = defaults(schema, spec.fixtures().get(typ))
+    example = spec.fixtures().get(typ) or {}
+    obj = defaults(schema, example)
     props = schema.get("properties", {})
+    for name, value in example.items():  # top-level flags as Stripe's example has them (`active`)
+        if isinstance(value, bool) and isinstance(obj.get(name), bool):
+            obj[name] = value
     if "id" in props:
         obj["id"] = new_id(prefix(typ), 24)
     if "object" in props:
