@@ -12,19 +12,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import stripe
-from _common import ROOT, Row, at_most, quiet_logging
+from _common import Row, at_most, quiet_logging
 from mcp.client import Client
 
+from stripe_power import spec
 from stripe_power.config import load_settings
 from stripe_power.sandbox import SandboxServer
 from stripe_power.server import create_server
@@ -205,12 +204,8 @@ async def measure() -> list[Measured]:
 
 
 def fixture_sizes() -> dict[str, int]:
-    """Compact bytes of Stripe's fixture for each object type, if the OpenAPI directory is there."""
-    folder = Path(os.environ.get("STRIPE_OPENAPI_DIR") or ROOT.parent / "shared" / "stripe-openapi")
-    try:
-        resources = json.loads((folder / "fixtures3.json").read_text())["resources"]
-    except (OSError, KeyError, ValueError):
-        return {}
+    """Compact bytes of Stripe's fixture for each object type (the packaged fixtures3.json)."""
+    resources = spec.fixtures()
     return {obj: len(json.dumps(resources[name], separators=(",", ":"))) for obj, name in FIXTURE.items()}
 
 

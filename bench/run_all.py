@@ -12,6 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 
+import api_search
 import call_overhead
 import context_cost
 import http_load
@@ -23,6 +24,7 @@ from _common import Row, print_table
 
 FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] = [
     ("context_cost", context_cost.main, []),
+    ("api_search", api_search.main, []),
     ("result_size", result_size.main, []),
     ("startup", startup.main, ["--runs", "15"]),
     ("call_overhead", call_overhead.main, ["--calls", "300"]),

@@ -21,7 +21,7 @@ def bench() -> Iterator[dict[str, ModuleType]]:
     try:
         run_all = importlib.import_module("run_all")
         yield {name: importlib.import_module(name) for name in ("run_all", *run_all.QUICK)} | {
-            name: importlib.import_module(name) for name in ("context_cost", "result_size")
+            name: importlib.import_module(name) for name in ("context_cost", "result_size", "api_search")
         }
     finally:
         sys.path.remove(str(BENCH))
@@ -29,9 +29,11 @@ def bench() -> Iterator[dict[str, ModuleType]]:
 
 def test_in_process_benchmarks_report_their_goals(bench: dict[str, ModuleType]) -> None:
     rows = bench["context_cost"].main(["--largest", "0"]) + bench["result_size"].main([])
+    rows += bench["api_search"].main([])
     figures = {row.figure: row for row in rows}
     assert figures["context: tools/list total, default"].goal == "<= 21,622 B"
     assert figures["result size: next-step fields kept"].passed is True  # every next-step field is there
+    assert figures["api search: top-3"].goal == ">= 95%"
     assert all(row.passed is not None for row in rows if row.goal != "-")
 
 

@@ -32,3 +32,15 @@ async def test_tax_rates_and_tax_ids_through_call_stripe_api(connect_sandbox: Co
             await client.call_tool("call_stripe_api", {"method": "GET", "path": "/v1/tax_rates"})
         )
         assert [r["id"] for r in listed["data"]] == [rate["id"]]
+
+
+async def test_describe_stripe_api_tells_emulated_from_sandbox_limits(connect_sandbox: Connect) -> None:
+    async with connect_sandbox() as client:
+        generic = payload(
+            await client.call_tool("describe_stripe_api", {"method": "POST", "path": "/v1/tax_rates"})
+        )
+        limit = payload(
+            await client.call_tool("describe_stripe_api", {"method": "GET", "path": "/v1/quotes/{quote}/pdf"})
+        )
+    assert generic["sandbox"] == "emulated"
+    assert limit["sandbox"] == "not emulated offline"

@@ -110,6 +110,8 @@ def plausible_calls(ids: dict[str, str], sandbox_url: str, whsec: str, key: str)
         "get_account_info": {},
         "retrieve_balance": {},
         "call_stripe_api": {"method": "GET", "path": "/v1/customers", "params": {"limit": 1}},
+        "search_stripe_api": {"query": "create a webhook endpoint with its signing secret"},
+        "describe_stripe_api": {"method": "POST", "path": "/v1/webhook_endpoints"},
         "check_integration_code": {
             "source": f'import stripe\nstripe.api_key = "{key}"\nsecret = "{whsec}"\n',
             "language": "python",

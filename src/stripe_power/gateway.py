@@ -1,7 +1,8 @@
 """The Gateway: the only door to Stripe, and the only module that imports `stripe`.
 
 Every request goes through `Gateway.request(method, path, params)`, in wire terms:
-guardrails first (nothing is sent when one refuses), then an idempotency key on every
+the guardrails and a check against Stripe's OpenAPI description (the packaged spec index)
+first (nothing is sent when either refuses), then an idempotency key on every
 POST, then the SDK's `StripeClient` (async, with retries that reuse that key), then
 error mapping and one audit line with secrets redacted.
 """
@@ -70,6 +71,35 @@ def check_path(path: str) -> str:
     return path
 
 
+def check_spec(method: str, path: str, params: Mapping[str, Any]) -> None:
+    """Refuse what Stripe would refuse for its shape: a method the path does not have, or
+    parameters the operation does not take (at any depth, with a did-you-mean), lack, or
+    cannot read. A path the index does not know passes: the index is a subset of Stripe's API."""
+    from . import spec  # the index loads on first use, not at start-up
+
+    op = spec.resolve(method, path)
+    if op is None:
+        others = [m for m in ("GET", "POST", "DELETE") if m != method and spec.resolve(m, path)]
+        if others:
+            raise InputError(
+                "method",
+                f"{method} is not an operation on {path}.",
+                f"Stripe has {' and '.join(others)} there; see describe_stripe_api. Nothing was sent to Stripe.",
+            )
+        return
+    problems = spec.check(op, params)
+    if problems:
+        first = problems[0]
+        hint = f" Did you mean `{first.suggestion}`?" if first.suggestion else ""
+        more = f" ({len(problems) - 1} more problem(s) after this one.)" if len(problems) > 1 else ""
+        raise InputError(
+            f"params.{first.dotted}",
+            f"{redact_text(first.message)} for {op.key}.{hint}{more}",
+            f"Fix it (describe_stripe_api method={op.method} path={op.path} lists the parameters). "
+            "Nothing was sent to Stripe.",
+        )
+
+
 class Gateway:
     """One `StripeClient` for the server's lifetime; `request` is the single entry point."""
 
@@ -124,6 +154,8 @@ class Gateway:
         if refusal is not None:
             self._log_refusal(tool, method, path, params, refusal)
             raise refusal
+        # After the guardrails: a deprecated call gets the rule's lesson, not a list of its parameters.
+        check_spec(method, path, params)
         if reserved := sorted(_OPTION_NAMES & params.keys()):
             raise InputError(
                 f"params.{reserved[0]}", "is a request option, not a Stripe parameter.", "Remove it."

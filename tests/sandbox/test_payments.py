@@ -324,3 +324,14 @@ def test_setup_intents(client: stripe.StripeClient) -> None:
         declined.id,
         auth.id,
     }
+
+
+def test_charge_customer_fail_card_attaches_then_declines(client: stripe.StripeClient) -> None:
+    """Stripe's testing page: pm_card_chargeCustomerFail (4000000000000341) — "Attaching this card to a
+    Customer object succeeds, but attempts to charge the customer fail." (docs.stripe.com/testing#declined-payments)"""
+    customer = client.v1.customers.create({"email": "late@example.com"})
+    pm = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", {"customer": customer.id})
+    assert pm.customer == customer.id
+    with pytest.raises(stripe.CardError) as caught:
+        _pi(client, pm.id, customer=customer.id, off_session=True)
+    assert caught.value.code == "card_declined"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
+from .. import spec
 from . import (
     accounts,
     authorizations,
@@ -63,33 +65,58 @@ def _json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
+def build_router() -> Router:
+    """Hand-written routes, then every other operation of the spec through the generic layer."""
+    router = Router(fallback=generic.handler)
+    for module in (
+        customers,
+        catalog,
+        checkout,
+        payment_methods,
+        payment_intents,
+        refunds,
+        setup_intents,
+        subscriptions,
+        invoices,
+        invoice_preview,
+        invoice_adjustments,
+        payment_links,
+        events,
+        accounts,
+        authorizations,
+        customer_sessions,
+        payment_method_tokens,
+    ):
+        module.register(router)
+    return router
+
+
+@functools.cache
+def _routes() -> Router:
+    return build_router()
+
+
+def serves(method: str, path: str) -> bool:
+    """Whether the sandbox emulates this operation (a concrete path or a spec template): by hand,
+    or generically from the spec; not where it answers a `sandbox_limit` error."""
+    router = _routes()
+    matched = router.match(method.upper(), path)
+    if matched is None:
+        return False
+    route = matched[0]
+    if f"{route.method} {route.template}" in router.hand_written():
+        return True
+    op = spec.operation(route.method, route.template)
+    return op is not None and generic.classify(op).name != "limit"
+
+
 class Sandbox:
     """State, routes, faults and webhook delivery for one sandbox app."""
 
     def __init__(self, faults: FaultConfig | None = None) -> None:
         self.state = State()
         self.faults = FaultInjector(faults)
-        self.router = Router(fallback=generic.handler)
-        for module in (
-            customers,
-            catalog,
-            checkout,
-            payment_methods,
-            payment_intents,
-            refunds,
-            setup_intents,
-            subscriptions,
-            invoices,
-            invoice_preview,
-            invoice_adjustments,
-            payment_links,
-            events,
-            accounts,
-            authorizations,
-            customer_sessions,
-            payment_method_tokens,
-        ):
-            module.register(self.router)
+        self.router = build_router()
         self.webhooks = events.WebhookDispatcher(self.state)
 
     # -- introspection used by SandboxServer ---------------------------------------------

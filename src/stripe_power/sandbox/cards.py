@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-Outcome = Literal["succeeded", "declined", "requires_action", "requires_action_on_session"]
+# declined_after_attach: saving it (attach, SetupIntent) succeeds; every charge is declined.
+Outcome = Literal[
+    "succeeded", "declined", "declined_after_attach", "requires_action", "requires_action_on_session"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,10 @@ class TestPaymentMethod:
     funding: str = "credit"
     country: str = "US"
     aliases: tuple[str, ...] = ()
+
+    @property
+    def declines_charges(self) -> bool:
+        return self.outcome in ("declined", "declined_after_attach")
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -80,6 +87,15 @@ TEST_PAYMENT_METHODS: tuple[TestPaymentMethod, ...] = (
     ),
     _c("pm_card_amex", "378282246310005", "amex", "succeeded", "American Express; the payment succeeds."),
     _c("pm_card_discover", "6011111111111117", "discover", "succeeded", "Discover; the payment succeeds."),
+    _c(
+        "pm_card_chargeCustomerFail",
+        "4000000000000341",
+        "visa",
+        "declined_after_attach",
+        "Attaching it to a customer succeeds, but charging the customer is declined (card_declined); "
+        "use it to test failed renewals.",
+        decline_code="generic_decline",
+    ),
     _c(
         "pm_card_chargeDeclined",
         "4000000000000002",

@@ -475,7 +475,7 @@ def confirm(ctx: Ctx, pi: JSON, p: dict[str, Any]) -> None:
         require_authentication(ctx, pi, pm)
         acct.emit("payment_intent.requires_action", pi, changed(before, pi))
         return
-    if card.outcome == "declined":
+    if card.declines_charges:
         _fail(ctx, pi, pm, card_error(card), before)
     succeed(ctx, pi, pm, before)
 

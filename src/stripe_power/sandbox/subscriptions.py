@@ -127,7 +127,7 @@ def start_subscription(
                     "a default payment method.",
                 )
             card = payment_methods.card_of(acct, acct.get("payment_method", pm_id))
-            if card.outcome == "declined":
+            if card.declines_charges:
                 raise payment_methods.card_error(card)
             if card.outcome == "requires_action" or (
                 card.outcome == "requires_action_on_session" and pm_id not in acct.off_session_ready

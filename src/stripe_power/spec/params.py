@@ -114,7 +114,8 @@ class _Checker:
             if key in properties:
                 self.value(properties[key], sub, (*parts, key))
             elif isinstance(extra, dict):
-                self.value(extra, sub, (*parts, key))
+                if sub != "":  # `metadata[key]=` (empty) unsets that key
+                    self.value(extra, sub, (*parts, key))
             elif extra is True or (not properties and extra is None):
                 continue
             else:

@@ -1,4 +1,5 @@
-"""Toolset `api`: one guarded escape hatch to any Stripe v1 endpoint the typed tools lack."""
+"""Toolset `api`: one guarded escape hatch to any Stripe v1 endpoint the typed tools lack, and
+an offline reference to Stripe's API (search and describe, from the packaged spec index)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from ..audit import redact
 from ..errors import GuardrailRefusal, InputError
-from ..guardrails import rule
+from ..guardrails import rule, violation
 from ._models import Summary
 from ._params import Ctx, IdempotencyKey, gateway, limits, settings
 from ._registry import ToolKind, Toolset
@@ -81,3 +82,115 @@ async def call_stripe_api(
     body = await gateway(ctx).request(method, path, params or {}, idempotency_key=idempotency_key)
     # Secrets (webhook signing secrets, client secrets) never reach the agent: read them in the Dashboard.
     return ApiResult.model_validate(redact(_without_nulls(body)))
+
+
+class ApiHit(Summary):
+    method: str
+    path: str
+    summary: str
+
+
+class ApiSearch(Summary):
+    results: list[ApiHit]
+    next_step: str = "describe_stripe_api(method, path) for its parameters; call_stripe_api to call it."
+
+
+@toolset.tool("Search Stripe's API reference", kind="read", local=True)
+async def search_stripe_api(
+    query: Annotated[str, Field(min_length=2, max_length=300, description="The task, in words")],
+    limit: Annotated[int, Field(ge=1, le=10)] = 5,
+) -> ApiSearch:
+    """Find the Stripe endpoints that do a task, best first (offline)."""
+    from ..spec.search import search
+
+    hits = search(query, limit)
+    return ApiSearch(
+        results=[
+            ApiHit(method=h.operation.method, path=h.operation.path, summary=h.operation.summary)
+            for h in hits
+        ]
+    )
+
+
+class ApiDescription(Summary):
+    model_config = ConfigDict(extra="allow")
+    operation: str
+    guardrails: dict[str, str] | None = None
+    sandbox: str | None = None
+
+
+def _nested(parts: tuple[str, ...], leaf: Any) -> dict[str, Any]:
+    value: Any = leaf
+    for part in reversed(parts):
+        value = {part: value}
+    out: dict[str, Any] = value
+    return out
+
+
+def guardrails_for(method: str, template: str) -> dict[str, str]:
+    """Which guardrails refuse this operation or some of its parameters: found by asking the rule
+    table itself about the endpoint and about each parameter, so it never drifts from the rules."""
+    from .. import spec
+
+    concrete = re.sub(r"\{[^}]+\}", "id_1", template)
+    whole = violation(method, concrete, {})
+    if whole is not None:
+        return {whole.rule_id: "refuses this endpoint"}
+    op = spec.operation(method, template)
+    found: dict[str, list[str]] = {}
+    for parts, _ in spec.walk(op.params) if op else ():
+        hit = violation(method, concrete, _nested(parts, ["x"] if parts[-1].endswith("types") else "x"))
+        if hit is not None:
+            found.setdefault(hit.rule_id, []).append(".".join(parts))
+    return {rule_id: "refuses `" + "`, `".join(sorted(set(names))) + "`" for rule_id, names in found.items()}
+
+
+@toolset.tool("Describe a Stripe API endpoint", kind="read", local=True)
+async def describe_stripe_api(
+    method: Literal["GET", "POST", "DELETE"],
+    path: Annotated[
+        str,
+        Field(
+            pattern=r"^/v1/[A-Za-z0-9_./{}-]+$", max_length=300, description="/v1/... template or real path"
+        ),
+    ],
+    param: Annotated[
+        str | None,
+        Field(max_length=200, description="One nested parameter to detail, e.g. line_items.price_data"),
+    ] = None,
+) -> ApiDescription:
+    """An endpoint's parameters, return type, guardrails and sandbox support (offline).
+
+    Each parameter: type, required, enum values; `param` details one nested parameter."""
+    from .. import spec
+    from ..sandbox.app import serves
+    from ..spec.describe import describe
+
+    op = spec.resolve(method, path) or spec.operation(method, path)
+    if op is None:
+        others = [
+            m
+            for m in ("GET", "POST", "DELETE")
+            if m != method and (spec.resolve(m, path) or spec.operation(m, path))
+        ]
+        fix = (
+            f"Stripe has {' and '.join(others)} on that path."
+            if others
+            else "Find the endpoint with search_stripe_api first."
+        )
+        raise InputError("path", f"{method} {path} is not in Stripe's API reference ({spec.version()}).", fix)
+    try:
+        body = describe(op, param)
+    except KeyError as missing:
+        _, close = missing.args
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise InputError(
+            "param",
+            f"{param!r} is not a parameter of {op.key}.{hint}",
+            "Omit `param` to list the parameters.",
+        ) from None
+    result = ApiDescription(operation=op.key, **body)
+    if param is None:
+        result.guardrails = guardrails_for(op.method, op.path) or None
+        result.sandbox = "emulated" if serves(op.method, op.path) else "not emulated offline"
+    return result
