@@ -24,6 +24,7 @@ from . import (
     checkout,
     customer_sessions,
     customers,
+    discounts,
     events,
     generic,
     invoice_adjustments,
@@ -86,6 +87,7 @@ def build_router() -> Router:
         authorizations,
         customer_sessions,
         payment_method_tokens,
+        discounts,
     ):
         module.register(router)
     return router

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import catalog, payment_intents, payment_methods
+from . import catalog, invoice_totals, payment_intents, payment_methods
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .router import Ctx, Router
@@ -126,6 +126,7 @@ def new_invoice(
             },
             "type": "subscription_details",
         }
+        invoice_totals.inherit(acct, inv, subscription)
     acct.add(inv)
     ctx.own(inv)
     acct.emit("invoice.created", inv)
@@ -175,16 +176,8 @@ def add_line(
     )
     ctx.acct.add(line)
     inv["lines"]["data"].append(line)
-    _recompute(inv)
+    invoice_totals.recompute(ctx.acct, inv)
     return line
-
-
-def _recompute(inv: JSON) -> None:
-    total = sum(int(line["amount"]) for line in inv["lines"]["data"])
-    inv["subtotal"] = inv["subtotal_excluding_tax"] = inv["total"] = inv["total_excluding_tax"] = total
-    inv["amount_due"] = max(total, 0)
-    inv["amount_remaining"] = max(inv["amount_due"] - inv["amount_paid"], 0)
-    inv["lines"]["total_count"] = len(inv["lines"]["data"])
 
 
 def attach_invoice_item(ctx: Ctx, inv: JSON, ii: JSON) -> None:
@@ -403,6 +396,7 @@ def create_invoice(ctx: Ctx) -> JSON:
                 and ii["currency"] == inv["currency"]
             ):
                 attach_invoice_item(ctx, inv, ii)
+    invoice_totals.apply_params(ctx, inv, p)
     return inv
 
 
@@ -431,6 +425,7 @@ def update_invoice(ctx: Ctx) -> JSON:
         )
     if "default_payment_method" in p:
         inv["default_payment_method"] = as_str(p["default_payment_method"], "default_payment_method") or None
+    invoice_totals.apply_params(ctx, inv, p)
     ctx.acct.emit("invoice.updated", inv, changed(before, inv))
     return inv
 
@@ -641,7 +636,9 @@ def create_invoice_item(ctx: Ctx) -> JSON:
         proration_details={"credited_items": None, "discount_amounts": []},
         quantity=qty,
         quantity_decimal=str(qty),
-        tax_rates=[],
+        tax_rates=invoice_totals.tax_rates_param(acct, p["tax_rates"], "tax_rates")
+        if "tax_rates" in p
+        else [],
     )
     acct.add(ii)
     if inv is not None:
@@ -680,7 +677,7 @@ def delete_invoice_item(ctx: Ctx) -> JSON:
             for line in inv["lines"]["data"]
             if ((line.get("parent") or {}).get("invoice_item_details") or {}).get("invoice_item") != ii["id"]
         ]
-        _recompute(inv)
+        invoice_totals.recompute(ctx.acct, inv)
     ctx.acct.objects[ii["id"]] = {"id": ii["id"], "object": "invoiceitem", "deleted": True}
     ctx.acct.emit("invoiceitem.deleted", ii)
     return {"id": ii["id"], "object": "invoiceitem", "deleted": True}

@@ -10,7 +10,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import checkout, invoices, payment_intents, payment_links, payment_methods, setup_intents
+from . import (
+    checkout,
+    checkout_totals,
+    invoices,
+    payment_intents,
+    payment_links,
+    payment_methods,
+    setup_intents,
+)
 from .errors import StripeError
 from .ids import new_id
 from .router import Ctx
@@ -116,7 +124,13 @@ def routes(sb: Sandbox) -> list[Route]:
             f"<input id=email name=email type=email value='{html.escape(email)}'>"
             f"<label for=card_number>Card number</label>"
             f"<input id=card_number name=card_number inputmode=numeric autocomplete=cc-number "
-            f"placeholder='4242 4242 4242 4242' required>{err}"
+            f"placeholder='4242 4242 4242 4242' required>"
+            + (
+                "<label for=promotion_code>Promotion code</label><input id=promotion_code name=promotion_code>"
+                if cs.get("allow_promotion_codes")
+                else ""
+            )
+            + f"{err}"
             f"<button type=submit>{title}</button></form>"
             + (
                 f"<p class=muted><a href='{html.escape(cs['cancel_url'])}'>Cancel</a></p>"
@@ -138,6 +152,7 @@ def routes(sb: Sandbox) -> list[Route]:
         form = await request.form()
         card = str(form.get("card_number") or "")
         email = str(form.get("email") or "") or None
+        code = str(form.get("promotion_code") or "").strip()
         quantities: dict[int, int] = {}
         for key, value in form.items():
             if key.startswith("quantity_") and key[9:].isdigit() and str(value).isdigit():
@@ -150,6 +165,8 @@ def routes(sb: Sandbox) -> list[Route]:
             acct, cs = found
             ctx = ctx_for(acct, request, request_id)
             try:
+                if code:
+                    checkout_totals.enter_code(ctx, cs, code)
                 checkout.complete(ctx, cs, card, email, quantities)
             except StripeError as err:
                 flush(acct)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Callable
 from typing import Any
 
-from . import catalog, payment_intents, payment_methods
+from . import catalog, invoice_totals, payment_intents, payment_methods
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .invoices import (
@@ -96,8 +97,10 @@ def start_subscription(
     payment_behavior: str = "allow_incomplete",
     collection_method: str = "charge_automatically",
     days_until_due: int | None = None,
+    setup: Callable[[JSON], None] | None = None,
 ) -> JSON:
-    """Create a subscription, its first invoice, and pay it as Stripe would. Used by the API and Checkout."""
+    """Create a subscription, its first invoice, and pay it as Stripe would. Used by the API and Checkout.
+    ``setup`` runs on the new subscription before its first invoice (discounts, tax rates)."""
     acct = ctx.acct
     recurring = [(p, q) for p, q in items if p["type"] == "recurring"]
     one_time = [(p, q) for p, q in items if p["type"] != "recurring"]
@@ -173,6 +176,8 @@ def start_subscription(
         trial_start=ts if trial_end else None,
     )
     acct.add(sub)
+    if setup is not None:
+        setup(sub)
     for price, qty in recurring:
         sub["items"]["data"].append(_sub_item(ctx, sub, price, qty, ts, period_end))
     sub["items"]["total_count"] = len(sub["items"]["data"])
@@ -317,6 +322,7 @@ def create_subscription(ctx: Ctx) -> JSON:
         ),
         collection_method=cm,
         days_until_due=dud,
+        setup=invoice_totals.subscription_setup(ctx, p, cust_id, items),
     )
 
 
