@@ -22,6 +22,7 @@ from . import (
     authorizations,
     catalog,
     checkout,
+    credit_notes,
     customer_sessions,
     customers,
     discounts,
@@ -88,6 +89,7 @@ def build_router() -> Router:
         customer_sessions,
         payment_method_tokens,
         discounts,
+        credit_notes,
     ):
         module.register(router)
     return router

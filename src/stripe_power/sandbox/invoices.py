@@ -259,7 +259,7 @@ def finalize(ctx: Ctx, inv: JSON) -> None:
             inv["next_payment_attempt"] = ts + 3600 if inv["auto_advance"] else None
     acct.emit("invoice.finalized", inv, changed(before, inv))
     if inv["amount_due"] == 0:
-        _mark_paid(ctx, inv, None)
+        mark_paid(ctx, inv, None)
 
 
 def invoice_pi(acct: Account, inv: JSON) -> JSON | None:
@@ -270,7 +270,7 @@ def invoice_pi(acct: Account, inv: JSON) -> JSON | None:
     return None
 
 
-def _mark_paid(ctx: Ctx, inv: JSON, pi: JSON | None) -> None:
+def mark_paid(ctx: Ctx, inv: JSON, pi: JSON | None) -> None:
     acct = ctx.acct
     before = snapshot(inv)
     ts = now()
@@ -297,7 +297,7 @@ def _mark_paid(ctx: Ctx, inv: JSON, pi: JSON | None) -> None:
 def _on_pi_succeeded(ctx: Ctx, pi: JSON) -> None:
     inv = ctx.acct.find("invoice", ctx.acct.priv(pi).get("invoice"))
     if inv is not None and inv["status"] in ("open", "uncollectible"):
-        _mark_paid(ctx, inv, pi)
+        mark_paid(ctx, inv, pi)
 
 
 payment_intents.PI_SUCCESS_HOOKS.append(_on_pi_succeeded)
@@ -323,7 +323,7 @@ def attempt_payment(ctx: Ctx, inv: JSON, pm_id: str | None, off_session: bool = 
     acct = ctx.acct
     pi = invoice_pi(acct, inv)
     if pi is None:
-        _mark_paid(ctx, inv, None)
+        mark_paid(ctx, inv, None)
         return
     if pm_id is None:
         raise invalid(
@@ -466,7 +466,7 @@ def pay_invoice(ctx: Ctx) -> JSON:
             pi["status"] = "canceled"
             pi["canceled_at"] = now()
         inv["amount_paid_off_stripe"] = inv["amount_due"]
-        _mark_paid(ctx, inv, None)
+        mark_paid(ctx, inv, None)
         return inv
     pm_id = (
         as_str(p["payment_method"], "payment_method") if "payment_method" in p else default_pm(ctx.acct, inv)
