@@ -26,6 +26,7 @@ from . import (
     customer_sessions,
     customers,
     discounts,
+    disputes,
     events,
     generic,
     invoice_adjustments,
@@ -90,6 +91,7 @@ def build_router() -> Router:
         payment_method_tokens,
         discounts,
         credit_notes,
+        disputes,
     ):
         module.register(router)
     return router

@@ -71,6 +71,27 @@ def _c(
 TEST_PAYMENT_METHODS: tuple[TestPaymentMethod, ...] = (
     _c("pm_card_visa", "4242424242424242", "visa", "succeeded", "Visa; the payment succeeds."),
     _c(
+        "pm_card_createDispute",
+        "4000000000000259",
+        "visa",
+        "succeeded",
+        "The payment succeeds, then the cardholder disputes it as fraudulent (charge.dispute.created).",
+    ),
+    _c(
+        "pm_card_createDisputeProductNotReceived",
+        "4000000000002685",
+        "visa",
+        "succeeded",
+        "The payment succeeds, then the cardholder disputes it as product not received.",
+    ),
+    _c(
+        "pm_card_createDisputeInquiry",
+        "4000000000001976",
+        "visa",
+        "succeeded",
+        "The payment succeeds, then the cardholder's bank opens an inquiry (warning_needs_response).",
+    ),
+    _c(
         "pm_card_visa_debit",
         "4000056655665556",
         "visa",

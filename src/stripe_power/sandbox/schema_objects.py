@@ -148,7 +148,11 @@ def new_object(typ: str) -> dict[str, Any]:
 
 def apply(typ: str, obj: dict[str, Any], params: dict[str, Any]) -> None:
     """Set each request param that is a field of ``typ`` (and fits its schema) on ``obj``."""
-    props = spec.schemas()[typ].get("properties", {})
+    apply_fields(spec.schemas()[typ].get("properties", {}), obj, params)
+
+
+def apply_fields(props: dict[str, Schema], obj: dict[str, Any], params: dict[str, Any]) -> None:
+    """``apply`` for any object's ``properties`` (a nested hash such as a dispute's evidence)."""
     for name, value in params.items():
         if name in ("id", "object", "expand", "livemode", "created") or name not in props:
             continue
