@@ -38,6 +38,7 @@ from . import (
     payment_methods,
     refunds,
     setup_intents,
+    subscription_items,
     subscriptions,
 )
 from ._spec_data import PARAMS
@@ -92,6 +93,7 @@ def build_router() -> Router:
         discounts,
         credit_notes,
         disputes,
+        subscription_items,
     ):
         module.register(router)
     return router

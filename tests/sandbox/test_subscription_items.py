@@ -1,0 +1,53 @@
+"""Subscription items as their own API: add, change (with prorations), metadata and tax rates,
+list, delete (never the last one)."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from ..spec_objects import assert_matches_spec
+
+
+def test_subscription_items_api(client: stripe.StripeClient) -> None:
+    cus = client.v1.customers.create({})
+    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": cus.id})
+    client.v1.customers.update(cus.id, {"invoice_settings": {"default_payment_method": pm.id}})
+    product = client.v1.products.create({"name": "Seats"})
+    monthly = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 1000, "product": product.id, "recurring": {"interval": "month"}}
+    )
+    addon = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 500, "product": product.id, "recurring": {"interval": "month"}}
+    )
+    sub = client.v1.subscriptions.create({"customer": cus.id, "items": [{"price": monthly.id}]})
+    first = sub["items"].data[0]
+    added = client.v1.subscription_items.create(
+        {
+            "subscription": sub.id,
+            "price": addon.id,
+            "quantity": 2,
+            "metadata": {"kind": "addon"},
+            "proration_behavior": "none",
+        }
+    )
+    assert (added.quantity, added.price.id, added.metadata.to_dict()) == (2, addon.id, {"kind": "addon"})
+    assert_matches_spec(
+        "subscription_item", client.raw_request("get", f"/v1/subscription_items/{added.id}").data
+    )
+    listed = client.v1.subscription_items.list({"subscription": sub.id})
+    assert {i.id for i in listed.data} == {first.id, added.id}
+    changed = client.v1.subscription_items.update(first.id, {"quantity": 3})
+    assert changed.quantity == 3
+    # the quantity change prorated: pending invoice items for unused and remaining time
+    pending = client.v1.invoice_items.list({"customer": cus.id}).data
+    assert len(pending) == 2 and sum(ii.amount for ii in pending) > 0
+    assert client.v1.subscriptions.retrieve(sub.id)["items"].data[0].quantity == 3
+    deleted = client.v1.subscription_items.delete(added.id)
+    assert deleted.deleted is True
+    with pytest.raises(stripe.InvalidRequestError) as last:
+        client.v1.subscription_items.delete(first.id)
+    assert "at least one active plan" in str(last.value)
+    assert [i.id for i in client.v1.subscription_items.list({"subscription": sub.id}).data] == [first.id]
+    types = [e.type for e in client.v1.events.list({"limit": 100}).data]
+    assert types.count("customer.subscription.updated") >= 3
