@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from mcp.client import Client
 
 from .conftest import Connect, error_text, payload
@@ -273,3 +274,17 @@ async def test_customer_sessions_and_shipping_rates_through_mcp(connect_sandbox:
     assert session["customer"] == customer["id"]
     assert session["client_secret"] == "[redacted]"  # client secrets stay out of tool results
     assert rate["fixed_amount"]["amount"] == 1500
+
+
+async def test_customer_portal_through_mcp(connect_sandbox: Connect) -> None:
+    async with connect_sandbox() as client:
+        customer = await api(client, "POST", "/v1/customers", {})
+        session = await api(
+            client,
+            "POST",
+            "/v1/billing_portal/sessions",
+            {"customer": customer["id"], "return_url": "https://example.com"},
+        )
+    assert session["url"].startswith("http://127.0.0.1:") and "/p/session/bps_" in session["url"]
+    page = httpx.get(session["url"])
+    assert page.status_code == 200 and customer["id"] in page.text

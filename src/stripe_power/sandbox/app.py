@@ -36,6 +36,7 @@ from . import (
     payment_links,
     payment_method_tokens,
     payment_methods,
+    portal,
     refunds,
     setup_intents,
     subscription_items,
@@ -94,6 +95,7 @@ def build_router() -> Router:
         credit_notes,
         disputes,
         subscription_items,
+        portal,
     ):
         module.register(router)
     return router
@@ -369,6 +371,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
         StarletteRoute("/v1/{rest:path}", api, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         StarletteRoute("/_sandbox/requests", introspect, methods=["GET", "DELETE"]),
         *page.routes(sb),
+        *portal.routes(sb),
         StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(DropConnectionMiddleware)])
