@@ -286,5 +286,6 @@ async def test_customer_portal_through_mcp(connect_sandbox: Connect) -> None:
             {"customer": customer["id"], "return_url": "https://example.com"},
         )
     assert session["url"].startswith("http://127.0.0.1:") and "/p/session/bps_" in session["url"]
-    page = httpx.get(session["url"])
+    async with httpx.AsyncClient() as http:
+        page = await http.get(session["url"])
     assert page.status_code == 200 and customer["id"] in page.text
