@@ -289,3 +289,38 @@ async def test_customer_portal_through_mcp(connect_sandbox: Connect) -> None:
     async with httpx.AsyncClient() as http:
         page = await http.get(session["url"])
     assert page.status_code == 200 and customer["id"] in page.text
+
+
+async def test_subscription_schedules_through_mcp(connect_sandbox: Connect) -> None:
+    async with connect_sandbox() as client:
+        customer = await api(client, "POST", "/v1/customers", {})
+        await api(client, "POST", "/v1/payment_methods/pm_card_visa/attach", {"customer": customer["id"]})
+        price = await api(
+            client,
+            "POST",
+            "/v1/prices",
+            {
+                "currency": "usd",
+                "unit_amount": 1200,
+                "recurring": {"interval": "month"},
+                "product_data": {"name": "Plan"},
+            },
+        )
+        schedule = await api(
+            client,
+            "POST",
+            "/v1/subscription_schedules",
+            {
+                "customer": customer["id"],
+                "start_date": "now",
+                "phases": [
+                    {
+                        "items": [{"price": price["id"]}],
+                        "duration": {"interval": "month", "interval_count": 2},
+                    }
+                ],
+            },
+        )
+        assert schedule["status"] == "active" and schedule["subscription"].startswith("sub_")
+        released = await api(client, "POST", f"/v1/subscription_schedules/{schedule['id']}/release")
+    assert released["status"] == "released"

@@ -40,6 +40,7 @@ from . import (
     refunds,
     setup_intents,
     subscription_items,
+    subscription_schedules,
     subscriptions,
 )
 from ._spec_data import PARAMS
@@ -96,6 +97,7 @@ def build_router() -> Router:
         disputes,
         subscription_items,
         portal,
+        subscription_schedules,
     ):
         module.register(router)
     return router

@@ -1,0 +1,262 @@
+"""Subscription schedules: phases with their dates, starting a subscription, release, cancel.
+
+Created ``from_subscription`` (one phase mirroring the subscription's current period) or with a
+``customer``, ``phases`` and ``start_date`` (``now`` starts the subscription from the first
+phase at once; a future date leaves the schedule ``not_started``). A phase lasts until its
+``end_date``, for its ``duration``, or for one billing period of its first price. Updating ``phases`` keeps the current phase and replaces the ones after it.
+Release detaches the subscription (``released_subscription``); cancel cancels it too.
+Moving from one phase to the next needs time to pass: that is the test clocks' part, not this
+module's; until then the subscription stays in its first phase.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import spec
+from . import subscriptions
+from .errors import invalid, missing_param, no_such
+from .generic import sandbox_limit
+from .router import Ctx, Router
+from .schema_objects import defaults, new_object
+from .store import (
+    JSON,
+    Account,
+    apply_metadata,
+    as_dict,
+    as_enum,
+    as_int,
+    as_list,
+    as_str,
+    changed,
+    now,
+    snapshot,
+)
+
+
+def _phase_items(ctx: Ctx, raw: Any, param: str) -> list[tuple[JSON, int]]:
+    items: list[tuple[JSON, int]] = []
+    for i, entry_raw in enumerate(as_list(raw, param)):
+        entry = as_dict(entry_raw, f"{param}[{i}]")
+        if "price" not in entry:
+            raise missing_param(f"{param}[{i}][price]")
+        price = ctx.acct.find("price", entry["price"])
+        if price is None:
+            raise no_such("price", str(entry["price"]), param=f"{param}[{i}][price]", status=400)
+        if not price.get("recurring"):
+            raise invalid("Schedule phases take recurring prices.", param=f"{param}[{i}][price]")
+        items.append((price, as_int(entry.get("quantity", 1), f"{param}[{i}][quantity]", minimum=0)))
+    if not items:
+        raise missing_param(f"{param}[0][price]")
+    return items
+
+
+def _phase(items: list[tuple[JSON, int]], start: int, end: int) -> JSON:
+    phase = defaults(spec.schemas()["subscription_schedule"]["properties"]["phases"]["items"])
+    phase.update(
+        add_invoice_items=[],
+        currency=items[0][0]["currency"],
+        default_tax_rates=[],
+        discounts=[],
+        end_date=end,
+        items=[
+            {"discounts": [], "metadata": {}, "price": price["id"], "quantity": qty, "tax_rates": []}
+            for price, qty in items
+        ],
+        metadata={},
+        proration_behavior="create_prorations",
+        start_date=start,
+    )
+    return phase
+
+
+def _phases(ctx: Ctx, raw: Any, start: int) -> tuple[list[JSON], list[list[tuple[JSON, int]]]]:
+    phases: list[JSON] = []
+    all_items: list[list[tuple[JSON, int]]] = []
+    for i, entry_raw in enumerate(as_list(raw, "phases")):
+        param = f"phases[{i}]"
+        entry = as_dict(entry_raw, param)
+        items = _phase_items(ctx, entry.get("items", []), f"{param}[items]")
+        if "end_date" in entry:
+            end = as_int(entry["end_date"], f"{param}[end_date]")
+        elif "duration" in entry:
+            duration = as_dict(entry["duration"], f"{param}[duration]")
+            interval = as_enum(
+                duration.get("interval"), f"{param}[duration][interval]", ("day", "week", "month", "year")
+            )
+            end = subscriptions.add_interval(
+                start,
+                interval,
+                as_int(duration.get("interval_count", 1), f"{param}[duration][interval_count]", minimum=1),
+            )
+        else:
+            recurring = items[0][0]["recurring"]
+            end = subscriptions.add_interval(start, recurring["interval"], int(recurring["interval_count"]))
+        if end <= start:
+            raise invalid("A phase must end after it starts.", param=f"{param}[end_date]")
+        phases.append(_phase(items, start, end))
+        all_items.append(items)
+        start = end
+    if not phases:
+        raise missing_param("phases")
+    return phases, all_items
+
+
+def create(ctx: Ctx) -> JSON:
+    p = ctx.params
+    acct = ctx.acct
+    schedule = new_object("subscription_schedule")
+    schedule.update(
+        end_behavior=as_enum(
+            p.get("end_behavior", "release"), "end_behavior", ("cancel", "none", "release", "renew")
+        ),
+        metadata=apply_metadata({}, p.get("metadata", {})),
+        status="active",
+    )
+    if "from_subscription" in p:
+        for clash in ("customer", "phases", "start_date"):
+            if clash in p:
+                raise invalid(f"You cannot set `{clash}` if `from_subscription` is set.", param=clash)
+        sub = acct.get(
+            "subscription",
+            as_str(p["from_subscription"], "from_subscription"),
+            param="from_subscription",
+            status=400,
+        )
+        if sub.get("schedule"):
+            raise invalid(
+                f"The subscription {sub['id']} is already attached to a schedule ({sub['schedule']}).",
+                param="from_subscription",
+            )
+        first = sub["items"]["data"][0]
+        items = [(i["price"], int(i.get("quantity") or 1)) for i in sub["items"]["data"]]
+        schedule["phases"] = [
+            _phase(items, int(first["current_period_start"]), int(first["current_period_end"]))
+        ]
+        schedule["customer"] = sub["customer"]
+        _attach(acct, schedule, sub)
+    else:
+        if "customer" not in p:
+            raise missing_param("customer")
+        customer = acct.get("customer", as_str(p["customer"], "customer"), param="customer", status=400)
+        raw_start = p.get("start_date", "now")
+        start = now() if raw_start == "now" else as_int(raw_start, "start_date")
+        phases, all_items = _phases(ctx, p.get("phases", []), start)
+        schedule["phases"] = phases
+        schedule["customer"] = customer["id"]
+        if start <= now():
+            sub = subscriptions.start_subscription(ctx, customer["id"], all_items[0])
+            _attach(acct, schedule, sub)
+        else:
+            schedule["status"] = "not_started"
+    _current(schedule)
+    acct.add(schedule)
+    acct.emit("subscription_schedule.created", schedule)
+    return schedule
+
+
+def _attach(acct: Account, schedule: JSON, sub: JSON) -> None:
+    before = snapshot(sub)
+    schedule["subscription"] = sub["id"]
+    sub["schedule"] = schedule["id"]
+    acct.emit("customer.subscription.updated", sub, changed(before, sub))
+
+
+def _current(schedule: JSON) -> None:
+    ts = now()
+    phase = next((ph for ph in schedule["phases"] if ph["start_date"] <= ts < ph["end_date"]), None)
+    live = schedule["status"] == "active" and phase is not None
+    schedule["current_phase"] = (
+        {"start_date": phase["start_date"], "end_date": phase["end_date"]} if live and phase else None
+    )
+
+
+def _live(ctx: Ctx) -> JSON:
+    schedule = ctx.acct.get("subscription_schedule", ctx.path_params["schedule"], param="schedule")
+    if schedule["status"] not in ("active", "not_started"):
+        raise invalid(
+            f"You cannot change a subscription schedule whose status is {schedule['status']}.",
+            param="schedule",
+        )
+    return schedule
+
+
+def update(ctx: Ctx) -> JSON:
+    p = ctx.params
+    schedule = _live(ctx)
+    before = snapshot(schedule)
+    if "end_behavior" in p:
+        schedule["end_behavior"] = as_enum(
+            p["end_behavior"], "end_behavior", ("cancel", "none", "release", "renew")
+        )
+    if "metadata" in p:
+        schedule["metadata"] = apply_metadata(schedule["metadata"], p["metadata"])
+    if "phases" in p:
+        start = schedule["phases"][0]["start_date"]
+        phases, _ = _phases(
+            ctx,
+            p["phases"],
+            int(as_dict(as_list(p["phases"], "phases")[0], "phases[0]").get("start_date", start)),
+        )
+        if schedule["status"] == "active":
+            current = schedule["phases"][0]
+            if [(i["price"], i["quantity"]) for i in phases[0]["items"]] != [
+                (i["price"], i["quantity"]) for i in current["items"]
+            ]:
+                raise sandbox_limit(
+                    "POST",
+                    "/v1/subscription_schedules/{schedule}",
+                    "changing the items of the phase in progress; keep phases[0] as it is and change later phases",
+                )
+        schedule["phases"] = phases
+    _current(schedule)
+    ctx.acct.emit("subscription_schedule.updated", schedule, changed(before, schedule))
+    return schedule
+
+
+def release(ctx: Ctx) -> JSON:
+    schedule = _live(ctx)
+    before = snapshot(schedule)
+    sub = ctx.acct.find("subscription", schedule.get("subscription"))
+    schedule.update(
+        status="released",
+        released_at=now(),
+        released_subscription=schedule.get("subscription"),
+        subscription=None,
+        current_phase=None,
+    )
+    if sub is not None:
+        sub_before = snapshot(sub)
+        sub["schedule"] = None
+        ctx.acct.emit("customer.subscription.updated", sub, changed(sub_before, sub))
+    ctx.acct.emit("subscription_schedule.released", schedule, changed(before, schedule))
+    return schedule
+
+
+def cancel(ctx: Ctx) -> JSON:
+    schedule = _live(ctx)
+    before = snapshot(schedule)
+    sub = ctx.acct.find("subscription", schedule.get("subscription"))
+    if sub is not None and sub["status"] not in ("canceled", "incomplete_expired"):
+        params: dict[str, Any] = {k: ctx.params[k] for k in ("invoice_now", "prorate") if k in ctx.params}
+        sub_ctx = Ctx(
+            ctx.sandbox,
+            ctx.acct,
+            params,
+            {"subscription_exposed_id": sub["id"]},
+            ctx.base_url,
+            ctx.request_id,
+            "DELETE",
+            "",
+        )
+        subscriptions.cancel_subscription(sub_ctx)
+    schedule.update(status="canceled", canceled_at=now(), current_phase=None)
+    ctx.acct.emit("subscription_schedule.canceled", schedule, changed(before, schedule))
+    return schedule
+
+
+def register(router: Router) -> None:
+    router.add("POST", "/v1/subscription_schedules", create)
+    router.add("POST", "/v1/subscription_schedules/{schedule}", update)
+    router.add("POST", "/v1/subscription_schedules/{schedule}/release", release)
+    router.add("POST", "/v1/subscription_schedules/{schedule}/cancel", cancel)

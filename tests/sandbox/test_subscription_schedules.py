@@ -1,0 +1,118 @@
+"""Subscription schedules: phases and their dates, starting now or later, from a subscription,
+changing later phases, release and cancel, with Stripe's events."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import stripe
+
+from ..spec_objects import assert_matches_spec
+
+
+def _setup(client: stripe.StripeClient) -> tuple[stripe.Customer, stripe.Price, stripe.Price]:
+    cus = client.v1.customers.create({})
+    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": cus.id})
+    client.v1.customers.update(cus.id, {"invoice_settings": {"default_payment_method": pm.id}})
+    product = client.v1.products.create({"name": "Plan"})
+    monthly = {"interval": "month"}
+    intro = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 500, "product": product.id, "recurring": monthly}
+    )  # type: ignore[typeddict-item]
+    full = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 2000, "product": product.id, "recurring": monthly}
+    )  # type: ignore[typeddict-item]
+    return cus, intro, full
+
+
+def _types(client: stripe.StripeClient) -> list[str]:
+    return [e.type for e in client.v1.events.list({"limit": 100}).data]
+
+
+def test_schedule_starting_now_with_two_phases(client: stripe.StripeClient) -> None:
+    cus, intro, full = _setup(client)
+    schedule = client.v1.subscription_schedules.create(
+        {
+            "customer": cus.id,
+            "start_date": "now",
+            "end_behavior": "release",
+            "phases": [
+                {"items": [{"price": intro.id}], "duration": {"interval": "month", "interval_count": 3}},
+                {"items": [{"price": full.id}]},
+            ],
+        }
+    )
+    assert schedule.status == "active" and schedule.subscription
+    first, second = schedule.phases
+    assert first.end_date == second.start_date and second.end_date > second.start_date
+    assert schedule.current_phase is not None and schedule.current_phase.end_date == first.end_date
+    # three monthly periods: between 89 and 92 days
+    assert 89 * 86400 <= first.end_date - first.start_date <= 92 * 86400
+    assert_matches_spec(
+        "subscription_schedule", client.raw_request("get", f"/v1/subscription_schedules/{schedule.id}").data
+    )
+    sub = client.v1.subscriptions.retrieve(str(schedule.subscription))
+    assert (
+        sub.schedule == schedule.id and sub["items"].data[0].price.id == intro.id and sub.status == "active"
+    )
+    assert "subscription_schedule.created" in _types(client)
+    released = client.v1.subscription_schedules.release(schedule.id)
+    assert (released.status, released.released_subscription, released.subscription) == (
+        "released",
+        sub.id,
+        None,
+    )
+    assert client.v1.subscriptions.retrieve(sub.id).schedule is None
+    assert "subscription_schedule.released" in _types(client)
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.subscription_schedules.cancel(schedule.id)
+
+
+def test_schedule_in_the_future_waits(client: stripe.StripeClient) -> None:
+    cus, intro, _ = _setup(client)
+    start = int(time.time()) + 7 * 86400
+    schedule = client.v1.subscription_schedules.create(
+        {
+            "customer": cus.id,
+            "start_date": start,
+            "phases": [{"items": [{"price": intro.id}], "duration": {"interval": "week"}}],
+        }
+    )
+    assert (schedule.status, schedule.subscription, schedule.current_phase) == ("not_started", None, None)
+    assert schedule.phases[0].end_date == start + 7 * 86400
+    assert client.v1.subscriptions.list({"customer": cus.id}).data == []
+    canceled = client.v1.subscription_schedules.cancel(schedule.id)
+    assert canceled.status == "canceled" and canceled.canceled_at
+
+
+def test_from_subscription_then_plan_a_change_and_cancel(client: stripe.StripeClient) -> None:
+    cus, intro, full = _setup(client)
+    sub = client.v1.subscriptions.create({"customer": cus.id, "items": [{"price": intro.id}]})
+    schedule = client.v1.subscription_schedules.create({"from_subscription": sub.id})
+    phase = schedule.phases[0]
+    assert phase.items[0].price == intro.id and phase.end_date == sub["items"].data[0].current_period_end
+    with pytest.raises(stripe.InvalidRequestError) as twice:
+        client.v1.subscription_schedules.create({"from_subscription": sub.id})
+    assert "already attached" in str(twice.value)
+    updated = client.v1.subscription_schedules.update(
+        schedule.id,
+        {
+            "phases": [
+                {
+                    "items": [{"price": intro.id, "quantity": 1}],
+                    "start_date": phase.start_date,
+                    "end_date": phase.end_date,
+                },
+                {"items": [{"price": full.id, "quantity": 1}], "duration": {"interval": "month"}},
+            ]
+        },
+    )
+    assert [p.items[0].price for p in updated.phases] == [intro.id, full.id]
+    with pytest.raises(stripe.InvalidRequestError) as current:
+        client.v1.subscription_schedules.update(schedule.id, {"phases": [{"items": [{"price": full.id}]}]})
+    assert current.value.code == "sandbox_limit"
+    canceled = client.v1.subscription_schedules.cancel(schedule.id)
+    assert canceled.status == "canceled"
+    assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
+    assert {"subscription_schedule.canceled", "customer.subscription.deleted"} <= set(_types(client))
