@@ -53,8 +53,9 @@ def test_sandbox_command_serves_the_stripe_sdk() -> None:
         assert client.v1.customers.retrieve(customer.id).email == "cli@example.com"
     finally:
         server.terminate()
-        out, _ = server.communicate(timeout=10)
+        out, err = server.communicate(timeout=10)
     assert out == b""  # logs go to stderr only
+    assert f"(dashboard: http://127.0.0.1:{port}/dashboard)".encode() in err
 
 
 async def test_serve_sandbox_over_stdio(tmp_path: Path) -> None:

@@ -32,15 +32,19 @@ SDK = EXTERNAL / "node_modules" / "@modelcontextprotocol" / "sdk" / "package.jso
 TIMEOUT = 90
 
 
-def node_or_skip() -> str:
+def node_or_skip(*needed: Path) -> str:
+    """Node, or a skip (a failure with CI set) naming what is missing; `needed` defaults to the
+    Inspector and the TypeScript SDK."""
     node = shutil.which("node")
     missing = [
         what
         for what, ok in (
             ("node", node),
             ("npm", shutil.which("npm")),
-            (f"{INSPECTOR} (run `npm ci` in tests/external)", INSPECTOR.exists()),
-            (f"{SDK} (run `npm ci` in tests/external)", SDK.exists()),
+            *(
+                (f"{path} (run `npm ci` in tests/external)", path.exists())
+                for path in needed or (INSPECTOR, SDK)
+            ),
         )
         if not ok
     ]

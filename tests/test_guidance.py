@@ -26,6 +26,7 @@ PROMPT_ARGS: dict[str, dict[str, str]] = {
     "save_payment_method": {"customer_email": "jane@example.com"},
     "go_live_checklist": {},
     "debug_failed_payment": {"payment_intent": "pi_123"},
+    "simulate_billing_cycle": {"price": "price_123", "months": "2"},
 }
 
 

@@ -125,3 +125,23 @@ async def test_rate_limit_that_persists_is_a_clear_error(fake: RecordingStripe, 
         message = error_text(await client.call_tool("create_customer", {"email": "a@example.com"}))
     assert "code=rate_limit" in message and "Wait a moment and retry" in message
     assert len(fake.requests) == 3  # the first try and two retries (max_network_retries)
+
+
+async def test_the_gateway_retries_what_stripe_says_to(fake: RecordingStripe, connect: Connect) -> None:
+    """409 (a lock) is retried; Stripe-Should-Retry overrides the status either way."""
+    lock = {"error": {"type": "invalid_request_error", "code": "lock_timeout", "message": "Locked."}}
+    down = {"error": {"type": "api_error", "message": "Down."}}
+    bad = {"error": {"type": "invalid_request_error", "message": "Nope."}}
+    cases = [
+        ((409, lock, {"Retry-After": "0"}), 2),
+        ((503, down, {"Retry-After": "0", "Stripe-Should-Retry": "false"}), 1),
+        ((400, bad, {"Retry-After": "0", "Stripe-Should-Retry": "true"}), 2),
+    ]
+    for first, expected in cases:
+        fake.requests.clear()
+        answers = iter([first])
+        fake.on("POST", "/v1/customers", lambda _request, answers=answers: next(answers, (200, CUSTOMER)))
+        async with connect(replay_window_seconds=0) as client:
+            await client.call_tool("create_customer", {"email": "a@example.com"})
+        assert len(fake.requests) == expected, first
+        assert len({r.headers["Idempotency-Key"] for r in fake.requests}) == 1

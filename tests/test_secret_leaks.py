@@ -111,6 +111,10 @@ def plausible_calls(ids: dict[str, str], sandbox_url: str, whsec: str, key: str)
         "retrieve_balance": {},
         "call_stripe_api": {"method": "GET", "path": "/v1/customers", "params": {"limit": 1}},
         "search_stripe_api": {"query": "create a webhook endpoint with its signing secret"},
+        "create_test_clock": {"name": "leak check"},
+        "list_test_clocks": {},
+        "advance_test_clock": {"test_clock": "clock_missing", "days": 1},
+        "delete_test_clock": {"test_clock": "clock_missing"},
         "describe_stripe_api": {"method": "POST", "path": "/v1/webhook_endpoints"},
         "check_integration_code": {
             "source": f'import stripe\nstripe.api_key = "{key}"\nsecret = "{whsec}"\n',

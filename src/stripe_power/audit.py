@@ -20,6 +20,10 @@ _SECRET = re.compile(
 # The tool whose call is being served; set by the tool registry, read for audit lines.
 current_tool: contextvars.ContextVar[str] = contextvars.ContextVar("current_tool", default="-")
 
+# The id of the running tool call (call_...): on its audit lines and, to the sandbox, in a header,
+# so the sandbox dashboard can show which tool call made which request.
+current_call: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_call", default=None)
+
 # The connected account (acct_...) the running tool call acts for, when the caller named one.
 current_account: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_account", default=None)
 # The MCP session (Streamable HTTP's Mcp-Session-Id) the call came from; None on stdio.

@@ -16,6 +16,7 @@ from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .sandbox import SandboxServer
 
 logger = logging.getLogger("stripe_power")
 
@@ -91,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--fault-seed", type=int, help="seed for repeatable faults")
     demo = commands.add_parser("demo", help="drive the server against the sandbox and print an agent session")
     demo.add_argument("--log-level", default="WARNING")
+    demo.add_argument(
+        "--keep-open", action="store_true", help="keep the sandbox up afterwards to browse its dashboard"
+    )
     lint = commands.add_parser("lint", help="check integration code for Stripe anti-patterns")
     lint.add_argument("paths", nargs="*")
     lint.add_argument("--format", choices=["text", "json"], default="text")
@@ -106,12 +110,12 @@ def setup_logging(level: str) -> None:
 
 
 @contextmanager
-def embedded_sandbox() -> Iterator[tuple[str, str]]:
+def embedded_sandbox() -> Iterator[tuple[SandboxServer, str]]:
     """An in-process sandbox on an ephemeral loopback port, with a key made for this run."""
     from .sandbox import SandboxServer
 
     with SandboxServer(host="127.0.0.1", port=0) as sandbox:
-        yield sandbox.url, "sk_test_sandbox" + secrets.token_hex(12)
+        yield sandbox, "sk_test_sandbox" + secrets.token_hex(12)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -120,7 +124,7 @@ def serve(args: argparse.Namespace) -> int:
     from .tools import TOOLSET_NAMES
 
     with embedded_sandbox() if args.sandbox else _nothing() as sandbox:
-        api_base, api_key = sandbox if sandbox else (args.api_base, args.api_key)
+        api_base, api_key = (sandbox[0].url, sandbox[1]) if sandbox else (args.api_base, args.api_key)
         settings = load_settings(
             api_key=api_key,
             api_base=api_base,
@@ -147,6 +151,9 @@ def serve(args: argparse.Namespace) -> int:
             "stripe-power %s: %s mode, key %s, api %s", __version__, settings.key.mode, settings.key.masked,
             settings.api_base or "https://api.stripe.com",
         )  # fmt: skip
+        if sandbox:
+            sandbox[0].watch_audit_log(api_key, settings.state_dir / "audit.jsonl")
+            logger.info("Sandbox dashboard (what the agent did): %s", sandbox[0].dashboard_url)
         server = create_server(settings, structured_output=args.structured_output)
         if args.transport == "stdio":
             server.run("stdio")
@@ -157,6 +164,7 @@ def serve(args: argparse.Namespace) -> int:
 def _serve_http(server: Any, settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .client_log import client_log_of
     from .http import create_http_app
     from .webhooks import webhook_routes
 
@@ -168,7 +176,11 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace) -> in
         port=args.port,
         token=os.environ.get("STRIPE_POWER_HTTP_TOKEN"),
         allowed_origins=args.allowed_origin,
-        extra_routes=webhook_routes(settings) if settings.receives_webhooks else None,
+        extra_routes=(
+            webhook_routes(settings, on_received=client_log_of(server).webhook_received)
+            if settings.receives_webhooks
+            else None
+        ),
     )
     logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
@@ -201,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from .demo import main_demo
 
-            return main_demo()
+            return main_demo(args.keep_open)
         if args.command == "lint":
             from .lint import main_lint
 

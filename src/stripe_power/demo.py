@@ -44,10 +44,13 @@ def check(condition: bool, what: str) -> None:
         raise DemoFailed(what)
 
 
-async def run() -> None:
-    with embedded_sandbox() as (api_base, api_key), tempfile.TemporaryDirectory() as state_dir:
+async def run(keep_open: bool = False, passed: list[bool] | None = None) -> None:
+    with embedded_sandbox() as (sandbox, api_key), tempfile.TemporaryDirectory() as state_dir:
+        api_base = sandbox.url
         settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir)
+        sandbox.watch_audit_log(api_key, settings.state_dir / "audit.jsonl")
         show(f"stripe-power demo: offline sandbox at {api_base}, key {settings.key.masked}")
+        show(f"dashboard: {sandbox.dashboard_url}")
         async with Client(create_server(settings)) as client:
             product = await call(client, "create_product", {"name": "Stripe Power T-shirt"})
             price = await call(
@@ -113,13 +116,21 @@ async def run() -> None:
             check(
                 "charges-api" in refused and "Nothing was sent" in refused, "Charges API refused by guardrail"
             )
-    show("\nAll steps passed.")
+        show("\nAll steps passed.")
+        if passed is not None:
+            passed.append(True)
+        if keep_open:
+            show(f"The sandbox stays up for its dashboard: {sandbox.dashboard_url} (Ctrl-C to stop)")
+            await anyio.sleep_forever()
 
 
-def main_demo() -> int:
+def main_demo(keep_open: bool = False) -> int:
+    passed: list[bool] = []
     try:
-        anyio.run(run)
+        anyio.run(run, keep_open, passed)
     except DemoFailed as failure:
         print(f"demo failed: {failure}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # --keep-open waits for Ctrl-C once every step has passed
+        return 0 if passed else 130
     return 0

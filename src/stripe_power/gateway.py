@@ -3,8 +3,9 @@
 Every request goes through `Gateway.request(method, path, params)`, in wire terms:
 the guardrails and a check against Stripe's OpenAPI description (the packaged spec index)
 first (nothing is sent when either refuses), then an idempotency key on every
-POST, then the SDK's `StripeClient` (async, with retries that reuse that key), then
-error mapping and one audit line with secrets redacted.
+POST, then the SDK's `StripeClient` (async; the Gateway retries, reusing that key), then
+error mapping and one audit line with secrets redacted. Refusals, retries and replays are
+also told to the MCP client that asked for log notifications (client_log.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ import anyio
 import stripe
 
 from . import __version__
-from .audit import AuditLog, current_account, current_session, current_tool, redact_text, replayed
+from .audit import (
+    AuditLog,
+    current_account,
+    current_call,
+    current_session,
+    current_tool,
+    redact_text,
+    replayed,
+)
+from .client_log import notify
 from .config import Settings
 from .errors import DECLINE_MEANINGS, NEXT_STEPS, GuardrailRefusal, InputError, StripeAPIError
 from .guardrails import violation
@@ -117,7 +127,7 @@ class Gateway:
             settings.api_key,
             stripe_account=settings.stripe_account,
             base_addresses={"api": settings.api_base} if settings.api_base else None,
-            max_network_retries=settings.max_network_retries,
+            max_network_retries=0,  # the Gateway retries (see _send), so it can say so
             http_client=http_client or self._own_http_client,
         )
         stripe.set_app_info("stripe-power", version=__version__)
@@ -153,6 +163,11 @@ class Gateway:
         refusal = violation(method, path, params, stripe_account=account)
         if refusal is not None:
             self._log_refusal(tool, method, path, params, refusal)
+            await notify(
+                "warning",
+                f"Guardrail {refusal.rule_id} refused {method} {path}; nothing was sent to Stripe.",
+                rule=refusal.rule_id, tool=tool, method=method, path=path, reason=str(refusal),
+            )  # fmt: skip
             raise refusal
         # After the guardrails: a deprecated call gets the rule's lesson, not a list of its parameters.
         check_spec(method, path, params)
@@ -168,6 +183,10 @@ class Gateway:
             options["idempotency_key"], fingerprint = self._write_key(tool, path, params, account)
         if account:
             options["stripe_account"] = account
+        call = current_call.get()
+        if self.settings.api_base and call:
+            # Only to a Stripe stand-in (the sandbox): lets its dashboard link the request to the tool call.
+            options["headers"] = {"X-Stripe-Power-Call": call, "X-Stripe-Power-Tool": tool}
         started = time.perf_counter()
         status: int | None = None
         request_id: str | None = None
@@ -176,6 +195,7 @@ class Gateway:
             status, request_id = response.code, response.headers.get("request-id")
             if response.headers.get("idempotent-replayed") == "true":
                 replayed.set(True)
+                await _replay_notice(method, path, request_id)
             body: StripeObject = json.loads(response.body)
             return body
         except stripe.StripeError as error:
@@ -184,6 +204,7 @@ class Gateway:
                 self._recent_writes.pop(fingerprint, None)
             mapped = map_stripe_error(error)
             if (error.headers or {}).get("idempotent-replayed") == "true":
+                await _replay_notice(method, path, request_id)
                 mapped.args = (
                     f"{mapped} (This is Stripe's stored answer to an identical call moments ago; "
                     "pass a new idempotency_key to try again for real.)",
@@ -200,18 +221,31 @@ class Gateway:
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 idempotency_key=options.get("idempotency_key"),
                 stripe_account=account,
+                call=call,
             )
 
     async def _send(self, method: str, path: str, params: dict[str, Any], options: dict[str, Any]) -> Any:
-        """The SDK retries connection errors, 409 and 5xx but not 429 (rate limited): retry
-        that here too, as many times, with the same idempotency key."""
+        """Up to `max_network_retries` retries of what `retryable` allows, with the same
+        idempotency key. Here rather than in the SDK (which would skip 429) so the client
+        can be told why a call is taking longer."""
         for attempt in itertools.count():
             try:
                 return await self._client.raw_request_async(method.lower(), path, **params, **options)
-            except stripe.RateLimitError as error:
-                if attempt >= self.settings.max_network_retries:
+            except stripe.StripeError as error:
+                if attempt >= self.settings.max_network_retries or not retryable(error):
                     raise
-                await anyio.sleep(rate_limit_delay(error, attempt))
+                delay = retry_delay(error, attempt)
+                logger.warning(
+                    "%s %s: %s; retry %d in %.1f s", method, path, retry_reason(error), attempt + 1, delay
+                )
+                await notify(
+                    "warning",
+                    f"{retry_reason(error)}; retrying {method} {path} in {delay:.1f} s "
+                    f"(retry {attempt + 1} of {self.settings.max_network_retries}, same idempotency key).",
+                    method=method, path=path, status=error.http_status, request_id=error.request_id,
+                    retry=attempt + 1, delay_seconds=round(delay, 2),
+                )  # fmt: skip
+                await anyio.sleep(delay)
         raise AssertionError("itertools.count() never ends")
 
     def _write_key(
@@ -243,7 +277,14 @@ class Gateway:
     def _log_refusal(
         self, tool: str, method: str, path: str, params: Mapping[str, Any], refusal: GuardrailRefusal
     ) -> None:
-        self.audit.record(tool=tool, method=method, path=path, params=params, refused=refusal.rule_id)
+        self.audit.record(
+            tool=tool,
+            method=method,
+            path=path,
+            params=params,
+            refused=refusal.rule_id,
+            call=current_call.get(),
+        )
         logger.info("refused %s %s by %s", method, path, refusal.rule_id)
 
     async def aclose(self) -> None:
@@ -258,8 +299,37 @@ def object_id(value: Any) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def rate_limit_delay(error: stripe.StripeError, attempt: int) -> float:
-    """Seconds before retrying a 429: Retry-After when Stripe sends it, else 0.5 s x 2^n with
+async def _replay_notice(method: str, path: str, request_id: str | None) -> None:
+    await notify(
+        "info",
+        f"Stripe answered {method} {path} from its idempotency cache: an identical call moments ago "
+        "already did this, so nothing new happened. Pass a new idempotency_key to do it again.",
+        method=method, path=path, request_id=request_id,
+    )  # fmt: skip
+
+
+def retryable(error: stripe.StripeError) -> bool:
+    """The SDK's rule plus 429: Stripe-Should-Retry decides when Stripe sends it; otherwise
+    a failed connection, 409 (a lock), 429 (rate limited) and 5xx are retried."""
+    advice = (error.headers or {}).get("stripe-should-retry")
+    if advice in ("true", "false"):
+        return bool(advice == "true")
+    if isinstance(error, stripe.APIConnectionError):
+        return bool(error.should_retry)
+    status = error.http_status or 0
+    return status in (409, 429) or status >= 500
+
+
+def retry_reason(error: stripe.StripeError) -> str:
+    if isinstance(error, stripe.APIConnectionError):
+        return "The connection to Stripe failed"
+    if error.http_status == 429:
+        return "Stripe rate-limited the request (429)"
+    return f"Stripe answered {error.http_status}"
+
+
+def retry_delay(error: stripe.StripeError, attempt: int) -> float:
+    """Seconds before retry n: Retry-After when Stripe sends it, else 0.5 s x 2^n with
     jitter, like the SDK's own backoff; never more than 5 s."""
     try:
         seconds = float((error.headers or {}).get("retry-after", ""))

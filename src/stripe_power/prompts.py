@@ -100,6 +100,27 @@ def debug_failed_payment(payment_intent: Annotated[str, Field(description="pi_..
 4. Explain the cause in plain words and the single next step."""
 
 
+def simulate_billing_cycle(
+    price: Annotated[str, Field(description="Your recurring price_...")],
+    months: Annotated[int, Field(description="How many cycles to run")] = 2,
+    card: Annotated[
+        str, Field(description="pm_card_visa, or pm_card_chargeCustomerFail for failures")
+    ] = "pm_card_visa",
+) -> str:
+    return f"""Simulate {months} billing cycle(s) of {price} with a test clock (test mode or the sandbox):
+1. `create_test_clock` name="billing simulation" (frozen_time defaults to now); note its id.
+2. `create_customer` email="clock@example.com", test_clock=<clock id>, payment_method="{card}",
+   invoice_settings={{default_payment_method: "{card}"}}.
+3. `create_subscription` customer=<customer id>, items=[{{price: "{price}"}}],
+   payment_behavior="allow_incomplete" (charges the saved card now; add trial_period_days to start with a trial).
+4. `advance_test_clock` test_clock=<clock id>, days=31 (repeat for each of the {months} cycle(s); one
+   advance may cover at most two intervals). Each result lists the invoices created, paid and failed and
+   the subscriptions whose status changed.
+5. `list_invoices` customer=<customer id> to read every invoice; `retrieve_subscription` for its state.
+   With {card} failing, expect past_due, retries, then cancellation.
+6. `delete_test_clock` when done: it deletes the customer and everything on the clock."""
+
+
 PROMPTS = (
     accept_one_time_payment,
     start_subscription,
@@ -107,6 +128,7 @@ PROMPTS = (
     save_payment_method,
     go_live_checklist,
     debug_failed_payment,
+    simulate_billing_cycle,
 )
 
 TITLES = {
@@ -116,6 +138,7 @@ TITLES = {
     "save_payment_method": "Save a payment method for later",
     "go_live_checklist": "Go-live checklist",
     "debug_failed_payment": "Debug a failed payment",
+    "simulate_billing_cycle": "Simulate billing cycles with a test clock",
 }
 
 

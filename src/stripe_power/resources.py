@@ -63,6 +63,7 @@ def test_cards_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+OBJECT_TEMPLATE = "stripe://{object_type}/{id}"
 # object type in the URI -> (API path prefix, summary)
 OBJECTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], BaseModel]]] = {
     "customer": ("/v1/customers", CustomerSummary.of),
@@ -113,7 +114,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         return summary(obj).model_dump_json(exclude_none=True)
 
     server.resource(
-        "stripe://{object_type}/{id}",
+        OBJECT_TEMPLATE,
         name="stripe-object",
         title="One Stripe object, compact",
         description=f"object_type: {', '.join(OBJECTS)}",

@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from . import __version__
 from .arguments import ArgumentCheck
 from .audit import AuditLog
+from .client_log import ClientLog
+from .completions import register_completions
 from .config import Settings
 from .confirm import ConfirmationRequired, ConfirmationTokens, confirmation_gate
 from .gateway import Gateway, HTTPClient
@@ -158,4 +160,6 @@ def create_server(
     )
     register_resources(server)
     register_prompts(server)
+    register_completions(server)
+    ClientLog().install(server)
     return server

@@ -22,7 +22,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -420,9 +420,14 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 
 
 def webhook_routes(
-    settings: Settings, store: WebhookStore | None = None, *, max_body_bytes: int = MAX_BODY_BYTES
+    settings: Settings,
+    store: WebhookStore | None = None,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    on_received: Callable[[Mapping[str, Any], bool], Awaitable[object]] | None = None,
 ) -> list[Route]:
-    """`POST /webhooks/stripe`: verify with `settings.webhook_secrets`, store once per event id."""
+    """`POST /webhooks/stripe`: verify with `settings.webhook_secrets`, store once per event id,
+    then call `on_received(event, duplicate)` (the server tells its MCP clients)."""
     secrets = settings.webhook_secrets
     target = store or store_for(settings)
 
@@ -448,6 +453,8 @@ def webhook_routes(
         logger.info(
             "webhook %s %s received%s", event["id"], event["type"], " (duplicate)" if duplicate else ""
         )
+        if on_received is not None:
+            await on_received(event, duplicate)
         return JSONResponse({"received": True, "duplicate": duplicate})
 
     return [Route(WEBHOOK_PATH, receive, methods=["POST"])]

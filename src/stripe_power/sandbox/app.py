@@ -42,19 +42,25 @@ from . import (
     subscription_items,
     subscription_schedules,
     subscriptions,
+    test_clocks,
 )
 from ._spec_data import PARAMS
+from .dashboard import AuditTail
 from .errors import StripeError, invalid, missing_param, unknown_param
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
 from .forms import FormError, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
-from .store import Account, IdempotentResult, RecordedRequest, State
+from .store import Account, IdempotentResult, RecordedRequest, State, clock_time
 
 logger = logging.getLogger("stripe_power.sandbox")
 
 DEFAULT_API_VERSION = "2026-10-28.endive"
-RECORDED_HEADERS = ("idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type")
+RECORDED_HEADERS = (
+    "idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type",
+    # Sent by stripe-power's Gateway: the MCP tool call that made the request (see the dashboard).
+    "x-stripe-power-call", "x-stripe-power-tool",
+)  # fmt: skip
 
 PMT_REJECTED = {
     ("POST", "/v1/payment_intents"),
@@ -98,6 +104,7 @@ def build_router() -> Router:
         subscription_items,
         portal,
         subscription_schedules,
+        test_clocks,
     ):
         module.register(router)
     return router
@@ -130,6 +137,8 @@ class Sandbox:
         self.faults = FaultInjector(faults)
         self.router = build_router()
         self.webhooks = events.WebhookDispatcher(self.state)
+        # api key -> the audit log of an MCP server using that key (the dashboard's agent timeline)
+        self.audit_logs: dict[str, AuditTail] = {}
 
     # -- introspection used by SandboxServer ---------------------------------------------
     def request_log(self, api_key: str) -> list[RecordedRequest]:
@@ -241,7 +250,12 @@ class Sandbox:
                 param="payment_method_types",
             )
         ctx = Ctx(self, acct, params, path_params, base_url, request_id, method, path)
-        result = route.handler(ctx)
+        # A customer on a test clock, and all it owns, lives at the clock's frozen time.
+        clock = clock_time.set(test_clocks.time_for(acct, params, path_params))
+        try:
+            result = route.handler(ctx)
+        finally:
+            clock_time.reset(clock)
         return ctx.render(result)
 
 
@@ -283,7 +297,7 @@ def _response(status: int, body: bytes, request_id: str, extra: dict[str, str] |
 
 def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None) -> Starlette:
     """The sandbox as a Starlette app; ``app.state.sandbox`` is its :class:`Sandbox`."""
-    from . import page
+    from . import dashboard, page
 
     sb = sandbox or Sandbox(faults)
 
@@ -341,7 +355,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
             logger.exception("sandbox: unexpected error on %s %s", method, path)
             crash = StripeError(500, "An unknown error occurred", type="api_error")
             status, payload, extra, pending = 500, _json(crash.body(request_id)), {}, []
-        record.status = status
+        record.finish(status, payload, extra.get("Idempotent-Replayed") == "true")
         for event in pending:
             sb.webhooks.schedule(acct, event)
         if fault == "drop_after_commit":
@@ -374,6 +388,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
         StarletteRoute("/_sandbox/requests", introspect, methods=["GET", "DELETE"]),
         *page.routes(sb),
         *portal.routes(sb),
+        *dashboard.routes(sb),
         StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(DropConnectionMiddleware)])

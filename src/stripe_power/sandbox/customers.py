@@ -76,6 +76,11 @@ def create(ctx: Ctx) -> JSON:
         preferred_locales=[],
         tax_exempt="none",
     )
+    if "test_clock" in p:
+        clock_id = as_str(p["test_clock"], "test_clock")
+        cust["test_clock"] = ctx.acct.get(
+            "test_helpers.test_clock", clock_id, param="test_clock", status=400
+        )["id"]
     ctx.acct.add(cust)
     _apply(ctx, cust, p)
     if "payment_method" in p:
@@ -119,13 +124,10 @@ def delete(ctx: Ctx) -> JSON:
 
 
 def list_(ctx: Ctx) -> JSON:
-    email = ctx.params.get("email")
-    pred = None
-    if email is not None:
-        email_s = as_str(email, "email")
+    email, clock = ctx.params.get("email"), ctx.params.get("test_clock")
 
-        def pred(o: JSON) -> bool:
-            return bool(o.get("email") == email_s)
+    def pred(o: JSON) -> bool:
+        return (email is None or o.get("email") == email) and (clock is None or o.get("test_clock") == clock)
 
     return paginate(ctx.acct, "customer", ctx.params, "/v1/customers", pred)
 

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -174,6 +175,15 @@ def register(router: Router) -> None:
 
 
 @dataclass
+class Attempt:
+    """One POST of an event to an endpoint: when, the HTTP status (None: no answer), the error."""
+
+    time: float
+    status: int | None
+    error: str | None
+
+
+@dataclass
 class Delivery:
     """One webhook delivery attempt chain, kept for introspection."""
 
@@ -184,6 +194,7 @@ class Delivery:
     status: int | None = None
     delivered: bool = False
     errors: list[str] = field(default_factory=list)
+    log: list[Attempt] = field(default_factory=list)
 
 
 class WebhookDispatcher:
@@ -197,6 +208,7 @@ class WebhookDispatcher:
         self.backoff_s = backoff_s
         self.timeout_s = timeout_s
         self.deliveries: list[Delivery] = []
+        self.by_event: dict[str, list[Delivery]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
 
@@ -211,6 +223,7 @@ class WebhookDispatcher:
         for url, secret in targets:
             delivery = Delivery(event["id"], event["type"], url)
             self.deliveries.append(delivery)
+            self.by_event.setdefault(delivery.event_id, []).append(delivery)
             task = asyncio.get_running_loop().create_task(
                 self._deliver(acct, event, delivery, secret, payload)
             )
@@ -229,17 +242,21 @@ class WebhookDispatcher:
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
                 "Stripe-Signature": sign(payload, secret),
             }
+            sent = time.time()
             try:
                 resp = await self._client.post(delivery.url, content=payload.encode(), headers=headers)
                 delivery.status = resp.status_code
                 if 200 <= resp.status_code < 300:
                     delivery.delivered = True
+                    delivery.log.append(Attempt(sent, resp.status_code, None))
                     with self.state.lock:
                         event["pending_webhooks"] = max(0, int(event["pending_webhooks"]) - 1)
                     return
                 delivery.errors.append(f"HTTP {resp.status_code}")
+                delivery.log.append(Attempt(sent, resp.status_code, None))
             except httpx.HTTPError as exc:
                 delivery.errors.append(f"{type(exc).__name__}: {exc}")
+                delivery.log.append(Attempt(sent, None, f"{type(exc).__name__}: {exc}"))
             if attempt + 1 < self.max_attempts:
                 await asyncio.sleep(self.backoff_s * (2**attempt))
         logger.warning(

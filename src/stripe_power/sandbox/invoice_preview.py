@@ -101,7 +101,7 @@ def _next_period(ctx: Ctx, inv: JSON, sub: JSON) -> None:
             "type": "subscription_item_details",
         }
         amount = int(price["unit_amount"] or 0) * qty
-        desc = subscriptions.price_description(ctx.acct, price, qty)
+        desc = subscriptions.price_desc(ctx.acct, price, qty)
         invoices.add_line(ctx, inv, amount, desc, qty, price, (start, end), parent, sub["id"])
         inv["period_start"], inv["period_end"] = int(item["current_period_start"]), start
 

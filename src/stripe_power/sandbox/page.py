@@ -19,6 +19,7 @@ from . import (
     payment_methods,
     setup_intents,
 )
+from .cards import TEST_PAYMENT_METHODS
 from .errors import StripeError
 from .ids import new_id
 from .router import Ctx
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 _CSS = """
 body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,sans-serif;background:#f6f9fc;color:#1a1f36;margin:0}
-main{max-width:460px;margin:48px auto;background:#fff;border-radius:8px;padding:32px;box-shadow:0 2px 8px rgba(0,0,0,.08)}
+main{max-width:460px;margin:48px auto;background:#fff;border-radius:8px;padding:32px;box-shadow:0 2px 8px rgba(0,0,0,.08);overflow-wrap:anywhere}
 h1{font-size:20px;margin:0 0 4px}.muted{color:#697386;font-size:13px}
 table{width:100%;border-collapse:collapse;margin:20px 0}td{padding:6px 0;border-bottom:1px solid #e3e8ee}
 td.amt{text-align:right}tr.total td{font-weight:600;border-bottom:none}
@@ -40,7 +41,29 @@ button.secondary{background:#e3e8ee;color:#1a1f36}
 .error{background:#fde8e8;color:#a4161a;padding:10px;border-radius:6px;margin-top:12px}
 .ok{background:#e6f6ec;color:#0e6245;padding:10px;border-radius:6px;margin-top:12px}
 .badge{display:inline-block;font-size:11px;background:#ffde92;color:#5c3b00;border-radius:4px;padding:2px 6px}
+.picks{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px}
+.picks button{width:auto;margin:0;padding:5px 9px;font-size:12px;background:#f0f3ff;color:#3c4257;border:1px solid #cfd7df}
 """
+
+# The test cards a tester reaches for first, by their PaymentMethod id in cards.py: label -> card.
+_PICKS = (
+    ("Succeeds", "pm_card_visa"),
+    ("Declined", "pm_card_chargeDeclined"),
+    ("Insufficient funds", "pm_card_chargeDeclinedInsufficientFunds"),
+    ("3-D Secure", "pm_card_authenticationRequired"),
+)
+
+
+def _test_cards() -> str:
+    """Buttons that fill the card number field with a test card (the numbers stay visible for typing)."""
+    numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
+    buttons = "".join(
+        f"<button type=button data-number='{numbers[pm]}' title='{numbers[pm]}' "
+        "onclick=\"document.getElementById('card_number').value=this.dataset.number\">"
+        f"{html.escape(label)} · {numbers[pm][-4:]}</button>"
+        for label, pm in _PICKS
+    )
+    return f"<div class=picks aria-label='Test cards'>{buttons}</div>"
 
 
 def _page(title: str, body: str, status: int = 200, request_id: str = "") -> HTMLResponse:
@@ -130,7 +153,7 @@ def routes(sb: Sandbox) -> list[Route]:
                 if cs.get("allow_promotion_codes")
                 else ""
             )
-            + f"{err}"
+            + f"{_test_cards()}{err}"
             f"<button type=submit>{title}</button></form>"
             + (
                 f"<p class=muted><a href='{html.escape(cs['cancel_url'])}'>Cancel</a></p>"
@@ -224,6 +247,7 @@ def routes(sb: Sandbox) -> list[Route]:
             form = (
                 "<form method=post><label for=card_number>Card number</label>"
                 "<input id=card_number name=card_number inputmode=numeric placeholder='4242 4242 4242 4242' required>"
+                f"{_test_cards()}"
                 f"<button type=submit>Pay {html.escape(_money(inv['amount_remaining'], inv['currency']))}</button></form>"
             )
         body = (

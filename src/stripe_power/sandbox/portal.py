@@ -104,7 +104,7 @@ def _choices(acct: Account, sub: JSON) -> list[JSON]:
 def _sub_block(acct: Account, sub: JSON) -> str:
     item = sub["items"]["data"][0]
     price = item["price"]
-    name = html.escape(subscriptions.price_description(acct, price, int(item.get("quantity") or 1)))
+    name = html.escape(subscriptions.price_desc(acct, price, int(item.get("quantity") or 1)))
     state = "cancels at period end" if sub["cancel_at_period_end"] else sub["status"]
     sid = html.escape(sub["id"])
     block = f"<h2>{name}</h2><p class=muted>{sid} · {html.escape(state)}</p>"

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -16,6 +17,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from .app import Sandbox, create_app
+from .dashboard import AuditTail
 from .events import Delivery
 from .faults import FaultConfig
 from .store import RecordedRequest
@@ -91,6 +93,14 @@ class SandboxServer:
             raise RuntimeError("SandboxServer is not running; use it as a context manager or call start().")
         return self._url
 
+    @property
+    def dashboard_url(self) -> str:
+        return self.url + "/dashboard"
+
+    def watch_audit_log(self, api_key: str, path: Path) -> None:
+        """Show the tool calls an MCP server using ``api_key`` logs to ``path`` from now on."""
+        self.sandbox.audit_logs[api_key] = AuditTail(path)
+
     def start(self) -> SandboxServer:
         if self._thread is not None:
             return self
@@ -156,7 +166,8 @@ async def run_sandbox(host: str = "127.0.0.1", port: int = 12111, faults: FaultC
     sock = _bind(host, port)
     config = _config(app, "warning")
     server = uvicorn.Server(config)
-    logger.warning("stripe-power sandbox listening on %s", _url(host, sock))
+    url = _url(host, sock)
+    logger.warning("stripe-power sandbox listening on %s (dashboard: %s/dashboard)", url, url)
     try:
         await server.serve(sockets=[sock])
     finally:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from time import perf_counter
 from typing import Any
 
 from ._spec_data import NULLABLE
@@ -49,6 +52,9 @@ PREFIX_TYPES: dict[str, str] = {
     "we": "webhook_endpoint",
 }
 
+# Requests kept per account (request params and response bodies, for the dashboard): the oldest go first.
+REQUEST_LOG_LIMIT = 5000
+
 
 @dataclass
 class RecordedRequest:
@@ -62,6 +68,14 @@ class RecordedRequest:
     status: int = 0
     fault: str | None = None
     time: float = field(default_factory=time.time)
+    replayed: bool = False  # answered from the idempotency cache
+    response: bytes = b""
+    duration_ms: float | None = None
+    started: float = field(default_factory=perf_counter, repr=False)
+
+    def finish(self, status: int, response: bytes, replayed: bool) -> None:
+        self.status, self.response, self.replayed = status, response, replayed
+        self.duration_ms = round((perf_counter() - self.started) * 1000, 2)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,7 +109,7 @@ class Account:
         self.position: dict[str, int] = {}
         self.hidden: dict[str, JSON] = {}  # per object: fields only returned when expanded
         self.idempotency: dict[str, IdempotentResult] = {}
-        self.requests: list[RecordedRequest] = []
+        self.requests: deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_LIMIT)
         self.pending_events: list[JSON] = []
         self.balance: dict[str, int] = {}
         self.current_request: tuple[str, str | None] = ("", None)
@@ -154,7 +168,7 @@ class Account:
             "id": new_id("evt"),
             "object": "event",
             "api_version": self.api_version or None,
-            "created": int(time.time()),
+            "created": now(),
             "data": data,
             "livemode": False,
             "pending_webhooks": 0,
@@ -201,8 +215,14 @@ def skeleton(typ: str) -> JSON:
     return dict.fromkeys(NULLABLE.get(typ, ()))
 
 
+# The time a request lives at: a test clock's frozen time while handling a request about a
+# customer on that clock (and what it owns), or while the clock advances; else the wall clock.
+clock_time: ContextVar[int | None] = ContextVar("clock_time", default=None)
+
+
 def now() -> int:
-    return int(time.time())
+    frozen = clock_time.get()
+    return frozen if frozen is not None else int(time.time())
 
 
 class State:

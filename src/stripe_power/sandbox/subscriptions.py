@@ -53,7 +53,7 @@ def add_interval(start: int, interval: str, count: int) -> int:
     return calendar.timegm((year, month, day, t.tm_hour, t.tm_min, t.tm_sec, 0, 0, 0))
 
 
-def price_description(acct: Account, price: JSON, qty: int) -> str:
+def price_desc(acct: Account, price: JSON, qty: int) -> str:
     name = catalog.product_name(acct, price)
     amount = payment_intents.fmt_money(int(price["unit_amount"] or 0), price["currency"])
     if price.get("recurring"):
@@ -198,7 +198,7 @@ def start_subscription(
         desc = (
             f"Trial period for {catalog.product_name(acct, price)}"
             if trial_end
-            else price_description(acct, price, qty)
+            else price_desc(acct, price, qty)
         )
         parent = {
             "invoice_item_details": None,
@@ -455,7 +455,7 @@ def _prorate(ctx: Ctx, sub: JSON, lines: list[tuple[JSON, int, str]], invoice_no
                 "customer": sub["customer"],
                 "amount": str(amount),
                 "currency": price["currency"],
-                "description": f"{label} {catalog.product_name(acct, price)} after {time.strftime('%d %b %Y', time.gmtime())}",
+                "description": f"{label} {catalog.product_name(acct, price)} after {time.strftime('%d %b %Y', time.gmtime(now()))}",
             },
             {},
             ctx.base_url,

@@ -18,6 +18,7 @@ from . import (
     refunds,
     setup_intents,
     subscriptions,
+    test_clocks,
 )
 from ._registry import Toolset, ToolSpec
 
@@ -30,6 +31,7 @@ TOOLSETS: tuple[Toolset, ...] = (
     refunds.toolset,
     subscriptions.toolset,
     invoices.toolset,
+    test_clocks.toolset,
     payment_links.toolset,
     events.toolset,
     account.toolset,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -15,9 +17,10 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 
-from ..audit import current_account, current_session, current_tool, replayed
-from ..errors import StripePowerError
+from ..audit import AuditLog, current_account, current_call, current_session, current_tool, replayed
+from ..errors import GuardrailRefusal, StripePowerError
 
 # read: only reads. write: creates or changes, nothing irreversible. money: moves money.
 # destructive: cancels, voids, detaches or deletes something that cannot be undone.
@@ -154,10 +157,14 @@ def as_mcp_function(
 
     @functools.wraps(spec.fn)
     async def run(**kwargs: Any) -> CallToolResult:
+        call_id = "call_" + secrets.token_hex(8)
+        call_token = current_call.set(call_id)
         tool_token = current_tool.set(spec.name)
         account_token = current_account.set(kwargs.pop("stripe_account", None))
         session_token = current_session.set(session_of(kwargs.get("ctx")))
         replay_token = replayed.set(False)
+        started = time.perf_counter()
+        outcome: dict[str, Any] = {"outcome": "error"}
         try:
             confirmation = kwargs.pop("confirmation_token", None)
             if gate is not None:
@@ -166,12 +173,28 @@ def as_mcp_function(
                 arguments["session"] = current_session.get()
                 held = await gate(spec, kwargs["ctx"], arguments, confirmation)
                 if held is not None:
+                    outcome = {"outcome": "confirmation_required"}
                     return render(held, False)
             summary = await spec.fn(**kwargs)
+            outcome = {"outcome": "ok"}
             return render(summary, replayed.get())
+        except GuardrailRefusal as refusal:
+            outcome = {"outcome": "refused", "rule": refusal.rule_id, "error": str(refusal)}
+            raise ToolError(str(refusal)) from None
         except StripePowerError as error:
+            outcome = {"outcome": "error", "error": str(error)}
             raise ToolError(str(error)) from None
         finally:
+            audit = _audit_of(kwargs.get("ctx"))
+            if audit is not None:
+                audit.record(
+                    call=call_id,
+                    tool_call=spec.name,
+                    arguments=_loggable(kwargs),
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                    **outcome,
+                )
+            current_call.reset(call_token)
             replayed.reset(replay_token)
             current_session.reset(session_token)
             current_account.reset(account_token)
@@ -180,3 +203,16 @@ def as_mcp_function(
     run.__signature__ = signature  # type: ignore[attr-defined]
     run.__annotations__ = {**spec.fn.__annotations__, **extra}
     return run
+
+
+def _audit_of(ctx: Any) -> AuditLog | None:
+    """The server's audit log, reached through the call's context (None outside a server)."""
+    state = getattr(getattr(ctx, "request_context", None), "lifespan_context", None)
+    audit = getattr(getattr(state, "gateway", None), "audit", None)
+    return audit if isinstance(audit, AuditLog) else None
+
+
+def _loggable(arguments: dict[str, Any]) -> Any:
+    """A tool call's arguments as JSON (AuditLog.record redacts secrets and card numbers)."""
+    kept = {k: v for k, v in arguments.items() if k != "ctx" and v is not None}
+    return to_jsonable_python(kept, fallback=str, exclude_none=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ._models import Page, Summary, ref
 from ._params import (
@@ -16,6 +16,7 @@ from ._params import (
     IdempotencyKey,
     Limit,
     Metadata,
+    PaymentMethodId,
     form,
     gateway,
     ident,
@@ -27,6 +28,11 @@ toolset = Toolset("customers", "Customers: create, find and update")
 Name = Annotated[str, Field(max_length=256)]
 Phone = Annotated[str, Field(max_length=20)]
 Description = Annotated[str, Field(max_length=350)]
+
+
+class InvoiceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    default_payment_method: PaymentMethodId
 
 
 class CustomerSummary(Summary):
@@ -68,10 +74,24 @@ async def create_customer(
     phone: Phone | None = None,
     description: Description | None = None,
     metadata: Metadata | None = None,
+    payment_method: Annotated[
+        PaymentMethodId | None, Field(description="Attach this pm_ (e.g. pm_card_visa)")
+    ] = None,
+    invoice_settings: InvoiceSettings | None = None,
+    test_clock: Annotated[str | None, ident("clock"), Field(description="Live on this test clock")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> CustomerSummary:
     """Create a customer; use its id for Checkout, payments and subscriptions."""
-    params = form(email=email, name=name, phone=phone, description=description, metadata=metadata)
+    params = form(
+        email=email,
+        name=name,
+        phone=phone,
+        description=description,
+        metadata=metadata,
+        payment_method=payment_method,
+        invoice_settings=invoice_settings.model_dump() if invoice_settings else None,
+        test_clock=test_clock,
+    )
     obj = await gateway(ctx).request("POST", "/v1/customers", params, idempotency_key=idempotency_key)
     return CustomerSummary.of(obj)
 
