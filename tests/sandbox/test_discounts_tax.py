@@ -257,3 +257,42 @@ def test_checkout_subscription_with_discount(client: stripe.StripeClient) -> Non
     assert isinstance(sub, stripe.Subscription) and len(sub.discounts) == 1
     assert isinstance(sub.latest_invoice, stripe.Invoice) and sub.latest_invoice.amount_paid == 2700
     assert client.v1.invoices.create_preview({"subscription": sub.id}).total == 2700  # forever
+
+
+@pytest.mark.parametrize(("duration", "renewal_total"), [("forever", 550), ("once", 1100)])
+def test_renewals_on_a_test_clock_keep_forever_discounts_only(
+    client: stripe.StripeClient, duration: str, renewal_total: int
+) -> None:
+    t0 = 1768478400  # 2026-01-15 12:00 UTC
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
+    cus = client.v1.customers.create(
+        {
+            "test_clock": clock.id,
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    price = client.v1.prices.create(
+        {
+            "currency": "usd",
+            "unit_amount": 1000,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Pro"},
+        }
+    )
+    coupon = client.v1.coupons.create({"percent_off": 50, "duration": duration})  # type: ignore[typeddict-item]
+    tax = client.v1.tax_rates.create({"display_name": "Tax", "percentage": 10, "inclusive": False})
+    client.v1.subscriptions.create(
+        {
+            "customer": cus.id,
+            "items": [{"price": price.id}],
+            "discounts": [{"coupon": coupon.id}],
+            "default_tax_rates": [tax.id],
+        }
+    )
+    client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": t0 + 32 * 86400})
+    invoices = client.v1.invoices.list({"customer": cus.id}).data
+    first = next(i for i in invoices if i.billing_reason == "subscription_create")
+    renewal = next(i for i in invoices if i.billing_reason == "subscription_cycle")
+    assert first.total == 550
+    assert (renewal.total, renewal.status) == (renewal_total, "paid")
