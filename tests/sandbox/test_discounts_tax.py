@@ -259,9 +259,12 @@ def test_checkout_subscription_with_discount(client: stripe.StripeClient) -> Non
     assert client.v1.invoices.create_preview({"subscription": sub.id}).total == 2700  # forever
 
 
-@pytest.mark.parametrize(("duration", "renewal_total"), [("forever", 550), ("once", 1100)])
-def test_renewals_on_a_test_clock_keep_forever_discounts_only(
-    client: stripe.StripeClient, duration: str, renewal_total: int
+@pytest.mark.parametrize(
+    ("duration", "months", "renewal_total"),
+    [("forever", None, 550), ("once", None, 1100), ("repeating", 3, 550), ("repeating", 1, 1100)],
+)
+def test_renewals_on_a_test_clock_keep_discounts_for_their_duration(
+    client: stripe.StripeClient, duration: str, months: int | None, renewal_total: int
 ) -> None:
     t0 = 1768478400  # 2026-01-15 12:00 UTC
     clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
@@ -280,7 +283,9 @@ def test_renewals_on_a_test_clock_keep_forever_discounts_only(
             "product_data": {"name": "Pro"},
         }
     )
-    coupon = client.v1.coupons.create({"percent_off": 50, "duration": duration})  # type: ignore[typeddict-item]
+    coupon = client.v1.coupons.create(
+        {"percent_off": 50, "duration": duration, **({"duration_in_months": months} if months else {})}  # type: ignore[typeddict-item]
+    )
     tax = client.v1.tax_rates.create({"display_name": "Tax", "percentage": 10, "inclusive": False})
     client.v1.subscriptions.create(
         {

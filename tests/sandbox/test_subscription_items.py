@@ -43,6 +43,14 @@ def test_subscription_items_api(client: stripe.StripeClient) -> None:
     pending = client.v1.invoice_items.list({"customer": cus.id}).data
     assert len(pending) == 2 and sum(ii.amount for ii in pending) > 0
     assert client.v1.subscriptions.retrieve(sub.id)["items"].data[0].quantity == 3
+    tax = client.v1.tax_rates.create({"display_name": "Tax", "percentage": 20, "inclusive": False})
+    taxed = client.v1.subscription_items.update(added.id, {"tax_rates": [tax.id]})
+    assert [r.id for r in taxed.tax_rates or []] == [tax.id]
+    preview = client.v1.invoices.create_preview({"subscription": sub.id})
+    addon_line = next(
+        line for line in preview.lines.data if line.amount == 1000 and not line.parent.invoice_item_details
+    )  # type: ignore[union-attr]
+    assert [(t.amount, t.tax_behavior) for t in addon_line.taxes or []] == [(200, "exclusive")]
     deleted = client.v1.subscription_items.delete(added.id)
     assert deleted.deleted is True
     with pytest.raises(stripe.InvalidRequestError) as last:
