@@ -10,7 +10,7 @@ from typing import Any
 
 from . import discounts
 from .errors import invalid, no_such
-from .invoice_totals import tax_rates_param
+from .invoice_totals import rate_taxes, tax_rates_param
 from .router import Ctx
 from .schema_objects import apply, new_object
 from .store import JSON, Account, as_dict, as_list
@@ -111,11 +111,8 @@ def recompute(acct: Account, cs: JSON) -> None:
         off = sum(a for _, a in line_offs)
         net = subtotal - off
         rates = [acct.get("tax_rate", r) for r in rate_ids]
-        inclusive_pct = sum(float(r["percentage"]) for r in rates if r["inclusive"])
         taxes: list[JSON] = []
-        for rate in rates:
-            base = round(net / (1 + inclusive_pct / 100)) if rate["inclusive"] else net
-            amount = round(base * float(rate["percentage"]) / 100)
+        for rate, amount, base in rate_taxes(net, rates):
             taxes.append(
                 {
                     "amount": amount,

@@ -206,17 +206,8 @@ def create(ctx: Ctx) -> JSON:
         if split.get("refund_amount"):
             pi = invoice_pi(acct, inv)
             assert pi is not None
-            refund_ctx = Ctx(
-                ctx.sandbox,
-                acct,
-                {"charge": pi["latest_charge"], "amount": str(split["refund_amount"])},
-                {},
-                ctx.base_url,
-                ctx.request_id,
-                "POST",
-                "",
-            )
-            refund = refunds.create_refund(refund_ctx)
+            refund_params = {"charge": pi["latest_charge"], "amount": str(split["refund_amount"])}
+            refund = refunds.create_refund(ctx.derive(refund_params))
             cn["refunds"] = [
                 {
                     "amount_refunded": refund["amount"],

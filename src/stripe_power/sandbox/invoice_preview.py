@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import catalog, invoices, subscriptions
+from . import billing_cycle, catalog, invoices, subscriptions
 from .errors import missing_param
 from .ids import new_id
 from .router import Ctx, Router
@@ -39,12 +39,6 @@ def create_preview(ctx: Ctx) -> JSON:
             del ctx.state.owners[oid]
 
 
-def _sub_ctx(
-    ctx: Ctx, acct: Account, params: dict[str, Any], path_params: dict[str, str] | None = None
-) -> Ctx:
-    return Ctx(ctx.sandbox, acct, params, path_params or {}, ctx.base_url, ctx.request_id, "POST", "")
-
-
 def _preview(ctx: Ctx, acct: Account, p: dict[str, Any]) -> JSON:
     sub = None
     if "subscription" in p:
@@ -60,21 +54,21 @@ def _preview(ctx: Ctx, acct: Account, p: dict[str, Any]) -> JSON:
     if sub is not None and ("items" in details or "proration_behavior" in details):
         change: dict[str, Any] = {k: details[k] for k in ("items", "proration_behavior") if k in details}
         before_latest = sub.get("latest_invoice")
-        subscriptions.update_subscription(_sub_ctx(ctx, acct, change, {"subscription_exposed_id": sub["id"]}))
+        subscriptions.update_subscription(ctx.derive(change, {"subscription_exposed_id": sub["id"]}, acct))
         if behavior == "always_invoice" and sub.get("latest_invoice") != before_latest:
             return _as_preview(acct.get("invoice", sub["latest_invoice"]))
     for i, raw in enumerate(p.get("invoice_items", [])):
         item = {k: v for k, v in as_dict(raw, f"invoice_items[{i}]").items()}
-        invoices.create_invoice_item(_sub_ctx(ctx, acct, {**item, "customer": customer}))
+        invoices.create_invoice_item(ctx.derive({**item, "customer": customer}, acct=acct))
     currency = (sub or {}).get("currency") or (catalog.currency(p["currency"]) if "currency" in p else None)
     inv = invoices.new_invoice(
-        _sub_ctx(ctx, acct, {}),
+        ctx.derive({}, acct=acct),
         customer,
         currency=currency,
         billing_reason="upcoming" if sub else "manual",
         subscription=sub,
     )
-    sub_ctx = _sub_ctx(ctx, acct, {})
+    sub_ctx = ctx.derive({}, acct=acct)
     for ii in list(acct.of_type("invoiceitem")):
         if ii["customer"] == customer and ii["invoice"] is None and ii["currency"] == inv["currency"]:
             invoices.attach_invoice_item(sub_ctx, inv, ii)
@@ -84,26 +78,13 @@ def _preview(ctx: Ctx, acct: Account, p: dict[str, Any]) -> JSON:
 
 
 def _next_period(ctx: Ctx, inv: JSON, sub: JSON) -> None:
-    for item in sub["items"]["data"]:
-        price, qty = item["price"], int(item.get("quantity") or 1)
-        recurring = price.get("recurring") or {"interval": "month", "interval_count": 1}
-        start = int(item["current_period_end"])
-        end = subscriptions.add_interval(start, recurring["interval"], int(recurring["interval_count"]))
-        parent = {
-            "invoice_item_details": None,
-            "subscription_item_details": {
-                "invoice_item": None,
-                "proration": False,
-                "proration_details": {"credited_items": None},
-                "subscription": sub["id"],
-                "subscription_item": item["id"],
-            },
-            "type": "subscription_item_details",
-        }
-        amount = int(price["unit_amount"] or 0) * qty
-        desc = subscriptions.price_desc(ctx.acct, price, qty)
-        invoices.add_line(ctx, inv, amount, desc, qty, price, (start, end), parent, sub["id"])
-        inv["period_start"], inv["period_end"] = int(item["current_period_start"]), start
+    """The period after the current one, billed as the renewal will bill it."""
+    first = sub["items"]["data"][0]
+    recurring = first["price"]["recurring"]
+    start = int(first["current_period_end"])
+    end = subscriptions.add_interval(start, recurring["interval"], int(recurring["interval_count"]))
+    billing_cycle.bill_period(ctx, inv, sub, start, end)
+    inv["period_start"], inv["period_end"] = int(first["current_period_start"]), start
 
 
 def _as_preview(inv: JSON) -> JSON:

@@ -48,13 +48,15 @@ def _line_rates(acct: Account, inv: JSON, line: JSON) -> list[JSON]:
     return list(inv.get("default_tax_rates") or [])
 
 
-def _tax(net: int, rate: JSON, inclusive_pct: float) -> tuple[int, int]:
-    """(tax amount, taxable amount) of ``rate`` on ``net``."""
-    pct = float(rate["percentage"])
-    if rate["inclusive"]:
-        taxable = round(net / (1 + inclusive_pct / 100))
-        return round(taxable * pct / 100), taxable
-    return round(net * pct / 100), net
+def rate_taxes(net: int, rates: list[JSON]) -> list[tuple[JSON, int, int]]:
+    """Each rate's (rate, tax, taxable amount) on ``net``. Inclusive rates share one base: the
+    amount without all of them."""
+    inclusive_pct = sum(float(r["percentage"]) for r in rates if r["inclusive"])
+    out = []
+    for rate in rates:
+        taxable = round(net / (1 + inclusive_pct / 100)) if rate["inclusive"] else net
+        out.append((rate, round(taxable * float(rate["percentage"]) / 100), taxable))
+    return out
 
 
 def recompute(acct: Account, inv: JSON) -> None:
@@ -71,11 +73,8 @@ def recompute(acct: Account, inv: JSON) -> None:
         for d, a in line_offs:
             by_discount[d] = by_discount.get(d, 0) + a
         net = int(line["amount"]) - sum(a for _, a in line_offs)
-        rates = _line_rates(acct, inv, line)
-        inclusive_pct = sum(float(r["percentage"]) for r in rates if r["inclusive"])
         line["taxes"] = []
-        for rate in rates:
-            amount, taxable = _tax(net, rate, inclusive_pct)
+        for rate, amount, taxable in rate_taxes(net, _line_rates(acct, inv, line)):
             behavior = "inclusive" if rate["inclusive"] else "exclusive"
             line["taxes"].append(
                 {

@@ -133,6 +133,21 @@ def new_invoice(
     return inv
 
 
+def subscription_item_parent(subscription_id: str, item_id: str) -> JSON:
+    """A line's ``parent`` for a subscription item billed for its period (not a proration)."""
+    return {
+        "invoice_item_details": None,
+        "subscription_item_details": {
+            "invoice_item": None,
+            "proration": False,
+            "proration_details": {"credited_items": None},
+            "subscription": subscription_id,
+            "subscription_item": item_id,
+        },
+        "type": "subscription_item_details",
+    }
+
+
 def add_line(
     ctx: Ctx,
     inv: JSON,

@@ -54,6 +54,25 @@ class Ctx:
         rendered: JSON = expand(self.acct, obj, expand_paths(self.params))
         return rendered
 
+    def derive(
+        self,
+        params: dict[str, Any],
+        path_params: dict[str, str] | None = None,
+        acct: Account | None = None,
+        method: str = "POST",
+    ) -> Ctx:
+        """A context for calling another handler from this one (same request id and base URL)."""
+        return Ctx(
+            self.sandbox,
+            acct or self.acct,
+            params,
+            path_params or {},
+            self.base_url,
+            self.request_id,
+            method,
+            "",
+        )
+
     def own(self, obj: JSON) -> None:
         """Make ``obj`` reachable from hosted pages (which carry no API key)."""
         self.state.owners[obj["id"]] = self.acct

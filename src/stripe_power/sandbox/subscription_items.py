@@ -18,17 +18,7 @@ def _subscription_update(ctx: Ctx, sub: JSON, item: dict[str, Any]) -> JSON:
     params: dict[str, Any] = {"items": [item]}
     if "proration_behavior" in ctx.params:
         params["proration_behavior"] = ctx.params["proration_behavior"]
-    sub_ctx = Ctx(
-        ctx.sandbox,
-        ctx.acct,
-        params,
-        {"subscription_exposed_id": sub["id"]},
-        ctx.base_url,
-        ctx.request_id,
-        "POST",
-        "",
-    )
-    return subscriptions.update_subscription(sub_ctx)
+    return subscriptions.update_subscription(ctx.derive(params, {"subscription_exposed_id": sub["id"]}))
 
 
 def _item(ctx: Ctx) -> tuple[JSON, JSON]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import spec
 from . import subscriptions
-from .errors import invalid, missing_param, no_such
+from .errors import invalid, missing_param
 from .generic import sandbox_limit
 from .router import Ctx, Router
 from .schema_objects import defaults, new_object
@@ -35,19 +35,12 @@ from .store import (
 
 
 def _phase_items(ctx: Ctx, raw: Any, param: str) -> list[tuple[JSON, int]]:
-    items: list[tuple[JSON, int]] = []
-    for i, entry_raw in enumerate(as_list(raw, param)):
-        entry = as_dict(entry_raw, f"{param}[{i}]")
-        if "price" not in entry:
-            raise missing_param(f"{param}[{i}][price]")
-        price = ctx.acct.find("price", entry["price"])
-        if price is None:
-            raise no_such("price", str(entry["price"]), param=f"{param}[{i}][price]", status=400)
-        if not price.get("recurring"):
-            raise invalid("Schedule phases take recurring prices.", param=f"{param}[{i}][price]")
-        items.append((price, as_int(entry.get("quantity", 1), f"{param}[{i}][quantity]", minimum=0)))
+    items = subscriptions.items_param(ctx, raw, param)
     if not items:
         raise missing_param(f"{param}[0][price]")
+    for i, (price, _) in enumerate(items):
+        if not price.get("recurring"):
+            raise invalid("Schedule phases take recurring prices.", param=f"{param}[{i}][price]")
     return items
 
 
@@ -239,17 +232,9 @@ def cancel(ctx: Ctx) -> JSON:
     sub = ctx.acct.find("subscription", schedule.get("subscription"))
     if sub is not None and sub["status"] not in ("canceled", "incomplete_expired"):
         params: dict[str, Any] = {k: ctx.params[k] for k in ("invoice_now", "prorate") if k in ctx.params}
-        sub_ctx = Ctx(
-            ctx.sandbox,
-            ctx.acct,
-            params,
-            {"subscription_exposed_id": sub["id"]},
-            ctx.base_url,
-            ctx.request_id,
-            "DELETE",
-            "",
+        subscriptions.cancel_subscription(
+            ctx.derive(params, {"subscription_exposed_id": sub["id"]}, method="DELETE")
         )
-        subscriptions.cancel_subscription(sub_ctx)
     schedule.update(status="canceled", canceled_at=now(), current_phase=None)
     ctx.acct.emit("subscription_schedule.canceled", schedule, changed(before, schedule))
     return schedule
