@@ -5,6 +5,7 @@ Each script's `main(argv)` prints its own figures and returns `Row`s; `bench/run
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -17,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,27 @@ def print_table(rows: Sequence[Row]) -> None:
             print("  ".join("-" * width for width in widths))
 
 
+async def run_together(
+    clients: Sequence[Callable[[asyncio.Barrier], Awaitable[None]]], limit: float, errors: list[str]
+) -> float:
+    """Start every client; the clock starts once all have passed the barrier (sessions open).
+    Returns the seconds they took; after `limit` seconds they are cancelled and an error noted."""
+    barrier = asyncio.Barrier(len(clients) + 1)
+    tasks = [asyncio.create_task(client(barrier)) for client in clients]
+    start = time.perf_counter()
+    try:
+        async with asyncio.timeout(limit):
+            await barrier.wait()
+            start = time.perf_counter()
+            await asyncio.gather(*tasks)
+    except TimeoutError:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        errors.append(f"timed out after {limit:.0f} s")
+    return time.perf_counter() - start
+
+
 def quiet_logging() -> None:
     """Only warnings from libraries: request lines (httpx, stripe) would bury the figures."""
     logging.getLogger().setLevel(logging.WARNING)
@@ -122,23 +144,30 @@ def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | N
         time.sleep(0.05)
 
 
-def start_sandbox(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """`stripe-power sandbox --port N` as its own process (its own GIL); returns (process, url)."""
-    port = free_port()
+def start_stripe_power(
+    args: Sequence[str], ready_url: str, env: dict[str, str] | None
+) -> subprocess.Popen[bytes]:
+    """`stripe-power ARGS` as its own process, once `ready_url` answers (stopped if it never does)."""
     proc = subprocess.Popen(
-        [*stripe_power_command(), "sandbox", "--port", str(port)],
+        [*stripe_power_command(), *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
     )
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_http(f"{url}/v1/customers", proc=proc)
+        wait_http(ready_url, proc=proc)
     except BaseException:
         stop(proc)
         raise
-    return proc, url
+    return proc
+
+
+def start_sandbox(env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`stripe-power sandbox --port N` as its own process (its own GIL); returns (process, url)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    return start_stripe_power(["sandbox", "--port", str(port)], f"{url}/v1/customers", env), url
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import secrets
 import subprocess
@@ -32,10 +33,10 @@ from _common import (
     quiet_env,
     quiet_logging,
     rss_kib,
+    run_together,
     start_sandbox,
+    start_stripe_power,
     stop,
-    stripe_power_command,
-    wait_http,
 )
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -49,7 +50,7 @@ class Tally:
 
 
 async def one_client(
-    url: str, token: str, customers: list[str], calls: int, barrier: asyncio.Barrier, tally: Tally, n: int
+    url: str, token: str, customers: list[str], calls: int, barrier: asyncio.Barrier, *, tally: Tally, n: int
 ) -> None:
     """Open a session, wait until every client has one, then make `calls` calls."""
     waited = False
@@ -93,24 +94,16 @@ async def load(
 ) -> tuple[Tally, float]:
     """Run the clients; the clock starts once every session is open. Returns the tally and seconds."""
     tally = Tally()
-    barrier, stop_sampling = asyncio.Barrier(clients + 1), asyncio.Event()
+    stop_sampling = asyncio.Event()
     sampler = asyncio.create_task(sample_rss(pid, tally, stop_sampling))
-    tasks = [
-        asyncio.create_task(one_client(url, token, customers, calls, barrier, tally, n))
-        for n in range(clients)
-    ]
-    start = time.perf_counter()
-    try:
-        async with asyncio.timeout(limit):
-            await barrier.wait()
-            start = time.perf_counter()
-            await asyncio.gather(*tasks)
-    except TimeoutError:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        tally.errors.append(f"timed out after {limit:.0f} s")
-    elapsed = time.perf_counter() - start
+    elapsed = await run_together(
+        [
+            functools.partial(one_client, url, token, customers, calls, tally=tally, n=n)
+            for n in range(clients)
+        ],
+        limit,
+        tally.errors,
+    )
     stop_sampling.set()
     await sampler
     return tally, elapsed
@@ -174,20 +167,11 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
 
 
 def _start_server(api_base: str, key: str, token: str, port: int, state_dir: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [*stripe_power_command(), "serve", "--transport", "http", "--port", str(port), "--api-base", api_base,
-         "--log-level", "ERROR"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=quiet_env(STRIPE_SECRET_KEY=key, STRIPE_POWER_HTTP_TOKEN=token, STRIPE_POWER_STATE_DIR=state_dir),
-    )  # fmt: skip
-    try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
-    except BaseException:
-        stop(proc)
-        raise
-    return proc
+    return start_stripe_power(
+        ["serve", "--transport", "http", "--port", str(port), "--api-base", api_base, "--log-level", "ERROR"],
+        f"http://127.0.0.1:{port}/healthz",
+        quiet_env(STRIPE_SECRET_KEY=key, STRIPE_POWER_HTTP_TOKEN=token, STRIPE_POWER_STATE_DIR=state_dir),
+    )
 
 
 if __name__ == "__main__":

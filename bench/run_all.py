@@ -20,6 +20,7 @@ import result_size
 import sandbox_coverage
 import sandbox_throughput
 import startup
+import team_load
 from _common import Row, print_table
 
 FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] = [
@@ -30,6 +31,7 @@ FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] =
     ("call_overhead", call_overhead.main, ["--calls", "300"]),
     ("http_load", http_load.main, ["--clients", "50", "--calls", "100"]),
     ("sandbox_throughput", sandbox_throughput.main, ["--requests", "2000"]),
+    ("team_load", team_load.main, ["--instances", "4", "--clients", "50", "--refunds", "20"]),
     ("sandbox_coverage", sandbox_coverage.main, []),
 ]
 QUICK = {
@@ -37,6 +39,7 @@ QUICK = {
     "call_overhead": ["--calls", "4", "--warmup", "1"],
     "http_load": ["--clients", "2", "--calls", "2"],
     "sandbox_throughput": ["--requests", "8", "--user-only"],
+    "team_load": ["--instances", "2", "--clients", "4", "--accounts", "2", "--refunds", "2"],
     "sandbox_coverage": [],
 }
 

@@ -22,6 +22,9 @@ from .fakes import RecordingStripe, recording_stripe
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# postgres_admin / postgres_url: a fresh PostgreSQL database per test, or a skip with the reason.
+pytest_plugins = ["tests.pg"]
+
 # Fuzzing (tests/test_fuzz.py): `ci` by default, bounded and reproducible; `--hypothesis-profile=long`
 # for a longer random run. FUZZ_EXAMPLES overrides the number of examples per tool in either.
 # No shrinking: a failure's message carries the full arguments, and the shrinker replaying calls

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -13,6 +14,7 @@ from mcp.types import ElicitRequestParams, ElicitResult
 from stripe_power.confirm import ConfirmationTokens
 from stripe_power.errors import InputError
 from stripe_power.server import create_server
+from stripe_power.state.embedded import EmbeddedState
 
 from .conftest import Connect, error_text, payload, settings_for
 from .fakes import RecordingStripe
@@ -63,11 +65,15 @@ async def test_two_step_token_flow(fake: RecordingStripe, connect: Connect) -> N
     ]
 
 
-def test_tokens_expire() -> None:
-    tokens = ConfirmationTokens(ttl=0.0)
-    token = tokens.issue("create_refund", {"payment_intent": "pi_1"})
+async def test_tokens_expire(tmp_path: Path) -> None:
+    state = EmbeddedState(tmp_path)
+    await state.start()
+    tokens = ConfirmationTokens(state, lambda: "scope", ttl=0.0)
+    token = await tokens.issue("create_refund", {"payment_intent": "pi_1"})
+    await anyio.sleep(0.01)
     with pytest.raises(InputError, match="expired"):
-        tokens.redeem(token, "create_refund", {"payment_intent": "pi_1"})
+        await tokens.redeem(token, "create_refund", {"payment_intent": "pi_1"})
+    await state.stop()
 
 
 def elicitation(answer: str, seen: list[str]) -> Any:

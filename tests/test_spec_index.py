@@ -101,7 +101,9 @@ def test_check_names_nested_problems_the_way_stripe_does() -> None:
     assert by_param["line_items[0][price_data][product_data][name]"].code == "parameter_missing"
     assert by_param["line_items[0][price_data][currency]"].code == "parameter_missing"
     assert by_param["line_items[0][price_data][unit_amount]"].code == "parameter_invalid_integer"
-    assert by_param["mode"].code == "parameter_invalid_string"
+    # Stripe sends no code for a value outside an enum (its documented codes have none for it).
+    assert by_param["mode"].code is None
+    assert by_param["mode"].message == "Invalid mode: must be one of payment, setup, or subscription"
     assert by_param["mode"].suggestion == "payment"
     assert (
         by_param["line_items[0][price_data][product_data][nam]"].dotted

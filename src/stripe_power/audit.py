@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import os
 import re
 import threading
 import time
@@ -51,6 +52,11 @@ def redact(value: Any) -> Any:
     return value
 
 
+def audit_line(entry: Mapping[str, Any]) -> str:
+    """One audit line: the time and the redacted entry, as compact JSON."""
+    return json.dumps({"time": round(time.time(), 3), **redact(entry)}, separators=(",", ":"))
+
+
 class AuditLog:
     """Appends JSON lines to `<state_dir>/audit.jsonl`; thread-safe, never writes to stdout.
 
@@ -63,13 +69,17 @@ class AuditLog:
         self._lock = threading.Lock()
         self._handle: TextIO | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = path.open("a", encoding="utf-8")
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # 0600: the lines hold customer emails and names.
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._handle = os.fdopen(fd, "a", encoding="utf-8")
 
     def record(self, **entry: Any) -> None:
+        self.write(audit_line(entry))
+
+    def write(self, line: str) -> None:
         if self._handle is None:
             return
-        line = json.dumps({"time": round(time.time(), 3), **redact(entry)}, separators=(",", ":"))
         with self._lock:
             self._handle.write(line + "\n")
             self._handle.flush()

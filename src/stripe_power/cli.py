@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import secrets
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -17,6 +19,7 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from .config import Settings
     from .sandbox import SandboxServer
+    from .state import State
 
 logger = logging.getLogger("stripe_power")
 
@@ -73,7 +76,23 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--structured-output", action="store_true", help="publish output schemas and structured results"
     )
+    parser.add_argument(
+        "--client-keys",
+        action="store_true",
+        help="HTTP: each request sends its own Stripe key as the bearer token (STRIPE_POWER_CLIENT_KEYS=1)",
+    )
+    parser.add_argument("--state-url", help="PostgreSQL URL for shared state (STRIPE_POWER_STATE_URL)")
+    _log_options(parser)
+
+
+def _log_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default=os.environ.get("STRIPE_POWER_LOG_LEVEL", "INFO"))
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=os.environ.get("STRIPE_POWER_LOG_FORMAT", "text"),
+        help="stderr log lines as text or one JSON object each (STRIPE_POWER_LOG_FORMAT)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,16 +114,27 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--keep-open", action="store_true", help="keep the sandbox up afterwards to browse its dashboard"
     )
+    migrate = commands.add_parser(
+        "migrate", help="create or update the state schema (STRIPE_POWER_STATE_URL, or --state-dir)"
+    )
+    migrate.add_argument("--state-url", help="PostgreSQL URL (default: STRIPE_POWER_STATE_URL)")
+    migrate.add_argument("--state-dir", help="embedded state folder (STRIPE_POWER_STATE_DIR)")
+    _log_options(migrate)
     lint = commands.add_parser("lint", help="check integration code for Stripe anti-patterns")
     lint.add_argument("paths", nargs="*")
     lint.add_argument("--format", choices=["text", "json"], default="text")
     return parser
 
 
-def setup_logging(level: str) -> None:
+def setup_logging(level: str, form: str = "text") -> None:
     logging.basicConfig(
         stream=sys.stderr, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if form == "json":
+        from .logs import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     logging.getLogger("stripe").setLevel(logging.WARNING)  # request lines are noise, not news
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -141,27 +171,71 @@ def serve(args: argparse.Namespace) -> int:
             replay_window_seconds=args.replay_window,
             webhook_receiver=args.transport == "http",
             allow_webhook_hosts=args.allow_webhook_host,
+            client_keys=args.client_keys,
+            state_url=args.state_url,
         )
-        if settings.key.kind == "secret" and not args.sandbox:
-            logger.warning(
-                "Using a full secret key (%s); a restricted key (rk_...) limited to what you use is safer.",
-                settings.key.masked,
-            )
-        logger.info(
-            "stripe-power %s: %s mode, key %s, api %s", __version__, settings.key.mode, settings.key.masked,
-            settings.api_base or "https://api.stripe.com",
-        )  # fmt: skip
+        if settings.key is None:
+            logger.info("stripe-power %s: client keys (each request brings its own Stripe key)", __version__)
+        else:
+            if settings.key.kind == "secret" and not args.sandbox:
+                logger.warning(
+                    "Using a full secret key (%s); a restricted key (rk_...) limited to what you use is safer.",
+                    settings.key.masked,
+                )
+            logger.info(
+                "stripe-power %s: %s mode, key %s, api %s", __version__, settings.key.mode, settings.key.masked,
+                settings.api_base or "https://api.stripe.com",
+            )  # fmt: skip
         if sandbox:
             sandbox[0].watch_audit_log(api_key, settings.state_dir / "audit.jsonl")
             logger.info("Sandbox dashboard (what the agent did): %s", sandbox[0].dashboard_url)
-        server = create_server(settings, structured_output=args.structured_output)
+        state = prepare_state(settings)
+        logger.info("State: %s", state.description)
+        server = create_server(settings, structured_output=args.structured_output, state=state)
         if args.transport == "stdio":
             server.run("stdio")
             return 0
-        return _serve_http(server, settings, args)
+        return _serve_http(server, settings, args, state)
 
 
-def _serve_http(server: Any, settings: Settings, args: argparse.Namespace) -> int:
+def prepare_state(settings: Settings) -> State:
+    """Open the state before serving, so a broken one ends here with exit 2 and one line:
+    the embedded files are opened (and secured), the database is reached and migrated."""
+    from .state import open_state
+    from .state.embedded import EmbeddedState
+    from .state.postgres import migrate
+
+    state = open_state(settings)
+    if isinstance(state, EmbeddedState):
+        state.open()
+    elif settings.state_url:
+        asyncio.run(migrate(settings.state_url))
+    return state
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    """`stripe-power migrate`: for operators who apply schema changes before rolling out."""
+    from .config import default_state_dir
+    from .state import check_state_url
+    from .state.embedded import EmbeddedState
+    from .state.postgres import describe, migrate
+
+    url = args.state_url or os.environ.get("STRIPE_POWER_STATE_URL")
+    if url:
+        applied = asyncio.run(migrate(check_state_url(url)))
+        where = describe(url)
+    else:
+        folder = Path(args.state_dir) if args.state_dir else default_state_dir(os.environ)
+        EmbeddedState(folder).open()
+        applied, where = [], str(folder)
+    logger.info(
+        "State schema at %s is up to date%s.", where,
+        f" (applied version {', '.join(map(str, applied))})" if applied else "",
+    )  # fmt: skip
+    return 0
+
+
+def _serve_http(server: Any, settings: Settings, args: argparse.Namespace, state: State) -> int:
     import uvicorn
 
     from .client_log import client_log_of
@@ -177,13 +251,18 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace) -> in
         token=os.environ.get("STRIPE_POWER_HTTP_TOKEN"),
         allowed_origins=args.allowed_origin,
         extra_routes=(
-            webhook_routes(settings, on_received=client_log_of(server).webhook_received)
+            webhook_routes(settings, state.webhooks, on_received=client_log_of(server).webhook_received)
             if settings.receives_webhooks
             else None
         ),
+        client_keys=settings.client_keys,
+        allow_live=settings.allow_live,
+        state=state,
     )
     logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # Keep-alive longer than a reverse proxy's idle timeout (60 s on common load balancers): a
+    # backend closing an idle connection first races the proxy's next request on it (ReadError).
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=75)
     return 0
 
 
@@ -198,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["serve", *argv]
     args = parser.parse_args(argv)
-    setup_logging(getattr(args, "log_level", "INFO"))
+    setup_logging(getattr(args, "log_level", "INFO"), getattr(args, "log_format", "text"))
     try:
         if args.command == "sandbox":
             from .sandbox import FaultConfig, main_sandbox
@@ -214,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import main_demo
 
             return main_demo(args.keep_open)
+        if args.command == "migrate":
+            return run_migrate(args)
         if args.command == "lint":
             from .lint import main_lint
 

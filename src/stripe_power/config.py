@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .guardrails import rule
+from .state import check_state_url
 
 KeyMode = Literal["test", "live"]
 KeyKind = Literal["secret", "restricted"]
@@ -106,8 +107,8 @@ def default_state_dir(env: Mapping[str, str]) -> Path:
 class Settings:
     """Everything the server needs; built once at start-up. `repr` never shows the key."""
 
-    api_key: str = field(repr=False)
-    key: KeyInfo
+    api_key: str = field(repr=False)  # "" with client keys: the server holds none
+    key: KeyInfo | None  # None with client keys (each request's key is inspected on its own)
     api_base: str | None = None
     toolsets: frozenset[str] | None = None  # None: all toolsets
     read_only: bool = False
@@ -128,10 +129,14 @@ class Settings:
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     webhook_receiver: bool = False
     allow_webhook_hosts: frozenset[str] = frozenset()
+    # Team deployment: each HTTP request carries its client's own Stripe key (no server key),
+    # and state lives in PostgreSQL when state_url is set (else in state_dir).
+    client_keys: bool = False
+    state_url: str | None = field(default=None, repr=False)
 
     @property
     def live(self) -> bool:
-        return self.key.mode == "live"
+        return self.key is not None and self.key.mode == "live"
 
     @property
     def receives_webhooks(self) -> bool:
@@ -140,8 +145,9 @@ class Settings:
 
     @property
     def confirms(self) -> bool:
-        """Money-moving and destructive calls need the user's yes: always live, opt-in in test mode."""
-        return self.live or self.confirm_writes
+        """Money-moving and destructive calls need the user's yes: always live, opt-in in test mode.
+        With client keys and --allow-live any request may be live, so every one is confirmed."""
+        return self.live or self.confirm_writes or (self.client_keys and self.allow_live)
 
 
 def flag(env: Mapping[str, str], name: str) -> bool:
@@ -166,17 +172,25 @@ def load_settings(
     replay_window_seconds: int | None = None,
     webhook_receiver: bool = False,
     allow_webhook_hosts: Sequence[str] | None = None,
+    client_keys: bool = False,
+    state_url: str | None = None,
 ) -> Settings:
     """Merge flags over the environment (STRIPE_SECRET_KEY, then STRIPE_API_KEY) and validate."""
     env = os.environ if env is None else env
+    client_keys = client_keys or flag(env, "STRIPE_POWER_CLIENT_KEYS")
     key = api_key or env.get("STRIPE_SECRET_KEY") or env.get("STRIPE_API_KEY")
-    if not key:
+    allow_live = allow_live or flag(env, "STRIPE_POWER_ALLOW_LIVE")
+    if client_keys:
+        check_client_keys_mode(key, env, webhook_receiver=webhook_receiver)
+        key, info = "", None
+    elif not key:
         raise ConfigError(
             "No Stripe key: set STRIPE_SECRET_KEY to a test or restricted key (rk_test_... is best), "
             "or run `stripe-power serve --sandbox` to use the offline sandbox."
         )
-    allow_live = allow_live or flag(env, "STRIPE_POWER_ALLOW_LIVE")
-    info = inspect_key(key, allow_live=allow_live)
+    else:
+        info = inspect_key(key, allow_live=allow_live)
+    url = state_url or env.get("STRIPE_POWER_STATE_URL") or None
     base = api_base or env.get("STRIPE_API_BASE")
     selected = parse_toolsets(toolsets or env.get("STRIPE_POWER_TOOLSETS"), known_toolsets)
     account = stripe_account or env.get("STRIPE_ACCOUNT") or None
@@ -185,6 +199,8 @@ def load_settings(
     return Settings(
         api_key=key.strip(),
         key=info,
+        client_keys=client_keys,
+        state_url=check_state_url(url) if url else None,
         api_base=check_api_base(base) if base else None,
         toolsets=selected,
         read_only=read_only or flag(env, "STRIPE_POWER_READ_ONLY"),
@@ -206,6 +222,23 @@ def load_settings(
             [*(allow_webhook_hosts or []), *env.get("STRIPE_POWER_ALLOW_WEBHOOK_HOSTS", "").split(",")]
         ),
     )
+
+
+def check_client_keys_mode(key: str | None, env: Mapping[str, str], *, webhook_receiver: bool) -> None:
+    """With client keys the server holds no Stripe key, serves HTTP only, and has no webhook
+    receiver (one signing secret cannot say which client's account an event belongs to)."""
+    if key:
+        raise ConfigError(
+            "--client-keys: the server holds no Stripe key; unset STRIPE_SECRET_KEY/--api-key and drop "
+            "--sandbox (each request sends its own key as Authorization: Bearer <key>)."
+        )
+    if not webhook_receiver:
+        raise ConfigError("--client-keys works with --transport http only (the key comes with each request).")
+    if env.get("STRIPE_WEBHOOK_SECRET"):
+        raise ConfigError(
+            "--client-keys: unset STRIPE_WEBHOOK_SECRET; one receiver cannot tell which client an event "
+            "belongs to (wait_for_event reads each client's own events from the Events API)."
+        )
 
 
 def parse_webhook_secrets(value: str | None) -> tuple[str, ...]:

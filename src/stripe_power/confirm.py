@@ -13,7 +13,7 @@ import hashlib
 import json
 import secrets
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from mcp.shared.exceptions import MCPError
@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
 from .errors import GuardrailRefusal, InputError
+from .state import State
 from .tools._registry import CONFIRMABLE, ToolSpec
 
 TOKEN_TTL_SECONDS = 300
@@ -47,23 +48,27 @@ def fingerprint(tool: str, arguments: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@dataclass
 class ConfirmationTokens:
-    """One-time tokens, each bound to one tool call's exact arguments; expire after 5 minutes."""
+    """One-time tokens, each bound to one tool call's exact arguments and to the caller's scope
+    (a keyed hash of its Stripe key); expire after 5 minutes. Kept in the shared state, so a
+    token issued by one instance is honoured, once, by any other."""
 
-    ttl: float = TOKEN_TTL_SECONDS
-    _issued: dict[str, tuple[str, float]] = field(default_factory=dict)
+    def __init__(self, state: State, scope: Callable[[], str], ttl: float = TOKEN_TTL_SECONDS) -> None:
+        self.state = state
+        self.scope = scope
+        self.ttl = ttl
 
-    def issue(self, tool: str, arguments: dict[str, Any]) -> str:
-        now = time.monotonic()
-        self._issued = {t: v for t, v in self._issued.items() if v[1] > now}
+    def _binding(self, tool: str, arguments: dict[str, Any]) -> str:
+        return fingerprint(tool, {**arguments, "__scope": self.scope()})
+
+    async def issue(self, tool: str, arguments: dict[str, Any]) -> str:
         token = "conf_" + secrets.token_urlsafe(18)
-        self._issued[token] = (fingerprint(tool, arguments), now + self.ttl)
+        await self.state.issue_token(token, self._binding(tool, arguments), time.time() + self.ttl)
         return token
 
-    def redeem(self, token: str, tool: str, arguments: dict[str, Any]) -> None:
+    async def redeem(self, token: str, tool: str, arguments: dict[str, Any]) -> None:
         """Consume the token or raise: unknown, used, expired, or issued for other arguments."""
-        bound = self._issued.pop(token, None)
+        bound = await self.state.take_token(token)
         if bound is None:
             raise InputError(
                 "confirmation_token",
@@ -71,13 +76,13 @@ class ConfirmationTokens:
                 "Call the tool again without it to get a fresh preview and token.",
             )
         expected, expires = bound
-        if time.monotonic() > expires:
+        if time.time() > expires:
             raise InputError(
                 "confirmation_token",
                 "has expired (tokens last 5 minutes).",
                 "Call again without it for a new one.",
             )
-        if expected != fingerprint(tool, arguments):
+        if expected != self._binding(tool, arguments):
             raise InputError(
                 "confirmation_token",
                 f"was issued for different arguments of {tool}, so it was not used.",
@@ -108,7 +113,7 @@ async def confirmation_gate(
         return None
     state = ctx.request_context.lifespan_context
     if token is not None:
-        state.tokens.redeem(token, spec.name, arguments)
+        await state.tokens.redeem(token, spec.name, arguments)
         return None
     preview = (
         await spec.preview(state.gateway, arguments) if spec.preview else describe_call(spec.title, arguments)
@@ -127,7 +132,7 @@ async def confirmation_gate(
             )
     return ConfirmationRequired(
         preview=preview,
-        confirmation_token=state.tokens.issue(spec.name, arguments),
+        confirmation_token=await state.tokens.issue(spec.name, arguments),
         next_step=f"Show the preview to the user. If they agree, call {spec.name} again with exactly the "
         "same arguments plus confirmation_token (single use, 5 minutes).",
     )

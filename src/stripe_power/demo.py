@@ -16,7 +16,7 @@ import httpx
 from mcp.client import Client
 
 from .cli import embedded_sandbox
-from .config import load_settings
+from .config import load_settings, mask_key
 from .server import create_server
 
 
@@ -49,7 +49,7 @@ async def run(keep_open: bool = False, passed: list[bool] | None = None) -> None
         api_base = sandbox.url
         settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir)
         sandbox.watch_audit_log(api_key, settings.state_dir / "audit.jsonl")
-        show(f"stripe-power demo: offline sandbox at {api_base}, key {settings.key.masked}")
+        show(f"stripe-power demo: offline sandbox at {api_base}, key {mask_key(api_key)}")
         show(f"dashboard: {sandbox.dashboard_url}")
         async with Client(create_server(settings)) as client:
             product = await call(client, "create_product", {"name": "Stripe Power T-shirt"})

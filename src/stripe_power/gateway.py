@@ -26,7 +26,7 @@ import stripe
 
 from . import __version__
 from .audit import (
-    AuditLog,
+    audit_line,
     current_account,
     current_call,
     current_session,
@@ -35,9 +35,11 @@ from .audit import (
     replayed,
 )
 from .client_log import notify
-from .config import Settings
+from .clients import current_key
+from .config import KeyInfo, Settings, inspect_key
 from .errors import DECLINE_MEANINGS, NEXT_STEPS, GuardrailRefusal, InputError, StripeAPIError
 from .guardrails import violation
+from .state import State
 
 logger = logging.getLogger("stripe_power.gateway")
 
@@ -111,28 +113,56 @@ def check_spec(method: str, path: str, params: Mapping[str, Any]) -> None:
 
 
 class Gateway:
-    """One `StripeClient` for the server's lifetime; `request` is the single entry point."""
+    """One `StripeClient` per Stripe key (the server's, or with client keys each client's,
+    made on first use and kept); `request` is the single entry point. Replay window and
+    audit log live in `state`, so they hold across instances that share it."""
 
     def __init__(
-        self,
-        settings: Settings,
-        *,
-        audit: AuditLog | None = None,
-        http_client: stripe.HTTPClient | None = None,
+        self, settings: Settings, *, state: State, http_client: stripe.HTTPClient | None = None
     ) -> None:
         self.settings = settings
-        self.audit = audit or AuditLog(None)
-        self._own_http_client = None if http_client else stripe.HTTPXClient(timeout=settings.timeout_seconds)
-        self._client = stripe.StripeClient(
-            settings.api_key,
-            stripe_account=settings.stripe_account,
-            base_addresses={"api": settings.api_base} if settings.api_base else None,
-            max_network_retries=0,  # the Gateway retries (see _send), so it can say so
-            http_client=http_client or self._own_http_client,
-        )
+        self.state = state
+        self._http_client = http_client or stripe.HTTPXClient(timeout=settings.timeout_seconds)
+        self._own_http_client = http_client is None
+        self._clients: dict[str, stripe.StripeClient] = {}
         stripe.set_app_info("stripe-power", version=__version__)
-        # fingerprint of a recent write -> (idempotency key, monotonic expiry, path)
-        self._recent_writes: dict[str, tuple[str, float, str]] = {}
+
+    @property
+    def key(self) -> str:
+        """The Stripe key of the running call: the client's (client-keys mode) or the server's."""
+        key = current_key.get() if self.settings.client_keys else self.settings.api_key
+        if not key:
+            raise InputError(
+                "Authorization", "carries no Stripe key.", "Send Authorization: Bearer <rk_test_... key>."
+            )
+        return key
+
+    @property
+    def key_info(self) -> KeyInfo:
+        """Kind, mode and masked form of the running call's key."""
+        if self.settings.key is not None:
+            return self.settings.key
+        return inspect_key(self.key, allow_live=self.settings.allow_live)
+
+    @property
+    def scope(self) -> str:
+        """Whose state this call reads and writes: a keyed hash of the key, never the key."""
+        return self.state.scope_of(self.key)
+
+    def _client(self) -> stripe.StripeClient:
+        key = self.key
+        client = self._clients.get(key)
+        if client is None:
+            if len(self._clients) >= 1024:  # many clients over a long run: start the cache again
+                self._clients.clear()
+            client = self._clients[key] = stripe.StripeClient(
+                key,
+                stripe_account=self.settings.stripe_account,
+                base_addresses={"api": self.settings.api_base} if self.settings.api_base else None,
+                max_network_retries=0,  # the Gateway retries (see _send), so it can say so
+                http_client=self._http_client,
+            )
+        return client
 
     @property
     def api_version(self) -> str:
@@ -162,7 +192,7 @@ class Gateway:
             )
         refusal = violation(method, path, params, stripe_account=account)
         if refusal is not None:
-            self._log_refusal(tool, method, path, params, refusal)
+            await self._log_refusal(tool, method, path, params, refusal)
             await notify(
                 "warning",
                 f"Guardrail {refusal.rule_id} refused {method} {path}; nothing was sent to Stripe.",
@@ -180,7 +210,7 @@ class Gateway:
         if method == "POST" and idempotency_key:
             options["idempotency_key"] = idempotency_key
         elif method == "POST":
-            options["idempotency_key"], fingerprint = self._write_key(tool, path, params, account)
+            options["idempotency_key"], fingerprint = await self._write_key(tool, path, params, account)
         if account:
             options["stripe_account"] = account
         call = current_call.get()
@@ -201,7 +231,7 @@ class Gateway:
         except stripe.StripeError as error:
             status, request_id = error.http_status, error.request_id
             if fingerprint is not None and status in _FINAL_CLIENT_ERRORS:
-                self._recent_writes.pop(fingerprint, None)
+                await self.state.forget_write(fingerprint)
             mapped = map_stripe_error(error)
             if (error.headers or {}).get("idempotent-replayed") == "true":
                 await _replay_notice(method, path, request_id)
@@ -211,7 +241,7 @@ class Gateway:
                 )
             raise mapped from None
         finally:
-            self.audit.record(
+            await self.audit_entry(
                 tool=tool,
                 method=method,
                 path=path,
@@ -230,7 +260,7 @@ class Gateway:
         can be told why a call is taking longer."""
         for attempt in itertools.count():
             try:
-                return await self._client.raw_request_async(method.lower(), path, **params, **options)
+                return await self._client().raw_request_async(method.lower(), path, **params, **options)
             except stripe.StripeError as error:
                 if attempt >= self.settings.max_network_retries or not retryable(error):
                     raise
@@ -248,7 +278,7 @@ class Gateway:
                 await anyio.sleep(delay)
         raise AssertionError("itertools.count() never ends")
 
-    def _write_key(
+    async def _write_key(
         self, tool: str, path: str, params: Mapping[str, Any], account: str | None
     ) -> tuple[str, str | None]:
         """(idempotency key, fingerprint): a fresh key, or, for the same write repeated within
@@ -261,23 +291,20 @@ class Gateway:
         window = self.settings.replay_window_seconds
         if window <= 0:
             return f"stripe-power-{uuid.uuid4()}", None
+        scope = self.scope
         canonical = json.dumps(
-            [current_session.get(), tool, path, params, account], sort_keys=True, default=str
+            [scope, current_session.get(), tool, path, params, account], sort_keys=True, default=str
         )
         fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
-        now = time.monotonic()
-        live = {k: v for k, v in self._recent_writes.items() if v[1] > now}
-        if fingerprint not in live:
-            live = {k: v for k, v in live.items() if v[2] != path}
-        key = live[fingerprint][0] if fingerprint in live else f"stripe-power-{uuid.uuid4()}"
-        live[fingerprint] = (key, now + window, path)
-        self._recent_writes = live
+        key = await self.state.replay_key(
+            f"{scope} {path}", fingerprint, f"stripe-power-{uuid.uuid4()}", time.time() + window
+        )
         return key, fingerprint
 
-    def _log_refusal(
+    async def _log_refusal(
         self, tool: str, method: str, path: str, params: Mapping[str, Any], refusal: GuardrailRefusal
     ) -> None:
-        self.audit.record(
+        await self.audit_entry(
             tool=tool,
             method=method,
             path=path,
@@ -287,10 +314,18 @@ class Gateway:
         )
         logger.info("refused %s %s by %s", method, path, refusal.rule_id)
 
+    async def audit_entry(self, **entry: Any) -> None:
+        """One audit line; with client keys it names the client by scope (never by key). Shielded:
+        a call cancelled after it was sent still leaves its line."""
+        if self.settings.client_keys:
+            entry["client"] = self.scope
+        with anyio.CancelScope(shield=True):
+            await self.state.audit(audit_line(entry))
+
     async def aclose(self) -> None:
         """Close the HTTP client this Gateway made (an injected one belongs to its owner)."""
-        if self._own_http_client is not None:
-            await self._own_http_client.close_async()
+        if self._own_http_client:
+            await self._http_client.close_async()
 
 
 def object_id(value: Any) -> str | None:

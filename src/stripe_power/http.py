@@ -1,12 +1,15 @@
-"""Streamable HTTP: `/mcp` behind a bearer token with Host/Origin checks, and `/healthz`."""
+"""Streamable HTTP: `/mcp` behind a bearer token (the server's, or with client keys each client's
+own Stripe key) with Host/Origin checks; `/healthz` (liveness) and `/readyz` (the state answers)."""
 
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
@@ -16,8 +19,12 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
-from .config import is_loopback
+from .clients import bearer
+from .config import inspect_key, is_loopback
 from .errors import ConfigError
+from .state import State
+
+logger = logging.getLogger("stripe_power.http")
 
 MCP_PATH = "/mcp"
 
@@ -46,6 +53,37 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
+class ClientKeyAuth:
+    """--client-keys: every request under /mcp carries its client's own Stripe key as the bearer
+    token, checked per request like a server key (publishable refused, live only if allowed)."""
+
+    def __init__(self, app: ASGIApp, *, allow_live: bool) -> None:
+        self.app = app
+        self.allow_live = allow_live
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(MCP_PATH):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            key = bearer(headers)
+            problem = None
+            if key is None:
+                problem = "Send your own Stripe key: Authorization: Bearer <rk_test_... or sk_test_...>."
+            else:
+                try:
+                    inspect_key(key, allow_live=self.allow_live)
+                except ConfigError as error:
+                    problem = str(error).replace("STRIPE_SECRET_KEY", "The bearer key")
+            if problem is not None:
+                response = JSONResponse(
+                    {"error": "unauthorized", "message": problem},
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="stripe-power"'},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def security_settings(host: str, port: int, extra_origins: list[str]) -> TransportSecuritySettings:
     names = {host, "127.0.0.1", "localhost", "[::1]"} if is_loopback(host) else {host}
     return TransportSecuritySettings(
@@ -63,10 +101,14 @@ def create_http_app(
     token: str | None,
     allowed_origins: list[str] | None = None,
     extra_routes: list[Route] | None = None,
+    client_keys: bool = False,
+    allow_live: bool = False,
+    state: State | None = None,
 ) -> ASGIApp:
     """The ASGI app. It refuses to exist without a bearer token, on loopback too: any local
-    process (or a web page, through DNS rebinding) could otherwise drive a Stripe key."""
-    if not token:
+    process (or a web page, through DNS rebinding) could otherwise drive a Stripe key. With
+    `client_keys` the bearer token is each client's own Stripe key and the server has none."""
+    if not token and not client_keys:
         raise ConfigError(
             f"HTTP transport on {host} needs a bearer token: set STRIPE_POWER_HTTP_TOKEN to a long random "
             "string and send it as `Authorization: Bearer <token>`."
@@ -80,6 +122,18 @@ def create_http_app(
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 
+    async def readyz(_: Request) -> Response:
+        """Ready when the state (PostgreSQL or the state dir) answers within 5 seconds."""
+        if state is None:
+            return JSONResponse({"status": "ready", "version": __version__})
+        try:
+            with anyio.fail_after(5):
+                await state.ready()
+        except Exception as error:  # any failure means "not ready"; the reason is logged, not shown
+            logger.warning("readiness check failed: %s: %s", type(error).__name__, error)
+            return JSONResponse({"status": "unavailable", "state": state.description}, status_code=503)
+        return JSONResponse({"status": "ready", "version": __version__, "state": state.description})
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Mounted apps' lifespans never run; the session manager must be started here.
@@ -87,7 +141,15 @@ def create_http_app(
             yield
 
     app = Starlette(
-        routes=[Route("/healthz", healthz), *(extra_routes or []), Mount("/", app=mcp_app)],
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            *(extra_routes or []),
+            Mount("/", app=mcp_app),
+        ],
         lifespan=lifespan,
     )
+    if client_keys:
+        return ClientKeyAuth(app, allow_live=allow_live)
+    assert token is not None
     return BearerAuth(app, token)

@@ -4,23 +4,23 @@ Money tools call `check_amount` before they send anything, and refunds go throug
 `refund_reserved`, which counts the amount against today's cap before the request (so
 two refunds at once cannot both slip under it) and gives it back if Stripe refuses.
 Once any limit is set, a currency with no limit of its own (and no `*` default) is
-refused rather than left unlimited. Today's refunds live in `<state_dir>/refund-ledger.json`
-(written atomically) so the cap survives a restart; one server process per state dir.
+refused rather than left unlimited. Today's refunds live in the state's refund ledger
+(state.sqlite3, or PostgreSQL shared by every instance), per scope (the caller's key, hashed),
+so the cap survives a restart and counts refunds made through any instance.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from pathlib import Path
+
+import anyio
 
 from .errors import GuardrailRefusal
 from .guardrails import rule
 from .money import format_amount
+from .state import State
 
 
 def _refuse(detail: str) -> GuardrailRefusal:
@@ -43,12 +43,16 @@ def limit_for(limits: Mapping[str, int], currency: str, option: str) -> int | No
 
 class SpendingLimits:
     def __init__(
-        self, max_amount: Mapping[str, int], max_daily_refunds: Mapping[str, int], state_dir: Path
+        self,
+        max_amount: Mapping[str, int],
+        max_daily_refunds: Mapping[str, int],
+        state: State,
+        scope: Callable[[], str],
     ) -> None:
         self.max_amount = dict(max_amount)
         self.max_daily_refunds = dict(max_daily_refunds)
-        self.ledger = state_dir / "refund-ledger.json"
-        self._lock = threading.Lock()
+        self.state = state
+        self.scope = scope
 
     @property
     def active(self) -> bool:
@@ -62,58 +66,43 @@ class SpendingLimits:
                 f"{format_amount(cap, currency)} (--max-amount)"
             )
 
-    @contextmanager
-    def refund_reserved(self, amount: int, currency: str) -> Iterator[Callable[[], None]]:
+    @asynccontextmanager
+    async def refund_reserved(
+        self, amount: int, currency: str
+    ) -> AsyncIterator[Callable[[], Awaitable[None]]]:
         """Check the per-call and daily caps and hold `amount` against today's total while the
-        refund is sent. Yields `release`, to call when nothing was refunded after all (a replay,
+        refund is sent. Yields `release`, to await when nothing was refunded after all (a replay,
         a failed refund); the block raising releases it too."""
         self.check_amount(amount, currency)
         cap = limit_for(self.max_daily_refunds, currency, "--max-daily-refunds")
         if cap is None:
-            yield lambda: None
+
+            async def nothing() -> None:
+                return None
+
+            yield nothing
             return
-        code = currency.lower()
-        with self._lock:
-            today = self._read_today()
-            spent = today.get(code, 0)
-            if spent + amount > cap:
-                raise _refuse(
-                    f"refunding {format_amount(amount, currency)} would bring today's refunds to "
-                    f"{format_amount(spent + amount, currency)}, over the daily limit of "
-                    f"{format_amount(cap, currency)} (--max-daily-refunds; "
-                    f"{format_amount(max(cap - spent, 0), currency)} left today)"
-                )
-            self._write_today({**today, code: spent + amount})
+        code, scope, day = currency.lower(), self.scope(), self._date()
+        if await self.state.reserve_refund(scope, day, code, amount, cap) is None:
+            spent = (await self.state.refunded(scope, day)).get(code, 0)
+            raise _refuse(
+                f"refunding {format_amount(amount, currency)} would bring today's refunds to "
+                f"{format_amount(spent + amount, currency)}, over the daily limit of "
+                f"{format_amount(cap, currency)} (--max-daily-refunds; "
+                f"{format_amount(max(cap - spent, 0), currency)} left today)"
+            )
         held = [amount]
 
-        def release() -> None:
-            with self._lock:
-                if held:
-                    today = self._read_today()
-                    self._write_today({**today, code: max(today.get(code, 0) - held.pop(), 0)})
+        async def release() -> None:
+            if held:
+                with anyio.CancelScope(shield=True):
+                    await self.state.release_refund(scope, day, code, held.pop())
 
         try:
             yield release
         except BaseException:
-            release()
+            await release()
             raise
-
-    def _read_today(self) -> dict[str, int]:
-        try:
-            data = json.loads(self.ledger.read_text())
-        except FileNotFoundError:
-            return {}
-        except ValueError:
-            # Never treat an unreadable ledger as "nothing refunded today".
-            raise _refuse(f"the refund ledger {self.ledger} is unreadable; fix or remove it") from None
-        day = data.get(self._date(), {}) if isinstance(data, dict) else {}
-        return {str(k): int(v) for k, v in day.items()} if isinstance(day, dict) else {}
-
-    def _write_today(self, totals: dict[str, int]) -> None:
-        self.ledger.parent.mkdir(parents=True, exist_ok=True)
-        scratch = self.ledger.with_suffix(".tmp")
-        scratch.write_text(json.dumps({self._date(): totals}))
-        os.replace(scratch, self.ledger)
 
     @staticmethod
     def _date() -> str:

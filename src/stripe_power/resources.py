@@ -15,6 +15,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
 from pydantic import BaseModel
 
+from .clients import current_key, key_of
 from .errors import StripePowerError
 from .guardrails import RULES
 from .tools.checkout import SessionSummary
@@ -105,12 +106,15 @@ def register_resources(server: MCPServer[Any]) -> None:
         if not id.replace("_", "").isalnum():
             raise ResourceError(f"{id!r} is not a Stripe id.")
         path, summary = found
+        gateway = ctx.request_context.lifespan_context.gateway
+        # With client keys the read runs with the reading client's own key.
+        key = current_key.set(key_of(ctx) if gateway.settings.client_keys else None)
         try:
-            obj = await ctx.request_context.lifespan_context.gateway.request(
-                "GET", f"{path}/{id}", tool="resource"
-            )
+            obj = await gateway.request("GET", f"{path}/{id}", tool="resource")
         except StripePowerError as error:
             raise ResourceError(str(error)) from None
+        finally:
+            current_key.reset(key)
         return summary(obj).model_dump_json(exclude_none=True)
 
     server.resource(

@@ -16,7 +16,6 @@ from pydantic import BaseModel
 
 from . import __version__
 from .arguments import ArgumentCheck
-from .audit import AuditLog
 from .client_log import ClientLog
 from .completions import register_completions
 from .config import Settings
@@ -25,6 +24,7 @@ from .gateway import Gateway, HTTPClient
 from .limits import SpendingLimits
 from .prompts import register_prompts
 from .resources import register_resources
+from .state import State, open_state
 from .tools import selected_tools
 from .tools._registry import as_mcp_function
 
@@ -46,6 +46,7 @@ class AppState:
     gateway: Gateway
     limits: SpendingLimits
     tokens: ConfirmationTokens
+    state: State
 
 
 def render(summary: BaseModel, replay: bool, *, structured: bool) -> CallToolResult:
@@ -107,6 +108,7 @@ def build_tools(settings: Settings, *, structured_output: bool) -> list[Tool]:
             lambda summary, replay: render(summary, replay, structured=structured_output),
             gate=confirmation_gate if settings.confirms and spec.confirmable else None,
             connect=settings.connect,
+            client_keys=settings.client_keys,
         )
         tool = Tool.from_function(
             fn,
@@ -128,24 +130,31 @@ def create_server(
     *,
     http_client: HTTPClient | None = None,
     structured_output: bool = False,
+    state: State | None = None,
     **server_options: Any,
 ) -> MCPServer[AppState]:
-    """The MCP server for these settings. `http_client` lets tests inject the SDK's transport."""
+    """The MCP server for these settings. `http_client` lets tests inject the SDK's transport;
+    `state` is shared with the HTTP app's webhook receiver and readiness check (default: the
+    backend the settings name, started and stopped with the server)."""
+    store = state or open_state(settings)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        audit = AuditLog(settings.state_dir / "audit.jsonl")
-        gateway = Gateway(settings, audit=audit, http_client=http_client)
+        await store.start()
+        gateway = Gateway(settings, state=store, http_client=http_client)
         try:
             yield AppState(
                 settings=settings,
                 gateway=gateway,
-                limits=SpendingLimits(settings.max_amount, settings.max_daily_refunds, settings.state_dir),
-                tokens=ConfirmationTokens(),
+                limits=SpendingLimits(
+                    settings.max_amount, settings.max_daily_refunds, store, lambda: gateway.scope
+                ),
+                tokens=ConfirmationTokens(store, lambda: gateway.scope),
+                state=store,
             )
         finally:
             await gateway.aclose()
-            audit.close()
+            await store.stop()
 
     tools = build_tools(settings, structured_output=structured_output)
     server: MCPServer[AppState] = MCPServer(

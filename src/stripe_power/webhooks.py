@@ -27,13 +27,16 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from secrets import token_hex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import Settings
+
+if TYPE_CHECKING:
+    from .state import Webhooks
 
 logger = logging.getLogger("stripe_power.webhooks")
 
@@ -233,6 +236,17 @@ CREATE INDEX IF NOT EXISTS events_object ON events (object_id);
 _COLUMNS = "id, type, object_id, created, first_received_at, last_received_at, delivery_count, seq, payload"
 
 
+def type_clause(type: str | None, mark: str = "?") -> tuple[list[str], list[Any]]:
+    """SQL conditions for an event-type pattern (`*`, `payment_intent.*`, an exact type);
+    `mark` is the driver's placeholder (`?` for SQLite, `%s` for PostgreSQL)."""
+    if not type or type == "*":
+        return [], []
+    if type.endswith(".*"):
+        prefix = type[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return [f"type LIKE {mark} ESCAPE '\\'"], [prefix + "%"]
+    return [f"type = {mark}"], [type]
+
+
 class Signal:
     """A version counter whose waiters wake when it moves, from any thread or event loop."""
 
@@ -319,7 +333,7 @@ class WebhookStore:
         self, *, limit: int = 20, type: str | None = None, before_seq: int | None = None
     ) -> list[StoredEvent]:
         """Newest first; `type` may be a wildcard pattern."""
-        clauses, args = self._type_clause(type)
+        clauses, args = type_clause(type)
         if before_seq is not None:
             clauses.append("seq < ?")
             args.append(before_seq)
@@ -330,7 +344,7 @@ class WebhookStore:
         self, type: str, *, object_id: str | None = None, created_gte: int | None = None
     ) -> list[StoredEvent]:
         """Stored events matching `type` (and about `object_id`), newest first (at most 100 looked at)."""
-        clauses, args = self._type_clause(type)
+        clauses, args = type_clause(type)
         if created_gte is not None:
             clauses.append("created >= ?")
             args.append(created_gte)
@@ -348,14 +362,6 @@ class WebhookStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-    def _type_clause(self, type: str | None) -> tuple[list[str], list[Any]]:
-        if not type or type == "*":
-            return [], []
-        if type.endswith(".*"):
-            prefix = type[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            return ["type LIKE ? ESCAPE '\\'"], [prefix + "%"]
-        return ["type = ?"], [type]
 
     def _select(self, tail: str, args: Iterable[Any]) -> list[StoredEvent]:
         with self._lock:
@@ -421,15 +427,19 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
 
 def webhook_routes(
     settings: Settings,
-    store: WebhookStore | None = None,
+    store: WebhookStore | Webhooks | None = None,
     *,
     max_body_bytes: int = MAX_BODY_BYTES,
     on_received: Callable[[Mapping[str, Any], bool], Awaitable[object]] | None = None,
 ) -> list[Route]:
-    """`POST /webhooks/stripe`: verify with `settings.webhook_secrets`, store once per event id,
-    then call `on_received(event, duplicate)` (the server tells its MCP clients)."""
+    """`POST /webhooks/stripe`: verify with `settings.webhook_secrets`, store once per event id
+    (in the server's state: the same store every instance on one database writes to), then call
+    `on_received(event, duplicate)` (the server tells its MCP clients)."""
+    from .state.embedded import ThreadedWebhooks
+
     secrets = settings.webhook_secrets
-    target = store or store_for(settings)
+    found = store or store_for(settings)
+    target = ThreadedWebhooks(found) if isinstance(found, WebhookStore) else found
 
     async def receive(request: Request) -> Response:
         try:
@@ -449,7 +459,7 @@ def webhook_routes(
             return _refuse(400, "invalid_signature", result.reason or "Invalid signature.")
         event = result.event
         payload = body.decode("utf-8")
-        duplicate = await asyncio.to_thread(target.record, event, payload)
+        duplicate = await target.record(event, payload)
         logger.info(
             "webhook %s %s received%s", event["id"], event["type"], " (duplicate)" if duplicate else ""
         )

@@ -172,15 +172,6 @@ def test_embedded_expire_and_validation(client: stripe.StripeClient, sandbox: Sa
     assert r.status_code in (409, 410)
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.expire(cs.id)
-    with pytest.raises(stripe.InvalidRequestError) as exc:
-        client.v1.checkout.sessions.create(
-            {
-                "mode": "payment",
-                "line_items": [{"price": price.id, "quantity": 1}],
-                "payment_method_types": ["card"],
-            }  # type: ignore[typeddict-unknown-key]
-        )
-    assert exc.value.code == "payment_method_types_no_longer_supported"
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.checkout.sessions.create(
             {"mode": "subscription", "line_items": [{"price": price.id, "quantity": 1}]}

@@ -161,13 +161,7 @@ def test_account_and_balance(client: stripe.StripeClient) -> None:
     assert bal.available[0].amount == 0
 
 
-def test_payment_method_types_is_rejected(client: stripe.StripeClient) -> None:
-    with pytest.raises(stripe.InvalidRequestError) as exc:
-        client.v1.payment_intents.create(
-            {"amount": 1000, "currency": "usd", "payment_method_types": ["card"]}  # type: ignore[typeddict-unknown-key]
-        )
-    assert exc.value.code == "payment_method_types_no_longer_supported"
-    assert exc.value.param == "payment_method_types"
+def test_excluded_payment_method_types_is_accepted(client: stripe.StripeClient) -> None:
     pi = client.v1.payment_intents.create(
         {"amount": 1000, "currency": "usd", "excluded_payment_method_types": ["ideal"]}  # type: ignore[list-item]
     )

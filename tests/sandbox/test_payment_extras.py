@@ -36,7 +36,12 @@ def test_payment_method_from_a_test_token_behaves_like_its_card(client: stripe.S
 
 def test_payment_method_refusals(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as raw:
-        client.v1.payment_methods.create({"type": "card", "card": {"number": "4242424242424242"}})  # type: ignore[typeddict-item]
+        client.v1.payment_methods.create(
+            {
+                "type": "card",
+                "card": {"number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+            }
+        )
     assert raw.value.param == "card[number]" and "test tokens" in str(raw.value)
     with pytest.raises(stripe.InvalidRequestError) as unknown:
         client.v1.payment_methods.create({"type": "card", "card": {"token": "tok_nope"}})

@@ -10,12 +10,33 @@ import pytest
 import stripe
 
 from stripe_power.sandbox import SandboxServer
-from stripe_power.sandbox._gen_spec_data import OBJECT_TYPES
 
 from ..spec_objects import assert_matches_spec
 
-# Every object type the spec data covers, except the singletons the scenario does not create.
-TYPES = [t for t in OBJECT_TYPES if t not in ("account", "balance")]
+# Every object type the scenario creates (the singletons `account` and `balance` are read elsewhere).
+TYPES = [
+    "customer",
+    "product",
+    "price",
+    "checkout.session",
+    "item",
+    "payment_intent",
+    "charge",
+    "refund",
+    "payment_method",
+    "setup_intent",
+    "subscription",
+    "subscription_item",
+    "invoice",
+    "invoiceitem",
+    "line_item",
+    "invoice_payment",
+    "payment_link",
+    "event",
+    "webhook_endpoint",
+    "dispute",
+    "balance_transaction",
+]
 
 
 def _scenario(client: stripe.StripeClient) -> list[tuple[str, Any]]:
@@ -97,6 +118,23 @@ def _scenario(client: stripe.StripeClient) -> list[tuple[str, Any]]:
     )
     keep("refund", client.v1.refunds.create({"payment_intent": pi.id, "amount": 100}))
     keep("charge", client.v1.charges.retrieve(str(pi.latest_charge.id)))
+    disputed = client.v1.payment_intents.create(
+        {
+            "amount": 3000,
+            "currency": "usd",
+            "payment_method": "pm_card_createDispute",
+            "confirm": True,
+            "return_url": ret,
+            "expand": ["latest_charge.balance_transaction"],
+        }
+    )
+    dispute = client.v1.disputes.list({"payment_intent": disputed.id}).data[0]
+    keep("dispute", client.v1.disputes.retrieve(dispute.id))
+    keep(
+        "balance_transaction",
+        client.v1.balance_transactions.retrieve(disputed.latest_charge.balance_transaction.id),
+    )
+    keep("charge", client.v1.charges.create({"amount": 700, "currency": "usd", "source": "tok_visa"}))
     held = keep(
         "payment_intent",
         client.v1.payment_intents.create(

@@ -20,7 +20,9 @@ from .. import spec
 from . import (
     accounts,
     authorizations,
+    balance_transactions,
     catalog,
+    charges,
     checkout,
     credit_notes,
     customer_sessions,
@@ -44,14 +46,14 @@ from . import (
     subscriptions,
     test_clocks,
 )
-from ._spec_data import PARAMS
 from .dashboard import AuditTail
-from .errors import StripeError, invalid, missing_param, unknown_param
+from .errors import StripeError, invalid
 from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInjector
-from .forms import FormError, parse_body, parse_query
+from .forms import FormError, Params, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
-from .store import Account, IdempotentResult, RecordedRequest, State, clock_time
+from .store import Account, IdempotentResult, RecordedRequest, State, clock_time, expand_paths
+from .validation import check_expand, check_params, check_version
 
 logger = logging.getLogger("stripe_power.sandbox")
 
@@ -61,16 +63,6 @@ RECORDED_HEADERS = (
     # Sent by stripe-power's Gateway: the MCP tool call that made the request (see the dashboard).
     "x-stripe-power-call", "x-stripe-power-tool",
 )  # fmt: skip
-
-PMT_REJECTED = {
-    ("POST", "/v1/payment_intents"),
-    ("POST", "/v1/payment_intents/{intent}"),
-    ("POST", "/v1/payment_intents/{intent}/confirm"),
-    ("POST", "/v1/setup_intents"),
-    ("POST", "/v1/setup_intents/{intent}"),
-    ("POST", "/v1/setup_intents/{intent}/confirm"),
-    ("POST", "/v1/checkout/sessions"),
-}
 
 
 def _json(body: Any) -> bytes:
@@ -86,6 +78,9 @@ def build_router() -> Router:
         checkout,
         payment_methods,
         payment_intents,
+        charges,
+        balance_transactions,
+        disputes,
         refunds,
         setup_intents,
         subscriptions,
@@ -100,7 +95,6 @@ def build_router() -> Router:
         payment_method_tokens,
         discounts,
         credit_notes,
-        disputes,
         subscription_items,
         portal,
         subscription_schedules,
@@ -214,6 +208,8 @@ class Sandbox:
         acct.current_request = (request_id, idem_key)
         acct.api_version = headers.get("stripe-version") or DEFAULT_API_VERSION
         try:
+            if "stripe-version" in headers:
+                check_version(headers["stripe-version"], max(DEFAULT_API_VERSION, spec.version()))
             status, body = 200, self._dispatch(acct, method, path, params, request_id, base_url)
         except StripeError as err:
             status, body = err.status, err.body(request_id)
@@ -226,30 +222,17 @@ class Sandbox:
     def _dispatch(
         self, acct: Account, method: str, path: str, params: dict[str, Any], request_id: str, base_url: str
     ) -> dict[str, Any]:
+        # Stripe validates the request against the operation before anything else: every operation
+        # in the spec gets the same checks, whichever module (or generic fallback) serves it.
+        op = spec.resolve(method, path)
+        if op is not None:
+            check_params(op, params)
+            check_expand(op, expand_paths(params))
         matched = self.router.match(method, path)
         if matched is None:
             raise unrecognized(method, path)
         route, path_params = matched
-        spec = PARAMS.get((method, route.template))
-        if spec is not None:
-            allowed, required = spec
-            for name in params:
-                if name not in allowed:
-                    raise unknown_param(name)
-            for name in required:
-                if name not in params:
-                    raise missing_param(name)
-        if (method, route.template) in PMT_REJECTED and "payment_method_types" in params:
-            raise StripeError(
-                400,
-                f"The `payment_method_types` parameter is no longer supported in API version "
-                f"{acct.api_version}. Stripe now chooses payment methods dynamically from your Dashboard "
-                "settings: remove `payment_method_types`, and use `excluded_payment_method_types` to "
-                "exclude a payment method.",
-                code="payment_method_types_no_longer_supported",
-                param="payment_method_types",
-            )
-        ctx = Ctx(self, acct, params, path_params, base_url, request_id, method, path)
+        ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
         # A customer on a test clock, and all it owns, lives at the clock's frozen time.
         clock = clock_time.set(test_clocks.time_for(acct, params, path_params))
         try:

@@ -32,6 +32,9 @@ class TestPaymentMethod:
     funding: str = "credit"
     country: str = "US"
     aliases: tuple[str, ...] = ()
+    risk_level: str = "normal"  # Radar's risk level on the charge
+    dispute: str | None = None  # the reason of the dispute opened after the charge succeeds
+    inquiry: bool = False  # the dispute is an inquiry (warning_needs_response)
 
     @property
     def declines_charges(self) -> bool:
@@ -51,6 +54,9 @@ def _c(
     error_code: str | None = None,
     funding: str = "credit",
     aliases: tuple[str, ...] = (),
+    risk_level: str = "normal",
+    dispute: str | None = None,
+    inquiry: bool = False,
 ) -> TestPaymentMethod:
     if decline_code and not error_code:
         error_code = "card_declined"
@@ -65,32 +71,14 @@ def _c(
         error_code=error_code,
         funding=funding,
         aliases=aliases,
+        risk_level=risk_level,
+        dispute=dispute,
+        inquiry=inquiry,
     )
 
 
 TEST_PAYMENT_METHODS: tuple[TestPaymentMethod, ...] = (
     _c("pm_card_visa", "4242424242424242", "visa", "succeeded", "Visa; the payment succeeds."),
-    _c(
-        "pm_card_createDispute",
-        "4000000000000259",
-        "visa",
-        "succeeded",
-        "The payment succeeds, then the cardholder disputes it as fraudulent (charge.dispute.created).",
-    ),
-    _c(
-        "pm_card_createDisputeProductNotReceived",
-        "4000000000002685",
-        "visa",
-        "succeeded",
-        "The payment succeeds, then the cardholder disputes it as product not received.",
-    ),
-    _c(
-        "pm_card_createDisputeInquiry",
-        "4000000000001976",
-        "visa",
-        "succeeded",
-        "The payment succeeds, then the cardholder's bank opens an inquiry (warning_needs_response).",
-    ),
     _c(
         "pm_card_visa_debit",
         "4000056655665556",
@@ -106,8 +94,77 @@ TEST_PAYMENT_METHODS: tuple[TestPaymentMethod, ...] = (
         "succeeded",
         "Mastercard; the payment succeeds.",
     ),
+    _c(
+        "pm_card_mastercard_debit",
+        "5200828282828210",
+        "mastercard",
+        "succeeded",
+        "Mastercard debit; the payment succeeds.",
+        funding="debit",
+    ),
+    _c(
+        "pm_card_mastercard_prepaid",
+        "5105105105105100",
+        "mastercard",
+        "succeeded",
+        "Mastercard prepaid; the payment succeeds.",
+        funding="prepaid",
+    ),
     _c("pm_card_amex", "378282246310005", "amex", "succeeded", "American Express; the payment succeeds."),
     _c("pm_card_discover", "6011111111111117", "discover", "succeeded", "Discover; the payment succeeds."),
+    _c("pm_card_diners", "3056930009020004", "diners", "succeeded", "Diners Club; the payment succeeds."),
+    _c("pm_card_jcb", "3566002020360505", "jcb", "succeeded", "JCB; the payment succeeds."),
+    _c("pm_card_unionpay", "6200000000000005", "unionpay", "succeeded", "UnionPay; the payment succeeds."),
+    _c(
+        "pm_card_chargeDeclinedVelocityLimitExceeded",
+        "4000000000006975",
+        "visa",
+        "declined",
+        "Declined: the card's velocity limit is exceeded (card_velocity_exceeded).",
+        decline_code="card_velocity_exceeded",
+    ),
+    _c(
+        "pm_card_riskLevelElevated",
+        "4000000000009235",
+        "visa",
+        "succeeded",
+        "The payment succeeds with Radar risk level elevated.",
+        risk_level="elevated",
+    ),
+    _c(
+        "pm_card_riskLevelHighest",
+        "4000000000004954",
+        "visa",
+        "declined",
+        "Radar risk level highest: blocked by Radar's default rules (card_declined / fraudulent).",
+        decline_code="fraudulent",
+        risk_level="highest",
+    ),
+    _c(
+        "pm_card_createDispute",
+        "4000000000000259",
+        "visa",
+        "succeeded",
+        "The payment succeeds, then the cardholder disputes it as fraudulent.",
+        dispute="fraudulent",
+    ),
+    _c(
+        "pm_card_createDisputeProductNotReceived",
+        "4000000000002685",
+        "visa",
+        "succeeded",
+        "The payment succeeds, then the cardholder disputes it as product not received.",
+        dispute="product_not_received",
+    ),
+    _c(
+        "pm_card_createDisputeInquiry",
+        "4000000000001976",
+        "visa",
+        "succeeded",
+        "The payment succeeds, then the cardholder opens an inquiry (fraudulent).",
+        dispute="fraudulent",
+        inquiry=True,
+    ),
     _c(
         "pm_card_chargeCustomerFail",
         "4000000000000341",
@@ -161,6 +218,7 @@ TEST_PAYMENT_METHODS: tuple[TestPaymentMethod, ...] = (
         "Blocked as fraudulent by Radar (card_declined / fraudulent).",
         decline_code="fraudulent",
         aliases=("pm_card_radarBlock", "pm_card_visa_chargeDeclinedFraudulent"),
+        risk_level="highest",
     ),
     _c(
         "pm_card_chargeDeclinedExpiredCard",
@@ -225,12 +283,19 @@ DECLINE_MESSAGES: dict[str, str] = {
     "expired_card": "Your card has expired.",
     "incorrect_cvc": "Your card's security code is incorrect.",
     "processing_error": "An error occurred while processing your card. Try again in a little bit.",
+    "card_velocity_exceeded": "Your card was declined for making repeated attempts too frequently or exceeding "
+    "its amount limit.",
 }
 
 
 def card_for_test_pm(pm_id: str) -> TestPaymentMethod | None:
     """The test card behind a magic PaymentMethod id such as ``pm_card_visa``."""
     return _CARDS_BY_ID.get(pm_id)
+
+
+def card_for_token(token: str) -> TestPaymentMethod | None:
+    """The test card behind a legacy test token: `tok_visa` is `pm_card_visa`'s card."""
+    return _CARDS_BY_ID.get("pm_card_" + token.removeprefix("tok_")) if token.startswith("tok_") else None
 
 
 def card_for_number(number: str) -> TestPaymentMethod | None:

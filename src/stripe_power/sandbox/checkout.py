@@ -176,6 +176,14 @@ def create(ctx: Ctx) -> JSON:
         )
     if mode == "setup" and items:
         raise invalid("You cannot pass `line_items` in `setup` mode.", param="line_items")
+    # spec3.json `currency`: "Required in `setup` mode when `payment_method_types` is not set."
+    if mode == "setup" and "currency" not in p and "payment_method_types" not in p:
+        raise missing_param("currency")
+    # spec3.json `customer_creation`: "Can only be set in `payment` and `setup` mode."
+    if mode == "subscription" and "customer_creation" in p:
+        raise invalid(
+            "`customer_creation` can only be used in `payment` and `setup` mode.", param="customer_creation"
+        )
     currencies = {price["currency"] for price, _, _ in items}
     if len(currencies) > 1:
         raise invalid("All line items must use the same currency.", param="line_items")
@@ -239,7 +247,7 @@ def create(ctx: Ctx) -> JSON:
         customer=customer,
         customer_creation=(
             as_enum(p.get("customer_creation", "if_required"), "customer_creation", ("always", "if_required"))
-            if mode == "payment" and customer is None
+            if (mode == "payment" or (mode == "setup" and "customer_creation" in p)) and customer is None
             else None
         ),
         customer_email=as_str(p["customer_email"], "customer_email") if "customer_email" in p else None,
@@ -249,7 +257,9 @@ def create(ctx: Ctx) -> JSON:
         metadata=apply_metadata({}, p.get("metadata", {})),
         mode=mode,
         payment_method_collection="always" if mode != "payment" else None,
-        payment_method_types=["card"],
+        payment_method_types=[
+            as_str(t, "payment_method_types") for t in p.get("payment_method_types") or ["card"]
+        ],
         payment_status="no_payment_required" if mode == "setup" else "unpaid",
         phone_number_collection={"enabled": False},
         shipping_options=[],

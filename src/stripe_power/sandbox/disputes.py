@@ -1,88 +1,109 @@
-"""Disputes, as Stripe's test cards and test evidence drive them.
+"""Disputes opened by the dispute test cards (docs.stripe.com/testing#disputes): the charge
+succeeds, then the cardholder disputes it.
 
-A payment with a dispute test card (``pm_card_createDispute``, ``...ProductNotReceived``,
-``...Inquiry``) succeeds and is then disputed: a ``dispute`` (``needs_response``, or
-``warning_needs_response`` for an inquiry), the disputed amount and Stripe's 15.00 dispute fee
-withdrawn (balance transaction), ``charge.dispute.created`` and ``charge.dispute.funds_withdrawn``.
-Updating with ``evidence`` stages it; ``submit`` (default true) sends it: ``under_review``, or
-at once ``won`` / ``lost`` when ``evidence[uncategorized_text]`` is ``winning_evidence`` /
-``losing_evidence`` (Stripe's test values). Closing accepts the dispute (``lost``). Won disputes
-reinstate the amount (not the fee). List and retrieve are the generic layer's.
+A dispute (``needs_response``; ``warning_needs_response`` for an inquiry) withdraws the disputed
+amount and Stripe's 15.00 dispute fee (a balance transaction; an inquiry moves no money), with
+``charge.dispute.created`` and ``charge.dispute.funds_withdrawn``. Updating with ``evidence``
+stages it; ``submit`` (default true) sends it: ``under_review``, or at once ``won`` / ``lost`` when
+``evidence[uncategorized_text]`` is ``winning_evidence`` / ``losing_evidence`` (Stripe's test
+values). Closing accepts the dispute (``lost``; an inquiry becomes ``warning_closed``). A won
+dispute gives the amount back, not the fee.
 """
 
 from __future__ import annotations
 
 from .. import spec
-from . import balance, payment_intents
+from . import balance_transactions
+from .cards import TestPaymentMethod
 from .errors import invalid
+from .ids import new_id
 from .router import Ctx, Router
-from .schema_objects import apply_fields, defaults, new_object
-from .store import JSON, Account, apply_metadata, as_bool, as_dict, changed, now, snapshot
+from .schema_objects import apply_fields
+from .store import JSON, Account, apply_metadata, as_bool, as_dict, changed, now, paginate, skeleton, snapshot
 
-# test card -> (reason, opening status)
-DISPUTE_CARDS = {
-    "pm_card_createDispute": ("fraudulent", "needs_response"),
-    "pm_card_createDisputeProductNotReceived": ("product_not_received", "needs_response"),
-    "pm_card_createDisputeInquiry": ("fraudulent", "warning_needs_response"),
-}
-_RESPONSE_DAYS = 7
 _OPEN = ("needs_response", "warning_needs_response", "under_review", "warning_under_review")
 
 
-def _on_payment(ctx: Ctx, pi: JSON) -> None:
-    acct = ctx.acct
-    charge = acct.find("charge", pi.get("latest_charge"))
-    card = acct.cards.get(charge["payment_method"]) if charge else None
-    if charge is None or card is None or card.id not in DISPUTE_CARDS or charge.get("disputed"):
-        return
-    reason, status = DISPUTE_CARDS[card.id]
-    dispute = new_object("dispute")
-    evidence_schema = spec.schemas()["dispute"]["properties"]["evidence"]
+def open_dispute(ctx: Ctx, charge: JSON, card: TestPaymentMethod) -> JSON:
+    created = now()
+    dispute: JSON = skeleton("dispute")
     dispute.update(
-        amount=charge["amount_captured"] or charge["amount"],
+        id=new_id("dp", 24),
+        object="dispute",
+        amount=charge["amount"],
+        balance_transactions=[],
         charge=charge["id"],
+        created=created,
         currency=charge["currency"],
         enhanced_eligibility_types=[],
-        evidence=defaults(evidence_schema),
+        evidence={**skeleton("dispute_evidence"), "enhanced_evidence": {}},
         evidence_details={
-            "due_by": now() + 86400 * _RESPONSE_DAYS,
+            "due_by": created + 21 * 86400,
             "enhanced_eligibility": {},
             "has_evidence": False,
             "past_due": False,
             "submission_count": 0,
         },
-        is_charge_refundable=status.startswith("warning"),
-        payment_intent=pi["id"],
-        reason=reason,
-        status=status,
-        balance_transactions=[],
+        is_charge_refundable=card.inquiry,
+        livemode=False,
+        metadata={},
+        payment_intent=charge.get("payment_intent"),
+        payment_method_details={
+            "card": {
+                "brand": card.brand,
+                "case_type": "inquiry" if card.inquiry else "chargeback",
+                "network": card.brand,
+                "network_reason_code": None,
+            },
+            "type": "card",
+        },
+        reason=card.dispute,
+        status="warning_needs_response" if card.inquiry else "needs_response",
     )
-    acct.add(dispute)
-    before = snapshot(charge)
+    ctx.acct.add(dispute)
     charge["disputed"] = True
-    acct.emit("charge.dispute.created", dispute)
-    if status == "needs_response":  # an inquiry moves no money
-        txn = balance.record(
-            acct, dispute, -dispute["amount"], "adjustment", balance.DISPUTE_FEE, "Chargeback withdrawal"
+    ctx.acct.emit("charge.dispute.created", dispute)
+    if not card.inquiry:
+        txn = balance_transactions.record(
+            ctx.acct,
+            dispute,
+            -dispute["amount"],
+            "adjustment",
+            balance_transactions.DISPUTE_FEE,
+            "Chargeback withdrawal",
         )
-        dispute["balance_transactions"] = [acct.objects[txn]]
-        acct.emit("charge.dispute.funds_withdrawn", dispute)
-    acct.emit("charge.updated", charge, changed(before, charge))
+        dispute["balance_transactions"] = [txn]
+        ctx.acct.emit("charge.dispute.funds_withdrawn", dispute)
+    return dispute
 
 
-payment_intents.PI_SUCCESS_HOOKS.append(_on_payment)
+def retrieve(ctx: Ctx) -> JSON:
+    return ctx.acct.get("dispute", ctx.path_params["dispute"], param="dispute")
+
+
+def list_all(ctx: Ctx) -> JSON:
+    charge, pi = ctx.params.get("charge"), ctx.params.get("payment_intent")
+    return paginate(
+        ctx.acct,
+        "dispute",
+        ctx.params,
+        "/v1/disputes",
+        lambda o: (charge is None or o["charge"] == charge) and (pi is None or o["payment_intent"] == pi),
+    )
 
 
 def _close(acct: Account, dispute: JSON, status: str) -> None:
     dispute["status"] = status
     if status == "won" and dispute["balance_transactions"]:
-        txn = balance.record(acct, dispute, dispute["amount"], "adjustment", 0, "Chargeback reversal")
-        dispute["balance_transactions"].append(acct.objects[txn])
+        txn = balance_transactions.record(
+            acct, dispute, dispute["amount"], "adjustment", 0, "Chargeback reversal"
+        )
+        dispute["balance_transactions"].append(txn)
         acct.emit("charge.dispute.funds_reinstated", dispute)
     acct.emit("charge.dispute.closed", dispute)
 
 
-def _open_dispute(ctx: Ctx, dispute_id: str) -> JSON:
+def _open(ctx: Ctx, dispute_id: str) -> JSON:
     dispute = ctx.acct.get("dispute", dispute_id, param="dispute")
     if dispute["status"] not in _OPEN:
         raise invalid(f"This dispute is already closed ({dispute['status']}).", param="dispute")
@@ -91,7 +112,7 @@ def _open_dispute(ctx: Ctx, dispute_id: str) -> JSON:
 
 def update(ctx: Ctx) -> JSON:
     acct = ctx.acct
-    dispute = _open_dispute(ctx, ctx.path_params["dispute"])
+    dispute = _open(ctx, ctx.path_params["dispute"])
     p = ctx.params
     before = snapshot(dispute)
     if "evidence" in p:
@@ -116,7 +137,7 @@ def update(ctx: Ctx) -> JSON:
 
 
 def close(ctx: Ctx) -> JSON:
-    dispute = _open_dispute(ctx, ctx.path_params["dispute"])
+    dispute = _open(ctx, ctx.path_params["dispute"])
     _close(ctx.acct, dispute, "warning_closed" if dispute["status"].startswith("warning") else "lost")
     return dispute
 
@@ -132,6 +153,8 @@ def close_on_charge(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
+    router.add("GET", "/v1/disputes", list_all)
+    router.add("GET", "/v1/disputes/{dispute}", retrieve)
     router.add("POST", "/v1/disputes/{dispute}", update)
     router.add("POST", "/v1/disputes/{dispute}/close", close)
     router.add("POST", "/v1/charges/{charge}/dispute/close", close_on_charge)

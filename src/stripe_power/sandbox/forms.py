@@ -66,3 +66,33 @@ def parse_query(query: str) -> dict[str, Any]:
 
 def parse_body(body: bytes) -> dict[str, Any]:
     return parse_pairs(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+class Params(dict[str, Any]):
+    """Decoded parameters whose missing keys are Stripe's `parameter_missing` (400), not a crash.
+
+    A handler that reads `p["customer"]` requires `customer`; when the caller left it out, Stripe
+    answers "Missing required param: customer." and so does the sandbox. Nested hashes carry their
+    bracketed prefix (`line_items[0][price_data]`), so the error names the parameter as Stripe does.
+    """
+
+    def __init__(self, data: dict[str, Any], prefix: str = "") -> None:
+        super().__init__({k: _wrap(v, _name(prefix, k)) for k, v in data.items()})
+        self.prefix = prefix
+
+    def __missing__(self, key: str) -> Any:
+        from .errors import missing_param  # errors has no dependencies; imported late to keep forms pure
+
+        raise missing_param(_name(self.prefix, key))
+
+
+def _name(prefix: str, key: object) -> str:
+    return f"{prefix}[{key}]" if prefix else str(key)
+
+
+def _wrap(value: Any, name: str) -> Any:
+    if isinstance(value, dict):
+        return Params(value, name)
+    if isinstance(value, list):
+        return [_wrap(v, _name(name, i)) for i, v in enumerate(value)]
+    return value

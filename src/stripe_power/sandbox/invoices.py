@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..currencies import minimum_charge
 from . import catalog, invoice_totals, payment_intents, payment_methods
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
@@ -238,6 +239,12 @@ def finalize(ctx: Ctx, inv: JSON) -> None:
     inv["hosted_invoice_url"] = f"{ctx.base_url}/i/{inv['id']}"
     inv["invoice_pdf"] = f"{ctx.base_url}/i/{inv['id']}/pdf"
     inv["ending_balance"] = 0
+    if 0 < inv["amount_due"] < minimum_charge(inv["currency"]):
+        # Below the minimum charge amount Stripe charges nothing: the invoice is paid and the
+        # amount goes to the customer's balance, collected with the next invoice.
+        cust["balance"] = int(cust.get("balance") or 0) + inv["amount_due"]
+        inv["ending_balance"] = inv["amount_due"]
+        inv["amount_due"] = inv["amount_remaining"] = 0
     if inv["amount_due"] > 0:
         pi = payment_intents.new_payment_intent(
             ctx,
@@ -567,7 +574,7 @@ def search_invoices(ctx: Ctx) -> JSON:
 def create_invoice_item(ctx: Ctx) -> JSON:
     p = ctx.params
     acct = ctx.acct
-    if "customer" not in p:  # optional in the spec (customer_account), needed here
+    if "customer" not in p:  # the spec leaves it optional (customer or customer_account); we serve customers
         raise missing_param("customer")
     cust_id = as_str(p["customer"], "customer")
     acct.get("customer", cust_id, param="customer", status=400)

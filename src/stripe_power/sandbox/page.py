@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import (
+    charges,
     checkout,
     checkout_totals,
     invoices,
@@ -82,7 +83,7 @@ def _not_found(what: str) -> HTMLResponse:
 
 
 def _money(amount: Any, cur: Any) -> str:
-    return payment_intents.fmt_money(int(amount or 0), str(cur or "usd"))
+    return charges.fmt_money(int(amount or 0), str(cur or "usd"))
 
 
 def _line_rows(rows: list[tuple[str, str]], total: str) -> str:

@@ -1,13 +1,12 @@
-"""PaymentIntents, and the Charges they create (read-only: creating a Charge directly is refused)."""
+"""PaymentIntents: create, confirm through the test cards, capture, cancel; their charges are in charges.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from ..money import format_amount
-from . import authorizations, balance
-from .cards import TestPaymentMethod
+from . import authorizations, balance_transactions
+from .charges import check_amount, make_charge
 from .customers import customer_ref
 from .errors import StripeError, invalid, unexpected_state
 from .ids import client_secret, new_id
@@ -21,6 +20,7 @@ from .store import (
     as_dict,
     as_enum,
     as_int,
+    as_list,
     as_str,
     changed,
     now,
@@ -32,157 +32,6 @@ from .store import (
 
 # Called after a PaymentIntent succeeds (invoices.py marks the invoice it belongs to as paid).
 PI_SUCCESS_HOOKS: list[Callable[[Ctx, JSON], None]] = []
-
-
-def fmt_money(amount: int, cur: str) -> str:
-    return format_amount(amount, cur) or str(amount)
-
-
-# -- charges ------------------------------------------------------------------------------
-
-
-def _outcome(card: TestPaymentMethod, ok: bool) -> JSON:
-    if ok:
-        return {
-            "advice_code": None,
-            "network_advice_code": None,
-            "network_decline_code": None,
-            "network_status": "approved_by_network",
-            "reason": None,
-            "risk_level": "normal",
-            "risk_score": 32,
-            "seller_message": "Payment complete.",
-            "type": "authorized",
-        }
-    blocked = card.decline_code == "fraudulent"
-    return {
-        "advice_code": "do_not_try_again" if blocked else "try_again_later",
-        "network_advice_code": None,
-        "network_decline_code": None,
-        "network_status": "not_sent_to_network" if blocked else "declined_by_network",
-        "reason": "highest_risk_level" if blocked else card.decline_code,
-        "risk_level": "highest" if blocked else "normal",
-        "risk_score": 95 if blocked else 40,
-        "seller_message": (
-            "Stripe blocked this payment as too risky."
-            if blocked
-            else "The bank did not return any further details with this decline."
-        ),
-        "type": "blocked" if blocked else "issuer_declined",
-    }
-
-
-def make_charge(
-    ctx: Ctx, pi: JSON, pm: JSON, ok: bool, captured: bool, failure: StripeError | None = None
-) -> JSON:
-    card = card_of(ctx.acct, pm)
-    ch: JSON = skeleton("charge")
-    cid = new_id("ch", 24)
-    ch.update(
-        id=cid,
-        object="charge",
-        amount=pi["amount"],
-        amount_captured=pi["amount"] if ok and captured else 0,
-        amount_refunded=0,
-        balance_transaction=None,
-        billing_details=pm["billing_details"],
-        calculated_statement_descriptor="SANDBOX",
-        captured=ok and captured,
-        created=now(),
-        currency=pi["currency"],
-        customer=pi.get("customer"),
-        description=pi.get("description"),
-        disputed=False,
-        failure_code=failure.code if failure else None,
-        failure_message=failure.message if failure else None,
-        fraud_details={},
-        livemode=False,
-        metadata=dict(pi.get("metadata") or {}),
-        outcome=_outcome(card, ok),
-        paid=ok,
-        payment_intent=pi["id"],
-        payment_method=pm["id"],
-        payment_method_details={
-            "card": {
-                "amount_authorized": pi["amount"] if ok else None,
-                "authorization_code": "123456" if ok else None,
-                "brand": card.brand,
-                "checks": {
-                    "address_line1_check": None,
-                    "address_postal_code_check": None,
-                    "cvc_check": "pass",
-                },
-                "country": card.country,
-                "exp_month": pm["card"]["exp_month"],
-                "exp_year": pm["card"]["exp_year"],
-                "extended_authorization": {"status": "disabled"},
-                "fingerprint": pm["card"]["fingerprint"],
-                "funding": card.funding,
-                "incremental_authorization": {"status": authorizations.incremental_status(pi)},
-                "installments": None,
-                "last4": card.last4,
-                "mandate": None,
-                "multicapture": {"status": "unavailable"},
-                "network": card.brand,
-                "network_token": {"used": False},
-                "network_transaction_id": "sandbox" + cid[-10:],
-                "overcapture": {"maximum_amount_capturable": pi["amount"], "status": "unavailable"},
-                "regulated_status": "unregulated",
-                "three_d_secure": None,
-                "wallet": None,
-            },
-            "type": "card",
-        },
-        receipt_email=pi.get("receipt_email"),
-        receipt_url=f"{ctx.base_url}/receipts/{cid}",
-        refunded=False,
-        status="succeeded" if ok else "failed",
-    )
-    ctx.acct.add(ch)
-    ctx.own(ch)
-    if ok and captured:
-        balance.charge_captured(ctx.acct, ch, ch["amount"])
-    return ch
-
-
-def retrieve_charge(ctx: Ctx) -> JSON:
-    return ctx.acct.get("charge", ctx.path_params["charge"], param="charge")
-
-
-def update_charge(ctx: Ctx) -> JSON:
-    ch = ctx.acct.get("charge", ctx.path_params["charge"], param="charge")
-    before = snapshot(ch)
-    p = ctx.params
-    if "metadata" in p:
-        ch["metadata"] = apply_metadata(ch["metadata"], p["metadata"])
-    for key in ("description", "receipt_email"):
-        if key in p:
-            ch[key] = as_str(p[key], key) or None
-    ctx.acct.emit("charge.updated", ch, changed(before, ch))
-    return ch
-
-
-def list_charges(ctx: Ctx) -> JSON:
-    p = ctx.params
-    customer, pi = p.get("customer"), p.get("payment_intent")
-
-    def pred(o: JSON) -> bool:
-        return (customer is None or o.get("customer") == customer) and (
-            pi is None or o.get("payment_intent") == pi
-        )
-
-    return paginate(ctx.acct, "charge", p, "/v1/charges", pred)
-
-
-def create_charge(ctx: Ctx) -> JSON:
-    raise StripeError(
-        400,
-        "Creating charges with card tokens or Sources is no longer supported for new integrations: the Charges "
-        "API, Tokens and Sources are end-of-life for card payments. Use the Payment Intents API or Checkout "
-        "Sessions instead (https://docs.stripe.com/payments/payment-intents/migration/charges).",
-        param="source" if "source" in ctx.params else None,
-        code="charges_api_end_of_life",
-    )
 
 
 # -- payment intents ----------------------------------------------------------------------
@@ -197,16 +46,6 @@ PI_CANCELABLE = (
 )
 
 
-def _check_amount(amount: int, cur: str, param: str = "amount") -> None:
-    minimum = 50
-    if amount < minimum and amount != 0:
-        raise invalid(
-            f"Amount must be at least {fmt_money(minimum, cur)} {cur}", param=param, code="amount_too_small"
-        )
-    if amount > 99999999:
-        raise invalid("Amount must be no more than $999,999.99", param=param, code="amount_too_large")
-
-
 def new_payment_intent(
     ctx: Ctx,
     amount: int,
@@ -218,7 +57,8 @@ def new_payment_intent(
     capture_method: str = "automatic_async",
     setup_future_usage: str | None = None,
     receipt_email: str | None = None,
-    allow_redirects: str = "always",
+    allow_redirects: str | None = "always",
+    payment_method_types: list[str] | None = None,
 ) -> JSON:
     pi: JSON = skeleton("payment_intent")
     pid = new_id("pi", 24)
@@ -228,7 +68,9 @@ def new_payment_intent(
         amount=amount,
         amount_capturable=0,
         amount_received=0,
-        automatic_payment_methods={"allow_redirects": allow_redirects, "enabled": True},
+        automatic_payment_methods=(
+            {"allow_redirects": allow_redirects, "enabled": True} if allow_redirects else None
+        ),
         capture_method=capture_method,
         client_secret=client_secret(pid),
         confirmation_method="automatic",
@@ -246,7 +88,7 @@ def new_payment_intent(
                 "request_three_d_secure": "automatic",
             }
         },
-        payment_method_types=["card"],
+        payment_method_types=payment_method_types or ["card"],
         receipt_email=receipt_email,
         setup_future_usage=setup_future_usage,
         status="requires_payment_method",
@@ -261,20 +103,24 @@ def create_pi(ctx: Ctx) -> JSON:
     p = ctx.params
     cur = as_str(p["currency"], "currency").lower()
     amount = as_int(p["amount"], "amount")
-    _check_amount(amount, cur)
-    allow_redirects = "always"
+    check_amount(amount, cur)
+    allow_redirects: str | None = "always"
     if "automatic_payment_methods" in p:
         apm = as_dict(p["automatic_payment_methods"], "automatic_payment_methods")
         if "enabled" in apm and not as_bool(apm["enabled"], "automatic_payment_methods[enabled]"):
-            raise invalid(
-                "automatic_payment_methods[enabled] must be true: this API version chooses payment methods "
-                "dynamically.",
-                param="automatic_payment_methods[enabled]",
-            )
-        if "allow_redirects" in apm:
+            allow_redirects = None  # Stripe accepts it: the PaymentIntent then uses payment_method_types
+        elif "allow_redirects" in apm:
             allow_redirects = as_enum(
                 apm["allow_redirects"], "automatic_payment_methods[allow_redirects]", ("always", "never")
             )
+    types = None
+    if "payment_method_types" in p:  # served as Stripe serves it; the Gateway's guardrail refuses it
+        types = [
+            as_str(t, "payment_method_types")
+            for t in as_list(p["payment_method_types"], "payment_method_types")
+        ]
+        if "automatic_payment_methods" not in p:
+            allow_redirects = None
     pi = new_payment_intent(
         ctx,
         amount,
@@ -294,6 +140,7 @@ def create_pi(ctx: Ctx) -> JSON:
         ),
         receipt_email=as_str(p["receipt_email"], "receipt_email") if "receipt_email" in p else None,
         allow_redirects=allow_redirects,
+        payment_method_types=types,
     )
     for key in ("statement_descriptor", "statement_descriptor_suffix", "transfer_group"):
         if key in p:
@@ -346,7 +193,7 @@ def update_pi(ctx: Ctx) -> JSON:
     before = snapshot(pi)
     if "amount" in p:
         pi["amount"] = as_int(p["amount"], "amount")
-        _check_amount(pi["amount"], pi["currency"])
+        check_amount(pi["amount"], pi["currency"])
     if "currency" in p:
         pi["currency"] = as_str(p["currency"], "currency").lower()
     if "customer" in p:
@@ -463,7 +310,8 @@ def confirm(ctx: Ctx, pi: JSON, p: dict[str, Any]) -> None:
         and not (off_session and pm["id"] in acct.off_session_ready)
     )
     if needs_auth and not ctx.acct.priv(pi).get("authenticated"):
-        if off_session:
+        # `error_on_requires_action`: fail instead of asking for authentication (spec3.json).
+        if off_session or as_bool(p.get("error_on_requires_action", False), "error_on_requires_action"):
             err = StripeError(
                 402,
                 "Your card was declined. This transaction requires authentication.",
@@ -585,7 +433,7 @@ def capture_pi(ctx: Ctx) -> JSON:
     ch["captured"] = True
     ch["amount_captured"] = amount
     ch["amount_refunded"] = ch["amount"] - amount
-    balance.charge_captured(ctx.acct, ch, amount)
+    balance_transactions.record_charge(ctx.acct, ch, amount)
     pi["amount_received"] = amount
     pi["amount_capturable"] = 0
     pi["status"] = "succeeded"
@@ -647,10 +495,6 @@ def search_pis(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/charges", create_charge)
-    router.add("GET", "/v1/charges", list_charges)
-    router.add("GET", "/v1/charges/{charge}", retrieve_charge)
-    router.add("POST", "/v1/charges/{charge}", update_charge)
     router.add("POST", "/v1/payment_intents", create_pi)
     router.add("GET", "/v1/payment_intents", list_pis)
     router.add("GET", "/v1/payment_intents/search", search_pis)

@@ -7,7 +7,7 @@ behaves like that card when charged. Raw card numbers get Stripe's test-mode ref
 
 from __future__ import annotations
 
-from .cards import card_for_test_pm
+from .cards import card_for_token
 from .errors import StripeError, invalid, missing_param
 from .generic import sandbox_limit
 from .payment_methods import make_card_pm
@@ -36,7 +36,7 @@ def create_payment_method(ctx: Ctx) -> JSON:
     if "token" not in card_param:
         raise missing_param("card[token]")
     token = as_str(card_param["token"], "card[token]")
-    card = card_for_test_pm("pm_card_" + token.removeprefix("tok_")) if token.startswith("tok_") else None
+    card = card_for_token(token)
     if card is None:
         raise invalid(f"No such token: '{token}'", param="card[token]", code="resource_missing")
     pm = make_card_pm(ctx, card, p.get("billing_details"))

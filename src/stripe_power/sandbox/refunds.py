@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import balance
+from . import balance_transactions
+from .charges import fmt_money
 from .errors import invalid
 from .ids import new_id
-from .payment_intents import fmt_money
 from .router import Ctx, Router
 from .store import (
     JSON,
@@ -59,6 +59,7 @@ def create_refund(ctx: Ctx) -> JSON:
                 f"Refund amount ({fmt_money(amount, ch['currency'])}) is greater than unrefunded amount on charge "
                 f"({fmt_money(remaining, ch['currency'])})",
                 param="amount",
+                code="amount_too_large",
             )
     reason = None
     if "reason" in p:
@@ -90,7 +91,7 @@ def create_refund(ctx: Ctx) -> JSON:
     ch_before = snapshot(ch)
     ch["amount_refunded"] += amount
     ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
-    re["balance_transaction"] = balance.record(acct, re, -amount, "refund")
+    re["balance_transaction"] = balance_transactions.record(acct, re, -amount, "refund")["id"]
     acct.emit("refund.created", re)
     acct.emit("charge.refunded", ch, changed(ch_before, ch))
     return re

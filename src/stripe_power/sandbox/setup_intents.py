@@ -16,6 +16,7 @@ from .store import (
     as_bool,
     as_dict,
     as_enum,
+    as_list,
     as_str,
     changed,
     now,
@@ -67,10 +68,19 @@ def create_si(ctx: Ctx) -> JSON:
         si["description"] = as_str(p["description"], "description")
     if "automatic_payment_methods" in p:
         apm = as_dict(p["automatic_payment_methods"], "automatic_payment_methods")
-        if "allow_redirects" in apm:
+        if "enabled" in apm and not as_bool(apm["enabled"], "automatic_payment_methods[enabled]"):
+            si["automatic_payment_methods"] = None
+        elif "allow_redirects" in apm:
             si["automatic_payment_methods"]["allow_redirects"] = as_enum(
                 apm["allow_redirects"], "automatic_payment_methods[allow_redirects]", ("always", "never")
             )
+    if "payment_method_types" in p:  # served as Stripe serves it; the Gateway's guardrail refuses it
+        si["payment_method_types"] = [
+            as_str(t, "payment_method_types")
+            for t in as_list(p["payment_method_types"], "payment_method_types")
+        ]
+        if "automatic_payment_methods" not in p:
+            si["automatic_payment_methods"] = None
     if "excluded_payment_method_types" in p:
         si["excluded_payment_method_types"] = list(p["excluded_payment_method_types"] or [])
     if "payment_method" in p:
@@ -138,7 +148,7 @@ def confirm_setup(ctx: Ctx, si: JSON, p: dict[str, Any]) -> None:
             code="setup_intent_unexpected_state",
         )
     if (
-        si["automatic_payment_methods"]["allow_redirects"] == "always"
+        (si["automatic_payment_methods"] or {}).get("allow_redirects") == "always"
         and not ctx.acct.priv(si).get("return_url")
         and not ctx.acct.priv(si).get("hosted")
     ):

@@ -6,6 +6,7 @@ index so retrieves and list pages cost O(page), not O(objects).
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
 
-from ._spec_data import NULLABLE
+from .. import spec
 from .cards import TestPaymentMethod
 from .errors import StripeError, invalid, no_such
 from .ids import new_id
@@ -210,9 +211,20 @@ def public(obj: JSON) -> JSON:
     return {k: v for k, v in obj.items() if not k.startswith("_")}
 
 
+# Fields Stripe returns only when asked for with expand[] ("includable"), so never in a skeleton.
+_INCLUDABLE = {"invoice": frozenset({"confirmation_secret"})}
+
+
+@functools.cache
+def _nullable(typ: str) -> tuple[str, ...]:
+    props = spec.schemas().get(typ, {}).get("properties", {})
+    skip = _INCLUDABLE.get(typ, frozenset())
+    return tuple(sorted(k for k, v in props.items() if v.get("nullable") and k not in skip))
+
+
 def skeleton(typ: str) -> JSON:
-    """Every nullable field of ``typ`` set to None; callers fill in the rest."""
-    return dict.fromkeys(NULLABLE.get(typ, ()))
+    """Every nullable field of ``typ`` (from the spec) set to None; callers fill in the rest."""
+    return dict.fromkeys(_nullable(typ))
 
 
 # The time a request lives at: a test clock's frozen time while handling a request about a

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import catalog, invoice_totals, payment_intents, payment_methods
+from . import catalog, charges, invoice_totals, payment_methods
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .invoices import (
@@ -56,7 +56,7 @@ def add_interval(start: int, interval: str, count: int) -> int:
 
 def price_desc(acct: Account, price: JSON, qty: int) -> str:
     name = catalog.product_name(acct, price)
-    amount = payment_intents.fmt_money(int(price["unit_amount"] or 0), price["currency"])
+    amount = charges.fmt_money(int(price["unit_amount"] or 0), price["currency"])
     if price.get("recurring"):
         r = price["recurring"]
         every = r["interval"] if r["interval_count"] == 1 else f"{r['interval_count']} {r['interval']}s"

@@ -23,7 +23,9 @@ _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 class Problem:
     """One thing wrong with a request, named the way Stripe names it (`address[line2]`)."""
 
-    code: str  # Stripe's error code: parameter_unknown, parameter_missing, parameter_invalid_integer...
+    # Stripe's error code (parameter_unknown, parameter_missing, parameter_invalid_integer,
+    # parameter_invalid_empty), or None where Stripe sends none (booleans, enums, lengths, shapes).
+    code: str | None
     param: str  # bracketed wire name, e.g. line_items[0][price_data][currency]
     message: str  # Stripe's wording
     suggestion: str | None = None  # did-you-mean, for unknown names
@@ -57,7 +59,7 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def add(
-        self, code: str, parts: tuple[str | int, ...], message: str, suggestion: str | None = None
+        self, code: str | None, parts: tuple[str | int, ...], message: str, suggestion: str | None = None
     ) -> None:
         self.problems.append(Problem(code, bracketed(parts), message, suggestion))
 
@@ -76,7 +78,7 @@ class _Checker:
             return
         elif isinstance(value, dict | list):
             self.add(
-                "parameter_invalid_" + ("string" if kind == "string" else kind),
+                "parameter_invalid_integer" if kind == "integer" else None,
                 parts,
                 f"Invalid {kind}: expected a single value for {bracketed(parts)}, not a hash or array.",
             )
@@ -103,7 +105,7 @@ class _Checker:
             if value == "" and not parts:
                 return
             self.add(
-                "parameter_invalid_object" if parts else "parameter_invalid",
+                None,
                 parts,
                 f"Invalid object: {bracketed(parts)} must be a hash (e.g. {bracketed(parts)}[key]=value).",
             )
@@ -140,7 +142,7 @@ class _Checker:
             if value == "":
                 return
             self.add(
-                "parameter_invalid_array",
+                None,
                 parts,
                 f"Invalid array: {bracketed(parts)} must be a list (e.g. {bracketed(parts)}[0]=value).",
             )
@@ -164,15 +166,15 @@ class _Checker:
         elif kind == "integer" and not _INTEGER.fullmatch(text):
             self.add("parameter_invalid_integer", parts, f"Invalid integer: {text[:40]}")
         elif kind == "number" and not _NUMBER.fullmatch(text):
-            self.add("parameter_invalid_number", parts, f"Invalid decimal: {text[:40]}")
+            self.add(None, parts, f"Invalid decimal: {text[:40]}")
         elif kind == "boolean" and text not in ("true", "false"):
-            self.add("parameter_invalid_boolean", parts, f"Invalid boolean: {text[:40]}")
+            self.add(None, parts, f"Invalid boolean: {text[:40]}")
         elif kind == "string":
             enum = schema.get("enum")
             if enum and text not in enum and not schema.get("x-stripeBypassValidation"):
                 choices = [str(e) for e in enum if e != ""]
                 self.add(
-                    "parameter_invalid_string",
+                    None,
                     parts,
                     f"Invalid {parts[-1]}: must be one of {_one_of(choices)}",
                     _close(text, choices),
@@ -180,7 +182,7 @@ class _Checker:
             limit = schema.get("maxLength")
             if limit is not None and len(text) > limit:
                 self.add(
-                    "string_length_exceeds_maximum",
+                    None,
                     parts,
                     f"Invalid string: {text[:20]}...; must be at most {limit} characters",
                 )

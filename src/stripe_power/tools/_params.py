@@ -16,6 +16,7 @@ from ..config import Settings
 from ..errors import InputError
 from ..gateway import Gateway
 from ..limits import SpendingLimits
+from ..state import Webhooks
 
 Ctx = Context[Any, Any]
 
@@ -30,6 +31,12 @@ def limits(ctx: Ctx) -> SpendingLimits:
     """The operator's spending limits; money tools check them before sending anything."""
     found = ctx.request_context.lifespan_context.limits
     assert isinstance(found, SpendingLimits)
+    return found
+
+
+def webhooks(ctx: Ctx) -> Webhooks:
+    """The webhook store of the server's state (shared by every instance on PostgreSQL)."""
+    found: Webhooks = ctx.request_context.lifespan_context.state.webhooks
     return found
 
 

@@ -19,7 +19,8 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
-from ..audit import AuditLog, current_account, current_call, current_session, current_tool, replayed
+from ..audit import current_account, current_call, current_session, current_tool, replayed
+from ..clients import current_key, key_of
 from ..errors import GuardrailRefusal, StripePowerError
 
 # read: only reads. write: creates or changes, nothing irreversible. money: moves money.
@@ -138,6 +139,7 @@ def as_mcp_function(
     *,
     gate: Gate | None = None,
     connect: bool = False,
+    client_keys: bool = False,
 ) -> Callable[..., Awaitable[CallToolResult]]:
     """Wrap a tool function: name it for the audit log, add the server-wide parameters
     (`stripe_account` with --connect, `confirmation_token` when calls need confirmation),
@@ -165,6 +167,7 @@ def as_mcp_function(
         replay_token = replayed.set(False)
         started = time.perf_counter()
         outcome: dict[str, Any] = {"outcome": "error"}
+        key_token = current_key.set(key_of(kwargs.get("ctx")) if client_keys else None)
         try:
             confirmation = kwargs.pop("confirmation_token", None)
             if gate is not None:
@@ -185,9 +188,9 @@ def as_mcp_function(
             outcome = {"outcome": "error", "error": str(error)}
             raise ToolError(str(error)) from None
         finally:
-            audit = _audit_of(kwargs.get("ctx"))
-            if audit is not None:
-                audit.record(
+            gateway = _gateway_of(kwargs.get("ctx"))
+            if gateway is not None:
+                await gateway.audit_entry(
                     call=call_id,
                     tool_call=spec.name,
                     arguments=_loggable(kwargs),
@@ -195,6 +198,7 @@ def as_mcp_function(
                     **outcome,
                 )
             current_call.reset(call_token)
+            current_key.reset(key_token)
             replayed.reset(replay_token)
             current_session.reset(session_token)
             current_account.reset(account_token)
@@ -205,11 +209,12 @@ def as_mcp_function(
     return run
 
 
-def _audit_of(ctx: Any) -> AuditLog | None:
-    """The server's audit log, reached through the call's context (None outside a server)."""
+def _gateway_of(ctx: Any) -> Any:
+    """The server's Gateway (which writes the audit log), through the call's context (None outside
+    a server). Not imported here: the registry loads before the Gateway is needed."""
     state = getattr(getattr(ctx, "request_context", None), "lifespan_context", None)
-    audit = getattr(getattr(state, "gateway", None), "audit", None)
-    return audit if isinstance(audit, AuditLog) else None
+    gateway = getattr(state, "gateway", None)
+    return gateway if hasattr(gateway, "audit_entry") else None
 
 
 def _loggable(arguments: dict[str, Any]) -> Any:

@@ -22,11 +22,10 @@ from ..webhooks import (
     is_about,
     object_of,
     sign,
-    store_for,
     verify,
 )
 from ._models import Summary
-from ._params import Ctx, Cursor, Limit, Url, form, gateway, ident, settings
+from ._params import Ctx, Cursor, Limit, Url, form, gateway, ident, settings, webhooks
 from ._registry import Toolset
 
 toolset = Toolset("events", "Events and webhooks: list and wait for events, verify and send test webhooks")
@@ -194,7 +193,7 @@ async def wait_for_event(
 ) -> WaitResult:
     """Wait for a matching event (newest wins; an existing one about object_id counts), reporting progress."""
     config = settings(ctx)
-    store = store_for(config) if config.receives_webhooks else None
+    store = webhooks(ctx) if config.receives_webhooks else None
     about = f" about {object_id}" if object_id else ""
     started, started_wall = time.monotonic(), int(time.time())
     since = created_gte or started_wall - 2  # what "seen meanwhile" covers on a timeout
@@ -206,9 +205,7 @@ async def wait_for_event(
         checks += 1
         version = store.signal.version if store else 0
         if store is not None:
-            stored = await anyio.to_thread.run_sync(
-                lambda: store.find(type, object_id=object_id, created_gte=created_gte)
-            )
+            stored = await store.find(type, object_id=object_id, created_gte=created_gte)
             if stored:
                 return _found(stored[0].event(), "webhook", started)
         body = await gateway(ctx).request("GET", "/v1/events", params)
@@ -418,14 +415,14 @@ async def list_received_webhooks(
     starting_after: EventId | None = None,
 ) -> ReceivedPage:
     """Verified events received at /webhooks/stripe, newest first."""
-    store = store_for(settings(ctx))
+    store = webhooks(ctx)
     before = None
     if starting_after is not None:
-        anchor = store.get(starting_after)
+        anchor = await store.get(starting_after)
         if anchor is None:
             raise InputError("starting_after", f"{starting_after} was not received here.", "Omit it.")
         before = anchor.seq
-    rows = await anyio.to_thread.run_sync(lambda: store.recent(limit=limit + 1, before_seq=before))
+    rows = await store.recent(limit=limit + 1, before_seq=before)
     has_more = len(rows) > limit
     rows = rows[:limit]
     return ReceivedPage(

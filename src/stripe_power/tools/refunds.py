@@ -169,12 +169,12 @@ async def create_refund(
     params = form(
         payment_intent=payment_intent, charge=charge, amount=amount, reason=reason, metadata=metadata
     )
-    with limits(ctx).refund_reserved(refund, cur) as release:
+    async with limits(ctx).refund_reserved(refund, cur) as release:
         obj = await gateway(ctx).request("POST", "/v1/refunds", params, idempotency_key=idempotency_key)
         # A replay (same idempotency key) made nothing new: the remainder read before already counts it.
         counts = obj.get("status") in IN_FLIGHT and not replayed.get()
         if not counts:
-            release()
+            await release()
     after = remaining - int(obj["amount"]) if counts else remaining
     return RefundSummary.of(obj, max(0, after))
 

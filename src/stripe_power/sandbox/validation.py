@@ -1,0 +1,140 @@
+"""Checks every request gets before any handler runs, all read from Stripe's spec.
+
+- Parameters: `spec.check` on the operation the path resolves to, so every operation the sandbox
+  serves (now or later) is validated at any depth, with Stripe's bracketed `param` and codes.
+- `expand`: only fields the response schema marks expandable (`x-expansionResources`, or a
+  field left out by default such as `line_items`); list responses need the `data.` prefix.
+- `Stripe-Version`: a well-formed release (`YYYY-MM-DD`, `.codename` from 2024-09-30 on).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import Any
+
+from .. import spec
+from ..currencies import SUPPORTED
+from .errors import StripeError, invalid
+
+# Stripe's first API version; codenames (`2024-09-30.acacia`) start with the acacia release.
+_FIRST_VERSION = datetime.date(2011, 1, 1)
+_CODENAMES_FROM = datetime.date(2024, 9, 30)
+_VERSION = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:\.([a-z]+))?")
+
+
+def check_params(op: spec.Operation, params: dict[str, Any]) -> None:
+    """Refuse the request with Stripe's error for the first problem `spec.check` finds, then
+    for a currency Stripe does not support (the spec types currencies as plain strings)."""
+    problems = spec.check(op, params, wire=True)
+    if problems:
+        first = problems[0]
+        raise StripeError(400, first.message, code=first.code, param=first.param)
+    for parts, value in _currencies(params, ()):
+        if value.lower() not in SUPPORTED:
+            raise invalid(
+                f"Invalid currency: {value.lower()}. Stripe currently supports these currencies: "
+                + ", ".join(SUPPORTED),
+                param=spec.bracketed(parts),
+            )
+
+
+def _currencies(value: Any, parts: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every `currency` value in a request, and every key of a `currency_options` map."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    items: list[tuple[str | int, Any]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for key, sub in items:
+        here = (*parts, key)
+        if key == "currency" and isinstance(sub, str) and sub:
+            found.append((here, sub))
+        elif key == "currency_options" and isinstance(sub, dict):
+            found += [((*here, cur), cur) for cur in sub]
+        found += _currencies(sub, here)
+    return found
+
+
+def check_version(value: str, latest: str) -> None:
+    """Refuse a `Stripe-Version` that names no Stripe release (400, as Stripe answers)."""
+    head = value.split(";", 1)[0].strip()  # beta flags follow a semicolon: `2024-06-20; x_beta=v1`
+    match = _VERSION.fullmatch(head)
+    valid = False
+    if match:
+        year, month, day, codename = match.groups()
+        try:
+            date = datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            date = None
+        newest = datetime.date.fromisoformat(latest[:10])
+        valid = (
+            date is not None
+            and _FIRST_VERSION <= date <= newest
+            and (codename is not None) == (date >= _CODENAMES_FROM)
+        )
+    if not valid:
+        raise invalid(f"Invalid Stripe API version: {value}")
+
+
+def check_expand(op: spec.Operation, paths: list[str]) -> None:
+    """Refuse an expansion the operation's response cannot make, in Stripe's words."""
+    response = op.response
+    if response is None:
+        return
+    for path in paths:
+        message = _refusal(response, path.split("."))
+        if message:
+            raise invalid(message, param="expand")
+
+
+def _branches(schema: spec.Schema) -> list[spec.Schema]:
+    schema = spec.deref(schema)
+    found = schema.get("anyOf") or schema.get("oneOf")
+    return [spec.deref(b) for b in found] if found else [schema]
+
+
+def _is_list(schema: spec.Schema) -> bool:
+    obj = schema.get("properties", {}).get("object", {})
+    return schema.get("type") == "object" and obj.get("enum") in (["list"], ["search_result"])
+
+
+def _refusal(root: spec.Schema, segments: list[str]) -> str | None:
+    """None if `segments` can be expanded from `root`, else Stripe's message."""
+    nodes = _branches(root)
+    for i, seg in enumerate(segments):
+        done = ".".join(segments[: i + 1])
+        last = i == len(segments) - 1
+        lists = [n for n in nodes if _is_list(n)]
+        if lists:
+            if seg != "data":
+                hint = ".".join(["data", *segments[i:]])
+                return (
+                    f"This property cannot be expanded ({done}). You may want to try expanding "
+                    f"'{hint}' instead."
+                )
+            nodes = [b for n in lists for b in _branches(n["properties"]["data"].get("items", {}))]
+            if last:
+                return f"This property cannot be expanded ({done})."
+            continue
+        following: list[spec.Schema] = []
+        expandable = False
+        for node in nodes:
+            field = node.get("properties", {}).get(seg)
+            if field is None or seg not in node.get("x-expandableFields", ()):
+                continue
+            if field.get("type") == "array":  # e.g. invoice `discounts`: each item expands
+                field = field.get("items", {})
+            resources = field.get("x-expansionResources", {}).get("oneOf")
+            includable = seg not in node.get("required", ())
+            if resources:
+                expandable = True
+                following += [spec.deref(r) for r in resources]
+            else:
+                expandable = expandable or includable
+                following += _branches(field)
+        if not following or (last and not expandable):
+            return f"This property cannot be expanded ({done})."
+        nodes = following
+    return None
