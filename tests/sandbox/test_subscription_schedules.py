@@ -116,3 +116,54 @@ def test_from_subscription_then_plan_a_change_and_cancel(client: stripe.StripeCl
     assert canceled.status == "canceled"
     assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
     assert {"subscription_schedule.canceled", "customer.subscription.deleted"} <= set(_types(client))
+
+
+@pytest.mark.parametrize("end_behavior", ["release", "cancel"])
+def test_phases_move_on_as_a_test_clock_passes(client: stripe.StripeClient, end_behavior: str) -> None:
+    t0 = 1768478400  # 2026-01-15 12:00 UTC
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
+    cus = client.v1.customers.create(
+        {
+            "test_clock": clock.id,
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    product = client.v1.products.create({"name": "Plan"})
+    monthly = {"interval": "month"}
+    intro = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 500, "product": product.id, "recurring": monthly}
+    )  # type: ignore[typeddict-item]
+    full = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 2000, "product": product.id, "recurring": monthly}
+    )  # type: ignore[typeddict-item]
+    schedule = client.v1.subscription_schedules.create(
+        {
+            "customer": cus.id,
+            "start_date": "now",
+            "end_behavior": end_behavior,  # type: ignore[typeddict-item]
+            "phases": [{"items": [{"price": intro.id}]}, {"items": [{"price": full.id}]}],
+        }
+    )
+    sub_id = str(schedule.subscription)
+    day = 86400
+    client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": t0 + 32 * day})  # into phase 2
+    sub = client.v1.subscriptions.retrieve(sub_id)
+    assert sub["items"].data[0].price.id == full.id
+    totals = [i.total for i in client.v1.invoices.list({"subscription": sub_id}).data]
+    assert sorted(totals) == [500, 2000]  # intro month, then the first full-price month, no prorations
+    assert client.v1.subscription_schedules.retrieve(schedule.id).status == "active"
+    client.v1.test_helpers.test_clocks.advance(
+        clock.id, {"frozen_time": t0 + 60 * day}
+    )  # past the last phase
+    ended = client.v1.subscription_schedules.retrieve(schedule.id)
+    sub = client.v1.subscriptions.retrieve(sub_id)
+    if end_behavior == "release":
+        assert (ended.status, ended.released_subscription, sub.status, sub.schedule) == (
+            "released",
+            sub_id,
+            "active",
+            None,
+        )
+    else:
+        assert (ended.status, sub.status) == ("completed", "canceled")

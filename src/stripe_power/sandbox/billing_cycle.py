@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from . import subscription_schedules
 from .errors import StripeError
 from .invoices import (
     add_line,
@@ -135,6 +136,8 @@ def bill_period(ctx: Ctx, inv: JSON, sub: JSON, start: int, end: int) -> None:
 
 
 def _renew(ctx: Ctx, t: int, sub: JSON) -> None:
+    if subscription_schedules.at_period_end(ctx, t, sub):
+        return  # its schedule ended it
     acct = ctx.acct
     before = snapshot(sub)
     items = sub["items"]["data"]

@@ -4,9 +4,8 @@ Created ``from_subscription`` (one phase mirroring the subscription's current pe
 ``customer``, ``phases`` and ``start_date`` (``now`` starts the subscription from the first
 phase at once; a future date leaves the schedule ``not_started``). A phase lasts until its
 ``end_date``, for its ``duration``, or for one billing period of its first price. Updating ``phases`` keeps the current phase and replaces the ones after it.
-Release detaches the subscription (``released_subscription``); cancel cancels it too.
-Moving from one phase to the next needs time to pass: that is the test clocks' part, not this
-module's; until then the subscription stays in its first phase.
+Release detaches the subscription (``released_subscription``); cancel cancels it too. When a
+test clock reaches a period end, ``at_period_end`` moves the schedule to its next phase or ends it.
 """
 
 from __future__ import annotations
@@ -207,13 +206,12 @@ def update(ctx: Ctx) -> JSON:
     return schedule
 
 
-def release(ctx: Ctx) -> JSON:
-    schedule = _live(ctx)
+def _release(acct: Account, schedule: JSON, at: int) -> None:
     before = snapshot(schedule)
-    sub = ctx.acct.find("subscription", schedule.get("subscription"))
+    sub = acct.find("subscription", schedule.get("subscription"))
     schedule.update(
         status="released",
-        released_at=now(),
+        released_at=at,
         released_subscription=schedule.get("subscription"),
         subscription=None,
         current_phase=None,
@@ -221,8 +219,13 @@ def release(ctx: Ctx) -> JSON:
     if sub is not None:
         sub_before = snapshot(sub)
         sub["schedule"] = None
-        ctx.acct.emit("customer.subscription.updated", sub, changed(sub_before, sub))
-    ctx.acct.emit("subscription_schedule.released", schedule, changed(before, schedule))
+        acct.emit("customer.subscription.updated", sub, changed(sub_before, sub))
+    acct.emit("subscription_schedule.released", schedule, changed(before, schedule))
+
+
+def release(ctx: Ctx) -> JSON:
+    schedule = _live(ctx)
+    _release(ctx.acct, schedule, now())
     return schedule
 
 
@@ -245,3 +248,45 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/subscription_schedules/{schedule}", update)
     router.add("POST", "/v1/subscription_schedules/{schedule}/release", release)
     router.add("POST", "/v1/subscription_schedules/{schedule}/cancel", cancel)
+
+
+def at_period_end(ctx: Ctx, t: int, sub: JSON) -> bool:
+    """A test clock reached the end of ``sub``'s period: move its schedule on. The next phase's
+    items replace the current ones (no prorations: phases meet at period ends); after the last
+    phase, ``end_behavior`` releases the subscription or cancels it. True when it was canceled
+    (there is nothing to renew)."""
+    schedule = ctx.acct.find("subscription_schedule", sub.get("schedule"))
+    if schedule is None or schedule["status"] != "active":
+        return False
+    before = snapshot(schedule)
+    following = next((ph for ph in schedule["phases"] if ph["start_date"] <= t < ph["end_date"]), None)
+    if following is not None:
+        current = sub["items"]["data"]
+        wanted = following["items"]
+        if [(i["price"]["id"], i["quantity"]) for i in current] == [
+            (w["price"], w["quantity"]) for w in wanted
+        ]:
+            _current(schedule)  # still the same phase
+            return False
+        items: list[dict[str, Any]] = [
+            {"id": item["id"], "price": want["price"], "quantity": str(want["quantity"])}
+            for item, want in zip(current, wanted, strict=False)
+        ]
+        items += [{"id": item["id"], "deleted": "true"} for item in current[len(wanted) :]]
+        items += [
+            {"price": want["price"], "quantity": str(want["quantity"])} for want in wanted[len(current) :]
+        ]
+        where = {"subscription_exposed_id": sub["id"]}
+        subscriptions.update_subscription(ctx.derive({"items": items, "proration_behavior": "none"}, where))
+        _current(schedule)
+        ctx.acct.emit("subscription_schedule.updated", schedule, changed(before, schedule))
+        return False
+    if schedule["end_behavior"] == "cancel":
+        subscriptions.cancel_subscription(
+            ctx.derive({}, {"subscription_exposed_id": sub["id"]}, method="DELETE")
+        )
+        schedule.update(status="completed", completed_at=t, current_phase=None)
+        ctx.acct.emit("subscription_schedule.completed", schedule, changed(before, schedule))
+        return True
+    _release(ctx.acct, schedule, t)
+    return False
