@@ -58,7 +58,7 @@ _KIND_TEXT = {
     "delete": "generic delete (Stripe's `deleted` stub)",
     "list": "generic list (pagination, `created`, equality filters, nested under their parent)",
     "search": "generic search (Stripe's query language on the object's top-level fields)",
-    "singleton": "generic singleton per account or parent (`/v1/balance`, `/v1/tax/settings`)",
+    "singleton": "generic singleton per account or parent (`/v1/tax/settings`, `/v1/customers/{customer}/cash_balance`)",
     "singleton_update": "generic update of such a singleton",
     "action": "generic status action (`cancel` → `canceled`, where the schema has that status)",
     "limit": "a `sandbox_limit` error (400) that says the sandbox cannot emulate it",
