@@ -167,3 +167,34 @@ def test_phases_move_on_as_a_test_clock_passes(client: stripe.StripeClient, end_
         )
     else:
         assert (ended.status, sub.status) == ("completed", "canceled")
+
+
+def test_a_future_schedule_starts_when_its_test_clock_gets_there(client: stripe.StripeClient) -> None:
+    t0 = 1768478400
+    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
+    cus = client.v1.customers.create(
+        {
+            "test_clock": clock.id,
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
+        }
+    )
+    price = client.v1.prices.create(
+        {
+            "currency": "usd",
+            "unit_amount": 700,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Later"},
+        }
+    )
+    start = t0 + 10 * 86400
+    schedule = client.v1.subscription_schedules.create(
+        {"customer": cus.id, "start_date": start, "phases": [{"items": [{"price": price.id, "quantity": 2}]}]}
+    )
+    assert schedule.status == "not_started"
+    client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": start + 3600})
+    started = client.v1.subscription_schedules.retrieve(schedule.id)
+    assert started.status == "active" and started.subscription
+    sub = client.v1.subscriptions.retrieve(str(started.subscription))
+    assert (sub.status, sub.start_date, sub["items"].data[0].quantity) == ("active", start, 2)
+    assert client.v1.invoices.list({"subscription": sub.id}).data[0].amount_paid == 1400

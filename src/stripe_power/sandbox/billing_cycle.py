@@ -76,6 +76,11 @@ def _due(acct: Account, ids: set[str]) -> list[tuple[int, int, Step, JSON]]:
             due.append((end, 1, _cancel_requested, sub))
         else:
             due.append((end, 2, _renew, sub))
+    for schedule in acct.of_type("subscription_schedule"):
+        if schedule["customer"] in ids and schedule["status"] == "not_started":
+            due.append(
+                (int(schedule["phases"][0]["start_date"]), 0, subscription_schedules.start_due, schedule)
+            )
     for inv in acct.of_type("invoice"):
         if inv["customer"] not in ids or not inv.get("auto_advance"):
             continue

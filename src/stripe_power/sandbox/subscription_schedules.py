@@ -250,6 +250,18 @@ def register(router: Router) -> None:
     router.add("POST", "/v1/subscription_schedules/{schedule}/cancel", cancel)
 
 
+def start_due(ctx: Ctx, t: int, schedule: JSON) -> None:
+    """A test clock reached a ``not_started`` schedule's start: its first phase starts a subscription."""
+    before = snapshot(schedule)
+    phase = schedule["phases"][0]
+    items = [(ctx.acct.get("price", i["price"]), int(i["quantity"])) for i in phase["items"]]
+    sub = subscriptions.start_subscription(ctx, schedule["customer"], items)
+    schedule["status"] = "active"
+    _attach(ctx.acct, schedule, sub)
+    _current(schedule)
+    ctx.acct.emit("subscription_schedule.updated", schedule, changed(before, schedule))
+
+
 def at_period_end(ctx: Ctx, t: int, sub: JSON) -> bool:
     """A test clock reached the end of ``sub``'s period: move its schedule on. The next phase's
     items replace the current ones (no prorations: phases meet at period ends); after the last
