@@ -10,6 +10,7 @@ import pytest
 import stripe
 
 from ..spec_objects import assert_matches_spec
+from .billing_setup import DAY, T0, clock, monthly_prices, paying_customer
 
 
 def _draft(client: stripe.StripeClient, amounts: list[int], **params: Any) -> stripe.Invoice:
@@ -266,23 +267,9 @@ def test_checkout_subscription_with_discount(client: stripe.StripeClient) -> Non
 def test_renewals_on_a_test_clock_keep_discounts_for_their_duration(
     client: stripe.StripeClient, duration: str, months: int | None, renewal_total: int
 ) -> None:
-    t0 = 1768478400  # 2026-01-15 12:00 UTC
-    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
-    cus = client.v1.customers.create(
-        {
-            "test_clock": clock.id,
-            "payment_method": "pm_card_visa",
-            "invoice_settings": {"default_payment_method": "pm_card_visa"},
-        }
-    )
-    price = client.v1.prices.create(
-        {
-            "currency": "usd",
-            "unit_amount": 1000,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Pro"},
-        }
-    )
+    test_clock = clock(client)
+    cus = paying_customer(client, test_clock.id)
+    (price,) = monthly_prices(client, 1000)
     coupon = client.v1.coupons.create(
         {"percent_off": 50, "duration": duration, **({"duration_in_months": months} if months else {})}  # type: ignore[typeddict-item]
     )
@@ -295,7 +282,7 @@ def test_renewals_on_a_test_clock_keep_discounts_for_their_duration(
             "default_tax_rates": [tax.id],
         }
     )
-    client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": t0 + 32 * 86400})
+    client.v1.test_helpers.test_clocks.advance(test_clock.id, {"frozen_time": T0 + 32 * DAY})
     invoices = client.v1.invoices.list({"customer": cus.id}).data
     first = next(i for i in invoices if i.billing_reason == "subscription_create")
     renewal = next(i for i in invoices if i.billing_reason == "subscription_cycle")

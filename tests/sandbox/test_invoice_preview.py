@@ -7,20 +7,12 @@ import pytest
 import stripe
 
 from ..spec_objects import assert_matches_spec
+from .billing_setup import monthly_prices, paying_customer
 
 
 def _subscribed(client: stripe.StripeClient) -> tuple[stripe.Subscription, stripe.Price]:
-    cust = client.v1.customers.create({"email": "preview@example.com"})
-    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": cust.id})
-    client.v1.customers.update(cust.id, {"invoice_settings": {"default_payment_method": pm.id}})
-    product = client.v1.products.create({"name": "Team"})
-    monthly = {"interval": "month"}
-    basic = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 1000, "product": product.id, "recurring": monthly}
-    )  # type: ignore[typeddict-item]
-    pro = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 3000, "product": product.id, "recurring": monthly}
-    )  # type: ignore[typeddict-item]
+    cust = paying_customer(client)
+    basic, pro = monthly_prices(client, 1000, 3000)
     sub = client.v1.subscriptions.create({"customer": cust.id, "items": [{"price": basic.id}]})
     assert sub.status == "active"
     return sub, pro

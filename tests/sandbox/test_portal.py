@@ -8,27 +8,16 @@ import pytest
 import stripe
 
 from ..spec_objects import assert_matches_spec
+from .billing_setup import event_types, monthly_prices, paying_customer
 
 
 def _customer_with_plan(
     client: stripe.StripeClient,
 ) -> tuple[stripe.Customer, stripe.Subscription, stripe.Price]:
-    cus = client.v1.customers.create({"email": "portal@example.com"})
-    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": cus.id})
-    client.v1.customers.update(cus.id, {"invoice_settings": {"default_payment_method": pm.id}})
-    product = client.v1.products.create({"name": "Plan"})
-    basic = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 1000, "product": product.id, "recurring": {"interval": "month"}}
-    )
-    pro = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 2500, "product": product.id, "recurring": {"interval": "month"}}
-    )
+    cus = paying_customer(client)
+    basic, pro = monthly_prices(client, 1000, 2500)
     sub = client.v1.subscriptions.create({"customer": cus.id, "items": [{"price": basic.id}]})
     return cus, sub, pro
-
-
-def _types(client: stripe.StripeClient) -> list[str]:
-    return [e.type for e in client.v1.events.list({"limit": 100}).data]
 
 
 def test_portal_session_and_page(client: stripe.StripeClient) -> None:
@@ -46,7 +35,7 @@ def test_portal_session_and_page(client: stripe.StripeClient) -> None:
     page = httpx.get(session.url)
     assert page.status_code == 200 and sub.id in page.text and pro.id in page.text
     assert "https://example.com/account" in page.text
-    assert "billing_portal.session.created" in _types(client)
+    assert "billing_portal.session.created" in event_types(client)
 
 
 def test_switch_price_on_the_portal(client: stripe.StripeClient) -> None:
@@ -56,7 +45,7 @@ def test_switch_price_on_the_portal(client: stripe.StripeClient) -> None:
     assert done.status_code == 200 and "switched" in done.text
     after = client.v1.subscriptions.retrieve(sub.id)
     assert after["items"].data[0].price.id == pro.id
-    assert "customer.subscription.updated" in _types(client)
+    assert "customer.subscription.updated" in event_types(client)
     assert len(client.v1.invoice_items.list({"customer": cus.id}).data) == 2  # prorations
 
 
@@ -80,7 +69,7 @@ def test_update_payment_method_on_the_portal(client: stripe.StripeClient) -> Non
     assert ok.status_code == 200 and "4444" in ok.text
     default = client.v1.customers.retrieve(cus.id).invoice_settings.default_payment_method
     assert default and client.v1.payment_methods.retrieve(str(default)).card.last4 == "4444"  # type: ignore[union-attr]
-    assert {"payment_method.attached", "customer.updated"} <= set(_types(client))
+    assert {"payment_method.attached", "customer.updated"} <= set(event_types(client))
 
 
 def test_portal_refuses_other_customers_subscriptions(client: stripe.StripeClient) -> None:

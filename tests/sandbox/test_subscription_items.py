@@ -7,19 +7,12 @@ import pytest
 import stripe
 
 from ..spec_objects import assert_matches_spec
+from .billing_setup import monthly_prices, paying_customer
 
 
 def test_subscription_items_api(client: stripe.StripeClient) -> None:
-    cus = client.v1.customers.create({})
-    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": cus.id})
-    client.v1.customers.update(cus.id, {"invoice_settings": {"default_payment_method": pm.id}})
-    product = client.v1.products.create({"name": "Seats"})
-    monthly = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 1000, "product": product.id, "recurring": {"interval": "month"}}
-    )
-    addon = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 500, "product": product.id, "recurring": {"interval": "month"}}
-    )
+    cus = paying_customer(client)
+    monthly, addon = monthly_prices(client, 1000, 500)
     sub = client.v1.subscriptions.create({"customer": cus.id, "items": [{"price": monthly.id}]})
     first = sub["items"].data[0]
     added = client.v1.subscription_items.create(

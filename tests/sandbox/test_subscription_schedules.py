@@ -9,25 +9,12 @@ import pytest
 import stripe
 
 from ..spec_objects import assert_matches_spec
+from .billing_setup import DAY, T0, clock, event_types, monthly_prices, paying_customer
 
 
 def _setup(client: stripe.StripeClient) -> tuple[stripe.Customer, stripe.Price, stripe.Price]:
-    cus = client.v1.customers.create({})
-    pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": cus.id})
-    client.v1.customers.update(cus.id, {"invoice_settings": {"default_payment_method": pm.id}})
-    product = client.v1.products.create({"name": "Plan"})
-    monthly = {"interval": "month"}
-    intro = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 500, "product": product.id, "recurring": monthly}
-    )  # type: ignore[typeddict-item]
-    full = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 2000, "product": product.id, "recurring": monthly}
-    )  # type: ignore[typeddict-item]
-    return cus, intro, full
-
-
-def _types(client: stripe.StripeClient) -> list[str]:
-    return [e.type for e in client.v1.events.list({"limit": 100}).data]
+    intro, full = monthly_prices(client, 500, 2000)
+    return paying_customer(client), intro, full
 
 
 def test_schedule_starting_now_with_two_phases(client: stripe.StripeClient) -> None:
@@ -56,7 +43,7 @@ def test_schedule_starting_now_with_two_phases(client: stripe.StripeClient) -> N
     assert (
         sub.schedule == schedule.id and sub["items"].data[0].price.id == intro.id and sub.status == "active"
     )
-    assert "subscription_schedule.created" in _types(client)
+    assert "subscription_schedule.created" in event_types(client)
     released = client.v1.subscription_schedules.release(schedule.id)
     assert (released.status, released.released_subscription, released.subscription) == (
         "released",
@@ -64,7 +51,7 @@ def test_schedule_starting_now_with_two_phases(client: stripe.StripeClient) -> N
         None,
     )
     assert client.v1.subscriptions.retrieve(sub.id).schedule is None
-    assert "subscription_schedule.released" in _types(client)
+    assert "subscription_schedule.released" in event_types(client)
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.subscription_schedules.cancel(schedule.id)
 
@@ -115,28 +102,14 @@ def test_from_subscription_then_plan_a_change_and_cancel(client: stripe.StripeCl
     canceled = client.v1.subscription_schedules.cancel(schedule.id)
     assert canceled.status == "canceled"
     assert client.v1.subscriptions.retrieve(sub.id).status == "canceled"
-    assert {"subscription_schedule.canceled", "customer.subscription.deleted"} <= set(_types(client))
+    assert {"subscription_schedule.canceled", "customer.subscription.deleted"} <= set(event_types(client))
 
 
 @pytest.mark.parametrize("end_behavior", ["release", "cancel"])
 def test_phases_move_on_as_a_test_clock_passes(client: stripe.StripeClient, end_behavior: str) -> None:
-    t0 = 1768478400  # 2026-01-15 12:00 UTC
-    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
-    cus = client.v1.customers.create(
-        {
-            "test_clock": clock.id,
-            "payment_method": "pm_card_visa",
-            "invoice_settings": {"default_payment_method": "pm_card_visa"},
-        }
-    )
-    product = client.v1.products.create({"name": "Plan"})
-    monthly = {"interval": "month"}
-    intro = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 500, "product": product.id, "recurring": monthly}
-    )  # type: ignore[typeddict-item]
-    full = client.v1.prices.create(
-        {"currency": "usd", "unit_amount": 2000, "product": product.id, "recurring": monthly}
-    )  # type: ignore[typeddict-item]
+    test_clock = clock(client)
+    cus = paying_customer(client, test_clock.id)
+    intro, full = monthly_prices(client, 500, 2000)
     schedule = client.v1.subscription_schedules.create(
         {
             "customer": cus.id,
@@ -146,15 +119,14 @@ def test_phases_move_on_as_a_test_clock_passes(client: stripe.StripeClient, end_
         }
     )
     sub_id = str(schedule.subscription)
-    day = 86400
-    client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": t0 + 32 * day})  # into phase 2
+    client.v1.test_helpers.test_clocks.advance(test_clock.id, {"frozen_time": T0 + 32 * DAY})  # into phase 2
     sub = client.v1.subscriptions.retrieve(sub_id)
     assert sub["items"].data[0].price.id == full.id
     totals = [i.total for i in client.v1.invoices.list({"subscription": sub_id}).data]
     assert sorted(totals) == [500, 2000]  # intro month, then the first full-price month, no prorations
     assert client.v1.subscription_schedules.retrieve(schedule.id).status == "active"
     client.v1.test_helpers.test_clocks.advance(
-        clock.id, {"frozen_time": t0 + 60 * day}
+        test_clock.id, {"frozen_time": T0 + 60 * DAY}
     )  # past the last phase
     ended = client.v1.subscription_schedules.retrieve(schedule.id)
     sub = client.v1.subscriptions.retrieve(sub_id)
@@ -170,29 +142,15 @@ def test_phases_move_on_as_a_test_clock_passes(client: stripe.StripeClient, end_
 
 
 def test_a_future_schedule_starts_when_its_test_clock_gets_there(client: stripe.StripeClient) -> None:
-    t0 = 1768478400
-    clock = client.v1.test_helpers.test_clocks.create({"frozen_time": t0})
-    cus = client.v1.customers.create(
-        {
-            "test_clock": clock.id,
-            "payment_method": "pm_card_visa",
-            "invoice_settings": {"default_payment_method": "pm_card_visa"},
-        }
-    )
-    price = client.v1.prices.create(
-        {
-            "currency": "usd",
-            "unit_amount": 700,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Later"},
-        }
-    )
-    start = t0 + 10 * 86400
+    test_clock = clock(client)
+    cus = paying_customer(client, test_clock.id)
+    (price,) = monthly_prices(client, 700)
+    start = T0 + 10 * DAY
     schedule = client.v1.subscription_schedules.create(
         {"customer": cus.id, "start_date": start, "phases": [{"items": [{"price": price.id, "quantity": 2}]}]}
     )
     assert schedule.status == "not_started"
-    client.v1.test_helpers.test_clocks.advance(clock.id, {"frozen_time": start + 3600})
+    client.v1.test_helpers.test_clocks.advance(test_clock.id, {"frozen_time": start + 3600})
     started = client.v1.subscription_schedules.retrieve(schedule.id)
     assert started.status == "active" and started.subscription
     sub = client.v1.subscriptions.retrieve(str(started.subscription))
