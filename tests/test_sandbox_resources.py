@@ -19,6 +19,16 @@ async def api(client: Client, method: str, path: str, params: dict[str, Any] | N
     return payload(await client.call_tool("call_stripe_api", arguments))
 
 
+async def monthly_price(client: Client, amount: int) -> dict[str, Any]:
+    params = {
+        "currency": "usd",
+        "unit_amount": amount,
+        "recurring": {"interval": "month"},
+        "product_data": {"name": "Plan"},
+    }
+    return dict(await api(client, "POST", "/v1/prices", params))
+
+
 async def paid_invoice(client: Client, amount: int = 5000) -> dict[str, Any]:
     customer = await api(client, "POST", "/v1/customers", {"email": "mcp@example.com"})
     await api(
@@ -209,17 +219,7 @@ async def test_payment_method_tokens_and_increment_authorization_through_mcp(
 async def test_subscription_items_and_setup_attempts_through_mcp(connect_sandbox: Connect) -> None:
     async with connect_sandbox() as client:
         customer = await api(client, "POST", "/v1/customers", {})
-        price = await api(
-            client,
-            "POST",
-            "/v1/prices",
-            {
-                "currency": "usd",
-                "unit_amount": 900,
-                "recurring": {"interval": "month"},
-                "product_data": {"name": "Plan"},
-            },
-        )
+        price = await monthly_price(client, 900)
         setup = await api(
             client,
             "POST",
@@ -295,17 +295,7 @@ async def test_subscription_schedules_through_mcp(connect_sandbox: Connect) -> N
     async with connect_sandbox() as client:
         customer = await api(client, "POST", "/v1/customers", {})
         await api(client, "POST", "/v1/payment_methods/pm_card_visa/attach", {"customer": customer["id"]})
-        price = await api(
-            client,
-            "POST",
-            "/v1/prices",
-            {
-                "currency": "usd",
-                "unit_amount": 1200,
-                "recurring": {"interval": "month"},
-                "product_data": {"name": "Plan"},
-            },
-        )
+        price = await monthly_price(client, 1200)
         schedule = await api(
             client,
             "POST",
