@@ -172,7 +172,7 @@ async def run_flows(b: Bench, customer: str, pm: str, one_time: str, monthly: st
     invoice = await b.call(
         "invoice", "create", "create_invoice", {"customer": customer, "description": "Workshop"}
     )
-    item = {"customer": customer, "invoice": invoice["id"], "price": one_time}
+    item = {"customer": customer, "invoice": invoice["id"], "pricing": {"price": one_time}}
     await b.call(None, None, "create_invoice_item", item)
     await b.call(None, None, "finalize_invoice", {"invoice": invoice["id"]})
     await b.call("invoice", "retrieve", "retrieve_invoice", {"invoice": invoice["id"]})

@@ -62,8 +62,8 @@ async def test_create_recurring_price_sends_exact_form(fake: RecordingStripe, co
         result = payload(
             await client.call_tool(
                 "create_price",
-                {"product": "prod_1", "unit_amount": 2999, "currency": "usd", "interval": "month",
-                 "interval_count": 1, "usage_type": "licensed", "nickname": "Monthly",
+                {"product": "prod_1", "unit_amount": 2999, "currency": "usd", "nickname": "Monthly",
+                 "recurring": {"interval": "month", "interval_count": 1, "usage_type": "licensed"},
                  "lookup_key": "pro_monthly", "metadata": {"a": "b"}, "idempotency_key": "k-price"},
             )
         )  # fmt: skip
@@ -106,14 +106,14 @@ async def test_one_time_price_with_new_product_and_metered_note(
         fake.on("POST", "/v1/prices", lambda _r: (200, next(answers)))
         first = payload(
             await client.call_tool(
-                "create_price", {"product_name": "Sticker", "unit_amount": 500, "currency": "jpy"}
+                "create_price", {"product_data": {"name": "Sticker"}, "unit_amount": 500, "currency": "jpy"}
             )
         )
         second = payload(
             await client.call_tool(
                 "create_price",
-                {"product": "prod_1", "unit_amount": 10, "currency": "usd", "interval": "month",
-                 "usage_type": "metered", "meter": "mtr_1"},
+                {"product": "prod_1", "unit_amount": 10, "currency": "usd",
+                 "recurring": {"interval": "month", "usage_type": "metered", "meter": "mtr_1"}},
             )
         )  # fmt: skip
         assert first["unit_amount_display"] == "¥500" and first["type"] == "one_time"
@@ -176,16 +176,16 @@ def payload_price() -> dict[str, Any]:
 async def test_bad_price_input_is_refused_and_nothing_sent(fake: RecordingStripe, connect: Connect) -> None:
     base = {"unit_amount": 100, "currency": "usd"}
     cases: list[tuple[dict[str, Any], str]] = [
-        (base, "Invalid `product`: pass exactly one of `product` and `product_name`"),
-        ({**base, "product": "prod_1", "product_name": "X"}, "Invalid `product`"),
+        (base, "Invalid `product`: pass exactly one of `product` and `product_data`"),
+        ({**base, "product": "prod_1", "product_data": {"name": "X"}}, "Invalid `product`"),
+        ({**base, "product": "prod_1", "interval_count": 3}, "Unknown parameter `interval_count`"),
         (
-            {**base, "product": "prod_1", "interval_count": 3},
-            "Invalid `interval_count`: applies to recurring",
+            {**base, "product": "prod_1", "recurring": {"usage_type": "metered"}},
+            "`recurring.interval` is required",
         ),
-        ({**base, "product": "prod_1", "usage_type": "metered"}, "Invalid `usage_type`"),
         ({**base, "product": "prod_1", "unit_amount": 19.99}, "`unit_amount`"),
         ({**base, "product": "prod_1", "currency": "USD"}, "`currency`"),
-        ({**base, "product": "prod_1", "interval": "fortnight"}, "`interval`"),
+        ({**base, "product": "prod_1", "recurring": {"interval": "fortnight"}}, "`recurring.interval`"),
         ({**base, "product": "price_1"}, "`product`"),
     ]
     async with connect() as client:
@@ -209,13 +209,13 @@ async def test_products_and_prices_in_sandbox(
         monthly = payload(
             await client.call_tool(
                 "create_price",
-                {"product": product["id"], "unit_amount": 2999, "currency": "usd", "interval": "month",
-                 "interval_count": 3, "lookup_key": "pro_quarterly"},
+                {"product": product["id"], "unit_amount": 2999, "currency": "usd",
+                 "recurring": {"interval": "month", "interval_count": 3}, "lookup_key": "pro_quarterly"},
             )
         )  # fmt: skip
         one_time = payload(
             await client.call_tool(
-                "create_price", {"product_name": "Sticker", "unit_amount": 500, "currency": "jpy"}
+                "create_price", {"product_data": {"name": "Sticker"}, "unit_amount": 500, "currency": "jpy"}
             )
         )
         assert product["id"].startswith("prod_") and product["active"] is True

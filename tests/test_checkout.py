@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from stripe_power.tools.checkout import NEXT_COMPLETE
+
 from .conftest import Connect, error_text, payload
 from .fakes import RecordingStripe
 
@@ -43,7 +45,13 @@ async def test_create_payment_session_sends_exact_nested_form(
                 "mode": "payment",
                 "line_items": [
                     {"price": "price_1", "quantity": 2},
-                    {"currency": "usd", "unit_amount": 999, "name": "Gift wrap"},
+                    {
+                        "price_data": {
+                            "currency": "usd",
+                            "unit_amount": 999,
+                            "product_data": {"name": "Gift wrap"},
+                        }
+                    },
                 ],
                 "customer_email": "jane@example.com",
                 "success_url": SUCCESS,
@@ -103,8 +111,8 @@ async def test_subscription_embedded_and_setup_forms(fake: RecordingStripe, conn
                 "create_checkout_session",
                 {"mode": "subscription", "ui_mode": "embedded_page", "customer": "cus_1",
                  "return_url": "https://example.com/return?session_id={CHECKOUT_SESSION_ID}",
-                 "line_items": [{"currency": "eur", "unit_amount": 1500, "name": "Club", "interval": "month",
-                                 "quantity": 3}]},
+                 "line_items": [{"price_data": {"currency": "eur", "unit_amount": 1500, "product_data": {"name": "Club"},
+                                                "recurring": {"interval": "month"}}, "quantity": 3}]},
             )
         )  # fmt: skip
         saved = payload(
@@ -161,7 +169,7 @@ async def test_expire_retrieve_list_and_line_items(fake: RecordingStripe, connec
 
         assert gone["status"] == "expired" and gone["next_step"] == "Create a new session."
         assert done["payment_intent"] == "pi_1" and done["customer"] == "cus_1"
-        assert done["next_step"] == "Fulfil the order; rely on the checkout.session.completed webhook."
+        assert done["next_step"] == NEXT_COMPLETE
         assert page["has_more"] is True and page["next_starting_after"] == "cs_test_1"
         assert items == {
             "data": [{"id": "li_1", "description": "Pro plan", "quantity": 2, "price": "price_1",
@@ -190,9 +198,13 @@ async def test_bad_combinations_are_refused_and_nothing_sent(fake: RecordingStri
         ({**pay, "return_url": "https://example.com/r"}, "Invalid `return_url`"),
         ({**pay, "ui_mode": "embedded_page", "return_url": "https://example.com/r"}, "Invalid `success_url`"),
         ({"mode": "payment", "line_items": item, "ui_mode": "embedded_page"}, "Invalid `return_url`: is required"),
-        ({**pay, "line_items": [{"price": "price_1", "unit_amount": 5}]}, "Invalid `line_items[0].unit_amount`"),
-        ({**pay, "line_items": [{"currency": "usd", "unit_amount": 5}]}, "Invalid `line_items[0].name`"),
-        ({**pay, "line_items": [{"price_data": {"currency": "usd"}}]}, "`line_items.0.price_data`"),
+        ({**pay, "line_items": [{"price": "price_1", "unit_amount": 5}]}, "`line_items.0.unit_amount` is not a parameter"),
+        ({**pay, "line_items": [{"quantity": 1}]}, "Invalid `line_items[0].price`: pass exactly one"),
+        ({**pay, "line_items": [{"price": "price_1", "price_data": {"currency": "usd", "unit_amount": 5,
+                                 "product": "prod_1"}}]}, "Invalid `line_items[0].price`: pass exactly one"),
+        ({**pay, "line_items": [{"price_data": {"currency": "usd", "unit_amount": 5}}]},
+         "`line_items.0.price_data` Value error, pass exactly one of product or product_data"),
+        ({**pay, "line_items": [{"price_data": {"currency": "usd"}}]}, "`line_items.0.price_data.unit_amount` is required"),
         ({**pay, "line_items": [{"price": "price_1", "quantity": 0}]}, "`line_items.0.quantity`"),
         ({**pay, "mode": "donation"}, "`mode`"),
         ({**pay, "ui_mode": "embedded"}, "`ui_mode`"),
@@ -251,7 +263,7 @@ async def payment_session(client: Any, price: str) -> dict[str, Any]:
             "create_checkout_session",
             {"mode": "payment", "success_url": SUCCESS, "cancel_url": "https://example.com/cart",
              "line_items": [{"price": price, "quantity": 2},
-                            {"currency": "usd", "unit_amount": 499, "name": "Gift wrap"}]},
+                            {"price_data": {"currency": "usd", "unit_amount": 499, "product_data": {"name": "Gift wrap"}}}]},
         )
     )  # fmt: skip
 
@@ -271,7 +283,7 @@ async def test_paid_session_in_sandbox(connect_sandbox: Connect, sandbox: Any, s
         done = payload(await client.call_tool("retrieve_checkout_session", {"session": session["id"]}))
         assert (done["status"], done["payment_status"]) == ("complete", "paid")
         assert done["payment_intent"].startswith("pi_") and "url" not in done
-        assert done["next_step"] == "Fulfil the order; rely on the checkout.session.completed webhook."
+        assert done["next_step"] == NEXT_COMPLETE
 
         lines = payload(
             await client.call_tool("list_checkout_session_line_items", {"session": session["id"]})
@@ -344,7 +356,12 @@ async def test_embedded_session_returns_client_secret(connect_sandbox: Connect) 
         monthly = payload(
             await client.call_tool(
                 "create_price",
-                {"product": product, "unit_amount": 900, "currency": "usd", "interval": "month"},
+                {
+                    "product": product,
+                    "unit_amount": 900,
+                    "currency": "usd",
+                    "recurring": {"interval": "month"},
+                },
             )
         )
         session = payload(

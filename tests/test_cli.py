@@ -71,5 +71,15 @@ async def test_serve_sandbox_over_stdio(tmp_path: Path) -> None:
     async with Client(params) as client:
         created = payload(await client.call_tool("create_customer", {"email": "stdio@example.com"}))
         found = payload(await client.call_tool("list_customers", {"email": "stdio@example.com"}))
+        # `--sandbox` lists the sandbox's test helper, which pays a hosted Checkout page.
+        line = {"price_data": {"currency": "usd", "product_data": {"name": "Mug"}, "unit_amount": 900}}
+        session = payload(
+            await client.call_tool(
+                "create_checkout_session",
+                {"mode": "payment", "line_items": [line], "success_url": "https://example.com/ok"},
+            )
+        )
+        paid = payload(await client.call_tool("pay_checkout_session", {"session": session["id"]}))
     assert [c["id"] for c in found["data"]] == [created["id"]]
+    assert (paid["status"], paid["payment_status"]) == ("complete", "paid")
     assert (tmp_path / "audit.jsonl").read_text().count('"tool":"create_customer"') == 1

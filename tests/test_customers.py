@@ -68,7 +68,11 @@ async def test_retrieve_update_list_search(fake: RecordingStripe, connect: Conne
         )
         await client.call_tool(
             "update_customer",
-            {"customer": "cus_123", "default_payment_method": "pm_card_1", "metadata": {"a": ""}},
+            {
+                "customer": "cus_123",
+                "invoice_settings": {"default_payment_method": "pm_card_1"},
+                "metadata": {"a": ""},
+            },
         )
         page = payload(await client.call_tool("list_customers", {"email": "jane@example.com", "limit": 1}))
         found = payload(await client.call_tool("search_customers", {"query": "email:'jane@example.com'"}))
@@ -105,7 +109,9 @@ async def test_unknown_argument_is_refused_not_dropped(fake: RecordingStripe, co
         message = error_text(await client.call_tool("create_customer", {"emial": "jane@example.com"}))
         assert "Unknown parameter `emial`" in message and "Did you mean `email`?" in message
         message = error_text(await client.call_tool("create_customer", {"payment_method_types": ["card"]}))
-        assert "payment-method-types" in message and "excluded_payment_method_types" in message
+        # The advice names only what create_customer takes (it has no excluded_payment_method_types).
+        assert "payment-method-types" in message and "omit it to get dynamic payment methods" in message
+        assert "`excluded_payment_method_types`" not in message
         assert fake.requests == []
 
 

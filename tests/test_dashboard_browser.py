@@ -56,7 +56,12 @@ async def agent_session(client: Any, success_url: str) -> dict[str, str]:
     product = await call("create_product", {"name": "Pro plan"})
     price = await call(
         "create_price",
-        {"product": product["id"], "unit_amount": 1500, "currency": "usd", "interval": "month"},
+        {
+            "product": product["id"],
+            "unit_amount": 1500,
+            "currency": "usd",
+            "recurring": {"interval": "month"},
+        },
     )
     subscription = await call(
         "create_subscription",

@@ -75,7 +75,7 @@ async def test_list_events_sends_exact_form_and_compacts(fake: RecordingStripe, 
     fake.on("GET", "/v1/events", {"object": "list", "data": [UPDATED], "has_more": True})
     async with connect() as client:
         page = payload(await client.call_tool("list_events", {
-            "types": ["payment_intent.*"], "created_gte": 1700000000, "created_lte": 1800000000, "limit": 1}))  # fmt: skip
+            "types": ["payment_intent.*"], "created": {"gte": 1700000000, "lte": 1800000000}, "limit": 1}))  # fmt: skip
         payload(await client.call_tool("list_events", {"types": ["charge.succeeded", "charge.failed"]}))
         refused = error_text(await client.call_tool("list_events", {"types": ["charge.*", "charge.failed"]}))
     assert page == {

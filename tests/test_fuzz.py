@@ -173,8 +173,9 @@ def tool_arguments(draw: st.DrawFn, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def fuzz_settings(fake_url: str, tmp_path: Path) -> Settings:
-    """Every tool registered: Connect's stripe_account on all, and the webhook receiver's tool."""
-    settings = settings_for(fake_url, tmp_path, connect=True)
+    """Every tool registered: Connect's stripe_account on all, the webhook receiver's tool and the
+    sandbox's test helper."""
+    settings = settings_for(fake_url, tmp_path, connect=True, sandbox=True)
     return dataclasses.replace(settings, webhook_receiver=True, webhook_secrets=("whsec_" + "f" * 32,))
 
 

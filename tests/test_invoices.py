@@ -104,7 +104,7 @@ async def test_create_invoice_item_by_price_or_amount(fake: RecordingStripe, con
                 {
                     "customer": "cus_1",
                     "invoice": "in_1",
-                    "price": "price_1",
+                    "pricing": {"price": "price_1"},
                     "quantity": 2,
                     "idempotency_key": "ii-1",
                 },
@@ -150,17 +150,17 @@ async def test_invoice_item_and_invoice_bad_input_sends_nothing(
 ) -> None:
     async with connect() as client:
         cases: list[tuple[str, dict[str, Any], str]] = [
-            ("create_invoice_item", {"price": "price_1"}, "`customer`"),
+            ("create_invoice_item", {"pricing": {"price": "price_1"}}, "`customer`"),
             ("create_invoice_item", {"customer": "cus_1"}, "exactly one"),
             (
                 "create_invoice_item",
-                {"customer": "cus_1", "price": "price_1", "amount": 5, "currency": "usd"},
+                {"customer": "cus_1", "pricing": {"price": "price_1"}, "amount": 5, "currency": "usd"},
                 "exactly one",
             ),
             ("create_invoice_item", {"customer": "cus_1", "amount": 500}, "`currency`"),
             (
                 "create_invoice_item",
-                {"customer": "cus_1", "price": "price_1", "currency": "usd"},
+                {"customer": "cus_1", "pricing": {"price": "price_1"}, "currency": "usd"},
                 "`currency`",
             ),
             (
@@ -296,7 +296,7 @@ async def test_e2e_invoice_create_item_finalize_pay(
         payload(
             await mcp.call_tool(
                 "create_invoice_item",
-                {"customer": customer, "invoice": draft["id"], "price": price, "quantity": 2},
+                {"customer": customer, "invoice": draft["id"], "pricing": {"price": price}, "quantity": 2},
             )
         )
         fee = payload(
@@ -348,7 +348,8 @@ async def test_e2e_void_finalized_invoice_and_pagination(
             )
             payload(
                 await mcp.call_tool(
-                    "create_invoice_item", {"customer": customer, "invoice": draft["id"], "price": price}
+                    "create_invoice_item",
+                    {"customer": customer, "invoice": draft["id"], "pricing": {"price": price}},
                 )
             )
             ids.append(draft["id"])

@@ -246,8 +246,7 @@ async def test_list_sends_created_range_and_pages(fake: RecordingStripe, connect
                 "list_payment_intents",
                 {
                     "customer": "cus_1",
-                    "created_gte": 1700000000,
-                    "created_lte": 1800000000,
+                    "created": {"gte": 1700000000, "lte": 1800000000},
                     "limit": 2,
                     "starting_after": "pi_4",
                 },
@@ -261,6 +260,7 @@ async def test_list_sends_created_range_and_pages(fake: RecordingStripe, connect
             ("created[lte]", "1800000000"),
             ("limit", "2"),
             ("starting_after", "pi_4"),
+            ("expand[0]", "data.latest_charge"),
         ]
         assert [p["id"] for p in page["data"]] == ["pi_3", "pi_2"]
         assert page["has_more"] is True and page["next_starting_after"] == "pi_2"
@@ -296,7 +296,7 @@ async def test_results_say_what_to_do_next(fake: RecordingStripe, connect: Conne
         assert "client_secret" not in results["pi_a"]
         assert results["pi_h"]["amount_capturable_display"] == "$20.00"
         assert "within 7 days" in results["pi_h"]["next_step"] and "$20.00" in results["pi_h"]["next_step"]
-        assert [r.form for r in fake.requests] == [[], [], []]
+        assert [r.form for r in fake.requests] == [[("expand[0]", "latest_charge")]] * 3
 
 
 async def test_max_amount_refuses_before_sending(fake: RecordingStripe, connect: Connect) -> None:

@@ -33,7 +33,7 @@ async def test_create_payment_link_exact_form(fake: RecordingStripe, connect: Co
                          "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10}},
                         {"price": "price_2"},
                     ],
-                    "after_completion_url": "https://example.com/thanks",
+                    "after_completion": {"type": "redirect", "redirect": {"url": "https://example.com/thanks"}},
                     "metadata": {"campaign": "spring"},
                     "idempotency_key": "pl-1",
                 },
@@ -74,7 +74,8 @@ async def test_payment_method_types_is_refused_and_nothing_sent(
                 {"line_items": [{"price": "price_1"}], "payment_method_types": ["card"]},
             )
         )
-        assert "payment-method-types" in message and "excluded_payment_method_types" in message
+        # Payment Links take no excluded_payment_method_types: the advice does not name it.
+        assert "payment-method-types" in message and "`excluded_payment_method_types`" not in message
         assert "Nothing was sent to Stripe" in message
         nested = {"line_items": [{"price": "price_1", "payment_method_types": ["card"]}]}
         assert "line_items.0.payment_method_types" in error_text(
@@ -100,8 +101,19 @@ async def test_bad_line_items_send_nothing(fake: RecordingStripe, connect: Conne
                 "minimum must not exceed maximum",
             ),
             (
-                {"line_items": [{"price": "price_1"}], "after_completion_url": "javascript:alert(1)"},
-                "after_completion_url",
+                {
+                    "line_items": [{"price": "price_1"}],
+                    "after_completion": {"type": "redirect", "redirect": {"url": "javascript:alert(1)"}},
+                },
+                "`after_completion.redirect.url`",
+            ),
+            (
+                {"line_items": [{"price": "price_1"}], "after_completion": {"type": "redirect"}},
+                "redirect {url}",
+            ),
+            (
+                {"line_items": [{"price": "price_1"}], "after_completion_url": "https://e.com"},
+                "Unknown parameter",
             ),
         ]
         for arguments, named in cases:
@@ -157,7 +169,10 @@ async def test_e2e_payment_link_url_is_usable(
                 "create_payment_link",
                 {
                     "line_items": [{"price": price, "adjustable_quantity": {"enabled": True, "maximum": 5}}],
-                    "after_completion_url": "https://example.com/thanks",
+                    "after_completion": {
+                        "type": "redirect",
+                        "redirect": {"url": "https://example.com/thanks"},
+                    },
                 },
             )
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from stripe_power.server import REPLAY_NOTE
+
 from .conftest import Connect, error_text, payload
 from .fakes import Answer, Recorded, RecordingStripe
 
@@ -24,13 +26,22 @@ def replaying_customers(fake: RecordingStripe) -> None:
 
 async def test_identical_write_within_window_reuses_the_key(fake: RecordingStripe, connect: Connect) -> None:
     replaying_customers(fake)
+    fake.on("GET", "/v1/customers/cus_1", {**CUSTOMER, "name": "Renamed since"})
     async with connect() as client:
         first_result = payload(await client.call_tool("create_customer", {"email": "a@example.com"}))
         retry_result = payload(await client.call_tool("create_customer", {"email": "a@example.com"}))
         payload(await client.call_tool("create_customer", {"email": "b@example.com"}))
     assert "replayed" not in first_result
-    assert retry_result == first_result | {"replayed": True}
-    first, retry, different = (r.headers["Idempotency-Key"] for r in fake.requests)
+    # The replay says so in words and shows the customer as it is now (re-read), not the stale answer.
+    assert retry_result == first_result | {
+        "name": "Renamed since",
+        "replayed": True,
+        "replay_note": REPLAY_NOTE,
+    }
+    assert [(r.method, r.path) for r in fake.requests] == [
+        ("POST", "/v1/customers"), ("POST", "/v1/customers"), ("GET", "/v1/customers/cus_1"), ("POST", "/v1/customers")
+    ]  # fmt: skip
+    first, retry, different = (r.headers["Idempotency-Key"] for r in fake.requests if r.method == "POST")
     assert first == retry
     assert different != first
 

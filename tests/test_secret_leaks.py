@@ -91,11 +91,12 @@ def plausible_calls(ids: dict[str, str], sandbox_url: str, whsec: str, key: str)
         "resume_subscription": {"subscription": "sub_doesnotexist"},
         "list_subscriptions": {},
         "create_invoice": {"customer": cus},
-        "create_invoice_item": {"customer": cus, "price": price},
+        "create_invoice_item": {"customer": cus, "pricing": {"price": price}},
         "finalize_invoice": {"invoice": "in_doesnotexist"},
         "pay_invoice": {"invoice": "in_doesnotexist"},
         "send_invoice": {"invoice": "in_doesnotexist"},
         "void_invoice": {"invoice": "in_doesnotexist"},
+        "delete_invoice": {"invoice": "in_doesnotexist"},
         "retrieve_invoice": {"invoice": "in_doesnotexist"},
         "list_invoices": {},
         "create_payment_link": {"line_items": [{"price": price, "quantity": 1}]},
@@ -105,6 +106,7 @@ def plausible_calls(ids: dict[str, str], sandbox_url: str, whsec: str, key: str)
         "retrieve_event": {"id": "evt_doesnotexist"},
         "wait_for_event": {"type": "charge.dispute.created", "timeout_seconds": 1},
         "verify_webhook_signature": {"payload": '{"id":"evt_1"}', "signature": "t=1,v1=deadbeef"},
+        "pay_checkout_session": {"session": ids["session"]},
         "send_test_webhook": {"type": "checkout.session.completed", "url": f"{sandbox_url}/hooks"},
         "list_received_webhooks": {},
         "get_account_info": {},
@@ -129,7 +131,9 @@ async def test_no_tool_result_log_or_audit_line_carries_a_secret(
     key, whsec = canaries()
     caplog.set_level(logging.DEBUG)  # every logger, every level
     settings = dataclasses.replace(
-        settings_for(sandbox.url, tmp_path, api_key=key), webhook_receiver=True, webhook_secrets=(whsec,)
+        settings_for(sandbox.url, tmp_path, api_key=key, sandbox=True),
+        webhook_receiver=True,
+        webhook_secrets=(whsec,),
     )
     seen: list[tuple[str, str]] = []
     async with mcp_client(settings) as client:

@@ -18,7 +18,7 @@ import pytest
 
 from stripe_power.limits import SpendingLimits
 from stripe_power.state.embedded import EmbeddedState
-from stripe_power.state.migrations import LATEST
+from stripe_power.state.migrations import LATEST, POSTGRES
 from stripe_power.webhooks import close_all_stores
 
 from .conftest import Connect, new_key, payload
@@ -152,12 +152,13 @@ def test_migrate_command_creates_the_schema_once(postgres_url: str, tmp_path: Pa
         )  # fmt: skip
 
     first, second = migrate(), migrate()
-    assert first.returncode == 0 and f"applied version {LATEST}" in first.stderr, first.stderr
+    applied = ", ".join(str(version) for version, _ in POSTGRES)
+    assert first.returncode == 0 and f"applied version {applied})" in first.stderr, first.stderr
     assert second.returncode == 0 and "up to date." in second.stderr and "applied" not in second.stderr
     assert first.stdout == second.stdout == ""
     with psycopg.connect(postgres_url) as conn:
         versions = [row[0] for row in conn.execute("SELECT version FROM stripe_power_migrations")]
-    assert versions == [LATEST]
+    assert versions == [version for version, _ in POSTGRES] and versions[-1] == LATEST
     base = postgres_url.rpartition("/")[0]
     unreachable = migrate("--state-url", f"{base}/sp_no_such_database_here")
     assert unreachable.returncode == 2 and "Traceback" not in unreachable.stderr

@@ -187,9 +187,7 @@ async def test_update_subscription_item_price_quantity_and_proration(
                 "update_subscription",
                 {
                     "subscription": "sub_1",
-                    "item": "si_1",
-                    "price": "price_2",
-                    "quantity": 3,
+                    "items": [{"id": "si_1", "price": "price_2", "quantity": 3}],
                     "proration_behavior": "always_invoice",
                     "idempotency_key": "up-1",
                 },
@@ -218,10 +216,15 @@ async def test_update_subscription_bad_combinations_send_nothing(
 ) -> None:
     async with connect() as client:
         cases: list[tuple[dict[str, Any], str]] = [
-            ({"subscription": "sub_1", "quantity": 2}, "`item`"),
-            ({"subscription": "sub_1", "item": "si_1"}, "`item`"),
+            ({"subscription": "sub_1", "items": [{"quantity": 2}]}, "`items[0].price`: a new item (no `id`)"),
+            ({"subscription": "sub_1", "items": [{"id": "si_1"}]}, "`items[0]`: says nothing to change"),
             ({"subscription": "sub_1"}, "nothing to change"),
-            ({"subscription": "sub_1", "item": "sub_1", "quantity": 1}, "`item`"),
+            ({"subscription": "sub_1", "items": [{"id": "sub_1", "quantity": 1}]}, "`items.0.id`"),
+            (
+                {"subscription": "sub_1", "items": [{"price": "price_1", "deleted": True}]},
+                "`items[0].deleted`",
+            ),
+            ({"subscription": "sub_1", "item": "si_1", "quantity": 2}, "Unknown parameter `item`"),
         ]
         for arguments, named in cases:
             assert named in error_text(await client.call_tool("update_subscription", arguments)), arguments
@@ -494,7 +497,11 @@ async def test_e2e_quantity_change_cancel_at_period_end_resume_and_cancel_now(
         more = payload(
             await mcp.call_tool(
                 "update_subscription",
-                {"subscription": sub["id"], "item": item, "quantity": 3, "proration_behavior": "none"},
+                {
+                    "subscription": sub["id"],
+                    "items": [{"id": item, "quantity": 3}],
+                    "proration_behavior": "none",
+                },
             )
         )
         assert more["items"] == [{"id": item, "price": price, "quantity": 3}]
@@ -577,7 +584,7 @@ async def test_charging_calls_need_confirmation_and_the_others_do_not(
     async with connect(confirm_writes=True) as client:
         charging = {
             "charges now": {"customer": "cus_1", "items": items, "payment_behavior": "error_if_incomplete"},
-            "always_invoice": {"subscription": "sub_1", "item": "si_1", "quantity": 3,
+            "always_invoice": {"subscription": "sub_1", "items": [{"id": "si_1", "quantity": 3}],
                                "proration_behavior": "always_invoice"},
         }  # fmt: skip
         for arguments in charging.values():
@@ -591,7 +598,11 @@ async def test_charging_calls_need_confirmation_and_the_others_do_not(
              "collection_method": "send_invoice", "days_until_due": 30},
         ):  # fmt: skip
             assert payload(await client.call_tool("create_subscription", arguments))["status"] == "active"
-        update = {"subscription": "sub_1", "item": "si_1", "quantity": 3, "proration_behavior": "none"}
+        update = {
+            "subscription": "sub_1",
+            "items": [{"id": "si_1", "quantity": 3}],
+            "proration_behavior": "none",
+        }
         assert payload(await client.call_tool("update_subscription", update))["status"] == "active"
         later = {"subscription": "sub_1", "at_period_end": True}
         assert payload(await client.call_tool("cancel_subscription", later))["status"] == "active"
@@ -617,8 +628,7 @@ async def test_spending_limits_refuse_a_subscription_that_charges_now(
         assert "Checkout Session" in refused
         update = {
             "subscription": "sub_1",
-            "item": "si_1",
-            "quantity": 3,
+            "items": [{"id": "si_1", "quantity": 3}],
             "proration_behavior": "always_invoice",
         }
         assert "spending-limit" in error_text(await client.call_tool("update_subscription", update))

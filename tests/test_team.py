@@ -305,6 +305,9 @@ async def test_webhook_stored_once_and_seen_by_wait_for_event_on_any_instance(
                     for url in (one, two)
                 ]  # fmt: skip
             listed = payload(await client.call_tool("list_received_webhooks", {}))
+            # Re-checked by id from the shared store (its raw body and Stripe-Signature are kept).
+            verified = payload(await client.call_tool("verify_webhook_signature", {"event": event["id"]}))
+    assert verified["valid"] is True and verified["event_id"] == event["id"]
     assert [a.json() for a in answers] == [
         {"received": True, "duplicate": False},
         {"received": True, "duplicate": True},

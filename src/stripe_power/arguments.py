@@ -30,9 +30,10 @@ def error_result(message: str) -> CallToolResult:
 
 
 def unknown_argument_message(tool: Tool, name: str) -> str:
-    if name == "payment_method_types":
-        return rule("payment-method-types").message(f"`payment_method_types` passed to {tool.name}")
     known = list(tool.parameters.get("properties", {}))
+    if name == "payment_method_types":
+        advice = rule("payment-method-types").fitted(lambda other: other in known)
+        return advice.message(f"`payment_method_types` passed to {tool.name}")
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" Did you mean `{close[0]}`?" if close else ""
     return f"Unknown parameter `{name}` for {tool.name}.{hint} Parameters: {', '.join(known)}."

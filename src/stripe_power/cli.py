@@ -171,6 +171,7 @@ def serve(args: argparse.Namespace) -> int:
             replay_window_seconds=args.replay_window,
             webhook_receiver=args.transport == "http",
             allow_webhook_hosts=args.allow_webhook_host,
+            sandbox=args.sandbox,
             client_keys=args.client_keys,
             state_url=args.state_url,
         )

@@ -129,6 +129,8 @@ class Settings:
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     webhook_receiver: bool = False
     allow_webhook_hosts: frozenset[str] = frozenset()
+    # The Stripe API is this package's offline sandbox (`serve --sandbox`): lists its test helpers.
+    sandbox: bool = False
     # Team deployment: each HTTP request carries its client's own Stripe key (no server key),
     # and state lives in PostgreSQL when state_url is set (else in state_dir).
     client_keys: bool = False
@@ -172,6 +174,7 @@ def load_settings(
     replay_window_seconds: int | None = None,
     webhook_receiver: bool = False,
     allow_webhook_hosts: Sequence[str] | None = None,
+    sandbox: bool = False,
     client_keys: bool = False,
     state_url: str | None = None,
 ) -> Settings:
@@ -221,6 +224,7 @@ def load_settings(
         allow_webhook_hosts=parse_hosts(
             [*(allow_webhook_hosts or []), *env.get("STRIPE_POWER_ALLOW_WEBHOOK_HOSTS", "").split(",")]
         ),
+        sandbox=sandbox,
     )
 
 

@@ -1,7 +1,8 @@
 """`stripe-power demo`: a realistic agent session against the embedded sandbox, checked step by step.
 
-It drives the real server through a real MCP client, pays the hosted Checkout page the way
-a browser would (a form POST), and exits 0 only if every step did what it says.
+It drives the real server through a real MCP client, pays the hosted Checkout page as the
+customer would (the sandbox's test helper `pay_checkout_session`, a form POST to the page), and
+exits 0 only if every step did what it says.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import tempfile
 from typing import Any
 
 import anyio
-import httpx
 from mcp.client import Client
 
 from .cli import embedded_sandbox
@@ -47,7 +47,7 @@ def check(condition: bool, what: str) -> None:
 async def run(keep_open: bool = False, passed: list[bool] | None = None) -> None:
     with embedded_sandbox() as (sandbox, api_key), tempfile.TemporaryDirectory() as state_dir:
         api_base = sandbox.url
-        settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir)
+        settings = load_settings({}, api_key=api_key, api_base=api_base, state_dir=state_dir, sandbox=True)
         sandbox.watch_audit_log(api_key, settings.state_dir / "audit.jsonl")
         show(f"stripe-power demo: offline sandbox at {api_base}, key {mask_key(api_key)}")
         show(f"dashboard: {sandbox.dashboard_url}")
@@ -76,10 +76,11 @@ async def run(keep_open: bool = False, passed: list[bool] | None = None) -> None
                 "session is open, url served",
             )
 
-            show(f"\n→ customer pays {session['url']} with 4242 4242 4242 4242")
-            async with httpx.AsyncClient() as browser:
-                paid = await browser.post(session["url"], data={"card_number": "4242424242424242"})
-            check(paid.status_code == 303, f"hosted page redirects to success_url ({paid.status_code})")
+            show(f"\n→ customer pays {session['url']} with 4242 4242 4242 4242 (pay_checkout_session)")
+            paid = await call(
+                client, "pay_checkout_session", {"session": session["id"], "payment_method": "pm_card_visa"}
+            )
+            check(paid["payment_status"] == "paid", "the hosted page took the payment")
 
             done = await call(client, "retrieve_checkout_session", {"session": session["id"]})
             check(

@@ -223,10 +223,11 @@ class Gateway:
         try:
             response = await self._send(method, path, params, options)
             status, request_id = response.code, response.headers.get("request-id")
+            body: StripeObject = json.loads(response.body)
             if response.headers.get("idempotent-replayed") == "true":
                 replayed.set(True)
                 await _replay_notice(method, path, request_id)
-            body: StripeObject = json.loads(response.body)
+                return await self._current(path, params, body, tool)
             return body
         except stripe.StripeError as error:
             status, request_id = error.http_status, error.request_id
@@ -278,6 +279,20 @@ class Gateway:
                 await anyio.sleep(delay)
         raise AssertionError("itertools.count() never ends")
 
+    async def _current(
+        self, path: str, params: Mapping[str, Any], stored: StripeObject, tool: str
+    ) -> StripeObject:
+        """A replayed write's object as it is now: Stripe's stored first answer can be stale (an
+        invoice shown as draft that has been paid since). The stored answer if it cannot be re-read."""
+        found = retrieve_path(path, stored)
+        if found is None:
+            return stored
+        expand = {"expand": params["expand"]} if params.get("expand") else None
+        try:
+            return await self.request("GET", found, expand, tool=tool)
+        except StripeAPIError:
+            return stored
+
     async def _write_key(
         self, tool: str, path: str, params: Mapping[str, Any], account: str | None
     ) -> tuple[str, str | None]:
@@ -326,6 +341,19 @@ class Gateway:
         """Close the HTTP client this Gateway made (an injected one belongs to its owner)."""
         if self._own_http_client:
             await self._http_client.close_async()
+
+
+def retrieve_path(path: str, obj: Mapping[str, Any]) -> str | None:
+    """Where the object a write answered with is read: POST /v1/invoices/in_1/pay or POST
+    /v1/invoices (which made in_1) -> /v1/invoices/in_1, if Stripe has that endpoint."""
+    from . import spec  # loads the index on first use; replays are rare
+
+    oid = obj.get("id")
+    if not isinstance(oid, str) or obj.get("deleted"):
+        return None
+    head, found, _ = path.partition(f"/{oid}")
+    candidate = f"{head}/{oid}" if found else f"{path}/{oid}"
+    return candidate if spec.resolve("GET", candidate) is not None else None
 
 
 def object_id(value: Any) -> str | None:

@@ -9,8 +9,8 @@ loaded; the spending-limit rule by the money tools.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from .errors import GuardrailRefusal
@@ -49,6 +49,14 @@ class Rule:
 
     def refusal(self, detail: str = "") -> GuardrailRefusal:
         return GuardrailRefusal(self.id, self.message(detail))
+
+    def fitted(self, known: Callable[[str], bool]) -> Rule:
+        """This rule with its advice fitted to where it fired: a `;` clause of `instead` that names
+        (in backticks) something `known` rejects is dropped, so the advice never names a parameter
+        the tool or endpoint lacks. The first clause always stays."""
+        first, *more = self.instead.rstrip(".").split("; ")
+        kept = [c for c in more if all(known(name) for name in re.findall(r"`([^`]+)`", c))]
+        return replace(self, instead="; ".join([first, *kept]) + ".")
 
 
 _PMT_PATHS = (
@@ -175,7 +183,7 @@ RULES: tuple[Rule, ...] = (
         id="plans-api",
         refuses="creating Plans (POST /v1/plans)",
         why="Plans are the legacy pricing model.",
-        instead="Prices (create_price with an `interval`).",
+        instead="Prices: create_price with recurring={interval: month}.",
         doc_url="https://docs.stripe.com/products-prices/pricing-models",
         matches=(Match("endpoint", POST, (r"/v1/plans",)),),
     ),
@@ -289,5 +297,13 @@ def violation(
     for rule_ in RULES:
         for match in rule_.matches:
             if (detail := _breaks(match, method, path, params, stripe_account)) is not None:
-                return rule_.refusal(detail)
+                return rule_.fitted(lambda name: _endpoint_has(method, path, name)).refusal(detail)
     return None
+
+
+def _endpoint_has(method: str, path: str, name: str) -> bool:
+    """Whether Stripe's endpoint takes `name` (dotted for nested): advice names only what it takes."""
+    from . import spec  # loads the index on first use; only refusals need it
+
+    op = spec.resolve(method, path)
+    return op is not None and bool(spec.lookup(op, name))

@@ -20,13 +20,14 @@ def accept_one_time_payment(
 ) -> str:
     price = format_amount(amount, currency) or f"{amount} {currency}"
     return f"""Accept a one-time payment of {price} for "{product_name}" with Stripe Checkout:
-1. `create_product` name="{product_name}", then `create_price` with unit_amount={amount}, currency="{currency}".
-2. `create_checkout_session` mode="payment", line_items=[{{price, quantity: 1}}], success_url and cancel_url
-   on your site. Do not pass payment_method_types (dynamic payment methods).
-3. Send the customer to the session `url`.
-4. Fulfil on the `checkout.session.completed` webhook, not on the redirect: `wait_for_event`
+1. `create_checkout_session` mode="payment", line_items=[{{price_data: {{currency: "{currency}",
+   product_data: {{name: "{product_name}"}}, unit_amount: {amount}}}, quantity: 1}}], success_url and
+   cancel_url on your site. (A catalog price instead: `create_price`, then line_items=[{{price, quantity: 1}}].)
+   Do not pass payment_method_types (dynamic payment methods).
+2. Send the customer to the session `url` (in the offline sandbox, `pay_checkout_session` pays it).
+3. Fulfil on the `checkout.session.completed` webhook, not on the redirect: `wait_for_event`
    type="checkout.session.completed" to see it, `retrieve_checkout_session` to check payment_status="paid".
-5. In test mode, pay the page with 4242 4242 4242 4242; see stripe://testing/cards for declines."""
+4. In test mode, pay the page with 4242 4242 4242 4242; see stripe://testing/cards for declines."""
 
 
 def start_subscription(
@@ -39,14 +40,15 @@ def start_subscription(
     make_price = (
         f"Use the recurring price {price}."
         if price
-        else f"`create_product`, then `create_price` unit_amount={amount}, currency={currency}, "
-        f"recurring interval={interval}."
+        else f"`create_product` name=..., then `create_price` product=prod_..., unit_amount={amount}, "
+        f'currency="{currency}", recurring={{interval: "{interval}"}}.'
     )
     return f"""Start a {interval}ly subscription for {customer_email}:
 1. {make_price}
 2. `search_customers` query="email:'{customer_email}'"; if none, `create_customer` email="{customer_email}".
-3. Preferred: `create_checkout_session` mode="subscription" with that customer and the price; send them to `url`.
-   Then `wait_for_event` type="customer.subscription.created" and `list_subscriptions` customer=... to see it active.
+3. Preferred: `create_checkout_session` mode="subscription", customer=cus_..., line_items=[{{price, quantity: 1}}],
+   success_url; send them to `url` (in the offline sandbox, `pay_checkout_session` pays it).
+   Then `retrieve_checkout_session` for its subscription, and `retrieve_subscription` to see it active.
 4. With a saved payment method instead: `create_subscription` customer, items=[{{price, quantity: 1}}],
    default_payment_method=pm_...; otherwise payment_behavior="default_incomplete" and confirm the first
    invoice's payment on the client.
@@ -71,10 +73,11 @@ def save_payment_method(customer_email: Annotated[str, Field(description="Whose 
 1. `search_customers` query="email:'{customer_email}'"; if none, `create_customer` email="{customer_email}".
 2. Preferred: `create_checkout_session` mode="setup" with that customer; or `create_setup_intent` customer,
    usage="off_session" and confirm it on the client with its client_secret (in test mode:
-   `confirm_setup_intent` payment_method="pm_card_visa").
-3. `list_payment_methods` customer=... to get the saved pm_...; `update_customer` default_payment_method=pm_...
-4. Later: `create_payment_intent` customer, payment_method, off_session=true, confirm=true. On
-   authentication_required, bring the customer back on-session."""
+   `confirm_setup_intent` payment_method="pm_card_visa", return_url=https://... as its next_step says).
+3. `list_payment_methods` customer=... to get the saved pm_...; to make it the default for invoices,
+   `update_customer` invoice_settings={{default_payment_method: pm_...}}.
+4. Later: `create_payment_intent` amount, currency, customer, payment_method, off_session=true, confirm=true.
+   On authentication_required, bring the customer back on-session."""
 
 
 def go_live_checklist() -> str:
@@ -84,8 +87,8 @@ def go_live_checklist() -> str:
 3. Run `check_integration_code` on each payment file (or `stripe-power lint` on the repo): fix every error.
 4. Check webhooks: the handler verifies signatures (`send_test_webhook` to it), and handles
    checkout.session.completed, payment_intent.succeeded/payment_failed, invoice.paid/payment_failed.
-5. Test declines and 3D Secure in test mode: `create_payment_intent` with pm_card_chargeDeclined and
-   pm_card_authenticationRequired.
+5. Test declines and 3D Secure in test mode: `create_payment_intent` amount, currency, confirm=true, with
+   payment_method=pm_card_chargeDeclined, then pm_card_authenticationRequired.
 6. Switch to a live restricted key with --allow-live, --max-amount and --max-daily-refunds set."""
 
 

@@ -21,6 +21,7 @@ from .guardrails import RULES
 from .tools.checkout import SessionSummary
 from .tools.customers import CustomerSummary
 from .tools.invoices import InvoiceSummary
+from .tools.payment_intents import EXPAND as PI_EXPAND
 from .tools.payment_intents import PaymentIntentSummary
 from .tools.refunds import RefundSummary
 from .tools.subscriptions import SubscriptionSummary
@@ -76,6 +77,10 @@ OBJECTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], BaseModel]]] = {
 }
 
 
+# What a summary needs expanded (a payment's refunds and dispute live on its charge).
+EXPAND = {"payment_intent": PI_EXPAND}
+
+
 def register_resources(server: MCPServer[Any]) -> None:
     server.resource(
         "stripe://guide/best-practices",
@@ -110,7 +115,12 @@ def register_resources(server: MCPServer[Any]) -> None:
         # With client keys the read runs with the reading client's own key.
         key = current_key.set(key_of(ctx) if gateway.settings.client_keys else None)
         try:
-            obj = await gateway.request("GET", f"{path}/{id}", tool="resource")
+            obj = await gateway.request(
+                "GET",
+                f"{path}/{id}",
+                {"expand": EXPAND[object_type]} if object_type in EXPAND else None,
+                tool="resource",
+            )
         except StripePowerError as error:
             raise ResourceError(str(error)) from None
         finally:

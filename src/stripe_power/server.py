@@ -40,6 +40,13 @@ INSTRUCTIONS = (
 )
 
 
+REPLAY_NOTE = (
+    "Not done again: an identical call ran moments ago (same tool and arguments, or the same "
+    "idempotency_key), so Stripe answered with its result and nothing new was made. Shown: the "
+    "object as it is now. To make another one on purpose, repeat the call with a new idempotency_key."
+)
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -53,13 +60,15 @@ def render(summary: BaseModel, replay: bool, *, structured: bool) -> CallToolRes
     """Compact JSON text without nulls; the same object as structured content if asked.
 
     A confirmation request is an error result: the call did not happen (yet). A write that
-    Stripe answered from its idempotency cache says so, so an agent knows nothing new was made.
+    Stripe answered from its idempotency cache says so in words (REPLAY_NOTE).
     """
     data = summary.model_dump(mode="json", exclude_none=True)
     if isinstance(summary, ConfirmationRequired):
         return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))], is_error=True)
     text = json.dumps(
-        {**data, "replayed": True} if replay else data, separators=(",", ":"), ensure_ascii=False
+        {**data, "replayed": True, "replay_note": REPLAY_NOTE} if replay else data,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return CallToolResult(
         content=[TextContent(type="text", text=text)], structured_content=data if structured else None

@@ -212,6 +212,7 @@ class StoredEvent:
     delivery_count: int
     seq: int
     payload: str
+    signature: str | None = None  # the Stripe-Signature header it came with (re-checked by id)
 
     def event(self) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads(self.payload)
@@ -228,12 +229,13 @@ CREATE TABLE IF NOT EXISTS events (
     payload TEXT NOT NULL,
     first_received_at REAL NOT NULL,
     last_received_at REAL NOT NULL,
-    delivery_count INTEGER NOT NULL DEFAULT 1
+    delivery_count INTEGER NOT NULL DEFAULT 1,
+    signature TEXT
 );
 CREATE INDEX IF NOT EXISTS events_type ON events (type);
 CREATE INDEX IF NOT EXISTS events_object ON events (object_id);
 """
-_COLUMNS = "id, type, object_id, created, first_received_at, last_received_at, delivery_count, seq, payload"
+_COLUMNS = "id, type, object_id, created, first_received_at, last_received_at, delivery_count, seq, payload, signature"
 
 
 def type_clause(type: str | None, mark: str = "?") -> tuple[list[str], list[Any]]:
@@ -297,9 +299,19 @@ class WebhookStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+            if "signature" not in columns:  # a store written before signatures were kept
+                self._db.execute("ALTER TABLE events ADD COLUMN signature TEXT")
         self.signal = Signal()
 
-    def record(self, event: Mapping[str, Any], payload: str, *, received_at: float | None = None) -> bool:
+    def record(
+        self,
+        event: Mapping[str, Any],
+        payload: str,
+        *,
+        received_at: float | None = None,
+        signature: str | None = None,
+    ) -> bool:
         """Store a verified event; True if it was already stored (a duplicate delivery)."""
         received_at = time.time() if received_at is None else received_at
         obj = object_of(event)
@@ -315,8 +327,17 @@ class WebhookStore:
                 if not updated:
                     self._db.execute(
                         "INSERT INTO events (id, type, object_id, created, payload, first_received_at, "
-                        "last_received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (event["id"], event["type"], object_id, created, payload, received_at, received_at),
+                        "last_received_at, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            event["id"],
+                            event["type"],
+                            object_id,
+                            created,
+                            payload,
+                            received_at,
+                            received_at,
+                            signature,
+                        ),
                     )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -459,7 +480,8 @@ def webhook_routes(
             return _refuse(400, "invalid_signature", result.reason or "Invalid signature.")
         event = result.event
         payload = body.decode("utf-8")
-        duplicate = await target.record(event, payload)
+        signature = request.headers.get("stripe-signature")
+        duplicate = await target.record(event, payload, signature=signature)
         logger.info(
             "webhook %s %s received%s", event["id"], event["type"], " (duplicate)" if duplicate else ""
         )

@@ -384,9 +384,15 @@ def line_items(ctx: Ctx) -> JSON:
 
 
 def complete(
-    ctx: Ctx, cs: JSON, card_number: str, email: str | None, quantities: dict[int, int] | None = None
+    ctx: Ctx,
+    cs: JSON,
+    card_number: str,
+    email: str | None,
+    quantities: dict[int, int] | None = None,
+    authenticate: bool = True,
 ) -> None:
-    """Pay ``cs`` with a test card number, as the hosted page's form does. Raises StripeError on decline."""
+    """Pay ``cs`` with a test card number, as the hosted page's form does. Raises StripeError on decline,
+    or when the customer fails 3D Secure (`authenticate=False`); the session stays open."""
     acct = ctx.acct
     refresh(acct, cs)
     if cs["status"] != "open":
@@ -440,7 +446,8 @@ def complete(
         cs["payment_intent"] = pi["id"]
         payment_intents.confirm(ctx, pi, {})  # raises StripeError on decline
         if pi["status"] == "requires_action":
-            payment_intents.authenticate(ctx, pi, True)  # the customer completes 3D Secure on the page
+            payment_intents.authenticate(ctx, pi, authenticate)  # the customer does 3D Secure on the page
+            _raise_failed(pi.get("last_payment_error"))
         cs["payment_status"] = "paid" if pi["status"] == "succeeded" else "unpaid"
     elif mode == "subscription":
         assert cust_id is not None
@@ -471,11 +478,17 @@ def complete(
         cs["setup_intent"] = si["id"]
         setup_intents.confirm_setup(ctx, si, {})
         if si["status"] == "requires_action":
-            setup_intents.authenticate_setup(ctx, si, True)
+            setup_intents.authenticate_setup(ctx, si, authenticate)
+            _raise_failed(si.get("last_setup_error"))
         cs["payment_status"] = "no_payment_required"
     cs["status"] = "complete"
     cs["url"] = None
     acct.emit("checkout.session.completed", cs, {k: v for k, v in before.items() if cs.get(k) != v})
+
+
+def _raise_failed(error: JSON | None) -> None:
+    if error:
+        raise StripeError(402, str(error["message"]), type="card_error", code=str(error["code"]))
 
 
 def _apply_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> None:

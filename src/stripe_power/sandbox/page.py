@@ -177,6 +177,7 @@ def routes(sb: Sandbox) -> list[Route]:
         card = str(form.get("card_number") or "")
         email = str(form.get("email") or "") or None
         code = str(form.get("promotion_code") or "").strip()
+        authenticate = str(form.get("three_d_secure") or "complete") != "fail"
         quantities: dict[int, int] = {}
         for key, value in form.items():
             if key.startswith("quantity_") and key[9:].isdigit() and str(value).isdigit():
@@ -191,7 +192,7 @@ def routes(sb: Sandbox) -> list[Route]:
             try:
                 if code:
                     checkout_totals.enter_code(ctx, cs, code)
-                checkout.complete(ctx, cs, card, email, quantities)
+                checkout.complete(ctx, cs, card, email, quantities, authenticate)
             except StripeError as err:
                 flush(acct)
                 if cs["status"] != "open":

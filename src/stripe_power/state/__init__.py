@@ -37,7 +37,9 @@ class Webhooks(Protocol):
     def signal(self) -> Signal:
         """Wakes waiters on this instance; other instances' events are found by polling."""
 
-    async def record(self, event: Any, payload: str, *, received_at: float | None = None) -> bool: ...
+    async def record(
+        self, event: Any, payload: str, *, received_at: float | None = None, signature: str | None = None
+    ) -> bool: ...
     async def get(self, event_id: str) -> StoredEvent | None: ...
     async def recent(
         self, *, limit: int = 20, type: str | None = None, before_seq: int | None = None

@@ -88,8 +88,12 @@ class ThreadedWebhooks:
     def signal(self) -> Signal:
         return self.store.signal
 
-    async def record(self, event: Any, payload: str, *, received_at: float | None = None) -> bool:
-        return await asyncio.to_thread(self.store.record, event, payload, received_at=received_at)
+    async def record(
+        self, event: Any, payload: str, *, received_at: float | None = None, signature: str | None = None
+    ) -> bool:
+        return await asyncio.to_thread(
+            self.store.record, event, payload, received_at=received_at, signature=signature
+        )
 
     async def get(self, event_id: str) -> StoredEvent | None:
         return await asyncio.to_thread(self.store.get, event_id)

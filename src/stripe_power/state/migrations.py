@@ -31,6 +31,8 @@ CREATE TABLE audit_log (
     id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now(), entry JSONB NOT NULL);
 """,
     ),
+    # The Stripe-Signature header a webhook came with: verify_webhook_signature re-checks it by id.
+    (2, "ALTER TABLE webhook_events ADD COLUMN signature TEXT;"),
 ]
 
 # The embedded state file (state.sqlite3). Tokens and the replay window stay in memory there

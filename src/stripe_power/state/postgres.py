@@ -22,7 +22,7 @@ from .migrations import POSTGRES
 
 logger = logging.getLogger("stripe_power.state")
 
-_COLUMNS = "id, type, object_id, created, first_received_at, last_received_at, delivery_count, seq, payload"
+_COLUMNS = "id, type, object_id, created, first_received_at, last_received_at, delivery_count, seq, payload, signature"
 _MIGRATION_LOCK = 727_113_017  # pg_advisory_xact_lock id: one migrator at a time
 
 
@@ -98,7 +98,9 @@ class PostgresWebhooks:
             raise RuntimeError("state not started")
         return self.owner.pool
 
-    async def record(self, event: Any, payload: str, *, received_at: float | None = None) -> bool:
+    async def record(
+        self, event: Any, payload: str, *, received_at: float | None = None, signature: str | None = None
+    ) -> bool:
         received_at = time.time() if received_at is None else received_at
         obj = object_of(event)
         object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
@@ -106,10 +108,19 @@ class PostgresWebhooks:
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
                 "INSERT INTO webhook_events AS e (id, type, object_id, created, payload, "
-                "first_received_at, last_received_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "first_received_at, last_received_at, signature) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (id) DO UPDATE SET delivery_count = e.delivery_count + 1, "
                 "last_received_at = EXCLUDED.last_received_at RETURNING (xmax <> 0)",
-                (event["id"], event["type"], object_id, created, payload, received_at, received_at),
+                (
+                    event["id"],
+                    event["type"],
+                    object_id,
+                    created,
+                    payload,
+                    received_at,
+                    received_at,
+                    signature,
+                ),
             )
             row = await cursor.fetchone()
         self.signal.notify()

@@ -41,15 +41,17 @@ def intent_next_step(obj: Mapping[str, Any], has_secret: bool, kind: IntentKind)
     if status == "requires_payment_method":
         failed = error_note(obj.get(f"last_{kind}_error"))
         if failed:
-            return f"{kind.capitalize()} failed ({failed}). Confirm again with another payment_method" + (
-                ", or let the customer pick one on the client." if kind == "payment" else "."
+            return (
+                f"{kind.capitalize()} failed ({failed}). Call confirm_{noun} with another payment_method"
+                + _and_return_url(obj)
+                + (", or let the customer pick one on the client." if kind == "payment" else ".")
             )
         return (
             f"Add a payment method: the client collects one with {secret} (Payment Element), "
-            f"or call confirm_{noun} with payment_method (test: pm_card_visa)."
+            f"or call confirm_{noun} with payment_method (test: pm_card_visa){_and_return_url(obj)}."
         )
     if status == "requires_confirmation":
-        return f"Call confirm_{noun}."
+        return f"Call confirm_{noun}{_and_return_url(obj, 'with')}."
     if status == "requires_action":
         return (
             "The customer must authenticate (3D Secure). On the client, call "
@@ -60,3 +62,11 @@ def intent_next_step(obj: Mapping[str, Any], has_secret: bool, kind: IntentKind)
     if status == "processing":
         return f"Processing: retrieve_{noun} later or wait for {noun}.succeeded."
     return None
+
+
+def _and_return_url(obj: Mapping[str, Any], joiner: str = "and") -> str:
+    """Confirming an intent that allows redirect-based methods needs a return_url (a Stripe 400 without)."""
+    automatic = obj.get("automatic_payment_methods") or {}
+    if automatic.get("enabled") and automatic.get("allow_redirects", "always") == "always":
+        return f" {joiner} return_url (redirect-based methods are on)"
+    return ""

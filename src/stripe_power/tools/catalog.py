@@ -23,11 +23,11 @@ from ._params import (
     gateway,
 )
 from ._registry import Toolset
+from ._shapes import ProductData, Recurring
 
 toolset = Toolset("catalog", "Products and prices")
 
 Name = Annotated[str, Field(min_length=1, max_length=250)]
-Interval = Literal["day", "week", "month", "year"]
 
 METERED_NEXT_STEP = (
     "Metered price: report usage with Billing Meter events (the price needs `meter`); "
@@ -119,50 +119,37 @@ async def list_products(
     return Page[ProductSummary].of(body, ProductSummary.of)
 
 
+class PriceRecurring(Recurring):
+    usage_type: Literal["licensed", "metered"] | None = None
+    meter: MeterId | None = None
+
+
 @toolset.tool("Create a price", kind="write")
 async def create_price(
     ctx: Ctx,
     unit_amount: Amount,
     currency: Currency,
     product: ProductId | None = None,
-    product_name: Annotated[
-        str | None, Field(min_length=1, max_length=250, description="New product; instead of `product`")
-    ] = None,
-    interval: Annotated[Interval | None, Field(description="Makes the price recurring")] = None,
-    interval_count: Annotated[int | None, Field(ge=1)] = None,
-    usage_type: Literal["licensed", "metered"] | None = None,
-    meter: MeterId | None = None,
+    product_data: ProductData | None = None,
+    recurring: PriceRecurring | None = None,
     nickname: Annotated[str | None, Field(max_length=250)] = None,
     lookup_key: Annotated[str | None, Field(max_length=200)] = None,
     metadata: Metadata | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> PriceSummary:
     """Create a one-time or recurring price for a product."""
-    if (product is None) == (product_name is None):
+    if (product is None) == (product_data is None):
         raise InputError(
             "product",
-            "pass exactly one of `product` and `product_name`.",
-            "Use `product` for an existing prod_..., or `product_name` to create one.",
+            "pass exactly one of `product` and `product_data`.",
+            "Use `product` for an existing prod_..., or `product_data` {name} to create one.",
         )
-    if interval is None:
-        extra = next(
-            (name for name, value in (("interval_count", interval_count), ("usage_type", usage_type),
-                                      ("meter", meter)) if value is not None),
-            None,
-        )  # fmt: skip
-        if extra:
-            raise InputError(extra, "applies to recurring prices only.", "Add `interval`, or remove it.")
-    recurring = (
-        form(interval=interval, interval_count=interval_count, usage_type=usage_type, meter=meter)
-        if interval
-        else None
-    )
     params = form(
         product=product,
-        product_data={"name": product_name} if product_name else None,
+        product_data=product_data.wire() if product_data else None,
         unit_amount=unit_amount,
         currency=currency,
-        recurring=recurring,
+        recurring=recurring.wire() if recurring else None,
         nickname=nickname,
         lookup_key=lookup_key,
         metadata=metadata,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import httpx
+from pydantic import Field
 
-from ..errors import InputError
+from ..errors import InputError, StripeAPIError
 from ._models import Page, Summary, money, ref
 from ._params import (
-    Amount,
     Ctx,
     Currency,
     Cursor,
@@ -20,14 +22,15 @@ from ._params import (
     Limit,
     Metadata,
     PaymentIntentId,
-    PriceId,
     SessionId,
     Timestamp,
     Url,
     form,
     gateway,
+    settings,
 )
 from ._registry import Toolset
+from ._shapes import LineItem, one_price
 
 toolset = Toolset("checkout", "Checkout Sessions: hosted or embedded payment pages")
 
@@ -41,55 +44,14 @@ NEXT_OPEN_EMBEDDED = (
 NEXT_OPEN_EMBEDDED_READ = (
     "Open in an embedded page: the client uses the client_secret create_checkout_session returned."
 )
-NEXT_COMPLETE = "Fulfil the order; rely on the checkout.session.completed webhook."
+NEXT_COMPLETE = (
+    "Fulfil the order on the checkout.session.completed webhook "
+    "(see it: wait_for_event type=checkout.session.completed)."
+)
+NEXT_PAY_IN_SANDBOX = " In this sandbox, pay_checkout_session pays it as the customer would."
 NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
 NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
 NEXT_EXPIRED = "Create a new session."
-
-
-class LineItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    price: PriceId | None = None
-    currency: Annotated[str | None, Field(pattern=r"^[a-z]{3}$")] = None
-    unit_amount: Amount | None = None
-    name: Annotated[str | None, Field(min_length=1, max_length=250, description="Product name")] = None
-    interval: Literal["day", "week", "month", "year"] | None = None
-    quantity: Annotated[int, Field(ge=1)] = 1
-
-
-def line_item_params(items: list[LineItem]) -> list[dict[str, Any]]:
-    """Stripe's `line_items[i][price]` or `line_items[i][price_data][...]`, checked first."""
-    lines = []
-    for index, item in enumerate(items):
-        where = f"line_items[{index}]"
-        inline = {"currency": item.currency, "unit_amount": item.unit_amount, "name": item.name}
-        if item.price is not None:
-            extra = next((k for k, v in {**inline, "interval": item.interval}.items() if v is not None), None)
-            if extra:
-                raise InputError(
-                    f"{where}.{extra}",
-                    "cannot be combined with `price`.",
-                    "Pass `price` or the ad-hoc fields.",
-                )
-            lines.append({"price": item.price, "quantity": item.quantity})
-            continue
-        missing = [key for key, value in inline.items() if value is None]
-        if missing:
-            raise InputError(
-                f"{where}.{missing[0]}",
-                "is required without `price`.",
-                "Pass `price` (price_...), or `currency`, `unit_amount` and `name`.",
-            )
-        price_data: dict[str, Any] = {
-            "currency": item.currency,
-            "unit_amount": item.unit_amount,
-            "product_data": {"name": item.name},
-        }
-        if item.interval:
-            price_data["recurring"] = {"interval": item.interval}
-        lines.append({"price_data": price_data, "quantity": item.quantity})
-    return lines
 
 
 class SessionSummary(Summary):
@@ -219,7 +181,7 @@ async def create_checkout_session(
     mode: Mode,
     line_items: Annotated[
         list[LineItem] | None,
-        Field(max_length=100, description="Each: price, or currency+unit_amount+name; required unless setup"),
+        Field(max_length=100, description="Each: price or price_data, quantity; required unless setup"),
     ] = None,
     customer: CustomerId | None = None,
     customer_email: Email | None = None,
@@ -237,6 +199,7 @@ async def create_checkout_session(
     idempotency_key: IdempotencyKey | None = None,
 ) -> SessionSummary:
     """Create a Checkout Session (one-time payment, subscription or saving a payment method)."""
+    one_price(line_items or [], "line_items")
     _check_combination(
         mode,
         ui_mode,
@@ -250,7 +213,7 @@ async def create_checkout_session(
     )
     params = form(
         mode=mode,
-        line_items=line_item_params(line_items) if line_items else None,
+        line_items=[item.wire() for item in line_items] if line_items else None,
         customer=customer,
         customer_email=customer_email,
         success_url=success_url,
@@ -264,13 +227,22 @@ async def create_checkout_session(
         metadata=metadata,
     )
     obj = await gateway(ctx).request("POST", "/v1/checkout/sessions", params, idempotency_key=idempotency_key)
-    return SessionSummary.of(obj, with_secret=True)
+    return _in_sandbox(ctx, SessionSummary.of(obj, with_secret=True))
+
+
+def _in_sandbox(ctx: Ctx, summary: SessionSummary) -> SessionSummary:
+    """Against the sandbox, an open hosted session's next step says how to pay it here."""
+    if settings(ctx).sandbox and summary.next_step == NEXT_OPEN_HOSTED:
+        summary.next_step += NEXT_PAY_IN_SANDBOX
+    return summary
 
 
 @toolset.tool("Retrieve a Checkout Session", kind="read")
 async def retrieve_checkout_session(ctx: Ctx, session: SessionId) -> SessionSummary:
     """Get a Checkout Session's status, payment status and resulting ids."""
-    return SessionSummary.of(await gateway(ctx).request("GET", f"/v1/checkout/sessions/{session}"))
+    return _in_sandbox(
+        ctx, SessionSummary.of(await gateway(ctx).request("GET", f"/v1/checkout/sessions/{session}"))
+    )
 
 
 @toolset.tool("List Checkout Sessions", kind="read")
@@ -314,3 +286,50 @@ async def expire_checkout_session(
     """Expire an open Checkout Session so it can no longer be paid."""
     path = f"/v1/checkout/sessions/{session}/expire"
     return SessionSummary.of(await gateway(ctx).request("POST", path, {}, idempotency_key=idempotency_key))
+
+
+@toolset.tool("Pay a Checkout Session (sandbox test helper)", kind="write", requires="sandbox")
+async def pay_checkout_session(
+    ctx: Ctx,
+    session: SessionId,
+    payment_method: Annotated[
+        str, Field(description="Test card to type on the page (stripe://testing/cards)")
+    ] = "pm_card_visa",
+    three_d_secure: Annotated[
+        Literal["complete", "fail"], Field(description="What the customer does if the card asks")
+    ] = "complete",
+    email: Email | None = None,
+) -> SessionSummary:
+    """Sandbox only: complete an open session on its hosted page as the customer would."""
+    from ..sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data, only in sandbox mode
+
+    numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
+    if payment_method not in numbers:
+        raise InputError(
+            "payment_method", "is not a sandbox test card.", f"Use one of: {', '.join(sorted(numbers))}."
+        )
+    gw = gateway(ctx)
+    path = f"/v1/checkout/sessions/{session}"
+    url = str((await gw.request("GET", path)).get("url") or "")
+    origin = gw.settings.api_base or ""
+    if not origin or not url.startswith(f"{origin}/"):
+        raise InputError("session", "has no hosted page to pay (it is not open, or not a hosted page).", "")
+    # The customer's side, not an API call: the sandbox's hosted page, posted as a browser would.
+    form_fields = {
+        "card_number": numbers[payment_method],
+        "three_d_secure": three_d_secure,
+        "email": email or "",
+    }
+    async with httpx.AsyncClient(follow_redirects=False, timeout=10.0, trust_env=False) as http:
+        page = await http.post(url, data=form_fields)
+    if page.status_code != 303:
+        found = re.search(r"class=error[^>]*>([^<]+)<", page.text) or re.search(
+            r"class=muted>([^<]+)<", page.text
+        )
+        said = html.unescape(found.group(1)) if found else f"HTTP {page.status_code}"
+        raise StripeAPIError(
+            f"The customer's payment on the hosted page failed: {said} If the session is still open, "
+            "call pay_checkout_session again with another payment_method.",
+            http_status=page.status_code,
+        )
+    return SessionSummary.of(await gw.request("GET", path))

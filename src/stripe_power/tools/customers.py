@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ._models import Page, Summary, ref
 from ._params import (
@@ -22,6 +22,7 @@ from ._params import (
     ident,
 )
 from ._registry import Toolset
+from ._shapes import Shape
 
 toolset = Toolset("customers", "Customers: create, find and update")
 
@@ -30,8 +31,7 @@ Phone = Annotated[str, Field(max_length=20)]
 Description = Annotated[str, Field(max_length=350)]
 
 
-class InvoiceSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class InvoiceSettings(Shape):
     default_payment_method: PaymentMethodId
 
 
@@ -89,7 +89,7 @@ async def create_customer(
         description=description,
         metadata=metadata,
         payment_method=payment_method,
-        invoice_settings=invoice_settings.model_dump() if invoice_settings else None,
+        invoice_settings=invoice_settings.wire() if invoice_settings else None,
         test_clock=test_clock,
     )
     obj = await gateway(ctx).request("POST", "/v1/customers", params, idempotency_key=idempotency_key)
@@ -111,9 +111,7 @@ async def update_customer(
     phone: Phone | None = None,
     description: Description | None = None,
     metadata: Annotated[Metadata | None, Field(description="Merged; an empty value removes a key")] = None,
-    default_payment_method: Annotated[
-        str | None, ident("pm"), Field(description="Saved pm_... for invoices and subscriptions")
-    ] = None,
+    invoice_settings: InvoiceSettings | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> CustomerSummary:
     """Change a customer's details or default payment method."""
@@ -123,9 +121,7 @@ async def update_customer(
         phone=phone,
         description=description,
         metadata=metadata,
-        invoice_settings={"default_payment_method": default_payment_method}
-        if default_payment_method
-        else None,
+        invoice_settings=invoice_settings.wire() if invoice_settings else None,
     )
     path = f"/v1/customers/{customer}"
     return CustomerSummary.of(

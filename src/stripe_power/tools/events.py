@@ -17,6 +17,7 @@ from ..audit import redact_text
 from ..config import is_loopback
 from ..errors import InputError, StripePowerError
 from ..webhooks import (
+    WEBHOOK_PATH,
     build_test_event,
     event_types,
     is_about,
@@ -27,6 +28,7 @@ from ..webhooks import (
 from ._models import Summary
 from ._params import Ctx, Cursor, Limit, Url, form, gateway, ident, settings, webhooks
 from ._registry import Toolset
+from ._shapes import Created
 
 toolset = Toolset("events", "Events and webhooks: list and wait for events, verify and send test webhooks")
 
@@ -113,8 +115,7 @@ async def list_events(
     types: Annotated[
         list[TypePattern] | None, Field(min_length=1, max_length=20, description="Wildcard only if alone")
     ] = None,
-    created_gte: Since | None = None,
-    created_lte: Since | None = None,
+    created: Created | None = None,
     object_id: ObjectId | None = None,
     limit: Limit = 10,
     starting_after: Cursor | None = None,
@@ -124,10 +125,11 @@ async def list_events(
         raise InputError(
             "types", "a wildcard works only as the only type.", "Pass one pattern, or exact types."
         )
-    created = form(gte=created_gte, lte=created_lte) or None
     one = types[0] if types and len(types) == 1 else None
     several = types if types and len(types) > 1 else None
-    params = form(type=None if one == "*" else one, types=several, created=created)
+    params = form(
+        type=None if one == "*" else one, types=several, created=created.wire() or None if created else None
+    )
     if object_id is None:
         body = await gateway(ctx).request(
             "GET", "/v1/events", {**params, **form(limit=limit, starting_after=starting_after)}
@@ -139,6 +141,22 @@ async def list_events(
             has_more=has_more,
             next_starting_after=events[-1]["id"] if has_more and events else None,
         )
+    found, cursor, scanned, more = await _events_about(ctx, params, object_id, limit, starting_after)
+    note = f"object_id is filtered by this server, not Stripe: {scanned} events scanned"
+    note += f"; pass starting_after={cursor} to scan older ones." if more else "."
+    return EventPage(
+        data=[EventSummary.of(e) for e in found],
+        has_more=more,
+        next_starting_after=cursor if more else None,
+        note=note,
+    )
+
+
+async def _events_about(
+    ctx: Ctx, params: dict[str, Any], object_id: str, limit: int, starting_after: str | None = None
+) -> tuple[list[Mapping[str, Any]], str | None, int, bool]:
+    """Events about `object_id`, newest first, filtered here over at most OBJECT_SCAN_PAGES pages:
+    (found, last id scanned, how many scanned, whether older ones remain)."""
     found: list[Mapping[str, Any]] = []
     cursor, scanned, more = starting_after, 0, False
     for _ in range(OBJECT_SCAN_PAGES):
@@ -155,14 +173,7 @@ async def list_events(
                     break
         if len(found) == limit or not more:
             break
-    note = f"object_id is filtered by this server, not Stripe: {scanned} events scanned"
-    note += f"; pass starting_after={cursor} to scan older ones." if more else "."
-    return EventPage(
-        data=[EventSummary.of(e) for e in found],
-        has_more=more,
-        next_starting_after=cursor if more else None,
-        note=note,
-    )
+    return found, cursor, scanned, more
 
 
 @toolset.tool("Retrieve an event", kind="read")
@@ -286,12 +297,40 @@ def _secrets(ctx: Ctx, secret: str | None) -> tuple[str, ...]:
 @toolset.tool("Verify a webhook signature", kind="read")
 async def verify_webhook_signature(
     ctx: Ctx,
-    payload: Annotated[str, Field(max_length=1_048_576, description="Raw body, exact")],
-    signature: Annotated[str, Field(max_length=4096, description="Stripe-Signature header")],
+    event: Annotated[
+        EventId | None, Field(description="A webhook received here; or payload+signature")
+    ] = None,
+    # `str` with "" for absent, not `str | None`: mcp would parse a JSON body given to an optional.
+    payload: Annotated[str, Field(max_length=1_048_576, description="Raw body, exact")] = "",
+    signature: Annotated[str, Field(max_length=4096, description="Stripe-Signature header")] = "",
     secret: Secret | None = None,
 ) -> VerifyResult:
     """Check a webhook's Stripe-Signature; says why it fails."""
-    result = verify(payload, signature, _secrets(ctx, secret))
+    secrets = _secrets(ctx, secret)
+    if event is not None:
+        if payload or signature:
+            raise InputError(
+                "event", "cannot be combined with payload or signature.", "Pass one or the other."
+            )
+        stored = await webhooks(ctx).get(event)
+        if stored is None:
+            raise InputError(
+                "event",
+                f"{event} was not received at this server's {WEBHOOK_PATH} (deliveries that fail "
+                "verification are refused there, not kept).",
+                "Pass the delivery's payload and signature instead, or list_received_webhooks.",
+            )
+        payload, signature = stored.payload, stored.signature or ""
+        # Re-checked now, as delivered; how old it is is reported, not held against it.
+        result = verify(payload, signature, secrets, tolerance=0)
+    elif not payload or not signature:
+        raise InputError(
+            "signature" if payload else "payload",
+            "is required without `event`.",
+            "Pass event=evt_... for a webhook received here, or both payload and signature.",
+        )
+    else:
+        result = verify(payload, signature, secrets)
     return VerifyResult(
         valid=result.valid,
         event_id=result.event_id,
@@ -343,31 +382,58 @@ def _next_step(status: int) -> str | None:
     return "The handler failed (Stripe would retry for up to 3 days): check its logs."
 
 
-@toolset.tool("Send a signed test webhook", kind="write")
-async def send_test_webhook(
-    ctx: Ctx,
-    type: Annotated[EventType, Field(description="e.g. checkout.session.completed")],
-    url: Annotated[Url, Field(description="Your handler (loopback)")],
-    secret: Secret | None = None,
-) -> DeliveryResult:
-    """POST a realistic event, signed as Stripe does, to your webhook handler."""
-    config = settings(ctx)
-    _check_url(url, config.allow_webhook_hosts)
+def _known_type(type: str | None) -> str:
+    if type is None:
+        raise InputError("type", "is required without `event`.", "Pass an event type, or event=evt_....")
     known = event_types()
     if type not in known:
         close = difflib.get_close_matches(type, known, n=1)
         hint = f"Did you mean {close[0]}?" if close else "Use a Stripe event type name."
         raise InputError("type", f"{type!r} is not a Stripe event type.", hint)
+    return type
+
+
+@toolset.tool("Send a signed test webhook", kind="write")
+async def send_test_webhook(
+    ctx: Ctx,
+    url: Annotated[Url, Field(description="Your handler (loopback)")],
+    type: Annotated[EventType | None, Field(description="e.g. checkout.session.completed")] = None,
+    object_id: Annotated[ObjectId | None, Field(description="With type: its newest event about this")] = None,
+    event: Annotated[EventId | None, Field(description="Resend this event as is; instead of type")] = None,
+    secret: Secret | None = None,
+) -> DeliveryResult:
+    """POST a realistic event, signed as Stripe does, to your webhook handler."""
+    config = settings(ctx)
+    _check_url(url, config.allow_webhook_hosts)
     secrets = _secrets(ctx, secret)
-    newest = (await gateway(ctx).request("GET", "/v1/events", {"type": type, "limit": 1})).get("data", [])
-    event = build_test_event(type, gateway(ctx).api_version, newest[0] if newest else None)
-    if event is None:
+    if event is not None:
+        if type is not None or object_id is not None:
+            raise InputError("event", "cannot be combined with type or object_id.", "The event has both.")
+        to_send: dict[str, Any] | None = dict(await gateway(ctx).request("GET", f"/v1/events/{event}"))
+        built_from = f"{event}, resent as is (same id, as Stripe resends)"
+    else:
+        type = _known_type(type)
+        if object_id is not None:
+            about, _, scanned, _ = await _events_about(ctx, {"type": type}, object_id, 1)
+            if not about:
+                raise InputError(
+                    "object_id",
+                    f"no {type} event about {object_id} among the newest {scanned} {type} events.",
+                    "Pick one by id (event=evt_..., see list_events), or omit object_id.",
+                )
+            newest = about
+        else:
+            query = {"type": type, "limit": 1}
+            newest = (await gateway(ctx).request("GET", "/v1/events", query)).get("data", [])
+        to_send = build_test_event(type, gateway(ctx).api_version, newest[0] if newest else None)
+        built_from = f"newest {type} in the account ({newest[0]['id']})" if newest else "bundled example"
+    if to_send is None:
         raise InputError(
             "type",
             f"no {type} event exists in the account and no example object ships for it.",
             "Trigger one in the account first (its newest event is then used as the template).",
         )
-    payload = json.dumps(event, indent=2)
+    payload = json.dumps(to_send, indent=2)
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
@@ -383,9 +449,9 @@ async def send_test_webhook(
             f"{': ' + str(error)[:200] if str(error) else ''}. Is the handler running and listening there?"
         ) from None
     return DeliveryResult(
-        event_id=event["id"],
-        type=type,
-        built_from=f"newest {type} in the account ({newest[0]['id']})" if newest else "bundled example",
+        event_id=to_send["id"],
+        type=to_send["type"],
+        built_from=built_from,
         status=response.status_code,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
         response=redact_text(response.text[:RESPONSE_CHARS]) or None,

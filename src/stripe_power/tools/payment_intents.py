@@ -29,13 +29,14 @@ from ._params import (
     Metadata,
     PaymentIntentId,
     PaymentMethodId,
-    Timestamp,
     Url,
     form,
     gateway,
     limits,
 )
+from ._refundable import refundable
 from ._registry import Toolset
+from ._shapes import AutomaticPaymentMethods, Created
 
 toolset = Toolset(
     "payment_intents", "Payment Intents: custom payment flows, manual capture, off-session charges"
@@ -43,6 +44,9 @@ toolset = Toolset(
 
 Description = Annotated[str, Field(max_length=1000)]
 OffSession = Annotated[bool | None, Field(description="Customer absent; needs customer + saved method")]
+
+# Expanded on reads so the summary can show refunds and a dispute.
+EXPAND = ["latest_charge"]
 
 CancellationReason = Literal["duplicate", "fraudulent", "requested_by_customer", "abandoned"]
 
@@ -61,6 +65,11 @@ class PaymentIntentSummary(Summary):
     customer: str | None = None
     payment_method: str | None = None
     latest_charge: str | None = None
+    amount_refunded: int | None = None
+    amount_refunded_display: str | None = None
+    remaining_refundable: int | None = None
+    remaining_refundable_display: str | None = None
+    disputed: bool | None = None
     description: str | None = None
     setup_future_usage: str | None = None
     cancellation_reason: str | None = None
@@ -76,6 +85,10 @@ class PaymentIntentSummary(Summary):
         status, cur = str(obj["status"]), str(obj["currency"])
         received, capturable = obj.get("amount_received") or None, obj.get("amount_capturable") or None
         secret = client_secret(obj, with_secret)
+        charge = obj.get("latest_charge")
+        paid = charge if isinstance(charge, Mapping) and charge.get("captured") else None
+        refunded = int(paid.get("amount_refunded") or 0) if paid else None
+        remaining = refundable(paid) if paid else None
         return cls(
             id=obj["id"],
             status=status,
@@ -89,7 +102,12 @@ class PaymentIntentSummary(Summary):
             capture_method=obj.get("capture_method") if obj.get("capture_method") == "manual" else None,
             customer=ref(obj.get("customer")),
             payment_method=ref(obj.get("payment_method")),
-            latest_charge=ref(obj.get("latest_charge")),
+            latest_charge=ref(charge),
+            amount_refunded=refunded,
+            amount_refunded_display=money(refunded, cur),
+            remaining_refundable=remaining,
+            remaining_refundable_display=money(remaining, cur),
+            disputed=True if paid and paid.get("disputed") else None,
             description=obj.get("description"),
             setup_future_usage=obj.get("setup_future_usage"),
             cancellation_reason=obj.get("cancellation_reason"),
@@ -103,10 +121,28 @@ class PaymentIntentSummary(Summary):
 
 
 def pi_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
+    charge = obj.get("latest_charge")
+    if obj["status"] == "succeeded" and isinstance(charge, Mapping):
+        return _after_payment(obj, charge)
     if obj["status"] == "requires_capture":
         held = money(obj.get("amount_capturable"), obj.get("currency"))
         return f"{held} is authorized: capture_payment_intent within 7 days, or cancel_payment_intent to release it."
     return intent_next_step(obj, has_secret, "payment")
+
+
+def _after_payment(obj: Mapping[str, Any], charge: Mapping[str, Any]) -> str | None:
+    """What happened to a paid PaymentIntent since: refunds and disputes."""
+    cur, remaining = obj.get("currency"), refundable(charge)
+    notes = []
+    if charge.get("disputed"):
+        notes.append(
+            f"Disputed: see call_stripe_api GET /v1/disputes with params {{payment_intent: {obj['id']}}}; "
+            "respond before the evidence due date."
+        )
+    if charge.get("amount_refunded"):
+        done = "Fully refunded" if remaining == 0 else f"Refunded {money(charge['amount_refunded'], cur)}"
+        notes.append(f"{done} (list_refunds payment_intent={obj['id']}).")
+    return " ".join(notes) or None
 
 
 def payment_methods_param(
@@ -182,6 +218,7 @@ async def create_payment_intent(
     off_session: OffSession = None,
     return_url: Url | None = None,
     receipt_email: Email | None = None,
+    automatic_payment_methods: AutomaticPaymentMethods | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> PaymentIntentSummary:
     """Create a payment; confirm=true charges payment_method (without return_url, no redirect methods)."""
@@ -206,9 +243,9 @@ async def create_payment_intent(
         capture_method=capture_method,
         setup_future_usage=setup_future_usage,
         payment_method=payment_method,
-        automatic_payment_methods=payment_methods_param(
-            payment_method, bool(confirm), return_url, bool(off_session)
-        ),
+        automatic_payment_methods=automatic_payment_methods.wire()
+        if automatic_payment_methods
+        else payment_methods_param(payment_method, bool(confirm), return_url, bool(off_session)),
         confirm=confirm or None,
         off_session=off_session or None,
         return_url=return_url,
@@ -220,8 +257,9 @@ async def create_payment_intent(
 
 @toolset.tool("Retrieve a PaymentIntent", kind="read")
 async def retrieve_payment_intent(ctx: Ctx, payment_intent: PaymentIntentId) -> PaymentIntentSummary:
-    """Get a PaymentIntent's status and what to do next."""
-    return PaymentIntentSummary.of(await gateway(ctx).request("GET", f"/v1/payment_intents/{payment_intent}"))
+    """Get a PaymentIntent's status, refunds and dispute, and what to do next."""
+    path = f"/v1/payment_intents/{payment_intent}"
+    return PaymentIntentSummary.of(await gateway(ctx).request("GET", path, {"expand": EXPAND}))
 
 
 @toolset.tool("Confirm a PaymentIntent", kind="money", preview=preview_confirm)
@@ -294,13 +332,17 @@ async def cancel_payment_intent(
 async def list_payment_intents(
     ctx: Ctx,
     customer: CustomerId | None = None,
-    created_gte: Timestamp | None = None,
-    created_lte: Timestamp | None = None,
+    created: Created | None = None,
     limit: Limit = 10,
     starting_after: Cursor | None = None,
 ) -> Page[PaymentIntentSummary]:
     """List PaymentIntents, newest first, by customer or creation time."""
-    created = form(gte=created_gte, lte=created_lte) or None
-    params = form(customer=customer, created=created, limit=limit, starting_after=starting_after)
+    params = form(
+        customer=customer,
+        created=created.wire() or None if created else None,
+        limit=limit,
+        starting_after=starting_after,
+        expand=[f"data.{field}" for field in EXPAND],
+    )
     body = await gateway(ctx).request("GET", "/v1/payment_intents", params)
     return Page[PaymentIntentSummary].of(body, PaymentIntentSummary.of)

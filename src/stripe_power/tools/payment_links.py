@@ -7,7 +7,7 @@ Payment methods are dynamic (managed in the Dashboard): there is deliberately no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -20,11 +20,11 @@ from ._params import (
     Metadata,
     PaymentLinkId,
     PriceId,
-    Url,
     form,
     gateway,
 )
 from ._registry import Toolset
+from ._shapes import Redirect, Shape
 
 toolset = Toolset("payment_links", "Payment Links: shareable hosted payment pages")
 
@@ -49,6 +49,17 @@ class LineItem(BaseModel):
     price: PriceId
     quantity: Annotated[int, Field(ge=1, le=999_999)] = 1
     adjustable_quantity: AdjustableQuantity | None = None
+
+
+class AfterCompletion(Shape):
+    type: Literal["redirect", "hosted_confirmation"]
+    redirect: Redirect | None = None
+
+    @model_validator(mode="after")
+    def _redirect(self) -> AfterCompletion:
+        if (self.type == "redirect") != (self.redirect is not None):
+            raise ValueError("redirect {url} goes with type=redirect, and only with it")
+        return self
 
 
 class PaymentLinkSummary(Summary):
@@ -79,7 +90,7 @@ class PaymentLinkSummary(Summary):
 async def create_payment_link(
     ctx: Ctx,
     line_items: Annotated[list[LineItem], Field(min_length=1, max_length=20)],
-    after_completion_url: Annotated[Url | None, Field(description="Redirect here after payment")] = None,
+    after_completion: AfterCompletion | None = None,
     metadata: Metadata | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> PaymentLinkSummary:
@@ -95,9 +106,7 @@ async def create_payment_link(
             )
             for item in line_items
         ],
-        after_completion={"type": "redirect", "redirect": {"url": after_completion_url}}
-        if after_completion_url
-        else None,
+        after_completion=after_completion.wire() if after_completion else None,
         metadata=metadata,
     )
     obj = await gateway(ctx).request("POST", "/v1/payment_links", params, idempotency_key=idempotency_key)

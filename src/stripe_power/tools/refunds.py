@@ -29,6 +29,7 @@ from ._params import (
     limits,
 )
 from ._preview import customer_label
+from ._refundable import refundable
 from ._registry import Toolset
 
 toolset = Toolset("refunds", "Refunds: full or partial, checked against what remains refundable")
@@ -75,11 +76,6 @@ class RefundSummary(Summary):
                 "failed": "Refund failed (see failure_reason); the money stays with you.",
             }.get(str(status)),
         )
-
-
-def refundable(charge: Mapping[str, Any]) -> int:
-    captured = int(charge.get("amount_captured") or 0)
-    return max(0, min(captured, int(charge.get("amount") or 0) - int(charge.get("amount_refunded") or 0)))
 
 
 async def paid_charge(

@@ -1,7 +1,8 @@
 """Toolset `setup_intents`: save payment methods for later, list and detach saved ones.
 
-A SetupIntent created with a `payment_method` is meant for server-side confirmation, which
-cannot follow a redirect, so redirect-based methods are turned off for it (`allow_redirects=never`).
+A SetupIntent created with a `payment_method` and no `return_url` is meant for server-side
+confirmation, which cannot follow a redirect, so redirect-based methods are turned off for it
+(`allow_redirects=never`) unless the caller passes `automatic_payment_methods` itself.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ._params import (
 )
 from ._preview import customer_label
 from ._registry import Toolset
+from ._shapes import AutomaticPaymentMethods
 
 toolset = Toolset("setup_intents", "Setup Intents and saved payment methods: save, list, detach")
 
@@ -69,7 +71,8 @@ def si_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
     if obj["status"] == "succeeded" and obj.get("customer") and obj.get("usage") == "off_session":
         return (
             f"Saved {ref(obj.get('payment_method'))} for {ref(obj.get('customer'))}: charge it later with "
-            "create_payment_intent(customer, payment_method, confirm=true, off_session=true)."
+            f"create_payment_intent(amount, currency, customer={ref(obj.get('customer'))}, "
+            f"payment_method={ref(obj.get('payment_method'))}, confirm=true, off_session=true)."
         )
     return intent_next_step(obj, has_secret, "setup")
 
@@ -107,6 +110,8 @@ async def create_setup_intent(
     metadata: Metadata | None = None,
     payment_method: PaymentMethodId | None = None,
     confirm: Annotated[bool | None, Field(description="Save payment_method now")] = None,
+    automatic_payment_methods: AutomaticPaymentMethods | None = None,
+    return_url: Url | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SetupIntentSummary:
     """Save a payment method for later payments (usage defaults to off_session)."""
@@ -116,7 +121,13 @@ async def create_setup_intent(
             "confirm=true needs a payment method.",
             "Pass payment_method (test: pm_card_visa), or omit confirm and let the client confirm.",
         )
-    automatic = {"enabled": True, "allow_redirects": "never"} if payment_method else {"enabled": True}
+    automatic = (
+        automatic_payment_methods.wire()
+        if automatic_payment_methods
+        else {"enabled": True, "allow_redirects": "never"}
+        if payment_method and not return_url
+        else {"enabled": True}
+    )
     params = form(
         customer=customer,
         usage=usage,
@@ -124,6 +135,7 @@ async def create_setup_intent(
         payment_method=payment_method,
         automatic_payment_methods=automatic,
         confirm=confirm or None,
+        return_url=return_url,
     )
     obj = await gateway(ctx).request("POST", "/v1/setup_intents", params, idempotency_key=idempotency_key)
     return SetupIntentSummary.of(obj, with_secret=True)

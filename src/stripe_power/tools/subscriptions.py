@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..errors import GuardrailRefusal, InputError
 from ..gateway import Gateway
@@ -39,11 +39,12 @@ from ._params import (
 )
 from ._preview import customer_label
 from ._registry import ToolKind, Toolset
+from ._shapes import PriceData, Shape, one_price
 
 toolset = Toolset("subscriptions", "Subscriptions: create, change, cancel, resume")
 
 Quantity = Annotated[int, Field(ge=0, le=999_999)]
-ItemId = Annotated[str, ident("si"), Field(description="Subscription item id (si_...)")]
+ItemId = Annotated[str, ident("si")]
 ProrationBehavior = Literal["create_prorations", "none", "always_invoice"]
 Status = Literal[
     "active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused",
@@ -54,10 +55,17 @@ Status = Literal[
 _EXPAND = ["latest_invoice.confirmation_secret"]
 
 
-class Item(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    price: PriceId
+class Item(Shape):
+    price: PriceId | None = None
+    price_data: PriceData | None = None
     quantity: Annotated[int, Field(ge=1, le=999_999)] = 1
+
+
+class ItemChange(Shape):
+    id: ItemId | None = None  # none: a new item
+    price: PriceId | None = None
+    quantity: Quantity | None = None
+    deleted: bool | None = None
 
 
 class ItemSummary(Summary):
@@ -290,6 +298,7 @@ async def create_subscription(
     idempotency_key: IdempotencyKey | None = None,
 ) -> SubscriptionSummary:
     """Subscribe a customer to recurring prices (or use a subscription-mode Checkout Session)."""
+    one_price(items, "items")
     check_days_until_due(collection_method, days_until_due)
     if charges_now(
         {
@@ -301,7 +310,7 @@ async def create_subscription(
         _refuse_under_limits(ctx, f"payment_behavior={payment_behavior}")
     params = form(
         customer=customer,
-        items=[{"price": item.price, "quantity": item.quantity} for item in items],
+        items=[item.wire() for item in items],
         default_payment_method=default_payment_method,
         trial_period_days=trial_period_days,
         payment_behavior=payment_behavior,
@@ -322,9 +331,9 @@ async def retrieve_subscription(ctx: Ctx, subscription: SubscriptionId) -> Subsc
 async def update_subscription(
     ctx: Ctx,
     subscription: SubscriptionId,
-    item: ItemId | None = None,
-    price: PriceId | None = None,
-    quantity: Annotated[Quantity | None, Field(description="New quantity for item")] = None,
+    items: Annotated[
+        list[ItemChange] | None, Field(max_length=20, description="id si_... changes one; none adds one")
+    ] = None,
     proration_behavior: ProrationBehavior | None = None,
     cancel_at_period_end: Annotated[
         bool | None, Field(description="false undoes a pending cancellation")
@@ -332,29 +341,40 @@ async def update_subscription(
     default_payment_method: PaymentMethodId | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SubscriptionSummary:
-    """Change an item's price or quantity, the payment method, or end-of-period cancellation."""
-    if item is None and (price is not None or quantity is not None):
+    """Change items (price, quantity, add, remove), the payment method, or end-of-period cancellation."""
+    for index, change in enumerate(items or []):
+        _check_change(change, f"items[{index}]")
+    changes = (items, proration_behavior, cancel_at_period_end, default_payment_method)
+    if all(not value and value is not False for value in changes):
         raise InputError(
-            "item",
-            "is required to change a price or quantity.",
-            "Pass the si_... id from the subscription's items (retrieve_subscription).",
-        )
-    if item is not None and price is None and quantity is None:
-        raise InputError("item", "needs a new `price` and/or `quantity`.", "Pass what should change.")
-    changes = (item, proration_behavior, cancel_at_period_end, default_payment_method)
-    if all(value is None for value in changes):
-        raise InputError(
-            "subscription", "nothing to change.", "Pass item with price/quantity, or another field."
+            "subscription", "nothing to change.", "Pass items, cancel_at_period_end or another field."
         )
     if proration_behavior == "always_invoice":
         _refuse_under_limits(ctx, "proration_behavior=always_invoice")
     params = form(
-        items=[form(id=item, price=price, quantity=quantity)] if item else None,
+        items=[change.wire() for change in items] if items else None,
         proration_behavior=proration_behavior,
         cancel_at_period_end=cancel_at_period_end,
         default_payment_method=default_payment_method,
     )
     return await _post(ctx, f"/v1/subscriptions/{subscription}", params, idempotency_key)
+
+
+def _check_change(change: ItemChange, where: str) -> None:
+    """Stripe's rules for one `items[]` entry of an update, checked before sending."""
+    priced = change.price is not None
+    if change.id is None and not priced:
+        raise InputError(
+            f"{where}.price",
+            "a new item (no `id`) needs a `price`.",
+            "Pass the si_... id to change an existing item, or a price to add one.",
+        )
+    if change.id is not None and not priced and change.quantity is None and change.deleted is None:
+        raise InputError(
+            f"{where}", "says nothing to change.", "Pass price, price_data, quantity or deleted."
+        )
+    if change.deleted and change.id is None:
+        raise InputError(f"{where}.deleted", "needs the `id` of the item to remove.")
 
 
 @toolset.tool(
