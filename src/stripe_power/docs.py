@@ -33,7 +33,19 @@ def toolset_list() -> str:
     )
 
 
-SECTIONS = {"tools": tool_table, "toolsets": toolset_list, "best-practices": best_practices}
+def sandbox_coverage() -> str:
+    from .sandbox import Sandbox
+    from .sandbox.coverage import markdown
+
+    return markdown(Sandbox().router)
+
+
+SECTIONS = {
+    "tools": tool_table,
+    "toolsets": toolset_list,
+    "best-practices": best_practices,
+    "sandbox-coverage": sandbox_coverage,
+}
 
 
 def render(text: str) -> str:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from . import (
     charges,
     checkout,
+    checkout_totals,
     invoices,
     payment_intents,
     payment_links,
@@ -149,7 +150,13 @@ def routes(sb: Sandbox) -> list[Route]:
             f"<input id=email name=email type=email value='{html.escape(email)}'>"
             f"<label for=card_number>Card number</label>"
             f"<input id=card_number name=card_number inputmode=numeric autocomplete=cc-number "
-            f"placeholder='4242 4242 4242 4242' required>{_test_cards()}{err}"
+            f"placeholder='4242 4242 4242 4242' required>"
+            + (
+                "<label for=promotion_code>Promotion code</label><input id=promotion_code name=promotion_code>"
+                if cs.get("allow_promotion_codes")
+                else ""
+            )
+            + f"{_test_cards()}{err}"
             f"<button type=submit>{title}</button></form>"
             + (
                 f"<p class=muted><a href='{html.escape(cs['cancel_url'])}'>Cancel</a></p>"
@@ -171,6 +178,7 @@ def routes(sb: Sandbox) -> list[Route]:
         form = await request.form()
         card = str(form.get("card_number") or "")
         email = str(form.get("email") or "") or None
+        code = str(form.get("promotion_code") or "").strip()
         authenticate = str(form.get("three_d_secure") or "complete") != "fail"
         quantities: dict[int, int] = {}
         for key, value in form.items():
@@ -184,6 +192,8 @@ def routes(sb: Sandbox) -> list[Route]:
             acct, cs = found
             ctx = ctx_for(acct, request, request_id)
             try:
+                if code:
+                    checkout_totals.enter_code(ctx, cs, code)
                 checkout.complete(ctx, cs, card, email, quantities, authenticate)
             except StripeError as err:
                 flush(acct)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import billing_cycle
-from .errors import StripeError, invalid
+from .errors import StripeError, invalid, missing_param
 from .ids import new_id
 from .router import Ctx, Router
 from .store import JSON, Account, as_int, as_str, clock_time, now, paginate, snapshot
@@ -33,6 +33,8 @@ def customers_of(acct: Account, clock_id: str) -> list[JSON]:
 
 def create(ctx: Ctx) -> JSON:
     p = ctx.params
+    if "frozen_time" not in p:  # required by the spec; answer Stripe's 400, not a crash
+        raise missing_param("frozen_time")
     frozen = as_int(p["frozen_time"], "frozen_time")
     ts = now()
     clock: JSON = {
@@ -77,6 +79,8 @@ def delete(ctx: Ctx) -> JSON:
 
 def advance(ctx: Ctx) -> JSON:
     clock = _clock(ctx)
+    if "frozen_time" not in ctx.params:
+        raise missing_param("frozen_time")
     target = as_int(ctx.params["frozen_time"], "frozen_time")
     if clock["status"] != "ready":
         raise invalid(
