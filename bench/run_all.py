@@ -17,6 +17,7 @@ import call_overhead
 import context_cost
 import http_load
 import result_size
+import sandbox_coverage
 import sandbox_throughput
 import startup
 import team_load
@@ -31,6 +32,7 @@ FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] =
     ("http_load", http_load.main, ["--clients", "50", "--calls", "100"]),
     ("sandbox_throughput", sandbox_throughput.main, ["--requests", "2000"]),
     ("team_load", team_load.main, ["--instances", "4", "--clients", "50", "--refunds", "20"]),
+    ("sandbox_coverage", sandbox_coverage.main, []),
 ]
 QUICK = {
     "startup": ["--runs", "1", "--no-warmup"],
@@ -38,6 +40,7 @@ QUICK = {
     "http_load": ["--clients", "2", "--calls", "2"],
     "sandbox_throughput": ["--requests", "8", "--user-only"],
     "team_load": ["--instances", "2", "--clients", "4", "--accounts", "2", "--refunds", "2"],
+    "sandbox_coverage": [],
 }
 
 

@@ -1,4 +1,5 @@
-"""Regenerate the tool tables and the guide in README.md and POWER.md from the code."""
+"""Regenerate the tool tables and the guide in README.md and POWER.md, and the sandbox's coverage
+table in docs/sandbox.md, from the code."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 if __name__ == "__main__":
     check = "--check" in sys.argv
-    stale = [name for name in ("README.md", "POWER.md") if not sync(ROOT / name, check=check)]
+    stale = [
+        name for name in ("README.md", "POWER.md", "docs/sandbox.md") if not sync(ROOT / name, check=check)
+    ]
     if stale:
         print(("out of date: " if check else "updated: ") + ", ".join(stale))
     sys.exit(1 if check and stale else 0)

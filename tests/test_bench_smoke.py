@@ -46,4 +46,6 @@ def test_process_benchmarks_run(bench: dict[str, ModuleType]) -> None:
         futures = {name: pool.submit(bench[name].main, quick[name]) for name in quick}
         rows = {name: future.result(timeout=60) for name, future in futures.items()}
     assert {row.figure: row.value for row in rows["http_load"]}["http load: errors"] == "0"
+    answered = {row.figure: row for row in rows["sandbox_coverage"]}["sandbox: operations answered"]
+    assert answered.passed is True and answered.value.startswith("594/594"), answered
     assert all(rows.values())

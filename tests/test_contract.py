@@ -104,7 +104,7 @@ async def test_every_tool_has_title_annotations_and_description(connect: Connect
         assert "anyOf" not in tool.input_schema and "oneOf" not in tool.input_schema
 
 
-@pytest.mark.parametrize("document", ["README.md", "POWER.md"])
+@pytest.mark.parametrize("document", ["README.md", "POWER.md", "docs/sandbox.md"])
 def test_docs_match_the_registry(document: str) -> None:
     assert sync(ROOT / document, check=True), f"{document} is stale: run python scripts/gen_docs.py"
 

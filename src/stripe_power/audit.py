@@ -20,7 +20,8 @@ from .guardrails import redact_card_numbers
 # are taken with it, so they cannot split a secret into a redacted and a readable half.
 _BODY = r"[A-Za-z0-9\u200b-\u200d\u2060\ufeff]+"
 _KEY = re.compile(rf"((?:sk|rk|pk)_(?:test|live)_|whsec_){_BODY}")
-_CLIENT_SECRET = re.compile(rf"((?:seti|pi|cs)_[A-Za-z0-9_]+?_secret_){_BODY}")
+# The id part is capped: an unbounded lazy match made long `pi_pi_...` strings quadratic.
+_CLIENT_SECRET = re.compile(rf"((?:seti|pi|cs)_[A-Za-z0-9_]{{1,80}}?_secret_){_BODY}")
 # The tool whose call is being served; set by the tool registry, read for audit lines.
 current_tool: contextvars.ContextVar[str] = contextvars.ContextVar("current_tool", default="-")
 
@@ -55,6 +56,7 @@ def redact(value: Any) -> Any:
         return redact_text(value)
     if isinstance(value, Mapping):
         return {
+            # Keys too: a secret can be a metadata key or a (mistyped) parameter name.
             redact_text(str(k)): "[redacted]" if str(k).lower() in _SECRET_NAMES else redact(v)
             for k, v in value.items()
         }

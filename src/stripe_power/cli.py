@@ -137,20 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def setup_logging(level: str, form: str = "text") -> None:
-    logging.basicConfig(
-        stream=sys.stderr, level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     from .audit import RedactingFilter
+    from .logs import JsonFormatter, TextFormatter
 
+    logging.basicConfig(stream=sys.stderr, level=level.upper())
     for handler in logging.getLogger().handlers:  # no secret or card number in any log line
+        handler.setFormatter(JsonFormatter() if form == "json" else TextFormatter())
         handler.addFilter(RedactingFilter())
     for name in ("uvicorn.error", "uvicorn.access"):  # uvicorn brings its own handlers
         logging.getLogger(name).addFilter(RedactingFilter())
-    if form == "json":
-        from .logs import JsonFormatter
-
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(JsonFormatter())
     logging.getLogger("stripe").setLevel(logging.WARNING)  # request lines are noise, not news
     logging.getLogger("httpx").setLevel(logging.WARNING)
 

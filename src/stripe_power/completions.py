@@ -31,6 +31,7 @@ from mcp.types import (
 )
 
 from . import spec
+from .clients import bearer, current_key
 from .errors import StripePowerError
 from .gateway import Gateway
 from .prompts import PROMPTS
@@ -51,7 +52,8 @@ class RecentObjects:
         self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
 
     async def fetch(self, gateway: Gateway, path: str, **filters: Any) -> list[dict[str, Any]]:
-        key = f"{path}?{sorted(filters.items())}"
+        # Per account: with client keys one server completes for many Stripe accounts.
+        key = f"{gateway.scope} {path}?{sorted(filters.items())}"
         now = time.monotonic()
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
@@ -129,11 +131,17 @@ class Completer:
         if values is None:
             return CompleteResult(completion=Completion(values=[], total=0, has_more=False))
         context = dict(params.context.arguments or {}) if params.context else {}
+        gateway: Gateway = ctx.lifespan_context.gateway
+        # With client keys, the completing client's own key (and account), as for a tool call.
+        headers = getattr(ctx.request, "headers", None)
+        key = current_key.set(bearer(headers) if gateway.settings.client_keys else None)
         try:
-            offered = await values(ctx.lifespan_context.gateway, context)
+            offered = await values(gateway, context)
         except StripePowerError as error:
             logger.warning("no completions for %s: %s", params.argument.name, error)
             offered = []
+        finally:
+            current_key.reset(key)
         typed = params.argument.value.lower()
         matches = [value for value in offered if value.lower().startswith(typed)]
         return CompleteResult(

@@ -75,11 +75,19 @@ def budget() -> str:
     return "\n".join(rows)
 
 
+def sandbox_coverage() -> str:
+    from .sandbox import Sandbox
+    from .sandbox.coverage import markdown
+
+    return markdown(Sandbox().router)
+
+
 SECTIONS = {
     "tools": tool_table,
     "toolsets": toolset_list,
     "best-practices": best_practices,
     "budget": budget,
+    "sandbox-coverage": sandbox_coverage,
 }
 
 

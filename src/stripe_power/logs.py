@@ -1,4 +1,6 @@
-"""Structured logs: one JSON object per line on stderr (`--log-format json`), for log shippers."""
+"""Log formats on stderr: text lines (the default) and one JSON object per line (`--log-format
+json`, for log shippers). Both redact keys, webhook secrets, client secrets and card numbers: a
+message may quote a path or a value a caller sent."""
 
 from __future__ import annotations
 
@@ -22,3 +24,13 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = redact_text(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """`time level logger: message`, secrets redacted."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))

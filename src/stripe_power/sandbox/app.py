@@ -19,19 +19,30 @@ from starlette.routing import Route as StarletteRoute
 from .. import spec
 from . import (
     accounts,
+    authorizations,
     balance_transactions,
     catalog,
     charges,
     checkout,
+    credit_notes,
+    customer_sessions,
     customers,
+    discounts,
     disputes,
     events,
+    generic,
+    invoice_adjustments,
+    invoice_preview,
     invoices,
     payment_intents,
     payment_links,
+    payment_method_tokens,
     payment_methods,
+    portal,
     refunds,
     setup_intents,
+    subscription_items,
+    subscription_schedules,
     subscriptions,
     test_clocks,
 )
@@ -59,7 +70,8 @@ def _json(body: Any) -> bytes:
 
 
 def build_router() -> Router:
-    router = Router()
+    """Hand-written routes, then every other operation of the spec through the generic layer."""
+    router = Router(fallback=generic.handler)
     for module in (
         customers,
         catalog,
@@ -73,9 +85,19 @@ def build_router() -> Router:
         setup_intents,
         subscriptions,
         invoices,
+        invoice_preview,
+        invoice_adjustments,
         payment_links,
         events,
         accounts,
+        authorizations,
+        customer_sessions,
+        payment_method_tokens,
+        discounts,
+        credit_notes,
+        subscription_items,
+        portal,
+        subscription_schedules,
         test_clocks,
     ):
         module.register(router)
@@ -88,8 +110,17 @@ def _routes() -> Router:
 
 
 def serves(method: str, path: str) -> bool:
-    """Whether the sandbox emulates this operation (a concrete path or a spec template)."""
-    return _routes().match(method.upper(), path) is not None
+    """Whether the sandbox emulates this operation (a concrete path or a spec template): by hand,
+    or generically from the spec; not where it answers a `sandbox_limit` error."""
+    router = _routes()
+    matched = router.match(method.upper(), path)
+    if matched is None:
+        return False
+    route = matched[0]
+    if f"{route.method} {route.template}" in router.hand_written():
+        return True
+    op = spec.operation(route.method, route.template)
+    return op is not None and generic.classify(op).name != "limit"
 
 
 class Sandbox:
@@ -339,6 +370,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
         StarletteRoute("/v1/{rest:path}", api, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         StarletteRoute("/_sandbox/requests", introspect, methods=["GET", "DELETE"]),
         *page.routes(sb),
+        *portal.routes(sb),
         *dashboard.routes(sb),
         StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]

@@ -1,5 +1,10 @@
-"""Balance transactions: one per captured charge, so `expand=latest_charge.balance_transaction`
-shows the amount, Stripe's fee and the net, as in Stripe."""
+"""Balance transactions: the money trail of charges, refunds and disputes, with Stripe's fees.
+
+Fees follow Stripe's standard US card pricing (stripe.com/pricing), which test mode applies too:
+2.9% + 30 cents per successful charge, nothing given back on refunds, 15.00 per dispute. The
+account's balance moves by each transaction's ``net``; ``expand=latest_charge.balance_transaction``
+(and a refund's or dispute's) shows amount, fee and net as Stripe does.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,16 @@ from .ids import new_id
 from .router import Ctx, Router
 from .store import JSON, Account, now, paginate, skeleton
 
-# Stripe's standard US card pricing (stripe.com/pricing): 2.9% + 30 cents per successful charge.
 _FEE_PERCENT = 0.029
 _FEE_FIXED = 30
+DISPUTE_FEE = 1500
+_CATEGORY = {"charge": "charge", "refund": "refund", "adjustment": "dispute"}
 
 
-def record_charge(acct: Account, charge: JSON, amount: int) -> JSON:
-    """The `charge` balance transaction for `amount` of `charge` (captured); returns it."""
-    fee = min(amount, math.floor(amount * _FEE_PERCENT + 0.5) + _FEE_FIXED)
+def record(
+    acct: Account, source: JSON, amount: int, kind: str, fee: int = 0, description: str | None = None
+) -> JSON:
+    """Book ``amount`` (negative for money out) from ``source`` less ``fee``; returns the transaction."""
     created = now()
     txn: JSON = skeleton("balance_transaction")
     txn.update(
@@ -26,26 +33,35 @@ def record_charge(acct: Account, charge: JSON, amount: int) -> JSON:
         available_on=created + 2 * 86400,
         balance_type="payments",
         created=created,
-        currency=charge["currency"],
-        description=charge.get("description"),
+        currency=source["currency"],
+        description=description,
         fee=fee,
         fee_details=[
             {
                 "amount": fee,
                 "application": None,
-                "currency": charge["currency"],
-                "description": "Stripe processing fees",
+                "currency": source["currency"],
+                "description": "Dispute fee" if kind == "adjustment" else "Stripe processing fees",
                 "type": "stripe_fee",
             }
-        ],
+        ]
+        if fee
+        else [],
         net=amount - fee,
-        reporting_category="charge",
-        source=charge["id"],
+        reporting_category=_CATEGORY[kind],
+        source=source["id"],
         status="pending",
-        type="charge",
+        type=kind,
     )
     acct.add(txn)
-    acct.balance[charge["currency"]] = acct.balance.get(charge["currency"], 0) + amount - fee
+    acct.balance[txn["currency"]] = acct.balance.get(txn["currency"], 0) + txn["net"]
+    return txn
+
+
+def record_charge(acct: Account, charge: JSON, amount: int) -> JSON:
+    """The `charge` balance transaction for `amount` of `charge` (captured); returns it."""
+    fee = min(amount, math.floor(amount * _FEE_PERCENT + 0.5) + _FEE_FIXED)
+    txn = record(acct, charge, amount, "charge", fee, charge.get("description"))
     charge["balance_transaction"] = txn["id"]
     return txn
 
@@ -55,13 +71,13 @@ def retrieve(ctx: Ctx) -> JSON:
 
 
 def list_all(ctx: Ctx) -> JSON:
-    source = ctx.params.get("source")
+    source, kind = ctx.params.get("source"), ctx.params.get("type")
     return paginate(
         ctx.acct,
         "balance_transaction",
         ctx.params,
         "/v1/balance_transactions",
-        lambda o: source is None or o["source"] == source,
+        lambda o: (source is None or o["source"] == source) and (kind is None or o["type"] == kind),
     )
 
 

@@ -19,8 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from . import subscription_schedules
 from .errors import StripeError
-from .invoices import add_line, attach_invoice_item, attempt_payment, default_pm, finalize, new_invoice
+from .invoices import (
+    add_line,
+    attach_invoice_item,
+    attempt_payment,
+    default_pm,
+    finalize,
+    new_invoice,
+    subscription_item_parent,
+)
 from .router import Ctx
 from .store import JSON, Account, changed, clock_time, snapshot
 from .subscriptions import add_interval, price_desc
@@ -67,6 +76,11 @@ def _due(acct: Account, ids: set[str]) -> list[tuple[int, int, Step, JSON]]:
             due.append((end, 1, _cancel_requested, sub))
         else:
             due.append((end, 2, _renew, sub))
+    for schedule in acct.of_type("subscription_schedule"):
+        if schedule["customer"] in ids and schedule["status"] == "not_started":
+            due.append(
+                (int(schedule["phases"][0]["start_date"]), 0, subscription_schedules.start_due, schedule)
+            )
     for inv in acct.of_type("invoice"):
         if inv["customer"] not in ids or not inv.get("auto_advance"):
             continue
@@ -115,7 +129,20 @@ def _cancel_requested(ctx: Ctx, t: int, sub: JSON) -> None:
     _cancel(ctx, t, sub, "cancellation_requested")
 
 
+def bill_period(ctx: Ctx, inv: JSON, sub: JSON, start: int, end: int) -> None:
+    """One line per subscription item for the period ``start``..``end`` (renewals, previews)."""
+    for item in sub["items"]["data"]:
+        price, qty = item["price"], int(item["quantity"])
+        parent = subscription_item_parent(sub["id"], item["id"])
+        amount = int(price["unit_amount"] or 0) * qty
+        add_line(
+            ctx, inv, amount, price_desc(ctx.acct, price, qty), qty, price, (start, end), parent, sub["id"]
+        )
+
+
 def _renew(ctx: Ctx, t: int, sub: JSON) -> None:
+    if subscription_schedules.at_period_end(ctx, t, sub):
+        return  # its schedule ended it
     acct = ctx.acct
     before = snapshot(sub)
     items = sub["items"]["data"]
@@ -137,21 +164,7 @@ def _renew(ctx: Ctx, t: int, sub: JSON) -> None:
         auto_advance=True,
     )
     inv["period_start"], inv["period_end"] = previous_start, t
-    for item in items:
-        price, qty = item["price"], int(item["quantity"])
-        parent = {
-            "invoice_item_details": None,
-            "subscription_item_details": {
-                "invoice_item": None,
-                "proration": False,
-                "proration_details": {"credited_items": None},
-                "subscription": sub["id"],
-                "subscription_item": item["id"],
-            },
-            "type": "subscription_item_details",
-        }
-        amount = int(price["unit_amount"] or 0) * qty
-        add_line(ctx, inv, amount, price_desc(acct, price, qty), qty, price, (start, end), parent, sub["id"])
+    bill_period(ctx, inv, sub, start, end)
     # Pending invoice items (prorations of mid-cycle changes among them) land on the next invoice.
     for ii in list(acct.of_type("invoiceitem")):
         if ii["customer"] == sub["customer"] and ii["invoice"] is None:

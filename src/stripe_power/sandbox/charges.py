@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..currencies import MAXIMUM_CHARGE, minimum_charge
 from ..money import format_amount
-from . import balance_transactions, disputes
+from . import authorizations, balance_transactions, disputes
 from .cards import TestPaymentMethod, card_for_token
 from .errors import StripeError, invalid, no_such
 from .ids import new_id
@@ -113,7 +113,7 @@ def make_charge(
                 "extended_authorization": {"status": "disabled"},
                 "fingerprint": pm["card"]["fingerprint"],
                 "funding": card.funding,
-                "incremental_authorization": {"status": "unavailable"},
+                "incremental_authorization": {"status": authorizations.incremental_status(pi)},
                 "installments": None,
                 "last4": card.last4,
                 "mandate": None,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalog, customers, payment_intents, payment_methods, setup_intents, subscriptions
+from . import (
+    catalog,
+    checkout_totals,
+    customers,
+    payment_intents,
+    payment_methods,
+    setup_intents,
+    subscriptions,
+)
 from .errors import StripeError, invalid, missing_param, no_such, unknown_param
 from .ids import client_secret, new_id
 from .router import Ctx, Router
@@ -293,6 +301,7 @@ def create(ctx: Ctx) -> JSON:
     sd = priv["subscription_data"]
     if "trial_period_days" in sd:
         as_int(sd["trial_period_days"], "subscription_data[trial_period_days]", minimum=1)
+    checkout_totals.configure(ctx, cs, p)
     acct.hidden[sid] = {"line_items": _line_items_list(acct, cs)}
     return cs
 
@@ -392,6 +401,7 @@ def complete(
     priv = acct.priv(cs)
     if quantities:
         _apply_quantities(acct, cs, quantities)
+        checkout_totals.recompute(acct, cs)
     pm = payment_methods.pm_from_number(ctx, card_number)
     card = payment_methods.card_of(acct, pm)
     email = email or cs.get("customer_email")
@@ -416,6 +426,7 @@ def complete(
         "tax_exempt": "none",
         "tax_ids": [],
     }
+    setup = checkout_totals.redeem(ctx, cs, cust_id) if mode != "setup" else None
     if mode == "payment":
         pid = priv.get("payment_intent_data", {})
         pi = payment_intents.new_payment_intent(
@@ -451,6 +462,7 @@ def complete(
             trial_period_days=int(sd["trial_period_days"]) if "trial_period_days" in sd else None,
             metadata=apply_metadata({}, sd.get("metadata", {})),
             description=sd.get("description"),
+            setup=setup,
         )
         cs["subscription"] = sub["id"]
         cs["invoice"] = sub.get("latest_invoice")

@@ -55,7 +55,7 @@ def _listify(value: Any, key: str) -> Any:
     if not isinstance(value, dict):
         return value
     converted = {k: _listify(v, k) for k, v in value.items()}
-    if key not in _KEEP_DICT and converted and all(k.isdigit() for k in converted):
+    if key not in _KEEP_DICT and converted and all(k.isascii() and k.isdigit() for k in converted):
         return [converted[k] for k in sorted(converted, key=int)]
     return converted
 

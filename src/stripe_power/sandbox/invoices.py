@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..currencies import minimum_charge
-from . import catalog, payment_intents, payment_methods
+from . import catalog, invoice_totals, payment_intents, payment_methods
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .router import Ctx, Router
@@ -127,10 +127,26 @@ def new_invoice(
             },
             "type": "subscription_details",
         }
+        invoice_totals.inherit(acct, inv, subscription)
     acct.add(inv)
     ctx.own(inv)
     acct.emit("invoice.created", inv)
     return inv
+
+
+def subscription_item_parent(subscription_id: str, item_id: str) -> JSON:
+    """A line's ``parent`` for a subscription item billed for its period (not a proration)."""
+    return {
+        "invoice_item_details": None,
+        "subscription_item_details": {
+            "invoice_item": None,
+            "proration": False,
+            "proration_details": {"credited_items": None},
+            "subscription": subscription_id,
+            "subscription_item": item_id,
+        },
+        "type": "subscription_item_details",
+    }
 
 
 def add_line(
@@ -176,16 +192,8 @@ def add_line(
     )
     ctx.acct.add(line)
     inv["lines"]["data"].append(line)
-    _recompute(inv)
+    invoice_totals.recompute(ctx.acct, inv)
     return line
-
-
-def _recompute(inv: JSON) -> None:
-    total = sum(int(line["amount"]) for line in inv["lines"]["data"])
-    inv["subtotal"] = inv["subtotal_excluding_tax"] = inv["total"] = inv["total_excluding_tax"] = total
-    inv["amount_due"] = max(total, 0)
-    inv["amount_remaining"] = max(inv["amount_due"] - inv["amount_paid"], 0)
-    inv["lines"]["total_count"] = len(inv["lines"]["data"])
 
 
 def attach_invoice_item(ctx: Ctx, inv: JSON, ii: JSON) -> None:
@@ -273,7 +281,7 @@ def finalize(ctx: Ctx, inv: JSON) -> None:
             inv["next_payment_attempt"] = ts + 3600 if inv["auto_advance"] else None
     acct.emit("invoice.finalized", inv, changed(before, inv))
     if inv["amount_due"] == 0:
-        _mark_paid(ctx, inv, None)
+        mark_paid(ctx, inv, None)
 
 
 def invoice_pi(acct: Account, inv: JSON) -> JSON | None:
@@ -284,7 +292,7 @@ def invoice_pi(acct: Account, inv: JSON) -> JSON | None:
     return None
 
 
-def _mark_paid(ctx: Ctx, inv: JSON, pi: JSON | None) -> None:
+def mark_paid(ctx: Ctx, inv: JSON, pi: JSON | None) -> None:
     acct = ctx.acct
     before = snapshot(inv)
     ts = now()
@@ -310,8 +318,8 @@ def _mark_paid(ctx: Ctx, inv: JSON, pi: JSON | None) -> None:
 
 def _on_pi_succeeded(ctx: Ctx, pi: JSON) -> None:
     inv = ctx.acct.find("invoice", ctx.acct.priv(pi).get("invoice"))
-    if inv is not None and inv["status"] == "open":
-        _mark_paid(ctx, inv, pi)
+    if inv is not None and inv["status"] in ("open", "uncollectible"):
+        mark_paid(ctx, inv, pi)
 
 
 payment_intents.PI_SUCCESS_HOOKS.append(_on_pi_succeeded)
@@ -337,7 +345,7 @@ def attempt_payment(ctx: Ctx, inv: JSON, pm_id: str | None, off_session: bool = 
     acct = ctx.acct
     pi = invoice_pi(acct, inv)
     if pi is None:
-        _mark_paid(ctx, inv, None)
+        mark_paid(ctx, inv, None)
         return
     if pm_id is None:
         raise invalid(
@@ -410,6 +418,7 @@ def create_invoice(ctx: Ctx) -> JSON:
                 and ii["currency"] == inv["currency"]
             ):
                 attach_invoice_item(ctx, inv, ii)
+    invoice_totals.apply_params(ctx, inv, p)
     return inv
 
 
@@ -438,6 +447,7 @@ def update_invoice(ctx: Ctx) -> JSON:
         )
     if "default_payment_method" in p:
         inv["default_payment_method"] = as_str(p["default_payment_method"], "default_payment_method") or None
+    invoice_totals.apply_params(ctx, inv, p)
     ctx.acct.emit("invoice.updated", inv, changed(before, inv))
     return inv
 
@@ -470,7 +480,7 @@ def pay_invoice(ctx: Ctx) -> JSON:
             if "paid_out_of_band" not in p
             else invalid("Invoice is already paid.")
         )
-    if inv["status"] != "open":
+    if inv["status"] not in ("open", "uncollectible"):  # Stripe still collects uncollectible invoices
         raise invalid(f"You can only pay an open invoice; this invoice is {inv['status']}.", param="invoice")
     if "paid_out_of_band" in p and as_bool(p["paid_out_of_band"], "paid_out_of_band"):
         pi = invoice_pi(ctx.acct, inv)
@@ -478,7 +488,7 @@ def pay_invoice(ctx: Ctx) -> JSON:
             pi["status"] = "canceled"
             pi["canceled_at"] = now()
         inv["amount_paid_off_stripe"] = inv["amount_due"]
-        _mark_paid(ctx, inv, None)
+        mark_paid(ctx, inv, None)
         return inv
     pm_id = (
         as_str(p["payment_method"], "payment_method") if "payment_method" in p else default_pm(ctx.acct, inv)
@@ -648,7 +658,9 @@ def create_invoice_item(ctx: Ctx) -> JSON:
         proration_details={"credited_items": None, "discount_amounts": []},
         quantity=qty,
         quantity_decimal=str(qty),
-        tax_rates=[],
+        tax_rates=invoice_totals.tax_rates_param(acct, p["tax_rates"], "tax_rates")
+        if "tax_rates" in p
+        else [],
     )
     acct.add(ii)
     if inv is not None:
@@ -687,7 +699,7 @@ def delete_invoice_item(ctx: Ctx) -> JSON:
             for line in inv["lines"]["data"]
             if ((line.get("parent") or {}).get("invoice_item_details") or {}).get("invoice_item") != ii["id"]
         ]
-        _recompute(inv)
+        invoice_totals.recompute(ctx.acct, inv)
     ctx.acct.objects[ii["id"]] = {"id": ii["id"], "object": "invoiceitem", "deleted": True}
     ctx.acct.emit("invoiceitem.deleted", ii)
     return {"id": ii["id"], "object": "invoiceitem", "deleted": True}

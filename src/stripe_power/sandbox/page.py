@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -10,7 +11,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import charges, checkout, invoices, payment_intents, payment_links, payment_methods, setup_intents
+from . import (
+    charges,
+    checkout,
+    checkout_totals,
+    invoices,
+    payment_intents,
+    payment_links,
+    payment_methods,
+    setup_intents,
+    test_clocks,
+)
 from .cards import TEST_PAYMENT_METHODS
 from .errors import StripeError
 from .ids import new_id
@@ -139,7 +150,13 @@ def routes(sb: Sandbox) -> list[Route]:
             f"<input id=email name=email type=email value='{html.escape(email)}'>"
             f"<label for=card_number>Card number</label>"
             f"<input id=card_number name=card_number inputmode=numeric autocomplete=cc-number "
-            f"placeholder='4242 4242 4242 4242' required>{_test_cards()}{err}"
+            f"placeholder='4242 4242 4242 4242' required>"
+            + (
+                "<label for=promotion_code>Promotion code</label><input id=promotion_code name=promotion_code>"
+                if cs.get("allow_promotion_codes")
+                else ""
+            )
+            + f"{_test_cards()}{err}"
             f"<button type=submit>{title}</button></form>"
             + (
                 f"<p class=muted><a href='{html.escape(cs['cancel_url'])}'>Cancel</a></p>"
@@ -161,6 +178,7 @@ def routes(sb: Sandbox) -> list[Route]:
         form = await request.form()
         card = str(form.get("card_number") or "")
         email = str(form.get("email") or "") or None
+        code = str(form.get("promotion_code") or "").strip()
         authenticate = str(form.get("three_d_secure") or "complete") != "fail"
         quantities: dict[int, int] = {}
         for key, value in form.items():
@@ -174,6 +192,8 @@ def routes(sb: Sandbox) -> list[Route]:
             acct, cs = found
             ctx = ctx_for(acct, request, request_id)
             try:
+                if code:
+                    checkout_totals.enter_code(ctx, cs, code)
                 checkout.complete(ctx, cs, card, email, quantities, authenticate)
             except StripeError as err:
                 flush(acct)
@@ -354,7 +374,23 @@ def routes(sb: Sandbox) -> list[Route]:
                 + _line_rows(rows, _money(ch["amount"] - ch["amount_refunded"], ch["currency"])),
             )
 
-    return [
+    def on_its_clock(
+        handler: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A page about a clocked customer's object (its session, invoice, intent) lives at the
+        clock's time, as API requests about it do: else an open session would look expired."""
+
+        async def run(request: Request) -> Response:
+            (object_id,) = request.path_params.values()
+            with sb.state.lock:
+                acct = sb.state.owners.get(object_id)
+                ts = test_clocks.time_for(acct, {}, {"object": object_id}) if acct is not None else None
+            with test_clocks.at(ts):
+                return await handler(request)
+
+        return run
+
+    pages = [
         Route("/c/pay/{session}", checkout_get, methods=["GET"]),
         Route("/c/pay/{session}", checkout_post, methods=["POST"]),
         Route("/pl/{link}", link_get, methods=["GET"]),
@@ -365,3 +401,4 @@ def routes(sb: Sandbox) -> list[Route]:
         Route("/3ds/{intent}", auth_post, methods=["POST"]),
         Route("/receipts/{charge}", receipt, methods=["GET"]),
     ]
+    return [Route(r.path, on_its_clock(r.endpoint), methods=r.methods) for r in pages]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import balance_transactions
+from . import authorizations, balance_transactions
 from .charges import check_amount, make_charge
 from .customers import customer_ref
 from .errors import StripeError, invalid, unexpected_state
@@ -149,6 +149,7 @@ def create_pi(ctx: Ctx) -> JSON:
         pi["excluded_payment_method_types"] = list(p["excluded_payment_method_types"] or [])
     if "shipping" in p:
         pi["shipping"] = _shipping(p["shipping"])
+    authorizations.note_card_options(pi, p)
     if "payment_method" in p:
         pm = resolve_payment_method(ctx, as_str(p["payment_method"], "payment_method"), "payment_method")
         pi["payment_method"] = pm["id"]
@@ -237,6 +238,7 @@ def confirm(ctx: Ctx, pi: JSON, p: dict[str, Any]) -> None:
         )
     acct = ctx.acct
     before = snapshot(pi)
+    authorizations.note_card_options(pi, p)
     if "payment_method" in p:
         pi["payment_method"] = resolve_payment_method(
             ctx, as_str(p["payment_method"], "payment_method"), "payment_method"

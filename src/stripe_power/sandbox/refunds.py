@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import balance_transactions
 from .charges import fmt_money
 from .errors import invalid
 from .ids import new_id
@@ -68,7 +69,7 @@ def create_refund(ctx: Ctx) -> JSON:
         id=new_id("re", 24),
         object="refund",
         amount=amount,
-        balance_transaction=new_id("txn", 24),
+        balance_transaction=None,
         charge=ch["id"],
         created=now(),
         currency=ch["currency"],
@@ -90,7 +91,7 @@ def create_refund(ctx: Ctx) -> JSON:
     ch_before = snapshot(ch)
     ch["amount_refunded"] += amount
     ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
-    acct.balance[ch["currency"]] = acct.balance.get(ch["currency"], 0) - amount
+    re["balance_transaction"] = balance_transactions.record(acct, re, -amount, "refund")["id"]
     acct.emit("refund.created", re)
     acct.emit("charge.refunded", ch, changed(ch_before, ch))
     return re

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import spec
 from .store import JSON, Account, State, expand, expand_paths
 
 if TYPE_CHECKING:
@@ -53,6 +54,25 @@ class Ctx:
         rendered: JSON = expand(self.acct, obj, expand_paths(self.params))
         return rendered
 
+    def derive(
+        self,
+        params: dict[str, Any],
+        path_params: dict[str, str] | None = None,
+        acct: Account | None = None,
+        method: str = "POST",
+    ) -> Ctx:
+        """A context for calling another handler from this one (same request id and base URL)."""
+        return Ctx(
+            self.sandbox,
+            acct or self.acct,
+            params,
+            path_params or {},
+            self.base_url,
+            self.request_id,
+            method,
+            "",
+        )
+
     def own(self, obj: JSON) -> None:
         """Make ``obj`` reachable from hosted pages (which carry no API key)."""
         self.state.owners[obj["id"]] = self.acct
@@ -70,12 +90,23 @@ class Route:
 
 
 class Router:
-    def __init__(self) -> None:
+    """Hand-written routes first; every other operation in Stripe's spec through ``fallback``
+    (the generic layer). Which operation a path calls is the spec's decision, so literal segments
+    win over ids (``/v1/invoices/create_preview`` is not invoice ``create_preview``)."""
+
+    def __init__(self, fallback: Callable[[spec.Operation], Handler] | None = None) -> None:
         self._static: dict[tuple[str, str], Route] = {}
         self._dynamic: list[Route] = []
-        self._paths: set[str] = set()
+        self._by_template: dict[tuple[str, str], Route] = {}
+        self._fallback = fallback
+        self._generic: dict[str, Route] = {}
+
+    def hand_written(self) -> set[str]:
+        """The operations served by hand-written handlers, as ``METHOD /template``."""
+        return {f"{m} {t}" for m, t in self._by_template}
 
     def add(self, method: str, template: str, handler: Handler) -> None:
+        self._by_template[(method, template)] = Route(method, template, handler, None)
         if "{" not in template:
             self._static[(method, template)] = Route(method, template, handler, None)
         else:
@@ -83,6 +114,19 @@ class Router:
             self._dynamic.append(Route(method, template, handler, re.compile(regex)))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        op = spec.resolve(method, path)
+        if op is None:
+            return self._match_hand_written(method, path)
+        route = self._by_template.get((op.method, op.path))
+        if route is None:
+            if self._fallback is None:
+                return self._match_hand_written(method, path)
+            route = self._generic.get(op.key)
+            if route is None:
+                route = self._generic[op.key] = Route(op.method, op.path, self._fallback(op), None)
+        return route, _path_params(op.path, path)
+
+    def _match_hand_written(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         route = self._static.get((method, path))
         if route is not None:
             return route, {}
@@ -97,3 +141,9 @@ class Router:
                     continue
                 return route, m.groupdict()
         return None
+
+
+def _path_params(template: str, path: str) -> dict[str, str]:
+    names = template.strip("/").split("/")
+    values = path.split("?", 1)[0].strip("/").split("/")
+    return {n[1:-1]: v for n, v in zip(names, values, strict=False) if n.startswith("{")}

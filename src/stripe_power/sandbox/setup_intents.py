@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import setup_attempts
 from .customers import customer_ref
 from .errors import StripeError, invalid
 from .ids import client_secret, new_id
@@ -173,6 +174,7 @@ def confirm_setup(ctx: Ctx, si: JSON, p: dict[str, Any]) -> None:
             "message": err.message,
             "payment_method": snapshot(pm),
         }
+        setup_attempts.record(acct, si, pm, "failed", si["last_setup_error"])
         acct.emit("setup_intent.setup_failed", si, changed(before, si))
         err.extra = {"setup_intent": snapshot(public(si)), "payment_method": snapshot(pm)}
         raise err
@@ -180,8 +182,10 @@ def confirm_setup(ctx: Ctx, si: JSON, p: dict[str, Any]) -> None:
         "authenticated"
     ):
         require_authentication(ctx, si, pm)
+        setup_attempts.record(acct, si, pm, "requires_action")
         acct.emit("setup_intent.requires_action", si, changed(before, si))
         return
+    setup_attempts.record(acct, si, pm, "succeeded")
     setup_succeeded(ctx, si, pm, before)
 
 
@@ -201,6 +205,7 @@ def authenticate_setup(ctx: Ctx, si: JSON, success: bool) -> None:
         )
     before = snapshot(si)
     pm = ctx.acct.get("payment_method", si["payment_method"])
+    setup_attempts.settle(ctx.acct, si, "succeeded" if success else "failed")
     if success:
         ctx.acct.priv(si)["authenticated"] = True
         setup_succeeded(ctx, si, pm, before)

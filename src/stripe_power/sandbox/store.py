@@ -119,6 +119,7 @@ class Account:
         self.off_session_ready: set[str] = set()  # payment methods set up for off-session use
         self.used_pms: set[str] = set()  # unattached payment methods already used once
         self.private: dict[str, dict[str, Any]] = {}  # per object: sandbox-only state, never rendered
+        self.singletons: dict[str, JSON] = {}  # objects without a list (balance, tax settings), by type
 
     def priv(self, obj: JSON) -> dict[str, Any]:
         oid: str = obj["id"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import calendar
 import time
+from collections.abc import Callable
 from typing import Any
 
-from . import catalog, charges, payment_methods
+from . import catalog, charges, invoice_totals, payment_methods
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .invoices import (
@@ -17,6 +18,7 @@ from .invoices import (
     default_pm,
     finalize,
     new_invoice,
+    subscription_item_parent,
 )
 from .router import Ctx, Router
 from .search import fields_of, search
@@ -91,13 +93,16 @@ def start_subscription(
     *,
     default_payment_method: str | None = None,
     trial_period_days: int | None = None,
+    trial_end: int | None = None,
     metadata: dict[str, str] | None = None,
     description: str | None = None,
     payment_behavior: str = "allow_incomplete",
     collection_method: str = "charge_automatically",
     days_until_due: int | None = None,
+    setup: Callable[[JSON], None] | None = None,
 ) -> JSON:
-    """Create a subscription, its first invoice, and pay it as Stripe would. Used by the API and Checkout."""
+    """Create a subscription, its first invoice, and pay it as Stripe would. Used by the API and Checkout.
+    ``setup`` runs on the new subscription before its first invoice (discounts, tax rates)."""
     acct = ctx.acct
     recurring = [(p, q) for p, q in items if p["type"] == "recurring"]
     one_time = [(p, q) for p, q in items if p["type"] != "recurring"]
@@ -108,7 +113,8 @@ def start_subscription(
         raise invalid("All prices on a subscription must use the same currency.", param="items")
     ts = now()
     r = recurring[0][0]["recurring"]
-    trial_end = ts + 86400 * trial_period_days if trial_period_days else None
+    if trial_end is None and trial_period_days:
+        trial_end = ts + 86400 * trial_period_days
     period_end = trial_end or add_interval(ts, r["interval"], r["interval_count"])
     # error_if_incomplete: fail before creating anything.
     pm_id = default_payment_method or acct.get("customer", customer_id)["invoice_settings"].get(
@@ -173,6 +179,8 @@ def start_subscription(
         trial_start=ts if trial_end else None,
     )
     acct.add(sub)
+    if setup is not None:
+        setup(sub)
     for price, qty in recurring:
         sub["items"]["data"].append(_sub_item(ctx, sub, price, qty, ts, period_end))
     sub["items"]["total_count"] = len(sub["items"]["data"])
@@ -195,17 +203,7 @@ def start_subscription(
             if trial_end
             else price_desc(acct, price, qty)
         )
-        parent = {
-            "invoice_item_details": None,
-            "subscription_item_details": {
-                "invoice_item": None,
-                "proration": False,
-                "proration_details": {"credited_items": None},
-                "subscription": sid,
-                "subscription_item": item["id"],
-            },
-            "type": "subscription_item_details",
-        }
+        parent = subscription_item_parent(sid, item["id"])
         add_line(ctx, inv, amount, desc, qty, price, (ts, period_end), parent, sid)
     for price, qty in one_time:
         ii_ctx = Ctx(
@@ -246,35 +244,38 @@ def start_subscription(
     return sub
 
 
-def _items_param(ctx: Ctx, raw: Any) -> list[tuple[JSON, int]]:
+def items_param(ctx: Ctx, raw: Any, param: str = "items") -> list[tuple[JSON, int]]:
+    """``items`` as (price, quantity) pairs: ``price`` ids or inline ``price_data``."""
     out: list[tuple[JSON, int]] = []
-    for i, entry_raw in enumerate(as_list(raw, "items")):
-        entry = as_dict(entry_raw, f"items[{i}]")
+    for i, entry_raw in enumerate(as_list(raw, param)):
+        entry = as_dict(entry_raw, f"{param}[{i}]")
         if "price_data" in entry:
             price = catalog.make_price(
                 ctx,
-                as_dict(entry["price_data"], f"items[{i}][price_data]"),
-                f"items[{i}][price_data]",
+                as_dict(entry["price_data"], f"{param}[{i}][price_data]"),
+                f"{param}[{i}][price_data]",
                 inline=True,
             )
         elif "price" in entry:
             found = ctx.acct.find("price", entry["price"])
             if found is None:
-                raise no_such("price", str(entry["price"]), param=f"items[{i}][price]", status=400)
+                raise no_such("price", str(entry["price"]), param=f"{param}[{i}][price]", status=400)
             price = found
         else:
-            raise missing_param(f"items[{i}][price]")
-        out.append((price, as_int(entry.get("quantity", 1), f"items[{i}][quantity]", minimum=0)))
+            raise missing_param(f"{param}[{i}][price]")
+        out.append((price, as_int(entry.get("quantity", 1), f"{param}[{i}][quantity]", minimum=0)))
     return out
 
 
 def create_subscription(ctx: Ctx) -> JSON:
     p = ctx.params
+    if "customer" not in p:  # optional in the spec (customer_account), needed here
+        raise missing_param("customer")
     cust_id = as_str(p["customer"], "customer")
     ctx.acct.get("customer", cust_id, param="customer", status=400)
     if "items" not in p:
         raise missing_param("items")
-    items = _items_param(ctx, p["items"])
+    items = items_param(ctx, p["items"])
     pm_id = None
     if "default_payment_method" in p:
         pm = payment_methods.resolve_payment_method(
@@ -298,14 +299,19 @@ def create_subscription(ctx: Ctx) -> JSON:
     trial = (
         as_int(p["trial_period_days"], "trial_period_days", minimum=0) if "trial_period_days" in p else None
     )
-    if "trial_end" in p and p["trial_end"] != "now":
-        trial = max(1, (as_int(p["trial_end"], "trial_end") - now() + 86399) // 86400)
+    # A timestamp ends the trial at that second (not at a whole number of days), and must be ahead.
+    trial_end = as_int(p["trial_end"], "trial_end") if p.get("trial_end", "now") != "now" else None
+    if trial_end is not None and trial_end <= now():
+        raise invalid(
+            "Invalid timestamp: must be an integer Unix timestamp in the future.", param="trial_end"
+        )
     return start_subscription(
         ctx,
         cust_id,
         items,
         default_payment_method=pm_id,
         trial_period_days=trial or None,
+        trial_end=trial_end,
         metadata=apply_metadata({}, p.get("metadata", {})),
         description=as_str(p["description"], "description") if "description" in p else None,
         payment_behavior=as_enum(
@@ -315,6 +321,7 @@ def create_subscription(ctx: Ctx) -> JSON:
         ),
         collection_method=cm,
         days_until_due=dud,
+        setup=invoice_totals.subscription_setup(ctx, p, cust_id, items),
     )
 
 

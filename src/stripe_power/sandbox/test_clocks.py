@@ -10,11 +10,11 @@ in time order, everything that fell due (billing_cycle.py). The POST answers wit
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import billing_cycle
-from .errors import StripeError, invalid
+from .errors import StripeError, invalid, missing_param
 from .ids import new_id
 from .router import Ctx, Router
 from .store import JSON, Account, as_int, as_str, clock_time, now, paginate, snapshot
@@ -33,6 +33,8 @@ def customers_of(acct: Account, clock_id: str) -> list[JSON]:
 
 def create(ctx: Ctx) -> JSON:
     p = ctx.params
+    if "frozen_time" not in p:  # required by the spec; answer Stripe's 400, not a crash
+        raise missing_param("frozen_time")
     frozen = as_int(p["frozen_time"], "frozen_time")
     ts = now()
     clock: JSON = {
@@ -77,6 +79,8 @@ def delete(ctx: Ctx) -> JSON:
 
 def advance(ctx: Ctx) -> JSON:
     clock = _clock(ctx)
+    if "frozen_time" not in ctx.params:
+        raise missing_param("frozen_time")
     target = as_int(ctx.params["frozen_time"], "frozen_time")
     if clock["status"] != "ready":
         raise invalid(
@@ -114,8 +118,8 @@ def advance(ctx: Ctx) -> JSON:
 
 
 @contextlib.contextmanager
-def at(ts: int) -> Iterator[None]:
-    """Run what follows at time `ts` (objects and events made inside carry it)."""
+def at(ts: int | None) -> Iterator[None]:
+    """Run what follows at time `ts` (objects and events made inside carry it); None: the wall clock."""
     token = clock_time.set(ts)
     try:
         yield
@@ -123,14 +127,19 @@ def at(ts: int) -> Iterator[None]:
         clock_time.reset(token)
 
 
-def time_for(acct: Account, params: dict[str, Any], path_params: dict[str, str]) -> int | None:
+# Parameters naming an object a customer owns: a request naming one (a refund by `payment_intent`
+# or `charge`) happens on that customer's clock, like a request to the object's own path.
+_OWNED_REFS = ("customer", "payment_intent", "charge", "setup_intent", "subscription", "invoice")
+
+
+def time_for(acct: Account, params: Mapping[str, Any], path_params: Mapping[str, str]) -> int | None:
     """The frozen time of the clock a request is about, if any: a customer on a clock (named by
     `customer` or `test_clock`, or in the path) and every object that customer owns."""
     if isinstance(params.get("test_clock"), str):
         clock = acct.find(TYPE, params["test_clock"])
         if clock is not None:
             return int(clock["frozen_time"])
-    refs = [params.get("customer"), *path_params.values()]
+    refs = [*(params.get(name) for name in _OWNED_REFS), *path_params.values()]
     for ref in refs:
         obj = acct.objects.get(ref) if isinstance(ref, str) else None
         if obj is None:

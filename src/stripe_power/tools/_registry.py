@@ -206,6 +206,7 @@ def as_mcp_function(
             outcome = {"outcome": "refused", "rule": refusal.rule_id, "error": str(refusal)}
             raise ToolError(redact_text(str(refusal))) from None
         except StripePowerError as error:
+            # Messages quote what the caller sent (a parameter name, a value): never a secret in it.
             outcome = {"outcome": "error", "error": str(error)}
             raise ToolError(redact_text(str(error))) from None
         finally:

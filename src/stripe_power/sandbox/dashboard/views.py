@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ...audit import redact
+from ...audit import redact, redact_text
 from ...config import mask_key
 from ..store import JSON, Account, RecordedRequest
 from . import clock
@@ -224,7 +224,7 @@ class Views:
             rows.append(
                 [
                     nowrap(when(r.time)),
-                    f"<b>{esc(r.method)}</b> {esc(r.path)}",
+                    f"<b>{esc(r.method)}</b> {esc(redact_text(r.path))}",
                     _status(r),
                     esc(r.headers.get("idempotency-key", ""))
                     + (" " + badge("replayed") if r.replayed else ""),
@@ -250,7 +250,7 @@ class Views:
             response = found.response.decode("utf-8", "replace")
         call = found.headers.get(CALL_HEADER)
         summary = [
-            ("Request", f"<b>{esc(found.method)}</b> {esc(found.path)}"),
+            ("Request", f"<b>{esc(found.method)}</b> {esc(redact_text(found.path))}"),
             ("Status", _status(found)),
             ("Request id", esc(found.request_id)),
             ("Time", esc(when(found.time))),
