@@ -7,7 +7,6 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-import httpx
 from pydantic import Field
 
 from ..errors import InputError, StripeAPIError
@@ -318,6 +317,8 @@ async def pay_checkout_session(
         "three_d_secure": three_d_secure,
         "email": email or "",
     }
+    import httpx  # only this sandbox helper posts a page: not a start-up import
+
     async with httpx.AsyncClient(follow_redirects=False, timeout=10.0, trust_env=False) as http:
         page = await http.post(url, data=form_fields)
     if page.status_code != 303:
