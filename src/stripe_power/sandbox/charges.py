@@ -21,6 +21,7 @@ from .store import (
     as_int,
     as_str,
     changed,
+    fields_match,
     now,
     paginate,
     skeleton,
@@ -160,15 +161,8 @@ def update_charge(ctx: Ctx) -> JSON:
 
 
 def list_charges(ctx: Ctx) -> JSON:
-    p = ctx.params
-    customer, pi = p.get("customer"), p.get("payment_intent")
-
-    def pred(o: JSON) -> bool:
-        return (customer is None or o.get("customer") == customer) and (
-            pi is None or o.get("payment_intent") == pi
-        )
-
-    return paginate(ctx.acct, "charge", p, "/v1/charges", pred)
+    pred = fields_match(ctx.params, "customer", "payment_intent")
+    return paginate(ctx.acct, "charge", ctx.params, "/v1/charges", pred)
 
 
 def create_charge(ctx: Ctx) -> JSON:

@@ -8,7 +8,18 @@ from . import payment_methods
 from .ids import new_id
 from .router import Ctx, Router
 from .search import search
-from .store import JSON, apply_metadata, as_dict, as_list, as_str, now, paginate, skeleton, snapshot
+from .store import (
+    JSON,
+    apply_metadata,
+    as_dict,
+    as_list,
+    as_str,
+    fields_match,
+    now,
+    paginate,
+    skeleton,
+    snapshot,
+)
 
 _SIMPLE = ("email", "name", "description", "phone", "tax_exempt")
 _NULLABLE_DICTS = ("address", "shipping")
@@ -124,11 +135,7 @@ def delete(ctx: Ctx) -> JSON:
 
 
 def list_(ctx: Ctx) -> JSON:
-    email, clock = ctx.params.get("email"), ctx.params.get("test_clock")
-
-    def pred(o: JSON) -> bool:
-        return (email is None or o.get("email") == email) and (clock is None or o.get("test_clock") == clock)
-
+    pred = fields_match(ctx.params, "email", "test_clock")
     return paginate(ctx.acct, "customer", ctx.params, "/v1/customers", pred)
 
 

@@ -23,6 +23,7 @@ from .store import (
     as_list,
     as_str,
     changed,
+    fields_match,
     now,
     paginate,
     public,
@@ -481,11 +482,7 @@ def cancel_pi(ctx: Ctx) -> JSON:
 
 
 def list_pis(ctx: Ctx) -> JSON:
-    customer = ctx.params.get("customer")
-
-    def pred(o: JSON) -> bool:
-        return customer is None or o.get("customer") == customer
-
+    pred = fields_match(ctx.params, "customer")
     return paginate(ctx.acct, "payment_intent", ctx.params, "/v1/payment_intents", pred)
 
 

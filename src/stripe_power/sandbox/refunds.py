@@ -14,6 +14,7 @@ from .store import (
     as_int,
     as_str,
     changed,
+    fields_match,
     now,
     paginate,
     skeleton,
@@ -120,13 +121,8 @@ def cancel_refund(ctx: Ctx) -> JSON:
 
 
 def list_refunds(ctx: Ctx) -> JSON:
-    p = ctx.params
-    pi, ch = p.get("payment_intent"), p.get("charge")
-
-    def pred(o: JSON) -> bool:
-        return (pi is None or o.get("payment_intent") == pi) and (ch is None or o.get("charge") == ch)
-
-    return paginate(ctx.acct, "refund", p, "/v1/refunds", pred)
+    pred = fields_match(ctx.params, "payment_intent", "charge")
+    return paginate(ctx.acct, "refund", ctx.params, "/v1/refunds", pred)
 
 
 def register(router: Router) -> None:

@@ -19,6 +19,7 @@ from .store import (
     as_list,
     as_str,
     changed,
+    fields_match,
     now,
     paginate,
     public,
@@ -247,15 +248,8 @@ def cancel_si(ctx: Ctx) -> JSON:
 
 
 def list_sis(ctx: Ctx) -> JSON:
-    p = ctx.params
-    customer, pm = p.get("customer"), p.get("payment_method")
-
-    def pred(o: JSON) -> bool:
-        return (customer is None or o.get("customer") == customer) and (
-            pm is None or o.get("payment_method") == pm
-        )
-
-    return paginate(ctx.acct, "setup_intent", p, "/v1/setup_intents", pred)
+    pred = fields_match(ctx.params, "customer", "payment_method")
+    return paginate(ctx.acct, "setup_intent", ctx.params, "/v1/setup_intents", pred)
 
 
 def register(router: Router) -> None:

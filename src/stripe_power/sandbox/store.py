@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from time import perf_counter
@@ -370,6 +370,13 @@ def created_filter(params: dict[str, Any]) -> Callable[[JSON], bool] | None:
         return True
 
     return check
+
+
+def fields_match(params: Mapping[str, Any], *names: str) -> Callable[[JSON], bool]:
+    """A list filter: each of `names` the request gives must equal the object's field of that name
+    (`GET /v1/refunds?payment_intent=pi_...`)."""
+    wanted = {name: params[name] for name in names if name in params}
+    return lambda obj: all(obj.get(name) == value for name, value in wanted.items())
 
 
 def paginate(
