@@ -235,6 +235,19 @@ def test_expand_a_field_that_is_not_expandable_is_refused(client: stripe.StripeC
     assert "This property cannot be expanded (email)" in _error(exc)["message"]
 
 
+def test_expand_an_always_present_object_is_refused_but_includable_fields_expand(
+    client: stripe.StripeClient,
+) -> None:
+    # docs.stripe.com/api/customers/object: `address` is a plain sub-object (no "Expandable" badge);
+    # `tax` and `tax_ids` are "Expandable" (sent only when asked for).
+    cust = client.v1.customers.create({"email": "x@example.com", "address": {"line1": "1 Main St"}})
+    with pytest.raises(stripe.InvalidRequestError) as exc:
+        client.v1.customers.retrieve(cust.id, {"expand": ["address"]})
+    assert "This property cannot be expanded (address)" in _error(exc)["message"]
+    expanded = client.v1.customers.retrieve(cust.id, {"expand": ["tax", "tax_ids"]})
+    assert expanded.id == cust.id
+
+
 def test_expand_on_a_list_needs_the_data_prefix(client: stripe.StripeClient) -> None:
     _pay(client, "pm_card_visa")
     with pytest.raises(stripe.InvalidRequestError) as exc:

@@ -3,7 +3,8 @@
 - Parameters: `spec.check` on the operation the path resolves to, so every operation the sandbox
   serves (now or later) is validated at any depth, with Stripe's bracketed `param` and codes.
 - `expand`: only fields the response schema marks expandable (`x-expansionResources`, or a
-  field left out by default such as `line_items`); list responses need the `data.` prefix.
+  field left out by default: a list such as `line_items`, or one of a few objects such as a
+  customer's `tax`); list responses need the `data.` prefix.
 - `Stripe-Version`: a well-formed release (`YYYY-MM-DD`, `.codename` from 2024-09-30 on).
 """
 
@@ -100,6 +101,23 @@ def _is_list(schema: spec.Schema) -> bool:
     return schema.get("type") == "object" and obj.get("enum") in (["list"], ["search_result"])
 
 
+# Fields Stripe leaves out unless expanded that are not lists. The spec marks them no differently
+# from any nested object (its `required` lists are not complete enough to tell), so Stripe's API
+# reference ("Expandable" / includable) is the source for these few.
+_INCLUDABLE = {
+    "customer": frozenset({"cash_balance", "invoice_credit_balance", "tax"}),
+    "invoice": frozenset({"confirmation_secret"}),
+}
+
+
+def _includable(node: spec.Schema, name: str, field: spec.Schema) -> bool:
+    """Whether `name` is sent only when expanded: a list (`line_items`, `tax_ids`) or one of the few
+    objects above. Any other nested object (`address`) is always there and cannot be expanded."""
+    if _is_list(spec.deref(field)):
+        return True
+    return name in _INCLUDABLE.get(str(node.get("x-resourceId", "")), frozenset())
+
+
 def _refusal(root: spec.Schema, segments: list[str]) -> str | None:
     """None if `segments` can be expanded from `root`, else Stripe's message."""
     nodes = _branches(root)
@@ -127,7 +145,7 @@ def _refusal(root: spec.Schema, segments: list[str]) -> str | None:
             if field.get("type") == "array":  # e.g. invoice `discounts`: each item expands
                 field = field.get("items", {})
             resources = field.get("x-expansionResources", {}).get("oneOf")
-            includable = seg not in node.get("required", ())
+            includable = _includable(node, seg, field)
             if resources:
                 expandable = True
                 following += [spec.deref(r) for r in resources]
