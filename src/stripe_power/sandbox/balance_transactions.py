@@ -12,7 +12,7 @@ import math
 
 from .ids import new_id
 from .router import Ctx, Router
-from .store import JSON, Account, now, paginate, skeleton
+from .store import JSON, Account, fields_match, now, paginate, skeleton
 
 _FEE_PERCENT = 0.029
 _FEE_FIXED = 30
@@ -71,14 +71,8 @@ def retrieve(ctx: Ctx) -> JSON:
 
 
 def list_all(ctx: Ctx) -> JSON:
-    source, kind = ctx.params.get("source"), ctx.params.get("type")
-    return paginate(
-        ctx.acct,
-        "balance_transaction",
-        ctx.params,
-        "/v1/balance_transactions",
-        lambda o: (source is None or o["source"] == source) and (kind is None or o["type"] == kind),
-    )
+    pred = fields_match(ctx.params, "source", "type")
+    return paginate(ctx.acct, "balance_transaction", ctx.params, "/v1/balance_transactions", pred)
 
 
 def register(router: Router) -> None:

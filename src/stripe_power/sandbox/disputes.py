@@ -19,7 +19,19 @@ from .errors import invalid
 from .ids import new_id
 from .router import Ctx, Router
 from .schema_objects import apply_fields
-from .store import JSON, Account, apply_metadata, as_bool, as_dict, changed, now, paginate, skeleton, snapshot
+from .store import (
+    JSON,
+    Account,
+    apply_metadata,
+    as_bool,
+    as_dict,
+    changed,
+    fields_match,
+    now,
+    paginate,
+    skeleton,
+    snapshot,
+)
 
 _OPEN = ("needs_response", "warning_needs_response", "under_review", "warning_under_review")
 
@@ -82,14 +94,8 @@ def retrieve(ctx: Ctx) -> JSON:
 
 
 def list_all(ctx: Ctx) -> JSON:
-    charge, pi = ctx.params.get("charge"), ctx.params.get("payment_intent")
-    return paginate(
-        ctx.acct,
-        "dispute",
-        ctx.params,
-        "/v1/disputes",
-        lambda o: (charge is None or o["charge"] == charge) and (pi is None or o["payment_intent"] == pi),
-    )
+    pred = fields_match(ctx.params, "charge", "payment_intent")
+    return paginate(ctx.acct, "dispute", ctx.params, "/v1/disputes", pred)
 
 
 def _close(acct: Account, dispute: JSON, status: str) -> None:
