@@ -12,11 +12,13 @@ names the parameter and the fix). Nothing is sent to Stripe when validation fail
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
+from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_metadata
 from pydantic import ValidationError
 
 from .audit import redact_text
@@ -24,6 +26,7 @@ from .guardrails import rule
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver.context import Context
+    from mcp.types import ToolAnnotations
 
 
 class StrictArguments(FuncMetadata):
@@ -50,6 +53,50 @@ class CheckedTool(Tool):
             if isinstance(error, UnexpectedToolError) or not isinstance(cause, ValidationError):
                 raise
             raise ToolError(describe_validation(self, cause)) from cause
+
+
+class LazyTool(CheckedTool):
+    """A tool listed from its published schema, whose argument model is built on first use.
+
+    `fn_metadata` (the pydantic argument model the SDK validates a call with) is left unset
+    and built the first time anything reads it: `tools/list` needs only the schema, which
+    `published.published_schemas()` holds ready, byte for byte what the model would give.
+    """
+
+    @classmethod
+    def published(
+        cls,
+        fn: Callable[..., Any],
+        name: str,
+        title: str,
+        description: str,
+        annotations: ToolAnnotations | None,
+        parameters: dict[str, Any],
+    ) -> LazyTool:
+        tool = cls.model_construct(
+            fn=fn,
+            name=name,
+            title=title,
+            description=description,
+            parameters=parameters,
+            is_async=True,  # as_mcp_function wraps every tool in a coroutine function
+            context_kwarg=find_context_parameter(fn),
+            resolved_params={},
+            resolver_plans={},
+            annotations=annotations,
+            icons=None,
+            meta=None,
+        )
+        tool.__dict__["output_schema"] = None  # Tool.output_schema, a cached_property: no output model
+        return tool
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "fn_metadata":
+            return super().__getattr__(name)  # type: ignore[misc]
+        skip = [self.context_kwarg] if self.context_kwarg is not None else []
+        metadata = strict(func_metadata(self.fn, skip_names=skip, structured_output=False))
+        self.__dict__["fn_metadata"] = metadata
+        return metadata
 
 
 def strict(metadata: FuncMetadata) -> StrictArguments:

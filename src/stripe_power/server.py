@@ -17,7 +17,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
 from . import __version__
-from .arguments import CheckedTool, strict
+from .arguments import CheckedTool, LazyTool, strict
 from .audit import redact_result
 from .client_log import ClientLog
 from .completions import register_completions
@@ -26,6 +26,7 @@ from .confirm import ConfirmationRequired, ConfirmationTokens, confirmation_gate
 from .gateway import Gateway
 from .limits import SpendingLimits
 from .prompts import register_prompts
+from .published import published_schemas, variant
 from .resources import register_resources
 from .state import State, open_state
 from .tools import selected_tools
@@ -182,32 +183,68 @@ def _inline_single_use_defs(schema: dict[str, Any]) -> dict[str, Any]:
     return {**result, "$defs": kept} if kept else result
 
 
-def build_tools(settings: Settings, *, structured_output: bool) -> list[Tool]:
+def build_tools(settings: Settings, *, structured_output: bool, published: bool = True) -> list[Tool]:
+    """The tools for these settings. With `published` (and without structured output, whose
+    output schemas are built from the models), each tool's schema comes from
+    `published_schemas.json` and its argument model is built on its first call."""
     tools: list[Tool] = []
+    schemas = published_schemas() if published and not structured_output else {}
     flag = lambda name: bool(getattr(settings, name))  # noqa: E731  (tools that `requires` a setting)
     for spec in selected_tools(settings.toolsets, settings.read_only, flag):
+        confirmation = settings.confirms and spec.confirmable
         fn = as_mcp_function(
             spec,
             lambda summary, replay: render(summary, replay, structured=structured_output),
-            gate=confirmation_gate if settings.confirms and spec.confirmable else None,
+            gate=confirmation_gate if confirmation else None,
             connect=settings.connect,
             client_keys=settings.client_keys,
         )
-        tool = CheckedTool.from_function(
-            fn,
-            name=spec.name,
-            title=spec.title,
-            description=inspect.cleandoc(spec.fn.__doc__ or ""),  # without the docstring's indent
-            annotations=spec.annotations(read_only_mode=settings.read_only),
-            structured_output=structured_output,
-        )
-        tool.parameters = trim_schema(tool.parameters)
-        tool.fn_metadata = strict(tool.fn_metadata)
-        if tool.fn_metadata.output_schema is not None:
-            # Results never carry nulls (they are dropped), so the trimmed schema still holds.
-            tool.fn_metadata.output_schema = trim_schema(tool.fn_metadata.output_schema)
-        tools.append(tool)
+        description = inspect.cleandoc(spec.fn.__doc__ or "")  # without the docstring's indent
+        annotations = spec.annotations(read_only_mode=settings.read_only)
+        parameters = schemas.get(variant(spec.fn, connect=settings.connect, confirmation=confirmation))
+        if parameters is not None:
+            tools.append(LazyTool.published(fn, spec.name, spec.title, description, annotations, parameters))
+            continue
+        tools.append(_built(fn, spec.name, spec.title, description, annotations, structured_output))
     return tools
+
+
+def _built(
+    fn: Any, name: str, title: str, description: str, annotations: Any, structured_output: bool
+) -> CheckedTool:
+    """A tool with its argument model and trimmed schema built now, from the function."""
+    tool = CheckedTool.from_function(
+        fn,
+        name=name,
+        title=title,
+        description=description,
+        annotations=annotations,
+        structured_output=structured_output,
+    )
+    tool.parameters = trim_schema(tool.parameters)
+    tool.fn_metadata = strict(tool.fn_metadata)
+    if tool.fn_metadata.output_schema is not None:
+        # Results never carry nulls (they are dropped), so the trimmed schema still holds.
+        tool.fn_metadata.output_schema = trim_schema(tool.fn_metadata.output_schema)
+    return tool
+
+
+def generate_published_schemas() -> dict[str, Any]:
+    """Every tool's trimmed schema, with and without --connect and confirmation, built from
+    the models (`scripts/gen_schemas.py` writes them; a test fails when the file differs)."""
+    schemas: dict[str, Any] = {}
+    for spec in selected_tools(None, False, lambda _: True):
+        for connect in (False, True):
+            for confirmation in (False, True) if spec.confirmable else (False,):
+                fn = as_mcp_function(
+                    spec,
+                    lambda summary, replay: render(summary, replay, structured=False),
+                    gate=confirmation_gate if confirmation else None,
+                    connect=connect,
+                )
+                tool = _built(fn, spec.name, spec.title, "", None, False)
+                schemas[variant(spec.fn, connect=connect, confirmation=confirmation)] = tool.parameters
+    return schemas
 
 
 def create_server(
