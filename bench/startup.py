@@ -112,8 +112,12 @@ def measure(runs: int, warmup: bool = True) -> tuple[list[float], list[float], i
         power_cmd = [*stripe_power_command(), "serve"]
         env = quiet_env(STRIPE_SECRET_KEY="sk_test_bench" + "0" * 24, STRIPE_POWER_STATE_DIR=tmp)
         if warmup:  # warm the page cache and .pyc files for both
-            time_to_tools(floor_cmd, env)
-            time_to_tools(power_cmd, env)
+            # The SDK's .pyc files were written when pip installed it; an editable install writes
+            # its own on a first run, unless PYTHONDONTWRITEBYTECODE is set: then every measured
+            # run would compile this package's source again, which no installed copy does.
+            writes = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            time_to_tools(floor_cmd, writes)
+            time_to_tools(power_cmd, writes)
         floor: list[float] = []
         power: list[float] = []
         count = 0

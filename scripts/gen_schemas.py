@@ -13,12 +13,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from stripe_power.prompts import published_prompt_arguments  # noqa: E402
 from stripe_power.published import FILE, encode  # noqa: E402
 from stripe_power.server import generate_published_schemas  # noqa: E402
 
 
 def main() -> None:
-    FILE.write_text(encode(generate_published_schemas()), encoding="utf-8")
+    FILE.write_text(encode(generate_published_schemas() | published_prompt_arguments()), encoding="utf-8")
     sys.stderr.write(f"wrote {FILE.relative_to(ROOT)} ({FILE.stat().st_size:,} bytes)\n")
 
 

@@ -5,6 +5,8 @@ Each plan names its tools in backticks; a test checks every such name against th
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from mcp.server import MCPServer
@@ -153,7 +155,58 @@ TITLES = {
 
 
 def register_prompts(server: MCPServer[Any]) -> None:
+    """Each prompt, listed from its published arguments (`published_schemas.json`); its
+    argument checks (the SDK's `validate_call`) are built on its first use."""
+    from mcp.server.mcpserver.prompts import Prompt
+    from mcp.server.mcpserver.prompts.base import PromptArgument
+
+    from .published import prompt_key, published_schemas
+
+    published = published_schemas()
     for prompt in PROMPTS:
-        server.prompt(
-            name=prompt.__name__, title=TITLES[prompt.__name__], description=TITLES[prompt.__name__]
-        )(prompt)
+        name, title = prompt.__name__, TITLES[prompt.__name__]
+        arguments = published.get(prompt_key(name))
+        if arguments is None:  # not generated yet: built from the function now
+            server.prompt(name=name, title=title, description=title)(prompt)
+            continue
+        server.add_prompt(
+            Prompt(
+                name=name,
+                title=title,
+                description=title,
+                arguments=[PromptArgument(**argument) for argument in arguments],
+                fn=_checked_on_first_use(prompt),
+                context_kwarg=None,  # no prompt takes the request context
+            )
+        )
+
+
+def published_prompt_arguments() -> dict[str, Any]:
+    """Each prompt's arguments as the SDK derives them (for `scripts/gen_schemas.py`)."""
+    from mcp.server.mcpserver.prompts import Prompt
+
+    from .published import prompt_key
+
+    return {
+        prompt_key(prompt.__name__): [
+            argument.model_dump(exclude_none=True)
+            for argument in Prompt.from_function(prompt).arguments or []
+        ]
+        for prompt in PROMPTS
+    }
+
+
+def _checked_on_first_use(prompt: Callable[..., str]) -> Callable[..., str]:
+    """`prompt` behind pydantic's `validate_call`, as `Prompt.from_function` wraps it, built
+    when the prompt is first rendered rather than at start-up."""
+    checked: list[Callable[..., str]] = []
+
+    @functools.wraps(prompt)
+    def render(**arguments: Any) -> str:
+        if not checked:
+            from pydantic import validate_call
+
+            checked.append(validate_call(prompt))
+        return checked[0](**arguments)
+
+    return render

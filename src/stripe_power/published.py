@@ -1,4 +1,4 @@
-"""The published `inputSchema` of every tool, built ahead of time (`published_schemas.json`).
+"""The published `inputSchema` of every tool (and each prompt's arguments), built ahead of time (`published_schemas.json`).
 
 Building a tool's argument model and JSON schema costs pydantic about a millisecond per tool,
 paid at every start before `tools/list` can answer. The schemas a client sees are fixed by the
@@ -24,19 +24,26 @@ def variant(fn: Any, *, connect: bool, confirmation: bool) -> str:
     return f"{fn.__module__}.{fn.__qualname__}" + "+account" * connect + "+confirm" * confirmation
 
 
+def prompt_key(name: str) -> str:
+    """The entry of a prompt's arguments (name, description, required), as `prompts/list` shows them."""
+    return f"prompt:{name}"
+
+
 @cache
-def published_schemas() -> dict[str, dict[str, Any]]:
+def published_schemas() -> dict[str, Any]:
     try:
         text = FILE.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
-    schemas: dict[str, dict[str, Any]] = json.loads(text)
+    schemas: dict[str, Any] = json.loads(text)
     return schemas
 
 
 def encode(schemas: dict[str, Any]) -> str:
     """One line per entry, entries sorted; a schema's own key order is kept (it is what
     clients receive, byte for byte)."""
-    lines = [json.dumps(key) + ":" + json.dumps(schemas[key], ensure_ascii=False, separators=(",", ":"))
-             for key in sorted(schemas)]
+    lines = [
+        json.dumps(key) + ":" + json.dumps(schemas[key], ensure_ascii=False, separators=(",", ":"))
+        for key in sorted(schemas)
+    ]
     return "{\n" + ",\n".join(lines) + "\n}\n"

@@ -211,7 +211,7 @@ def build_tools(settings: Settings, *, structured_output: bool, published: bool 
 
 def _built(
     fn: Any, name: str, title: str, description: str, annotations: Any, structured_output: bool
-) -> CheckedTool:
+) -> Tool:
     """A tool with its argument model and trimmed schema built now, from the function."""
     tool = CheckedTool.from_function(
         fn,
