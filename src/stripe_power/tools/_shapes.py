@@ -19,7 +19,8 @@ Quantity = Annotated[int, Field(ge=1, le=999_999)]
 
 
 class Shape(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Built with the argument model of the first tool called that takes it, not at import.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

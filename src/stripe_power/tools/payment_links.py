@@ -32,7 +32,7 @@ Quantity = Annotated[int, Field(ge=0, le=999_999)]
 
 
 class AdjustableQuantity(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # as tools._shapes.Shape
     enabled: bool
     minimum: Quantity | None = None
     maximum: Annotated[int | None, Field(ge=1, le=999_999)] = None
@@ -45,7 +45,7 @@ class AdjustableQuantity(BaseModel):
 
 
 class LineItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # as tools._shapes.Shape
     price: PriceId
     quantity: Annotated[int, Field(ge=1, le=999_999)] = 1
     adjustable_quantity: AdjustableQuantity | None = None
