@@ -52,7 +52,7 @@ from .faults import DROP_KEY, DropConnectionMiddleware, FaultConfig, FaultInject
 from .forms import FormError, Params, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
-from .store import Account, IdempotentResult, RecordedRequest, State, clock_time, expand_paths
+from .store import Account, IdempotentResult, RecordedRequest, State, at_time, expand_paths
 from .validation import check_expand, check_params, check_version
 
 logger = logging.getLogger("stripe_power.sandbox")
@@ -234,11 +234,8 @@ class Sandbox:
         route, path_params = matched
         ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
         # A customer on a test clock, and all it owns, lives at the clock's frozen time.
-        clock = clock_time.set(test_clocks.time_for(acct, params, path_params))
-        try:
+        with at_time(test_clocks.time_for(acct, params, path_params)):
             result = route.handler(ctx)
-        finally:
-            clock_time.reset(clock)
         return ctx.render(result)
 
 

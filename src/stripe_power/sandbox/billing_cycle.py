@@ -31,7 +31,7 @@ from .invoices import (
     subscription_item_parent,
 )
 from .router import Ctx
-from .store import JSON, Account, changed, clock_time, snapshot
+from .store import JSON, Account, at_time, changed, snapshot
 from .subscriptions import add_interval, price_desc
 
 Step = Callable[[Ctx, int, JSON], None]
@@ -102,11 +102,8 @@ def run_until(ctx: Ctx, clock: JSON, target: int, customers: list[JSON]) -> None
             return
         when, _, step, obj = pending[0]
         at = max(when, int(clock["frozen_time"]))
-        token = clock_time.set(at)
-        try:
+        with at_time(at):
             step(work, at, obj)
-        finally:
-            clock_time.reset(token)
     raise StripeError(500, "The sandbox's test clock did not settle; please report this as a sandbox bug.")
 
 

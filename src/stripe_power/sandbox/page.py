@@ -26,7 +26,7 @@ from .cards import TEST_PAYMENT_METHODS
 from .errors import StripeError
 from .ids import new_id
 from .router import Ctx
-from .store import JSON, Account
+from .store import JSON, Account, at_time
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -385,7 +385,7 @@ def routes(sb: Sandbox) -> list[Route]:
             with sb.state.lock:
                 acct = sb.state.owners.get(object_id)
                 ts = test_clocks.time_for(acct, {}, {"object": object_id}) if acct is not None else None
-            with test_clocks.at(ts):
+            with at_time(ts):
                 return await handler(request)
 
         return run

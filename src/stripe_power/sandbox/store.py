@@ -6,6 +6,7 @@ index so retrieves and list pages cost O(page), not O(objects).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -235,6 +236,16 @@ clock_time: ContextVar[int | None] = ContextVar("clock_time", default=None)
 def now() -> int:
     frozen = clock_time.get()
     return frozen if frozen is not None else int(time.time())
+
+
+@contextlib.contextmanager
+def at_time(ts: int | None) -> Iterator[None]:
+    """Run what follows at time `ts` (objects and events made inside carry it); None: the wall clock."""
+    token = clock_time.set(ts)
+    try:
+        yield
+    finally:
+        clock_time.reset(token)
 
 
 class State:

@@ -9,15 +9,14 @@ in time order, everything that fell due (billing_cycle.py). The POST answers wit
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from . import billing_cycle
 from .errors import StripeError, invalid, missing_param
 from .ids import new_id
 from .router import Ctx, Router
-from .store import JSON, Account, as_int, as_str, clock_time, now, paginate, snapshot
+from .store import JSON, Account, as_int, as_str, at_time, now, paginate, snapshot
 
 TYPE = "test_helpers.test_clock"
 _DELETES_AFTER = 30 * 86400  # Stripe deletes a clock 30 days after it is created
@@ -101,7 +100,7 @@ def advance(ctx: Ctx) -> JSON:
     before = snapshot(clock)
     clock["status"] = "advancing"
     clock["status_details"] = {"advancing": {"target_frozen_time": target}}
-    with at(clock["frozen_time"]):
+    with at_time(clock["frozen_time"]):
         ctx.acct.emit("test_helpers.test_clock.advancing", clock, {"status": before["status"]})
     answer = snapshot(clock)
     try:
@@ -112,19 +111,9 @@ def advance(ctx: Ctx) -> JSON:
     clock["frozen_time"] = target
     clock["status"] = "ready"
     clock["status_details"] = {}
-    with at(target):
+    with at_time(target):
         ctx.acct.emit("test_helpers.test_clock.ready", clock, {"status": "advancing"})
     return answer
-
-
-@contextlib.contextmanager
-def at(ts: int | None) -> Iterator[None]:
-    """Run what follows at time `ts` (objects and events made inside carry it); None: the wall clock."""
-    token = clock_time.set(ts)
-    try:
-        yield
-    finally:
-        clock_time.reset(token)
 
 
 # Parameters naming an object a customer owns: a request naming one (a refund by `payment_intent`
