@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import catalog, customer_balance, invoice_totals, payment_intents, payment_methods
+from . import catalog, custom_amounts, customer_balance, invoice_totals, payment_intents, payment_methods
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .router import Ctx, Router
@@ -598,6 +598,7 @@ def create_invoice_item(ctx: Ctx) -> JSON:
                 "price", price_id, param="pricing[price]" if "pricing" in p else "price", status=400
             )
     if price is not None:
+        custom_amounts.refuse_on_invoice(ctx, price, "pricing" if "pricing" in p else "price")
         cur = price["currency"]
         amount = int(price["unit_amount"] or 0) * qty
         unit_decimal = price["unit_amount_decimal"]

@@ -107,6 +107,7 @@ def _is_list(schema: spec.Schema) -> bool:
 _INCLUDABLE = {
     "customer": frozenset({"cash_balance", "invoice_credit_balance", "tax"}),
     "invoice": frozenset({"confirmation_secret"}),
+    "price": frozenset({"currency_options"}),
 }
 
 
