@@ -296,7 +296,11 @@ _UNBILLABLE = (
     (("tiers_mode",), None, "the sandbox computes per-unit prices only, not tiered ones"),
     (("transform_quantity",), None, "the sandbox bills quantities as given, without transforming them"),
     (("currency_options", "*", "tiers"), None, "the sandbox computes per-unit prices only, not tiered ones"),
-    (("recurring", "usage_type"), "metered", "the sandbox bills no usage (it totals no Billing Meter events)"),
+    (
+        ("recurring", "usage_type"),
+        "metered",
+        "the sandbox bills no usage (it totals no Billing Meter events)",
+    ),
     (("recurring", "meter"), None, "the sandbox bills no usage (it totals no Billing Meter events)"),
 )
 
