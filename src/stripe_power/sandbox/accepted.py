@@ -243,6 +243,30 @@ def not_applied(
     )
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A sandbox limit a hand-written handler applies to some values of a parameter it consumes
+    (``when``: "`billing_scheme=tiered`"), declared once where the handler lives so docs/sandbox.md
+    lists it (``REFUSALS``) and the handler raises it (``error``)."""
+
+    operations: tuple[str, ...]
+    when: str
+    why: str
+
+    def error(self, method: str, path: str, parts: tuple[Any, ...]) -> StripeError:
+        return not_applied(method, path, parts, why=self.why)
+
+
+REFUSALS: list[Refusal] = []
+
+
+def refusal(operations: Iterable[str], when: str, why: str) -> Refusal:
+    """Declare a hand-written sandbox limit (see ``Refusal``)."""
+    found = Refusal(tuple(operations), when, why)
+    REFUSALS.append(found)
+    return found
+
+
 def limits(op: spec.Operation, consumes: frozenset[str]) -> list[str]:
     """Every parameter (bracketed, ``[]`` for array items) this route refuses as a sandbox limit."""
     return sorted(_limits(plan(op, consumes), ()))

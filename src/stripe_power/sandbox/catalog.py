@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import custom_amounts
-from .accepted import not_applied
+from .accepted import refusal
 from .errors import invalid, missing_param, no_such, unknown_param
 from .ids import new_id
 from .router import Ctx, Router
@@ -290,28 +290,38 @@ def make_price(ctx: Ctx, data: dict[str, Any], param: str = "", inline: bool = F
 
 # Prices the sandbox cannot bill: tiers and quantity transforms change what a quantity costs, and
 # metered prices bill usage reported to a Billing Meter, which the sandbox never computes.
+_PRICES = ("POST /v1/prices",)
+_TIERED = refusal(
+    _PRICES,
+    "`billing_scheme=tiered`, `tiers`, `tiers_mode`, `currency_options[...][tiers]`",
+    "the sandbox computes per-unit prices only, not tiered ones",
+)
+_TRANSFORM = refusal(
+    _PRICES, "`transform_quantity`", "the sandbox bills quantities as given, without transforming them"
+)
+_METERED = refusal(
+    _PRICES,
+    "`recurring[usage_type]=metered`, `recurring[meter]`",
+    "the sandbox bills no usage: it totals no Billing Meter events",
+)
 _UNBILLABLE = (
-    (("billing_scheme",), "tiered", "the sandbox computes per-unit prices only, not tiered ones"),
-    (("tiers",), None, "the sandbox computes per-unit prices only, not tiered ones"),
-    (("tiers_mode",), None, "the sandbox computes per-unit prices only, not tiered ones"),
-    (("transform_quantity",), None, "the sandbox bills quantities as given, without transforming them"),
-    (("currency_options", "*", "tiers"), None, "the sandbox computes per-unit prices only, not tiered ones"),
-    (
-        ("recurring", "usage_type"),
-        "metered",
-        "the sandbox bills no usage (it totals no Billing Meter events)",
-    ),
-    (("recurring", "meter"), None, "the sandbox bills no usage (it totals no Billing Meter events)"),
+    (("billing_scheme",), "tiered", _TIERED),
+    (("tiers",), None, _TIERED),
+    (("tiers_mode",), None, _TIERED),
+    (("currency_options", "*", "tiers"), None, _TIERED),
+    (("transform_quantity",), None, _TRANSFORM),
+    (("recurring", "usage_type"), "metered", _METERED),
+    (("recurring", "meter"), None, _METERED),
 )
 
 
 def _refuse_unbillable(ctx: Ctx, data: dict[str, Any], param: str) -> None:
     """A price the sandbox could store but not bill answers `sandbox_limit`, naming the parameter."""
     at = tuple(re.findall(r"[^\[\]]+", param))
-    for path, value, why in _UNBILLABLE:
+    for path, value, limit in _UNBILLABLE:
         for found, where in _walk(data, path, ()):
             if value is None or found == value:
-                raise not_applied(ctx.method or "POST", ctx.path or "/v1/prices", (*at, *where), why=why)
+                raise limit.error(ctx.method or "POST", ctx.path or "/v1/prices", (*at, *where))
 
 
 def _walk(node: Any, path: tuple[str, ...], at: tuple[str, ...]) -> Iterator[tuple[Any, tuple[str, ...]]]:

@@ -20,14 +20,24 @@ from typing import Any
 
 from ..currencies import minimum_charge
 from ..money import decimals
-from .accepted import not_applied
+from .accepted import refusal
 from .errors import invalid
 from .router import Ctx
 from .store import JSON, Account, as_bool, as_dict, as_int
 
 # Stripe's largest amount for a charge (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts).
 _MAXIMUM = 99_999_999
-_SIMPLE_ONLY = "the sandbox's hosted page takes a custom amount only for a lone line item at quantity 1"
+_BEYOND_SIMPLE = refusal(
+    ("POST /v1/checkout/sessions", "POST /v1/payment_links"),
+    "a `custom_unit_amount` price in `line_items` other than a lone item at quantity 1 in payment mode "
+    "(without discounts, promotion codes or shipping options)",
+    "the sandbox's hosted page takes a custom amount only for a lone line item at quantity 1",
+)
+_ON_INVOICE = refusal(
+    ("POST /v1/invoiceitems",),
+    "`price` / `pricing[price]` with `custom_unit_amount`",
+    "a custom-amount price has no amount to invoice",
+)
 
 
 def price_param(data: dict[str, Any], pn: Callable[[str], str], currency: str) -> JSON:
@@ -75,15 +85,13 @@ def check_items(
         others = [k for k in ("discounts", "allow_promotion_codes", "shipping_options") if params.get(k)]
         simple = len(items) == 1 and qty == 1 and not adjustable and mode == "payment" and not others
         if not simple:
-            raise not_applied(ctx.method or "POST", ctx.path, ("line_items", i, "price"), why=_SIMPLE_ONLY)
+            raise _BEYOND_SIMPLE.error(ctx.method or "POST", ctx.path, ("line_items", i, "price"))
 
 
 def refuse_on_invoice(ctx: Ctx, price: JSON, param: str) -> None:
     """Invoice items need an amount; a custom-amount price has none until a customer picks it."""
     if is_custom(price):
-        raise not_applied(
-            ctx.method or "POST", ctx.path, (param,), why="a custom-amount price has no amount to invoice"
-        )
+        raise _ON_INVOICE.error(ctx.method or "POST", ctx.path, (param,))
 
 
 def configure(acct: Account, cs: JSON) -> None:

@@ -15,7 +15,7 @@ import httpx
 
 from .. import clock
 from ..webhooks import sign
-from .accepted import not_applied
+from .accepted import refusal
 from .errors import invalid
 from .ids import new_id
 from .router import Ctx, Router
@@ -99,6 +99,13 @@ def _enabled_events(value: Any) -> list[str]:
     return events
 
 
+_OFF_MACHINE = refusal(
+    ("POST /v1/webhook_endpoints", "POST /v1/webhook_endpoints/{webhook_endpoint}"),
+    "`url` on a host other than 127.0.0.1, ::1 or localhost",
+    "the offline sandbox delivers webhooks only to this machine",
+)
+
+
 def _url(ctx: Ctx, value: Any) -> str:
     """An http(s) URL (else Stripe's "Invalid URL"); one off this machine is a sandbox limit."""
     url = as_str(value, "url")
@@ -110,13 +117,7 @@ def _url(ctx: Ctx, value: Any) -> str:
     if not valid:
         raise invalid(f"Invalid URL: {url}", param="url", code="url_invalid")
     if not is_loopback_url(url):
-        raise not_applied(
-            ctx.method,
-            ctx.path,
-            ("url",),
-            "a URL off this machine as ",
-            why="the offline sandbox delivers webhooks only to loopback hosts (127.0.0.1, ::1 or localhost)",
-        )
+        raise _OFF_MACHINE.error(ctx.method, ctx.path, ("url",))
     return url
 
 
