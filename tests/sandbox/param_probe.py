@@ -58,6 +58,11 @@ BASELINES: dict[str, JSON] = {
     "POST /v1/subscriptions": {"customer": "@customer_pm", "items": [{"price": "@price"}]},
     "POST /v1/customers/{customer}/subscriptions": {"items": [{"price": "@price"}]},
     "POST /v1/customers/{customer}/sources": {"source": "tok_visa"},
+    "POST /v1/billing/credit_grants": {
+        "customer": "@customer",
+        "amount": {"type": "monetary", "monetary": {"currency": "usd", "value": 1000}},
+        "applicability_config": {"scope": {"price_type": "metered"}},
+    },
     "POST /v1/subscription_items": {"subscription": "@subscription", "price": "@price2"},
     "POST /v1/subscription_schedules": {
         "customer": "@customer_pm",
