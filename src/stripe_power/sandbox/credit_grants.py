@@ -225,26 +225,25 @@ def update(ctx: Ctx) -> JSON:
     return grant
 
 
-def expire(ctx: Ctx) -> JSON:
-    """ "Expires a credit grant": it ends now, and what is left is debited (``credits_expired``)."""
-    grant = _open(ctx, "expire")
+def _end(ctx: Ctx, doing: str, field: str, detail: str) -> JSON:
+    """End a grant now (``field`` set to the time) and debit what is left as ``detail``."""
+    grant = _open(ctx, doing)
     before = snapshot(grant)
     ts = now()
-    grant["expires_at"] = grant["updated"] = ts
-    _close(ctx.acct, grant, "credits_expired", ts)
+    grant[field] = grant["updated"] = ts
+    _close(ctx.acct, grant, detail, ts)
     ctx.acct.emit("billing.credit_grant.updated", grant, changed(before, grant))
     return grant
+
+
+def expire(ctx: Ctx) -> JSON:
+    """ "Expires a credit grant": it ends now, and what is left is debited (``credits_expired``)."""
+    return _end(ctx, "expire", "expires_at", "credits_expired")
 
 
 def void(ctx: Ctx) -> JSON:
     """ "Voids a credit grant": ``voided_at`` is set, and what is left is debited (``credits_voided``)."""
-    grant = _open(ctx, "void")
-    before = snapshot(grant)
-    ts = now()
-    grant["voided_at"] = grant["updated"] = ts
-    _close(ctx.acct, grant, "credits_voided", ts)
-    ctx.acct.emit("billing.credit_grant.updated", grant, changed(before, grant))
-    return grant
+    return _end(ctx, "void", "voided_at", "credits_voided")
 
 
 def list_grants(ctx: Ctx) -> JSON:
