@@ -75,6 +75,8 @@ class AccessFile:
     rules: tuple[Rule, ...]
     # What a rule without `toolsets` gets: the server's --toolsets (default: the default set).
     base_toolsets: frozenset[str] | None = frozenset({"default"})
+    # The environment the keys were read from: the file is read again with it when it changes.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def toolsets(self) -> frozenset[str] | None:
@@ -209,6 +211,7 @@ def load_access_file(
         keys=keys,
         rules=rules,
         base_toolsets=base_toolsets,
+        env=env,
     )
 
 

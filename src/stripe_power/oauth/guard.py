@@ -32,7 +32,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.routes import build_resource_metadata_url, cors_middleware
 from mcp.shared.auth import ProtectedResourceMetadata
-from mcp.types import CallToolResult, ListToolsResult, TextContent
+from mcp.types import CallToolResult, TextContent
 from pydantic import AnyHttpUrl
 from starlette.authentication import AuthCredentials
 from starlette.routing import Route
@@ -95,6 +95,7 @@ class OAuthGuard:
                     allow_live=self.allow_live,
                     known_toolsets=self.known_toolsets,
                     base_toolsets=self.file.base_toolsets,
+                    env=self.file.env,
                 )
                 if fresh.resource != self.file.resource:
                     raise ConfigError("[oauth] resource changed; restart the server to serve another URL")
@@ -285,9 +286,9 @@ async def server_middleware(ctx: Any, call_next: Callable[[Any], Awaitable[Any]]
             name = str((ctx.params or {}).get("name", ""))
             if name not in access.tools:
                 return await _refuse_tool(ctx, access, name)
-        result = await call_next(ctx)
-        if ctx.method == "tools/list" and isinstance(result, ListToolsResult):
-            result = result.model_copy(update={"tools": [t for t in result.tools if t.name in access.tools]})
+        result = await call_next(ctx)  # the wire form: a dict
+        if ctx.method == "tools/list" and isinstance(result, dict) and isinstance(result.get("tools"), list):
+            result = {**result, "tools": [t for t in result["tools"] if t.get("name") in access.tools]}
         return result
     finally:
         current_access.reset(token)
