@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
@@ -33,8 +34,9 @@ from stripe_power.server import create_server
 from stripe_power.state import open_state
 
 from .conftest import error_text, new_key, payload
-from .oidc import OpenIdProvider, claims, openid_provider, write_access_file
+from .oidc import PACKAGE, OpenIdProvider, claims, openid_provider, write_access_file
 from .servers import free_port, serve_in_thread
+from .test_external_client import EXTERNAL, SDK, TIMEOUT, node_or_skip
 from .test_team import every_stored_text, paid_intent, refunds_sent
 
 RULES = """
@@ -423,4 +425,54 @@ async def test_unknown_key_ids_do_not_flood_the_provider(idp: OpenIdProvider, te
             for n in range(20):
                 group.start_soon(send, http, _forged(good, kid=f"unknown-{n}"))
     assert accepted.status_code == 200 and statuses == [401] * 20
-    assert guards[0].verifier.jwks.fetches == 2  # the first token, then one refetch for all 20 unknown kids
+    # Within the cooldown after the first fetch, 20 unknown kids caused no fetch at all.
+    assert guards[0].verifier.jwks.fetches == 1
+
+
+def run_oauth_client(url: str, user: str, calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """tests/external/oauth_client.mjs: the TypeScript SDK's OAuth flow, given only the URL."""
+    node = node_or_skip(SDK, PACKAGE)
+    completed = subprocess.run(
+        [node, str(EXTERNAL / "oauth_client.mjs"), url, user, json.dumps(calls)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=EXTERNAL,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    outcome: dict[str, Any] = json.loads(completed.stdout)
+    return outcome
+
+
+async def test_typescript_sdk_signs_in_with_oauth_from_the_url_alone(
+    idp: OpenIdProvider, team: Team, sandbox: Any
+) -> None:
+    settings, port, resource = _server(idp, team, sandbox)
+    calls = [
+        {"name": "create_customer", "arguments": {"email": "signed-in@example.com"}},
+        {"name": "get_account_info", "arguments": {}},
+    ]
+    with oauth_instances(settings, [port]) as (url,):
+        alice = await anyio.to_thread.run_sync(run_oauth_client, f"{url}/mcp", "alice", calls)
+        carol = await anyio.to_thread.run_sync(run_oauth_client, f"{url}/mcp", "carol", calls[:1])
+    # The SDK found the provider from the 401 and asked for a token for this server, with PKCE.
+    assert alice["authorization"] == {
+        "endpoint": f"{idp.issuer}/auth",
+        "resource": resource,
+        "scope": "stripe",
+        "code_challenge_method": "S256",
+        "client_id": "mcp-client",
+        "response_type": "code",
+    }
+    made, info = (json.loads(result["content"][0]["text"]) for result in alice["results"])
+    assert [c["id"] for c in sandbox.objects(team.payments, "customer")] == [made["id"]]
+    assert info["key"].endswith(team.payments[-4:])
+    assert "create_customer" in alice["tools"] and "create_customer" not in carol["tools"]
+    assert carol["results"][0]["isError"] is True
+    assert sandbox.objects(team.support, "customer") == []
+    lines = [json.loads(line) for line in (team.folder / "state" / "audit.jsonl").read_text().splitlines()]
+    assert {(line.get("tool_call"), line.get("person_name"), line.get("outcome")) for line in lines} >= {
+        ("create_customer", "alice@example.com", "ok"),
+        ("create_customer", "carol@example.com", "refused"),
+    }
