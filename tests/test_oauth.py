@@ -352,6 +352,12 @@ async def test_two_people_one_key_two_instances_share_postgres(
     assert "confirmation_token" in stolen and done["amount"] == 1000
     assert hijack.status_code == 404
     assert [r.params["amount"] for r in refunds_sent(sandbox, team.payments)] == ["3000", "5000", "1000"]
+    # The dashboard's "What the agent did" names who made each call (from the requests, PostgreSQL state).
+    agent = f"{sandbox.dashboard_url}/{sandbox.sandbox.state.accounts[team.payments].id}/agent"
+    page = httpx2.get(agent).text
+    bobs_only = httpx2.get(agent, params={"person": "bob@example.com"}).text
+    assert "by <a href" in page and "bob@example.com</a>" in page and "alice@example.com</a>" in page
+    assert "bob@example.com</a>" in bobs_only and "alice@example.com</a>" not in bobs_only
     # The books name people; no Stripe key is stored anywhere in the database.
     stored = every_stored_text(postgres_url)
     assert team.payments not in stored and team.payments[8:] not in stored and team.support[8:] not in stored
