@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -61,7 +62,9 @@ class OpenIdProvider:
         }
         with httpx2.Client(timeout=30) as http:
             location = f"{self.issuer}/auth?{urlencode(query)}"
-            for _ in range(12):  # auth -> login interaction -> auth -> consent interaction -> auth -> redirect
+            for _ in range(
+                12
+            ):  # auth -> login interaction -> auth -> consent interaction -> auth -> redirect
                 if location.startswith(REDIRECT):
                     break
                 answer = http.get(location)
@@ -95,11 +98,13 @@ class OpenIdProvider:
 
 
 @contextmanager
-def openid_provider() -> Iterator[OpenIdProvider]:
+def openid_provider(users: dict[str, dict[str, Any]] | None = None) -> Iterator[OpenIdProvider]:
+    """The provider, with the script's test users plus `users` ({id: {email, groups}})."""
     node = node_or_skip(PACKAGE)
     process = subprocess.Popen(
         [node, str(SCRIPT)],
         cwd=EXTERNAL,
+        env={**os.environ, "OIDC_TEST_USERS": json.dumps(users or {})},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -109,7 +114,9 @@ def openid_provider() -> Iterator[OpenIdProvider]:
         assert process.stdout is not None
         line = process.stdout.readline()
         if not line:
-            raise AssertionError("oidc_provider.mjs did not start: " + (process.stderr.read() if process.stderr else ""))
+            raise AssertionError(
+                "oidc_provider.mjs did not start: " + (process.stderr.read() if process.stderr else "")
+            )
         started: dict[str, Any] = json.loads(line)
         yield OpenIdProvider(issuer=started["issuer"], process=process)
     finally:

@@ -63,7 +63,11 @@ PING = {  # an opening request: the MCP layer answers it (200) once the token is
     "jsonrpc": "2.0",
     "id": 1,
     "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
 }
 
 
@@ -108,7 +112,12 @@ def oauth_instances(
             if guards is not None:
                 guards.append(guard)
             app = create_http_app(
-                create_server(settings, state=state), host="127.0.0.1", port=port, token=None, state=state, oauth=guard
+                create_server(settings, state=state),
+                host="127.0.0.1",
+                port=port,
+                token=None,
+                state=state,
+                oauth=guard,
             )
             urls.append(stack.enter_context(serve_in_thread(app, port)))
         yield urls
@@ -151,13 +160,17 @@ def _server(idp: OpenIdProvider, team: Team, sandbox: Any, **oauth: Any) -> tupl
     return team.settings(sandbox, access_file), port, resource
 
 
-async def test_metadata_and_the_challenge_that_starts_sign_in(idp: OpenIdProvider, team: Team, sandbox: Any) -> None:
+async def test_metadata_and_the_challenge_that_starts_sign_in(
+    idp: OpenIdProvider, team: Team, sandbox: Any
+) -> None:
     settings, port, resource = _server(idp, team, sandbox)
     with oauth_instances(settings, [port]) as (url,):
         documents = [httpx2.get(f"{url}{path}") for path in
                      ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource")]  # fmt: skip
         missing = post_mcp(url)
-        not_bearer = httpx2.post(f"{url}/mcp", headers={**MCP_HEADERS, "Authorization": "Basic YTpi"}, json=PING)
+        not_bearer = httpx2.post(
+            f"{url}/mcp", headers={**MCP_HEADERS, "Authorization": "Basic YTpi"}, json=PING
+        )
         twice = httpx2.post(
             f"{url}/mcp",
             headers=[*MCP_HEADERS.items(), ("Authorization", "Bearer a"), ("Authorization", "Bearer b")],
@@ -211,7 +224,10 @@ async def test_tokens_that_are_refused(idp: OpenIdProvider, team: Team, sandbox:
         "wrong audience": (idp.token("alice", "http://127.0.0.1:1/mcp"), "issued for another resource"),
         "wrong issuer": (foreign, f"issued by '{other.issuer}', not by {idp.issuer}"),
         "not a JWT": ("opaque-" + "x" * 40, "not a JWT"),
-        "bad signature": (good[:-8] + ("AAAAAAAA" if not good.endswith("AAAAAAAA") else "BBBBBBBB"), "signature"),
+        "bad signature": (
+            good[:-8] + ("AAAAAAAA" if not good.endswith("AAAAAAAA") else "BBBBBBBB"),
+            "signature",
+        ),
         # The issuer's public key used as an HMAC secret (algorithm confusion) and no signature at all.
         "HS256 with the public key": (
             _hs256(claims(good), public_pem, jwks["keys"][0]["kid"]),
@@ -247,7 +263,9 @@ async def test_missing_scope_is_insufficient_scope(idp: OpenIdProvider, team: Te
     assert sandbox.request_log(team.payments) == []
 
 
-async def test_a_person_no_rule_matches_gets_403_saying_why(idp: OpenIdProvider, team: Team, sandbox: Any) -> None:
+async def test_a_person_no_rule_matches_gets_403_saying_why(
+    idp: OpenIdProvider, team: Team, sandbox: Any
+) -> None:
     settings, port, resource = _server(idp, team, sandbox)
     with oauth_instances(settings, [port]) as (url,):
         answer = post_mcp(url, idp.token("dave", resource))
@@ -262,14 +280,18 @@ async def test_a_person_no_rule_matches_gets_403_saying_why(idp: OpenIdProvider,
     assert [(line["access"], line["person"]) for line in lines] == [("denied", "dave")]
 
 
-async def test_read_only_person_lists_reads_and_cannot_write(idp: OpenIdProvider, team: Team, sandbox: Any) -> None:
+async def test_read_only_person_lists_reads_and_cannot_write(
+    idp: OpenIdProvider, team: Team, sandbox: Any
+) -> None:
     settings, port, resource = _server(idp, team, sandbox)
     with oauth_instances(settings, [port]) as (url,):
         async with signed_in(url, idp.token("carol", resource)) as carol:
             listed = {tool.name for tool in (await carol.list_tools()).tools}
             made = error_text(await carol.call_tool("create_customer", {"email": "x@example.com"}))
             posted = error_text(
-                await carol.call_tool("call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": {}})
+                await carol.call_tool(
+                    "call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": {}}
+                )
             )
             read = payload(await carol.call_tool("list_customers", {}))
             info = payload(await carol.call_tool("get_account_info", {}))
@@ -278,9 +300,16 @@ async def test_read_only_person_lists_reads_and_cannot_write(idp: OpenIdProvider
     assert "create_customer" not in listed and "create_refund" not in listed
     assert {"list_customers", "retrieve_customer", "call_stripe_api"} <= listed
     assert {"create_customer", "create_refund"} <= everything and listed < everything
-    assert made.startswith("create_customer is not available to carol@example.com: access rule 'support' (read-only)")
-    assert "POST /v1/customers is a write and access rule 'support' gives carol@example.com read-only access" in posted
-    assert read["data"] == [] and info["key"].startswith("sk_test_…") and info["key"].endswith(team.support[-4:])
+    assert made.startswith(
+        "create_customer is not available to carol@example.com: access rule 'support' (read-only)"
+    )
+    assert (
+        "POST /v1/customers is a write and access rule 'support' gives carol@example.com read-only access"
+        in posted
+    )
+    assert (
+        read["data"] == [] and info["key"].startswith("sk_test_…") and info["key"].endswith(team.support[-4:])
+    )
     # Carol's calls ran with the support key, and none of them wrote.
     sent = sandbox.request_log(team.support)
     assert sent and {r.method for r in sent} == {"GET"}
@@ -296,11 +325,15 @@ async def test_read_only_person_lists_reads_and_cannot_write(idp: OpenIdProvider
 def test_key_files_must_be_private_and_keys_never_in_the_access_file(tmp_path: Path) -> None:
     team = Team(tmp_path)
     (tmp_path / "support.key").chmod(0o644)
-    access_file = write_access_file(tmp_path / "team.toml", "https://login.example.com", "https://mcp.example.com/mcp", RULES)
+    access_file = write_access_file(
+        tmp_path / "team.toml", "https://login.example.com", "https://mcp.example.com/mcp", RULES
+    )
     with pytest.raises(ConfigError, match=r"support.key is readable by others \(mode 0644\); run chmod 600"):
         team.settings(type("S", (), {"url": "http://127.0.0.1:1"})(), access_file)
     inline = RULES.replace('{ env = "KEY_PAYMENTS" }', f'"{team.payments}"')
-    write_access_file(tmp_path / "team.toml", "https://login.example.com", "https://mcp.example.com/mcp", inline)
+    write_access_file(
+        tmp_path / "team.toml", "https://login.example.com", "https://mcp.example.com/mcp", inline
+    )
     with pytest.raises(ConfigError) as raised:
         load_settings(team.env, access_file=str(tmp_path / "team.toml"), webhook_receiver=True)
     assert "keys never go in this file" in str(raised.value) and team.payments not in str(raised.value)
@@ -331,7 +364,9 @@ async def test_two_people_one_key_two_instances_share_postgres(
 
     with oauth_instances(settings, [port, other]) as (one, two):
         payload(await refund(one, alice_token, first, 3000))
-        over = error_text(await refund(two, alice_token, second, 2500))  # her limit, counted on the other instance
+        over = error_text(
+            await refund(two, alice_token, second, 2500)
+        )  # her limit, counted on the other instance
         payload(await refund(two, bob_token, bobs, 5000))  # his own limit: Alice's refunds do not use it
         # A confirmation token is bound to the person who was asked.
         call = {"payment_intent": second, "amount": 1000}
@@ -348,7 +383,10 @@ async def test_two_people_one_key_two_instances_share_postgres(
             opened = await http.post(f"{one}/mcp", headers=MCP_HEADERS, json=PING)
         session = opened.headers["mcp-session-id"]
         hijack = post_mcp(one, bob_token, **{"Mcp-Session-Id": session})
-    assert "over the daily limit of $50.00 (max_daily_refunds of access rule 'payments team'; $20.00 left today)" in over
+    assert (
+        "over the daily limit of $50.00 (max_daily_refunds of access rule 'payments team'; $20.00 left today)"
+        in over
+    )
     assert "confirmation_token" in stolen and done["amount"] == 1000
     assert hijack.status_code == 404
     assert [r.params["amount"] for r in refunds_sent(sandbox, team.payments)] == ["3000", "5000", "1000"]
@@ -371,7 +409,9 @@ def _audit_rows(url: str) -> list[str]:
     import psycopg
 
     with psycopg.connect(url) as conn:
-        return [json.dumps(row[0]) for row in conn.execute("SELECT entry FROM audit_log ORDER BY id").fetchall()]
+        return [
+            json.dumps(row[0]) for row in conn.execute("SELECT entry FROM audit_log ORDER BY id").fetchall()
+        ]
 
 
 async def test_revoking_a_person_takes_effect_on_the_next_request(
@@ -383,21 +423,23 @@ async def test_revoking_a_person_takes_effect_on_the_next_request(
         before = post_mcp(url, token)
         access_file = team.folder / "team.toml"
         # What the README says to do: add the person's subject to [oauth] revoked; no restart.
-        access_file.write_text(access_file.read_text().replace("[oauth]\n", '[oauth]\nrevoked = ["mallory"]\n', 1))
+        access_file.write_text(
+            access_file.read_text().replace("[oauth]\n", '[oauth]\nrevoked = ["mallory"]\n', 1)
+        )
         after = post_mcp(url, token)
         still = post_mcp(url, idp.token("alice", resource))
         access_file.write_text("[oauth]\nissuer = ")  # a broken edit refuses everyone until fixed
         broken = post_mcp(url, idp.token("alice", resource))
     assert before.status_code == 200
     assert after.status_code == 403
-    assert after.json()["error_description"].startswith("Access for mallory@example.com (sub mallory) was revoked")
+    assert after.json()["error_description"].startswith(
+        "Access for mallory@example.com (sub mallory) was revoked"
+    )
     assert still.status_code == 200
     assert broken.status_code == 503 and "access file has an error" in broken.text
 
 
-async def test_a_rotated_signing_key_is_fetched_once_and_the_old_one_stops(
-    team: Team, sandbox: Any
-) -> None:
+async def test_a_rotated_signing_key_is_fetched_once_and_the_old_one_stops(team: Team, sandbox: Any) -> None:
     with openid_provider() as idp:
         settings, port, resource = _server(idp, team, sandbox, jwks_cooldown_seconds=0)
         guards: list[OAuthGuard] = []
@@ -415,7 +457,9 @@ async def test_a_rotated_signing_key_is_fetched_once_and_the_old_one_stops(
     assert "does not publish" in challenge(answers[-1])["error_description"]
 
 
-async def test_unknown_key_ids_do_not_flood_the_provider(idp: OpenIdProvider, team: Team, sandbox: Any) -> None:
+async def test_unknown_key_ids_do_not_flood_the_provider(
+    idp: OpenIdProvider, team: Team, sandbox: Any
+) -> None:
     settings, port, resource = _server(idp, team, sandbox)  # the default cooldown (10 s)
     good = idp.token("alice", resource)
     guards: list[OAuthGuard] = []
@@ -424,7 +468,9 @@ async def test_unknown_key_ids_do_not_flood_the_provider(idp: OpenIdProvider, te
         statuses: list[int] = []
 
         async def send(http: httpx2.AsyncClient, token: str) -> None:
-            answer = await http.post(f"{url}/mcp", headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"}, json=PING)
+            answer = await http.post(
+                f"{url}/mcp", headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"}, json=PING
+            )
             statuses.append(answer.status_code)
 
         async with httpx2.AsyncClient() as http, anyio.create_task_group() as group:

@@ -62,11 +62,17 @@ def test_the_readme_section_works_as_written(sandbox: Any, tmp_path: Path) -> No
         )  # fmt: skip
         try:
             wait_healthy(process, f"http://127.0.0.1:{port}")
-            alice = run_oauth_client(local, "alice", [{"name": "create_customer", "arguments": {"email": "a@example.com"}}])
+            alice = run_oauth_client(
+                local, "alice", [{"name": "create_customer", "arguments": {"email": "a@example.com"}}]
+            )
             carol = run_oauth_client(local, "carol", [])
             # Revoke a person as the README says: add their sub to `revoked` and save.
             (tmp_path / "team.toml").write_text(text.replace("revoked = []", 'revoked = ["alice"]'))
-            revoked = httpx2.post(local, headers={**MCP_HEADERS, "Authorization": f"Bearer {idp.token('alice', local)}"}, json=PING)
+            revoked = httpx2.post(
+                local,
+                headers={**MCP_HEADERS, "Authorization": f"Bearer {idp.token('alice', local)}"},
+                json=PING,
+            )
         finally:
             process.terminate()
             _, stderr = process.communicate(timeout=20)

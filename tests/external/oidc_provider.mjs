@@ -22,6 +22,8 @@ const USERS = {
   carol: { email: "carol@example.com", groups: ["support"] },
   dave: { email: "dave@example.com", groups: ["marketing"] },
   mallory: { email: "mallory@example.com", groups: ["payments"] },
+  // More, for a load run: OIDC_TEST_USERS='{"id": {"email": ..., "groups": [...]}, ...}'.
+  ...JSON.parse(process.env.OIDC_TEST_USERS || "{}"),
 };
 const RESOURCE_SCOPES = "stripe stripe:read";
 

@@ -53,12 +53,16 @@ class Access:
 
     @property
     def scope_material(self) -> str:
-        """What the state's scope hash is made from: the key AND the person, so books
-        (ledger, tokens, replay window) are per person per key."""
-        return f"{self.stripe_key}\x00{self.person.issuer}\x00{self.person.subject}"
+        return scope_material(self.stripe_key, self.person.issuer, self.person.subject)
 
     def audit_fields(self) -> dict[str, str]:
         return {"person": self.person.subject, "person_name": self.person.name, "access_rule": self.rule}
+
+
+def scope_material(stripe_key: str, issuer: str, subject: str) -> str:
+    """What the state's scope hash is made from in OAuth mode: the key AND the person, so the
+    books (ledger, confirmation tokens, replay window) are per person per key."""
+    return f"{stripe_key}\x00{issuer}\x00{subject}"
 
 
 # The access of the person whose MCP message is being handled; None outside OAuth mode.

@@ -311,7 +311,11 @@ class Views:
         }.get(c.outcome, badge(c.outcome))
         head = (
             f"<div><b>{esc(c.tool)}</b> {outcome} <span class=muted>{esc(when(c.time))} · {esc(c.call)}"
-            + (" · by " + link(f"/dashboard/{acct.id}/agent?" + urlencode({"person": c.person}), c.person) if c.person else "")
+            + (
+                " · by " + link(f"/dashboard/{acct.id}/agent?" + urlencode({"person": c.person}), c.person)
+                if c.person
+                else ""
+            )
             + (f" · {c.duration_ms} ms" if c.duration_ms is not None else "")
             + "</span></div>"
         )
