@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
@@ -32,6 +33,7 @@ from stripe_power.http import create_http_app
 from stripe_power.oauth.guard import OAuthGuard, guard_for
 from stripe_power.server import create_server
 from stripe_power.state import open_state
+from stripe_power.tools import TOOLSET_NAMES
 
 from .conftest import error_text, new_key, payload
 from .oidc import PACKAGE, OpenIdProvider, claims, openid_provider, write_access_file
@@ -528,3 +530,75 @@ async def test_typescript_sdk_signs_in_with_oauth_from_the_url_alone(
         ("create_customer", "alice@example.com", "ok"),
         ("create_customer", "carol@example.com", "refused"),
     }
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("[oauth]", "[oath]"), "unknown setting 'oath'"),
+        (
+            ('key = "payments"', 'key = "payment"'),
+            "key = 'payment' is not in [keys] (known: payments, support)",
+        ),
+        (('is = "payments"', "is = 3"), "when.is: must be a list of strings"),
+        (('claim = "groups"', 'claim = "groups;drop"'), "when.claim must name a token claim"),
+        (
+            ('max_daily_refunds = "usd:5000"', 'max_daily_refunds = "usd:5k"'),
+            "use a whole amount in minor units",
+        ),
+        (('toolsets = ["all"]\nmax', 'toolsets = ["invoice"]\nmax'), "unknown toolset(s) invoice"),
+        (('name = "support"', 'name = "payments team"'), "two [[access]] rules share a name"),
+        (("read_only = true", 'read_only = "yes"'), "read_only must be true or false"),
+        (('{ env = "KEY_PAYMENTS" }', '{ env = "NOT_SET_ANYWHERE" }'), "NOT_SET_ANYWHERE is not set"),
+    ],
+)
+def test_a_wrong_access_file_names_the_entry_and_the_fix(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    team = Team(tmp_path)
+    good = write_access_file(
+        tmp_path / "team.toml", "https://login.example.com", "https://mcp.example.com/mcp", RULES
+    )
+    load_settings(team.env, access_file=str(good), webhook_receiver=True)  # the file as written loads
+    good.write_text(good.read_text().replace(*change, 1))
+    with pytest.raises(ConfigError) as raised:
+        load_settings(team.env, access_file=str(good), webhook_receiver=True, known_toolsets=TOOLSET_NAMES)
+    assert message in str(raised.value) and "team.toml" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("oauth", "message"),
+    [
+        ({"issuer": "http://login.example.com"}, "plain http only on loopback; use https"),
+        ({"resource": "https://mcp.example.com/mcp?x=1"}, "no query or fragment (RFC 8707)"),
+        ({"scopes": "stripe"}, "scopes: must be a list of strings"),
+    ],
+)
+def test_a_wrong_oauth_table_is_refused(tmp_path: Path, oauth: dict[str, Any], message: str) -> None:
+    team = Team(tmp_path)
+    settings = {"issuer": "https://login.example.com", "resource": "https://mcp.example.com/mcp"} | oauth
+    path = write_access_file(
+        tmp_path / "team.toml", settings.pop("issuer"), settings.pop("resource"), RULES, **settings
+    )
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(team.env, access_file=str(path), webhook_receiver=True)
+
+
+def test_oauth_mode_refuses_what_would_mix_it_up(tmp_path: Path) -> None:
+    team = Team(tmp_path)
+    path = write_access_file(
+        tmp_path / "team.toml", "https://login.example.com", "https://mcp.example.com/mcp", RULES
+    )
+    cases = [
+        ({**team.env, "STRIPE_SECRET_KEY": new_key()}, {"webhook_receiver": True}, "unset STRIPE_SECRET_KEY"),
+        (team.env, {"webhook_receiver": True, "client_keys": True}, "choose one"),
+        (team.env, {}, "--transport http only"),
+        (
+            {**team.env, "STRIPE_WEBHOOK_SECRET": "whsec_x"},
+            {"webhook_receiver": True},
+            "unset STRIPE_WEBHOOK_SECRET",
+        ),
+    ]
+    for env, options, message in cases:
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            load_settings(env, access_file=str(path), **options)

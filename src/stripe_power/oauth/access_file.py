@@ -249,7 +249,10 @@ def _rule(
         raise ConfigError(f"{at}: key = {key!r} is not in [keys] (known: {', '.join(sorted(keys))}).")
     toolsets = base_toolsets
     if "toolsets" in raw:
-        toolsets = parse_toolsets(",".join(_strings(raw["toolsets"], f"{at} toolsets")), known_toolsets)
+        try:
+            toolsets = parse_toolsets(",".join(_strings(raw["toolsets"], f"{at} toolsets")), known_toolsets)
+        except ConfigError as error:
+            raise ConfigError(f"{at}: {str(error).replace('--toolsets: ', 'toolsets: ')}") from None
     flags = {flag: raw.get(flag, False) for flag in ("read_only", "confirm_writes")}
     for flag, value in flags.items():
         if not isinstance(value, bool):

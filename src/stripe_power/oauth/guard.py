@@ -105,6 +105,8 @@ class OAuthGuard:
             else:
                 if (fresh.issuer, fresh.jwks_uri) != (self.file.issuer, self.file.jwks_uri):
                     self.verifier = self._verifier(fresh)
+                if (fresh.toolsets, fresh.any_confirms) != (self.file.toolsets, self.file.any_confirms):
+                    logger.warning("access file: new toolsets or confirmation settings apply after a restart")
                 self.file, self._broken = fresh, None
                 logger.info("access file %s read again: %d rule(s)", fresh.path, len(fresh.rules))
         if self._broken is not None:
