@@ -306,14 +306,11 @@ def test_a_malformed_authorization_is_401_and_sends_nothing(
 
 # -- 2. a session belongs to the key that opened it ------------------------------------------
 
-SESSION_USES = {
-    "tools/call": (
-        "POST",
-        lambda: rpc_body("tools/call", {"name": "create_payment_intent", "arguments": PAY}),
-    ),
-    "logging/setLevel": ("POST", lambda: rpc_body("logging/setLevel", {"level": "debug"})),
-    "GET stream": ("GET", lambda: b""),
-    "DELETE": ("DELETE", lambda: b""),
+SESSION_USES: dict[str, tuple[str, bytes]] = {
+    "tools/call": ("POST", rpc_body("tools/call", {"name": "create_payment_intent", "arguments": PAY})),
+    "logging/setLevel": ("POST", rpc_body("logging/setLevel", {"level": "debug"})),
+    "GET stream": ("GET", b""),
+    "DELETE": ("DELETE", b""),
 }
 
 
