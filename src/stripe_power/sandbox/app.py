@@ -277,7 +277,7 @@ def _response(status: int, body: bytes, request_id: str, extra: dict[str, str] |
 
 def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None) -> Starlette:
     """The sandbox as a Starlette app; ``app.state.sandbox`` is its :class:`Sandbox`."""
-    from . import dashboard, page
+    from . import assets, dashboard, page
 
     sb = sandbox or Sandbox(faults)
 
@@ -366,11 +366,15 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
     routes = [
         StarletteRoute("/v1/{rest:path}", api, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         StarletteRoute("/_sandbox/requests", introspect, methods=["GET", "DELETE"]),
+        *assets.routes(),
         *page.routes(sb),
         *portal.routes(sb),
         *dashboard.routes(sb),
         StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(DropConnectionMiddleware)])
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(DropConnectionMiddleware), Middleware(assets.ContentSecurityPolicy)],
+    )
     app.state.sandbox = sb
     return app
