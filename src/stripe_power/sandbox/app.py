@@ -53,7 +53,7 @@ from .forms import FormError, Params, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
 from .store import Account, IdempotentResult, RecordedRequest, State, at_time, expand_paths
-from .validation import check_expand, check_params, check_version
+from .validation import check_expand, check_params, check_urls, check_version
 
 logger = logging.getLogger("stripe_power.sandbox")
 
@@ -227,6 +227,7 @@ class Sandbox:
         op = spec.resolve(method, path)
         if op is not None:
             check_params(op, params)
+            check_urls(op, params)
             check_expand(op, expand_paths(params))
         matched = self.router.match(method, path)
         if matched is None:

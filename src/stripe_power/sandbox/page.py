@@ -28,6 +28,7 @@ from .errors import StripeError
 from .ids import new_id
 from .router import Ctx
 from .store import JSON, Account, at_time
+from .validation import is_web_url
 
 if TYPE_CHECKING:
     from .app import Sandbox
@@ -62,6 +63,14 @@ def _page(title: str, body: str, status: int = 200, request_id: str = "") -> HTM
         f"<body><main><span class=badge>TEST MODE · stripe-power sandbox</span>{body}</main></body></html>"
     )
     return HTMLResponse(doc, status_code=status, headers={"Request-Id": request_id or new_id("req", 14)})
+
+
+def _link(href: Any, text: str) -> str:
+    """A muted link to a merchant's page; none unless it is an http(s) URL (the API refuses any
+    other; this holds for whatever else stored one)."""
+    if not isinstance(href, str) or not is_web_url(href):
+        return ""
+    return f"<p class=muted><a href='{html.escape(href)}'>{html.escape(text)}</a></p>"
 
 
 def _not_found(what: str) -> HTMLResponse:
@@ -143,12 +152,7 @@ def routes(sb: Sandbox) -> list[Route]:
                 else ""
             )
             + f"{_test_cards()}{err}"
-            f"<button type=submit>{title}</button></form>"
-            + (
-                f"<p class=muted><a href='{html.escape(cs['cancel_url'])}'>Cancel</a></p>"
-                if cs.get("cancel_url")
-                else ""
-            )
+            f"<button type=submit>{title}</button></form>" + _link(cs.get("cancel_url"), "Cancel")
         )
         return _page(title, body, 402 if error else 200, request_id)
 
