@@ -229,7 +229,7 @@ async def test_a_javascript_url_cannot_be_stored_and_pages_run_no_inline_script(
         assert answer is not None
         assert "script-src 'self'" in (await answer.all_headers())["content-security-policy"]
         assert await page.get_attribute("text=Cancel", "href") == "https://example.com/no"
-        with pytest.raises(Exception, match="(?i)content security policy|refused"):
+        with pytest.raises(Exception, match=r"(?i)content security policy|refused"):
             await page.add_script_tag(content="window.ranInline = true")
         assert await page.evaluate("window.ranInline") is None
         # The page's own (served) script still works: a test-card button fills the field.
