@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -477,3 +478,49 @@ def read_answer(sock: socket.socket) -> str:
 def _chunks(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
     for start in range(0, len(body), size):
         yield body[start : start + size]
+
+
+def _raw_call(tool: str, arguments_json: str) -> bytes:
+    return (
+        '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"'
+        + tool
+        + '","arguments":'
+        + arguments_json
+        + "}}"
+    ).encode()
+
+
+def _deep(depth: int, opener: str, closer: str) -> str:
+    return opener * depth + '"x"' + closer * depth
+
+
+DEEP_OR_HUGE = [
+    *(pytest.param("call_stripe_api", '{"method":"POST","path":"/v1/customers","params":{"metadata":' + _deep(d, '{"a":', "}") + "}}", id=f"metadata-{d}-deep") for d in (30, 150, 500, 5000)),
+    *(pytest.param("call_stripe_api", '{"method":"GET","path":"/v1/customers","params":{"expand":' + _deep(d, "[", "]") + "}}", id=f"expand-{d}-deep") for d in (30, 150, 500, 5000)),
+    *(pytest.param("create_customer", '{"metadata":' + _deep(d, '{"a":', "}") + "}", id=f"typed-metadata-{d}-deep") for d in (150, 5000)),
+    *(pytest.param("call_stripe_api", '{"method":"POST","path":"/v1/customers","params":{"balance":' + n + "}}", id=f"integer-{len(n)}-chars") for n in ("9" * 20, "9" * 400, "9" * 4000, "9" * 5000, "1e309")),
+    *(pytest.param("create_refund", '{"payment_intent":"pi_1","amount":' + n + "}", id=f"amount-{len(n)}-chars") for n in ("9" * 400, "9" * 5000, "-" + "9" * 30)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("tool", "arguments"), DEEP_OR_HUGE)
+def test_deep_or_huge_json_is_answered_never_a_5xx_and_sends_nothing(
+    fake: RecordingStripe, tmp_path: Path, tool: str, arguments: str
+) -> None:
+    """Over HTTP: the JSON parser refuses what it cannot read (400), the tools refuse the rest
+    by name; nothing reaches Stripe."""
+    key = new_key()
+    with team_server(fake, tmp_path) as served:
+        session = open_session(served.url, key)
+        answer = send(served.url, "POST", mcp_headers(key, session), _raw_call(tool, arguments))
+        health = httpx2.get(f"{served.url}/healthz")
+    assert answer.status < 500, answer
+    message = answer.rpc()
+    if answer.status == 200:
+        result = message["result"]
+        text = result["content"][0]["text"]
+        assert result["isError"] is True and "`" in text, text  # refused by name, not a crash
+        assert not re.fullmatch(r"Error executing tool \w+:?\s*", text), text
+    else:
+        assert answer.status == 400 and message["error"]["code"] == -32700, message
+    assert fake.requests == [] and health.status_code == 200

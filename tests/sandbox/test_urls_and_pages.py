@@ -210,3 +210,47 @@ def test_every_page_carries_the_policy_and_no_inline_script(
         found = [pattern.pattern for pattern in INLINE if pattern.search(answer.text)]
         assert not found, (url, found)
     assert declined.status_code == 402 and portal_error.status_code == 400
+
+
+# -- the hosted Checkout form's quantity fields ----------------------------------------------
+
+ADJUSTABLE = {**LINE, "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10}}
+BAD_QUANTITIES = [
+    pytest.param({"quantity_" + "9" * 5000: "2"}, id="5000-digit-line"),
+    pytest.param({"quantity_0": "9" * 5000}, id="5000-digit-quantity"),
+    pytest.param({"quantity_0": "-1"}, id="negative"),
+    pytest.param({"quantity_0": "1.5"}, id="fraction"),
+    pytest.param({"quantity_0": "two"}, id="words"),
+    pytest.param({"quantity_0": "٣"}, id="arabic-digit"),
+    pytest.param({"quantity_0": "11"}, id="over-maximum"),
+    pytest.param({"quantity_1": "2"}, id="no-such-line"),
+    pytest.param({"quantity_x": "2"}, id="not-an-index"),
+    pytest.param({"quantity_1": "2", "fixed": "1"}, id="not-adjustable"),
+]
+
+
+@pytest.mark.parametrize("fields", BAD_QUANTITIES)
+def test_a_bad_quantity_field_is_a_400_page_and_charges_nothing(
+    client: stripe.StripeClient, fields: dict[str, str]
+) -> None:
+    lines = [ADJUSTABLE, LINE] if fields.pop("fixed", None) else [ADJUSTABLE]
+    session = client.v1.checkout.sessions.create(
+        {"mode": "payment", "line_items": lines, "success_url": "https://example.com/ok"}  # type: ignore[typeddict-item]
+    )
+    answer = httpx.post(str(session.url), data={"card_number": "4242424242424242", **fields}, timeout=10)
+    assert answer.status_code == 400, answer.text[-300:]
+    assert "role=alert" in answer.text and "content-security-policy" in answer.headers
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    assert client.v1.payment_intents.list().data == []
+
+
+def test_an_adjustable_quantity_is_charged_as_chosen(client: stripe.StripeClient) -> None:
+    session = client.v1.checkout.sessions.create(
+        {"mode": "payment", "line_items": [ADJUSTABLE], "success_url": "https://example.com/ok"}  # type: ignore[typeddict-item]
+    )
+    answer = httpx.post(
+        str(session.url), data={"card_number": "4242424242424242", "quantity_0": "3"}, timeout=10
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "https://example.com/ok"
+    paid = client.v1.checkout.sessions.retrieve(session.id)
+    assert paid.status == "complete" and paid.amount_total == 1500

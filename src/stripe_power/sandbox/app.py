@@ -298,7 +298,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
                 params.update(parse_body(body))
                 raw = f"{raw}&{body.decode('utf-8', 'replace')}" if raw else body.decode("utf-8", "replace")
         except FormError as exc:
-            bad = invalid(f"Invalid parameter: {exc.key}", param=exc.key)
+            bad = invalid(exc.message, param=exc.key)
             return _response(400, _json(bad.body(request_id)), request_id)
         headers = {h: v for h in RECORDED_HEADERS if (v := request.headers.get(h)) is not None}
         record = RecordedRequest(request_id, method, path, params, headers)

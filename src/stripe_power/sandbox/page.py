@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -73,6 +73,25 @@ def _link(href: Any, text: str) -> str:
     return f"<p class=muted><a href='{html.escape(href)}'>{html.escape(text)}</a></p>"
 
 
+QUANTITY_DIGITS = 6  # the page's quantities are whole numbers well under a million
+
+
+def _quantities(fields: Iterable[tuple[str, Any]]) -> dict[int, int]:
+    """`quantity_<line index>=<whole number>` fields of the Checkout form; a malformed one is a 400
+    (read with bounded digits: Python refuses to convert 4300 digits or more)."""
+    found: dict[int, int] = {}
+    for key, value in fields:
+        if not key.startswith("quantity_"):
+            continue
+        index, text = key.removeprefix("quantity_"), str(value).strip()
+        if not (index.isascii() and index.isdigit() and len(index) <= QUANTITY_DIGITS):
+            raise StripeError(400, f"{key[:40]!r} names no line item of this session.", param="quantity")
+        if not (text.isascii() and text.isdigit() and len(text) <= QUANTITY_DIGITS):
+            raise StripeError(400, f"Quantity must be a whole number (got {text[:20]!r}).", param="quantity")
+        found[int(index)] = int(text)
+    return found
+
+
 def _not_found(what: str) -> HTMLResponse:
     return _page(
         "Not found", f"<h1>Not found</h1><p class=muted>{html.escape(what)} does not exist.</p>", 404
@@ -109,7 +128,7 @@ def routes(sb: Sandbox) -> list[Route]:
 
     # -- checkout ------------------------------------------------------------------------
     def checkout_page(
-        acct: Account, cs: JSON, error: str | None = None, request_id: str = ""
+        acct: Account, cs: JSON, error: str | None = None, request_id: str = "", status: int = 402
     ) -> HTMLResponse:
         checkout.refresh(acct, cs)
         title = {"payment": "Pay", "subscription": "Subscribe", "setup": "Save your card"}[cs["mode"]]
@@ -154,7 +173,7 @@ def routes(sb: Sandbox) -> list[Route]:
             + f"{_test_cards()}{err}"
             f"<button type=submit>{title}</button></form>" + _link(cs.get("cancel_url"), "Cancel")
         )
-        return _page(title, body, 402 if error else 200, request_id)
+        return _page(title, body, status if error else 200, request_id)
 
     async def checkout_get(request: Request) -> Response:
         with sb.state.lock:
@@ -170,16 +189,17 @@ def routes(sb: Sandbox) -> list[Route]:
         email = str(form.get("email") or "") or None
         code = str(form.get("promotion_code") or "").strip()
         authenticate = str(form.get("three_d_secure") or "complete") != "fail"
-        quantities: dict[int, int] = {}
-        for key, value in form.items():
-            if key.startswith("quantity_") and key[9:].isdigit() and str(value).isdigit():
-                quantities[int(key[9:])] = int(str(value))
         request_id = new_id("req", 14)
         with sb.state.lock:
             found = owner(request.path_params["session"], "checkout.session")
             if found is None:
                 return _not_found("This Checkout Session")
             acct, cs = found
+            try:
+                quantities = _quantities(form.items())
+                checkout.check_quantities(acct, cs, quantities)
+            except StripeError as err:
+                return checkout_page(acct, cs, err.message, request_id, status=err.status)
             ctx = ctx_for(acct, request, request_id)
             try:
                 if code:
