@@ -524,3 +524,16 @@ def test_deep_or_huge_json_is_answered_never_a_5xx_and_sends_nothing(
     else:
         assert answer.status == 400 and message["error"]["code"] == -32700, message
     assert fake.requests == [] and health.status_code == 200
+
+
+def test_limit_flags_and_variables() -> None:
+    from stripe_power.cli import build_parser, http_limits
+    from stripe_power.errors import ConfigError
+
+    args = build_parser().parse_args(["serve", "--session-idle-timeout", "2.5", "--max-sessions", "7"])
+    limits = http_limits(args, {"STRIPE_POWER_MAX_REQUEST_BYTES": "2048", "STRIPE_POWER_MAX_SESSIONS": "9"})
+    assert limits == HttpLimits(session_idle_timeout=2.5, max_sessions=7, max_request_bytes=2048)
+    assert http_limits(build_parser().parse_args(["serve"]), {}) == HttpLimits()
+    for bad in ("0", "-1", "many", "inf", "nan"):
+        with pytest.raises(ConfigError, match="--max-requests-per-session .*positive number"):
+            http_limits(build_parser().parse_args(["serve", "--max-requests-per-session", bad]), {})
