@@ -535,5 +535,5 @@ def test_limit_flags_and_variables() -> None:
     assert limits == HttpLimits(session_idle_timeout=2.5, max_sessions=7, max_request_bytes=2048)
     assert http_limits(build_parser().parse_args(["serve"]), {}) == HttpLimits()
     for bad in ("0", "-1", "many", "inf", "nan"):
-        with pytest.raises(ConfigError, match="--max-requests-per-session .*positive number"):
+        with pytest.raises(ConfigError, match=r"--max-requests-per-session .*positive number"):
             http_limits(build_parser().parse_args(["serve", "--max-requests-per-session", bad]), {})
