@@ -537,3 +537,22 @@ def test_limit_flags_and_variables() -> None:
     for bad in ("0", "-1", "many", "inf", "nan"):
         with pytest.raises(ConfigError, match=r"--max-requests-per-session .*positive number"):
             http_limits(build_parser().parse_args(["serve", "--max-requests-per-session", bad]), {})
+
+
+@pytest.mark.parametrize(
+    "path", ["/mcp", "/mcp/", "//mcp", "/%6dcp", "/./mcp", "/x/../mcp", "/MCP", "/healthz/", "/nothing"]
+)
+def test_every_path_but_the_public_ones_needs_the_credential(
+    fake: RecordingStripe, tmp_path: Path, path: str
+) -> None:
+    """Fail-closed: the guard lets through exact public paths only, not whatever a router
+    might read as /mcp."""
+    init = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    with team_server(fake, tmp_path) as served:
+        answer = send(
+            served.url, "POST", mcp_headers(new_key())[1:3], rpc_body("initialize", init), path=path
+        )
+        health = send(served.url, "GET", [], path="/healthz")
+        opened = served.sessions
+    assert answer.status == 401, answer
+    assert health.status == 200 and opened == 0

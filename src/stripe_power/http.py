@@ -24,7 +24,6 @@ from . import __version__
 from .config import inspect_key, is_loopback
 from .errors import ConfigError
 from .http_guard import (
-    MCP_PATH,
     Credential,
     HttpLimits,
     Principals,
@@ -36,6 +35,8 @@ from .http_guard import (
 from .state import State
 
 logger = logging.getLogger("stripe_power.http")
+
+MCP_PATH = "/mcp"
 
 
 def token_verifier(token: str, principals: Principals) -> Verifier:
@@ -211,4 +212,5 @@ def create_http_app(
             token_verifier(token, principals),
             replace(limits, max_sessions_per_client=limits.max_sessions),
         )
-    return RequestGuard(app, verify, limits, lambda: server.session_manager)
+    public = frozenset({"/healthz", "/readyz", *(route.path for route in extra_routes or [])})
+    return RequestGuard(app, verify, limits, lambda: server.session_manager, public)

@@ -38,7 +38,6 @@ SINGLE_VALUED = (
 # RFC 6750 `Bearer b64token`: one scheme, one run of spaces, one token (no comma, no space).
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)")
 CREDENTIAL = "stripe_power.credential"  # the scope key the guard writes and `credential_of` reads
-MCP_PATH = "/mcp"
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,10 @@ def open_sessions(manager: StreamableHTTPSessionManager) -> Mapping[str, Any]:
 
 
 class RequestGuard:
-    """The ASGI middleware described in the module docstring (every path: duplicates; under
-    /mcp: body size, credential, session limits)."""
+    """The ASGI middleware described in the module docstring. Every path: duplicates. Every path
+    but the `public` ones (exact paths: /healthz, /readyz, the webhook receiver, which checks its
+    own signature): body size, credential, session limits. Fail-closed: a path that only some
+    router would read as /mcp (`//mcp`, `/mcp/`, `/%6dcp`) is no public path."""
 
     def __init__(
         self,
@@ -120,9 +121,11 @@ class RequestGuard:
         verify: Verifier,
         limits: HttpLimits,
         manager: Callable[[], StreamableHTTPSessionManager],
+        public: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.verify = verify
+        self.public = public
         self.limits = limits
         self.manager = manager
         # Requests being served: ("opening", principal) for each session being opened,
@@ -145,7 +148,7 @@ class RequestGuard:
                 ),
             )
             return
-        if not scope["path"].startswith(MCP_PATH):
+        if scope["path"] in self.public:
             await self.app(scope, receive, send)
             return
         values = {name.lower().decode("latin-1"): value.decode("latin-1") for name, value in headers}
