@@ -48,10 +48,7 @@ class ContentSecurityPolicy:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+        # Any scope: only an HTTP answer's start message is touched (lifespan messages pass).
         async def with_policy(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
