@@ -11,6 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .hints import Listing
+from .hints import render as render_hints
 from .resources import best_practices
 from .tools import BYTES_PER_TOOL_BUDGET, DEFAULT_BUDGET_BYTES, TOOLSETS, in_default
 
@@ -21,7 +23,7 @@ def tool_table() -> str:
     lines = ["| toolset | tool | what it does | kind | default |", "|---|---|---|---|---|"]
     for toolset in TOOLSETS:
         for spec in toolset.tools:
-            doc = (spec.fn.__doc__ or "").strip().splitlines()[0]
+            doc = render_hints((spec.fn.__doc__ or "").strip().splitlines()[0], Listing.everything())
             kind = _KIND_NOTE[spec.kind] + (" (per call)" if spec.kind_of else "")
             if spec.requires:
                 kind += f"; only with {spec.requires.replace('_', ' ')}"
@@ -85,7 +87,8 @@ def sandbox_coverage() -> str:
 SECTIONS = {
     "tools": tool_table,
     "toolsets": toolset_list,
-    "best-practices": best_practices,
+    # As the power's agent reads it: for the default listing (POWER.md is the power's front page).
+    "best-practices": lambda: render_hints(best_practices(), Listing.default()),
     "budget": budget,
     "sandbox-coverage": sandbox_coverage,
 }

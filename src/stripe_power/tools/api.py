@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from .. import hints
 from ..audit import redact
 from ..errors import GuardrailRefusal, InputError
 from ..guardrails import rule, violation
@@ -57,13 +58,19 @@ async def call_stripe_api(
     if method != "GET" and settings(ctx).read_only:
         raise GuardrailRefusal(
             "read-only",
-            f"{method} {path} is a write and the server runs with --read-only; only GET is allowed. "
-            "Restart without --read-only to write. Nothing was sent to Stripe.",
+            f"{method} {path} is a write and this server is read-only (--read-only): it makes GET "
+            "requests only. Nothing was sent to Stripe.",
         )
     if limits(ctx).active and call_kind({"method": method, "path": path, "params": params}) == "money":
+        listing = hints.current()
+        typed = hints.typed_equivalent(method, path, params or {}, listing) if listing else None
         raise rule("spending-limit").refusal(
-            f"{method} {path} may move money and limits are set; use the typed tool (create_payment_intent, "
-            "create_refund, capture_payment_intent, pay_invoice...) so they can be checked"
+            f"{method} {path} may move money and limits are set, which only typed tools check; "
+            + (
+                f"use {hints.call(typed[0], **typed[1])}"
+                if typed
+                else "no tool listed here makes this request with the checks"
+            )
         )
     if method == "GET" and idempotency_key is not None:
         raise InputError("idempotency_key", "only applies to POST.", "Remove it for GET.")
@@ -80,7 +87,7 @@ class ApiHit(Summary):
 
 class ApiSearch(Summary):
     results: list[ApiHit]
-    next_step: str = "describe_stripe_api(method, path) for its parameters; call_stripe_api to call it."
+    next_step: str = "⟦describe_stripe_api⟧ (method, path) lists its parameters; ⟦call_stripe_api⟧ calls it."
 
 
 @toolset.tool("Search Stripe's API reference", kind="read", local=True)
@@ -162,7 +169,7 @@ async def describe_stripe_api(
         fix = (
             f"Stripe has {' and '.join(others)} on that path."
             if others
-            else "Find the endpoint with search_stripe_api first."
+            else "Find the endpoint with ⟦search_stripe_api⟧ first."
         )
         raise InputError("path", f"{method} {path} is not in Stripe's API reference ({spec.version()}).", fix)
     try:

@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ..errors import InputError, StripeAPIError
+from ..errors import InputError, StripeAPIError, token_for_payment_method
+from ..hints import call
 from ._models import Page, Summary, money, ref
 from ._params import (
     Ctx,
@@ -41,13 +42,10 @@ NEXT_OPEN_EMBEDDED = (
     "Pass client_secret to your client only (Stripe.js initEmbeddedCheckout); never log or store it."
 )
 NEXT_OPEN_EMBEDDED_READ = (
-    "Open in an embedded page: the client uses the client_secret create_checkout_session returned."
+    "Open in an embedded page: the client uses the client_secret returned when the session was created."
 )
-NEXT_COMPLETE = (
-    "Fulfil the order on the checkout.session.completed webhook "
-    "(see it: wait_for_event type=checkout.session.completed)."
-)
-NEXT_PAY_IN_SANDBOX = " In this sandbox, pay_checkout_session pays it as the customer would."
+NEXT_COMPLETE = "Fulfil the order on the checkout.session.completed webhook (see it: {wait})."
+NEXT_PAY_IN_SANDBOX = " In this sandbox, pay it as the customer would: {pay}."
 NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
 NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
 NEXT_EXPIRED = "Create a new session."
@@ -88,7 +86,9 @@ class SessionSummary(Summary):
             if obj.get("mode") == "setup":
                 next_step = NEXT_SAVED
             else:
-                next_step = NEXT_ASYNC if obj.get("payment_status") == "unpaid" else NEXT_COMPLETE
+                wait = call("wait_for_event", type="checkout.session.completed", object_id=obj["id"])
+                unpaid = obj.get("payment_status") == "unpaid"
+                next_step = NEXT_ASYNC if unpaid else NEXT_COMPLETE.format(wait=wait)
         elif status == "expired":
             next_step = NEXT_EXPIRED
         return cls(
@@ -232,7 +232,8 @@ async def create_checkout_session(
 def _in_sandbox(ctx: Ctx, summary: SessionSummary) -> SessionSummary:
     """Against the sandbox, an open hosted session's next step says how to pay it here."""
     if settings(ctx).sandbox and summary.next_step == NEXT_OPEN_HOSTED:
-        summary.next_step += NEXT_PAY_IN_SANDBOX
+        pay = call("pay_checkout_session", session=summary.id, payment_method="pm_card_visa")
+        summary.next_step += NEXT_PAY_IN_SANDBOX.format(pay=pay)
     return summary
 
 
@@ -301,6 +302,8 @@ async def pay_checkout_session(
     from ..sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data, only in sandbox mode
 
     numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
+    if payment_method.startswith("tok_"):
+        raise token_for_payment_method("payment_method", payment_method)
     if payment_method not in numbers:
         raise InputError(
             "payment_method", "is not a sandbox test card.", f"Use one of: {', '.join(sorted(numbers))}."
@@ -328,7 +331,7 @@ async def pay_checkout_session(
         said = html.unescape(found.group(1)) if found else f"HTTP {page.status_code}"
         raise StripeAPIError(
             f"The customer's payment on the hosted page failed: {said} If the session is still open, "
-            "call pay_checkout_session again with another payment_method.",
+            f"pay again with another test card: {call('pay_checkout_session', session=session, payment_method='pm_card_visa')}.",
             http_status=page.status_code,
         )
     return SessionSummary.of(await gw.request("GET", path))
