@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from stripe_power.tools.checkout import NEXT_PAY_IN_SANDBOX
-
 from .conftest import Connect, error_text, payload
 
 PAGE = "https://example.com/ok?session_id={CHECKOUT_SESSION_ID}"
@@ -37,13 +35,17 @@ async def test_listed_only_against_the_sandbox(connect_sandbox: Connect) -> None
             "payment_method",
             "three_d_secure",
             "email",
+            "promotion_code",
         }
 
 
 async def test_pays_with_a_card_that_succeeds(connect_sandbox: Connect) -> None:
     async with connect_sandbox(sandbox=True) as client:
         session = await _session(client)
-        assert session["next_step"] == "Send the customer to url." + NEXT_PAY_IN_SANDBOX
+        assert session["next_step"] == (
+            "Send the customer to url. In this sandbox, pay it as the customer would: pay_checkout_session "
+            f'{{"session": "{session["id"]}", "payment_method": "pm_card_visa"}}.'
+        )
         paid = payload(
             await client.call_tool(
                 "pay_checkout_session", {"session": session["id"], "email": "a@example.com"}
@@ -65,7 +67,11 @@ async def test_a_decline_leaves_the_session_open(connect_sandbox: Connect) -> No
                 "pay_checkout_session", {"session": session["id"], "payment_method": "pm_card_chargeDeclined"}
             )
         )
-        assert "Your card was declined" in refused and "another payment_method" in refused
+        assert "Your card was declined" in refused and "pay again with another test card" in refused
+        assert (
+            f'pay_checkout_session {{"session": "{session["id"]}", "payment_method": "pm_card_visa"}}'
+            in refused
+        )
         still = payload(await client.call_tool("retrieve_checkout_session", {"session": session["id"]}))
         assert still["status"] == "open"
         paid = payload(await client.call_tool("pay_checkout_session", {"session": session["id"]}))

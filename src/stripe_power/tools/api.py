@@ -62,21 +62,34 @@ async def call_stripe_api(
             "requests only. Nothing was sent to Stripe.",
         )
     if limits(ctx).active and call_kind({"method": method, "path": path, "params": params}) == "money":
-        listing = hints.current()
-        typed = hints.typed_equivalent(method, path, params or {}, listing) if listing else None
-        raise rule("spending-limit").refusal(
-            f"{method} {path} may move money and limits are set, which only typed tools check; "
-            + (
-                f"use {hints.call(typed[0], **typed[1])}"
-                if typed
-                else "no tool listed here makes this request with the checks"
-            )
-        )
+        raise rule("spending-limit").refusal(_typed_money_tools(method, path, params or {}))
     if method == "GET" and idempotency_key is not None:
         raise InputError("idempotency_key", "only applies to POST.", "Remove it for GET.")
     body = await gateway(ctx).request(method, path, params or {}, idempotency_key=idempotency_key)
     # Secrets (webhook signing secrets, client secrets) never reach the agent: read them in the Dashboard.
     return ApiResult.model_validate(redact(_without_nulls(body)))
+
+
+# The typed tools that check spending limits before they send (the generic tool cannot).
+_MONEY_TOOLS = (
+    "create_payment_intent",
+    "confirm_payment_intent",
+    "capture_payment_intent",
+    "create_refund",
+    "pay_invoice",
+)
+
+
+def _typed_money_tools(method: str, path: str, params: dict[str, Any]) -> str:
+    """The refusal's detail: the listed typed tool that makes this request, else the listed ones
+    that check limits (never call_stripe_api again, which these limits refuse)."""
+    listing = hints.current() or hints.Listing.everything()
+    said = f"{method} {path} may move money and limits are set, which only the typed tools check"
+    typed = hints.typed_equivalent(method, path, params, listing)
+    if typed is not None:
+        return f"{said}; use {hints.call(typed[0], **typed[1])}"
+    listed = [name for name in _MONEY_TOOLS if name in listing.tools]
+    return f"{said}: {', '.join(listed)}" if listed else f"{said}, and none is listed here"
 
 
 class ApiHit(Summary):

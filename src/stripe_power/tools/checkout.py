@@ -62,6 +62,10 @@ class SessionSummary(Summary):
     amount_total: int | None = None
     amount_total_display: str | None = None
     currency: str | None = None
+    allow_promotion_codes: bool | None = None
+    amount_discount: int | None = None
+    amount_discount_display: str | None = None
+    discounts: list[str] | None = None  # the promotion codes (or coupons) applied
     customer: str | None = None
     customer_email: str | None = None
     payment_intent: str | None = None
@@ -75,6 +79,8 @@ class SessionSummary(Summary):
         """`with_secret` only for the call that created the session: reads never return the secret."""
         details: Mapping[str, Any] = obj.get("customer_details") or {}
         status = obj.get("status")
+        discount = (obj.get("total_details") or {}).get("amount_discount") or None
+        applied = [ref(d.get("promotion_code")) or ref(d.get("coupon")) for d in obj.get("discounts") or []]
         embedded = bool(obj.get("client_secret")) and not obj.get("url")
         client_secret = obj.get("client_secret") if with_secret and status == "open" else None
         next_step = None
@@ -102,6 +108,10 @@ class SessionSummary(Summary):
             amount_total=obj.get("amount_total"),
             amount_total_display=money(obj.get("amount_total"), obj.get("currency")),
             currency=obj.get("currency"),
+            allow_promotion_codes=obj.get("allow_promotion_codes") or None,
+            amount_discount=discount,
+            amount_discount_display=money(discount, obj.get("currency")),
+            discounts=[code for code in applied if code] or None,
             customer=ref(obj.get("customer")),
             customer_email=obj.get("customer_email") or details.get("email"),
             payment_intent=ref(obj.get("payment_intent")),
@@ -292,13 +302,12 @@ async def expire_checkout_session(
 async def pay_checkout_session(
     ctx: Ctx,
     session: SessionId,
-    payment_method: Annotated[str, Field(description="Test card (stripe://testing/cards)")] = "pm_card_visa",
-    three_d_secure: Annotated[
-        Literal["complete", "fail"], Field(description="If the card asks for 3-D Secure")
-    ] = "complete",
+    payment_method: Annotated[str, Field(description="stripe://testing/cards")] = "pm_card_visa",
+    three_d_secure: Annotated[Literal["complete", "fail"], Field(description="If 3DS is asked")] = "complete",
     email: Email | None = None,
+    promotion_code: Annotated[str | None, Field(max_length=200)] = None,
 ) -> SessionSummary:
-    """Sandbox only: complete an open session on its hosted page as the customer would."""
+    """Sandbox only: pay an open session on its hosted page as the customer would."""
     from ..sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data, only in sandbox mode
 
     numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
@@ -310,7 +319,14 @@ async def pay_checkout_session(
         )
     gw = gateway(ctx)
     path = f"/v1/checkout/sessions/{session}"
-    url = str((await gw.request("GET", path)).get("url") or "")
+    current = await gw.request("GET", path)
+    url = str(current.get("url") or "")
+    if promotion_code and not current.get("allow_promotion_codes"):
+        raise InputError(
+            "promotion_code",
+            f"{session} does not accept promotion codes: its page has no code field.",
+            "Create the session with allow_promotion_codes=true to let the customer enter one.",
+        )
     origin = gw.settings.api_base or ""
     if not origin or not url.startswith(f"{origin}/"):
         raise InputError("session", "has no hosted page to pay (it is not open, or not a hosted page).", "")
@@ -319,6 +335,7 @@ async def pay_checkout_session(
         "card_number": numbers[payment_method],
         "three_d_secure": three_d_secure,
         "email": email or "",
+        "promotion_code": promotion_code or "",
     }
     import httpx  # only this sandbox helper posts a page: not a start-up import
 
