@@ -153,3 +153,18 @@ def test_examples_are_in_stripes_shapes() -> None:
             assert problems == [], (path.name, call, problems)
             checked += 1
     assert checked > 40
+
+
+def test_power_docs_name_only_tools_the_power_lists() -> None:
+    """POWER.md and the steering files are read by an agent on the power's server: every tool they
+    name is one that server lists (the default tools; with the sandbox, its test helper), and none
+    tells the agent to restart its own server with other toolsets."""
+    listed = Listing.default(sandbox=True).tools
+    from stripe_power.tools import TOOLSETS
+
+    every = {spec.name for ts in TOOLSETS for spec in ts.tools}
+    for path in [ROOT / "POWER.md", *STEERING]:
+        text = path.read_text(encoding="utf-8")
+        named = set(re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", text)) & every
+        assert named <= listed, (path.name, named - listed)
+        assert "--toolsets" not in text, path.name
