@@ -38,6 +38,7 @@ from stripe_power.tools.subscriptions import SubscriptionSummary
 from .conftest import mcp_client, new_key, settings_for
 from .test_guardrail_advice import requests_for
 from .test_guidance import PROMPT_ARGS
+from .test_refusal_fixes import monthly_price
 
 TOOL_NAMES = frozenset(spec_.name for ts in TOOLSETS for spec_ in ts.tools)
 VERBS = (
@@ -223,14 +224,7 @@ class Objects:
         expired = str(v1.checkout.sessions.create(params=session).id)
         v1.checkout.sessions.expire(expired)
         self.expired = expired
-        price = v1.prices.create(
-            params={
-                "currency": "usd",
-                "unit_amount": 700,
-                "recurring": {"interval": "month"},
-                "product_data": {"name": "P"},
-            }
-        ).id
+        price = monthly_price(v1, 700)
         self.incomplete = str(
             v1.subscriptions.create(
                 params={

@@ -146,6 +146,12 @@ async def test_a_test_token_where_a_payment_method_goes_names_its_payment_method
 
 
 # --- payment_method_types, on every operation that has it ---------------------------------------
+def monthly_price(v1: Any, unit_amount: int) -> str:
+    """A recurring USD price with its product inline, made through Stripe's SDK."""
+    params = {"currency": "usd", "unit_amount": unit_amount, "recurring": {"interval": "month"}}
+    return str(v1.prices.create(params={**params, "product_data": {"name": "Plan"}}).id)
+
+
 class Account:
     """What the base requests need, made through Stripe's SDK on the test's own account."""
 
@@ -158,14 +164,7 @@ class Account:
                 "invoice_settings": {"default_payment_method": "pm_card_visa"},
             }
         ).id
-        self.price = v1.prices.create(
-            params={
-                "currency": "usd",
-                "unit_amount": 800,
-                "recurring": {"interval": "month"},
-                "product_data": {"name": "P"},
-            }
-        ).id
+        self.price = monthly_price(v1, 800)
         self.one_time = v1.prices.create(
             params={"currency": "usd", "unit_amount": 300, "product_data": {"name": "T"}}
         ).id
@@ -273,7 +272,9 @@ def _with(params: dict[str, Any], place: tuple[str, ...], value: Any) -> dict[st
 def _shows(result: Any, expected: Any) -> bool:
     """`expected` is a subset of `result`, at any depth."""
     if isinstance(expected, dict):
-        return isinstance(result, dict) and all(k in result and _shows(result[k], v) for k, v in expected.items())
+        return isinstance(result, dict) and all(
+            k in result and _shows(result[k], v) for k, v in expected.items()
+        )
     return bool(result == expected)
 
 
