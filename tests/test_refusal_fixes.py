@@ -278,6 +278,11 @@ def _shows(result: Any, expected: Any) -> bool:
     return bool(result == expected)
 
 
+# Where the offline sandbox cannot apply the base request, the advice is checked against the spec
+# and the sandbox's answer must be that named limit, and only that.
+SANDBOX_LIMITS = {"POST /v1/customers/{customer}/subscriptions": "items"}
+
+
 @pytest.mark.parametrize("operation", sorted(spec.holders("payment_method_types")))
 async def test_payment_method_types_advice_works_on_the_generic_path(
     connect_sandbox: Connect, sandbox: Any, sandbox_key: str, operation: str
@@ -292,8 +297,14 @@ async def test_payment_method_types_advice_works_on_the_generic_path(
         assert "Refused by guardrail `payment-method-types`" in message
         assert sent(sandbox, sandbox_key) == before, "the refused call reached Stripe"
         tool, arguments = instead(message)
-        result = payload(await client.call_tool(tool, arguments))
+        answer = await client.call_tool(tool, arguments)
     assert "payment_method_types" not in json.dumps(arguments)
+    if operation in SANDBOX_LIMITS:
+        op = spec.resolve("POST", arguments["path"])
+        assert op is not None and spec.check(op, arguments.get("params", {})) == []
+        assert f"code=sandbox_limit, param={SANDBOX_LIMITS[operation]})" in error_text(answer)
+        return
+    result = payload(answer)
     assert _shows(result, expected), (operation, tool, arguments, result)
 
 
