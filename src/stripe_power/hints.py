@@ -372,11 +372,6 @@ def _parameters(tool: str) -> frozenset[str]:
     return frozenset(name for name in signature.parameters if name != "ctx")
 
 
-def toolset_of(tool: str) -> str | None:
-    spec = _specs().get(tool)
-    return spec.toolset if spec is not None else None
-
-
 def unknown_tool(name: str, arguments: Mapping[str, Any], listing: Listing) -> str:
     """The answer to a call of a tool this server does not list: where the tool is, and the
     call that does the same here (with the caller's own arguments)."""
@@ -411,7 +406,6 @@ __all__ = [
     "render",
     "render_data",
     "reset",
-    "toolset_of",
     "typed_equivalent",
     "unknown_tool",
     "using",
