@@ -29,17 +29,29 @@ _RENDERED = frozenset({"tools/call", "prompts/get", "resources/read"})
 
 def install(server: MCPServer[Any], listing: hints.Listing) -> None:
     async def middleware(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        token = hints.using(listing)
+        mine = for_caller(listing)
+        token = hints.using(mine)
         try:
-            early = _answer_unknown(server, ctx, listing)
+            early = _answer_unknown(server, ctx, mine)
             if early is not None:
                 return early
             result = await call_next(ctx)
-            return rendered(result, listing) if ctx.method in _RENDERED else result
+            return rendered(result, mine) if ctx.method in _RENDERED else result
         finally:
             hints.reset(token)
 
     server.middleware.append(middleware)
+
+
+def for_caller(listing: hints.Listing) -> hints.Listing:
+    """With OAuth, each person may list and call only the tools their access rule grants (set by
+    the OAuth guard, which runs outside this middleware): hints name only those."""
+    from .oauth.access import current_access
+
+    access = current_access.get()
+    if access is None:
+        return listing
+    return hints.Listing(listing.tools & access.tools, listing.read_only or access.read_only, listing.sandbox)
 
 
 def _answer_unknown(

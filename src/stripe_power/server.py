@@ -295,5 +295,9 @@ def create_server(
     register_prompts(server)
     register_completions(server)
     ClientLog().install(server)
-    hint_middleware.install(server, listing)
+    if settings.oauth is not None:  # OAuth mode: each message runs as the person who sent it
+        from .oauth.guard import server_middleware
+
+        server.middleware.append(server_middleware)
+    hint_middleware.install(server, listing)  # inside the OAuth guard: hints for the caller's own tools
     return server
