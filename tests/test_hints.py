@@ -415,10 +415,40 @@ def test_a_listed_tool_is_preferred_to_the_generic_call() -> None:
         '"params": {"amount_to_capture": 500}}'
     )
     assert hints.render(reference, read_only) == (
-        'POST /v1/payment_intents/pi_1/capture {"amount_to_capture": 500} (a Stripe request; this server is read-only)'
+        'POST /v1/payment_intents/pi_1/capture {"amount_to_capture": 500} (a Stripe request; a write, and this configuration is read-only)'
     )
     # A generic call a listed typed tool makes is written as that tool.
     generic = hints.api_call("GET", "/v1/refunds/re_1")
     assert hints.render(generic, hints.Listing(frozenset({"retrieve_refund", "call_stripe_api"}))) == (
         'retrieve_refund {"refund": "re_1"}'
+    )
+
+
+async def test_with_oauth_hints_follow_the_callers_access_rule(sandbox: Any, tmp_path: Path) -> None:
+    """One server, two people: a held payment's next step names the capture tool for the payments
+    team, and only the request (no tool) for a read-only supporter, who may not capture."""
+    from .oidc import openid_provider
+    from .test_oauth import Team, _server, oauth_instances, signed_in
+
+    team = Team(tmp_path)
+    never = {"enabled": True, "allow_redirects": "never"}
+    held: dict[str, str] = {}
+    for who, key in (("alice", team.payments), ("carol", team.support)):
+        held[who] = stripe.StripeClient(key, base_addresses={"api": sandbox.url}).v1.payment_intents.create(
+            params={"amount": 900, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
+                    "capture_method": "manual", "automatic_payment_methods": never}
+        ).id  # fmt: skip
+    with openid_provider() as idp:
+        settings, port, resource = _server(idp, team, sandbox)
+        with oauth_instances(settings, [port]) as (url,):
+            steps = {}
+            for who in ("alice", "carol"):
+                async with signed_in(url, idp.token(who, resource)) as client:
+                    result = await client.call_tool("retrieve_payment_intent", {"payment_intent": held[who]})
+                    steps[who] = json.loads(_text(result))["next_step"]
+    assert f'capture_payment_intent {{"payment_intent": "{held["alice"]}"}}' in steps["alice"]
+    assert "capture_payment_intent" not in steps["carol"] and "call_stripe_api" not in steps["carol"]
+    assert (
+        f"POST /v1/payment_intents/{held['carol']}/capture (a Stripe request; a write, and this configuration is read-only)"
+        in steps["carol"]
     )

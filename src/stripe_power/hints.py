@@ -294,7 +294,7 @@ def written(tool: str, arguments: Mapping[str, Any], listing: Listing) -> str:
             API_TOOL, {"method": method, "path": path, **({"params": params} if params else {})}
         )
     why = (
-        "this server is read-only"
+        "a write, and this configuration is read-only"
         if listing.read_only and method != "GET"
         else "no tool listed here makes it"
     )
