@@ -16,7 +16,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from . import __version__, hint_middleware, hints
+from . import __version__, clients, hint_middleware, hints
 from .arguments import CheckedTool, LazyTool, strict
 from .audit import redact_result
 from .client_log import ClientLog
@@ -198,7 +198,6 @@ def build_tools(settings: Settings, *, structured_output: bool, published: bool 
             lambda summary, replay: render(summary, replay, structured=structured_output),
             gate=confirmation_gate if confirmation else None,
             connect=settings.connect,
-            client_keys=settings.client_keys,
         )
         # Without the docstring's indent; a tool it names is written for this listing.
         description = hints.render(inspect.cleandoc(spec.fn.__doc__ or ""), listing)
@@ -295,6 +294,7 @@ def create_server(
     register_prompts(server)
     register_completions(server)
     ClientLog().install(server)
+    clients.install(server, client_keys=settings.client_keys)
     if settings.oauth is not None:  # OAuth mode: each message runs as the person who sent it
         from .oauth.guard import server_middleware
 
