@@ -24,6 +24,7 @@ from . import (
     catalog,
     charges,
     checkout,
+    connect_accounts,
     credit_notes,
     customer_sessions,
     customers,
@@ -90,6 +91,7 @@ def build_router() -> Router:
         payment_links,
         events,
         accounts,
+        connect_accounts,
         authorizations,
         customer_sessions,
         payment_method_tokens,
@@ -140,9 +142,11 @@ class Sandbox:
             acct = self.state.accounts.get(api_key)
             return list(acct.requests) if acct else []
 
-    def objects(self, api_key: str, object_type: str) -> list[dict[str, Any]]:
+    def objects(self, api_key: str, object_type: str, stripe_account: str | None = None) -> list[dict[str, Any]]:
         with self.state.lock:
             acct = self.state.accounts.get(api_key)
+            if acct is not None and stripe_account is not None:
+                acct = acct.connected.get(stripe_account)
             if acct is None:
                 return []
             return [json.loads(json.dumps(o)) for o in acct.of_type(object_type)]
@@ -183,8 +187,13 @@ class Sandbox:
         request_id: str,
         base_url: str,
     ) -> tuple[int, bytes, dict[str, str]]:
-        """Run one API request against ``acct`` (caller holds the state lock)."""
+        """Run one API request against ``acct`` (caller holds the state lock), or with a
+        ``Stripe-Account`` header against that connected account of ``acct``."""
         extra: dict[str, str] = {}
+        try:
+            acct = connect_accounts.scope(acct, headers.get("stripe-account"), _redact(acct.api_key))
+        except StripeError as err:
+            return err.status, _json(err.body(request_id)), extra
         idem_key = headers.get("idempotency-key") if method == "POST" else None
         fingerprint = ""
         if idem_key:

@@ -26,7 +26,7 @@ from .store import (
     as_bool,
     as_list,
     as_str,
-    event_matches,
+    listening,
     now,
     paginate,
     skeleton,
@@ -127,6 +127,8 @@ def create_endpoint(ctx: Ctx) -> JSON:
     )
     ctx.acct.add(we)
     ctx.acct.priv(we)["secret"] = secret
+    # `connect=true`: the endpoint receives the events of connected accounts, not the platform's own.
+    ctx.acct.priv(we)["connect"] = as_bool(p.get("connect", False), "connect")
     return {**we, "secret": secret}
 
 
@@ -214,11 +216,7 @@ class WebhookDispatcher:
 
     def schedule(self, acct: Account, event: JSON) -> None:
         with self.state.lock:
-            targets = [
-                (we["url"], acct.priv(we).get("secret", ""))
-                for we in acct.of_type("webhook_endpoint")
-                if we["status"] == "enabled" and event_matches(we["enabled_events"], event["type"])
-            ]
+            targets = [(we["url"], acct.priv(we).get("secret", "")) for we in listening(acct, event)]
             payload = json.dumps(event, indent=2)
         for url, secret in targets:
             delivery = Delivery(event["id"], event["type"], url)
