@@ -18,6 +18,7 @@ from starlette.routing import Route as StarletteRoute
 
 from .. import spec
 from . import (
+    account_links,
     accounts,
     authorizations,
     balance_transactions,
@@ -92,6 +93,7 @@ def build_router() -> Router:
         events,
         accounts,
         connect_accounts,
+        account_links,
         authorizations,
         customer_sessions,
         payment_method_tokens,
@@ -377,6 +379,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
         StarletteRoute("/_sandbox/requests", introspect, methods=["GET", "DELETE"]),
         *page.routes(sb),
         *portal.routes(sb),
+        *account_links.routes(sb),
         *dashboard.routes(sb),
         StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
