@@ -20,6 +20,7 @@ from .. import spec
 from . import (
     account_links,
     accounts,
+    application_fees,
     authorizations,
     balance_transactions,
     catalog,
@@ -47,6 +48,7 @@ from . import (
     subscription_schedules,
     subscriptions,
     test_clocks,
+    transfers,
 )
 from .dashboard import AuditTail
 from .errors import StripeError, invalid
@@ -94,6 +96,8 @@ def build_router() -> Router:
         accounts,
         connect_accounts,
         account_links,
+        transfers,
+        application_fees,
         authorizations,
         customer_sessions,
         payment_method_tokens,

@@ -97,8 +97,9 @@ def scope(platform: Account, header: str | None, shown_key: str) -> Account:
 
 
 def connected(ctx: Ctx, account_id: Any, param: str) -> tuple[JSON, Account]:
-    """A connected account of the request's platform (its object and its store), or Stripe's 400."""
-    home = ctx.acct.home
+    """A connected account of the request's account (its object and its store), or Stripe's 400;
+    a connected account has none of its own."""
+    home = ctx.acct
     account = home.find("account", account_id) if isinstance(account_id, str) else None
     if account is None or account_id not in home.connected:
         raise no_such("account", str(account_id), param=param, status=400)

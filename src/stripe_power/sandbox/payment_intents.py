@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import authorizations, balance_transactions
+from . import authorizations, connect_charges
 from .charges import check_amount, make_charge
 from .customers import customer_ref
 from .errors import StripeError, invalid, unexpected_state
@@ -143,9 +143,10 @@ def create_pi(ctx: Ctx) -> JSON:
         allow_redirects=allow_redirects,
         payment_method_types=types,
     )
-    for key in ("statement_descriptor", "statement_descriptor_suffix", "transfer_group"):
+    for key in ("statement_descriptor", "statement_descriptor_suffix"):
         if key in p:
             pi[key] = as_str(p[key], key)
+    connect_charges.terms(ctx, pi, p)
     if "excluded_payment_method_types" in p:
         pi["excluded_payment_method_types"] = list(p["excluded_payment_method_types"] or [])
     if "shipping" in p:
@@ -212,6 +213,7 @@ def update_pi(ctx: Ctx) -> JSON:
         pi["metadata"] = apply_metadata(pi["metadata"], p["metadata"])
     if "shipping" in p:
         pi["shipping"] = _shipping(p["shipping"]) if p["shipping"] != "" else None
+    connect_charges.terms(ctx, pi, p, creating=False)
     if "payment_method" in p:
         pm = resolve_payment_method(ctx, as_str(p["payment_method"], "payment_method"), "payment_method")
         pi["payment_method"] = pm["id"]
@@ -434,7 +436,8 @@ def capture_pi(ctx: Ctx) -> JSON:
     ch["captured"] = True
     ch["amount_captured"] = amount
     ch["amount_refunded"] = ch["amount"] - amount
-    balance_transactions.record_charge(ctx.acct, ch, amount)
+    connect_charges.at_capture(ctx, pi, ch, p)
+    connect_charges.settle(ctx, ch, amount)
     pi["amount_received"] = amount
     pi["amount_capturable"] = 0
     pi["status"] = "succeeded"

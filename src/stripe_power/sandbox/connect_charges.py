@@ -1,0 +1,191 @@
+"""Connect on payments (docs.stripe.com/connect/charges): the fields a PaymentIntent or a legacy
+charge takes for connected accounts, and the money each kind of charge moves when captured.
+
+- Direct charge: made with ``Stripe-Account`` on the connected account; ``application_fee_amount``
+  (capped at the amount captured) goes to the platform as an application fee. Stripe's processing
+  fee is the connected account's unless its ``controller.fees.payer`` is ``application``, when the
+  platform pays it (a ``stripe_fee`` balance transaction on the platform).
+- Destination charge: made on the platform with ``transfer_data[destination]``; each capture
+  transfers ``transfer_data[amount]`` (default: everything captured) to the account, with
+  ``transfer_group`` (default ``group_<PaymentIntent id>``) copied to the charge and the transfer, and
+  the application fee comes back from the connected account's payment.
+- An application fee with neither is refused, with Stripe's message.
+Refunds undo them on request: ``reverse_transfer`` reverses the transfer and
+``refund_application_fee`` refunds the fee, each in proportion to the amount refunded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import application_fees, balance_transactions, transfers
+from .connect_accounts import connected, fee_payer
+from .errors import StripeError, invalid, no_such
+from .router import Ctx
+from .store import JSON, as_bool, as_dict, as_int, as_str
+
+FIELDS = ("application_fee_amount", "on_behalf_of", "transfer_data", "transfer_group")
+_FEE_WITHOUT_ACCOUNT = {
+    "payment_intent": "Can only apply an application_fee_amount when the PaymentIntent is attempting a direct "
+    "payment (using an OAuth key or Stripe-Account header) or destination payment (using "
+    "`transfer_data[destination]`).",
+    "charge": "Can only apply an application_fee when the request is made on behalf of another account (using an "
+    "OAuth key, the Stripe-Account header, or the destination parameter).",
+}
+
+
+def _destination(ctx: Ctx, value: Any, param: str) -> str:
+    destination = as_str(value, param)
+    try:
+        account, _ = connected(ctx, destination, param)
+    except StripeError:
+        raise no_such("destination", destination, param=param, status=400) from None
+    transfers.require_transfers(ctx.acct, account, param)
+    return destination
+
+
+def terms(ctx: Ctx, holder: JSON, p: dict[str, Any], *, creating: bool = True) -> None:
+    """Check and set the Connect fields of ``holder`` (a PaymentIntent, or a legacy charge request)
+    from the request ``p``: on create, or on update where Stripe allows them."""
+    kind = "payment_intent" if holder.get("object") == "payment_intent" else "charge"
+    # transfer_data[description], [metadata], [payment_data]: for the transfer and its payment
+    extra: dict[str, Any] = (
+        ctx.acct.priv(holder).setdefault("transfer_extra", {}) if "id" in holder else holder.setdefault("transfer_extra", {})
+    )
+    if "on_behalf_of" in p:
+        holder["on_behalf_of"] = as_str(p["on_behalf_of"], "on_behalf_of")
+        connected(ctx, holder["on_behalf_of"], "on_behalf_of")
+    if "destination" in p:  # the Charges API's older form of transfer_data
+        value = p["destination"]
+        given = {"destination": value} if isinstance(value, str) else as_dict(value, "destination")
+        p = {**p, "transfer_data": {"destination": given.get("account", given.get("destination")), **given}}
+    if "transfer_data" in p:
+        data = as_dict(p["transfer_data"], "transfer_data")
+        current = holder.get("transfer_data") or None
+        if creating:
+            current = {"amount": None, "destination": _destination(ctx, data.get("destination"), "transfer_data[destination]")}
+        elif current is None:
+            raise invalid(
+                "transfer_data[amount] can only be updated on a PaymentIntent created with "
+                "transfer_data[destination].",
+                param="transfer_data[amount]",
+            )
+        if "amount" in data:
+            current["amount"] = as_int(data["amount"], "transfer_data[amount]", minimum=1)
+        holder["transfer_data"] = current
+        extra.update({k: data[k] for k in ("description", "metadata", "payment_data") if k in data})
+    if "application_fee_amount" in p or "application_fee" in p:
+        raw = p.get("application_fee_amount", p.get("application_fee"))
+        name = "application_fee_amount" if "application_fee_amount" in p else "application_fee"
+        holder["application_fee_amount"] = None if raw == "" else as_int(raw, name, minimum=0)
+    if "transfer_group" in p:
+        holder["transfer_group"] = as_str(p["transfer_group"], "transfer_group") or None
+    if holder.get("application_fee_amount") is not None and ctx.acct.platform is None and not holder.get("transfer_data"):
+        raise invalid(_FEE_WITHOUT_ACCOUNT[kind], param="application_fee_amount")
+
+
+def at_capture(ctx: Ctx, pi: JSON, charge: JSON, p: dict[str, Any]) -> None:
+    """``application_fee_amount`` and ``transfer_data[amount]`` given when capturing replace the
+    PaymentIntent's for this capture."""
+    if "application_fee_amount" in p:
+        pi["application_fee_amount"] = as_int(p["application_fee_amount"], "application_fee_amount", minimum=0)
+        if ctx.acct.platform is None and not pi.get("transfer_data"):
+            raise invalid(_FEE_WITHOUT_ACCOUNT["payment_intent"], param="application_fee_amount")
+    if "transfer_data" in p:
+        if not pi.get("transfer_data"):
+            raise invalid(
+                "transfer_data[amount] can only be given when capturing a PaymentIntent created with "
+                "transfer_data[destination].",
+                param="transfer_data[amount]",
+            )
+        amount = as_dict(p["transfer_data"], "transfer_data").get("amount")
+        if amount is not None:
+            pi["transfer_data"]["amount"] = as_int(amount, "transfer_data[amount]", minimum=1)
+    stamp(ctx, pi, charge)
+
+
+def stamp(ctx: Ctx, holder: JSON, charge: JSON) -> None:
+    """Copy the Connect fields of a PaymentIntent (or charge request) onto its charge."""
+    charge["application_fee_amount"] = holder.get("application_fee_amount")
+    charge["on_behalf_of"] = holder.get("on_behalf_of")
+    charge["transfer_group"] = holder.get("transfer_group")
+    data = holder.get("transfer_data")
+    charge["transfer_data"] = {"amount": data.get("amount"), "destination": data["destination"]} if data else None
+    if data and not charge["transfer_group"] and holder.get("object") == "payment_intent":
+        charge["transfer_group"] = f"group_{holder['id']}"
+    if ctx.acct.platform is not None and holder.get("application_fee_amount") is not None:
+        charge["application"] = ctx.acct.home.application
+    extra = ctx.acct.priv(holder).get("transfer_extra") if "id" in holder else holder.get("transfer_extra")
+    ctx.acct.priv(charge)["transfer_extra"] = extra or {}
+
+
+def settle(ctx: Ctx, charge: JSON, amount: int) -> None:
+    """Book ``amount`` captured on ``charge``: its balance transaction, and for a Connect charge
+    the application fee and the transfer."""
+    acct = ctx.acct
+    currency = charge["currency"]
+    wanted = charge.get("application_fee_amount")
+    fee = min(int(wanted), amount) if wanted else 0
+    if acct.platform is not None:  # a direct charge, on the connected account
+        account = acct.home.get("account", acct.id)
+        processing = balance_transactions.stripe_fee(amount)
+        details = []
+        if fee_payer(account) == "application":
+            note = f"Stripe processing fees for {charge['id']} on {acct.id}"
+            balance_transactions.record(acct.home, charge, -processing, "stripe_fee", description=note)
+        else:
+            details.append(balance_transactions.fee_detail(processing, currency))
+        if fee:
+            charge["application_fee"] = application_fees.collect(ctx, acct.id, fee, currency, charge)["id"]
+            details.append(balance_transactions.fee_detail(fee, currency, application=acct.home.application))
+        balance_transactions.record_charge(acct, charge, amount, details)
+        return
+    balance_transactions.record_charge(acct, charge, amount)
+    data = charge.get("transfer_data")
+    if not data:
+        return
+    extra: dict[str, Any] = acct.priv(charge).get("transfer_extra", {})
+    tr = transfers.send(
+        ctx,
+        data["destination"],
+        min(int(data.get("amount") or amount), amount),
+        currency,
+        param="transfer_data[destination]",
+        source_transaction=charge,
+        transfer_group=charge.get("transfer_group"),
+        description=extra.get("description"),
+        metadata=extra.get("metadata"),
+        payment_data=extra.get("payment_data"),
+        application_fee=fee,
+    )
+    charge["transfer"] = tr["id"]
+    if fee:
+        charge["application_fee"] = acct.priv(tr)["fee"]
+
+
+def _share(total: int, left: int, refunded: int, captured: int, full: bool) -> int:
+    """What a refund of ``refunded`` of ``captured`` takes back of ``total`` (``left`` remaining):
+    all of it on a full refund, else in proportion."""
+    return left if full else min(left, round(total * refunded / captured)) if captured else 0
+
+
+def on_refund(ctx: Ctx, charge: JSON, refund: JSON, p: dict[str, Any]) -> None:
+    """``reverse_transfer`` and ``refund_application_fee`` of ``POST /v1/refunds``."""
+    reverse = as_bool(p.get("reverse_transfer", False), "reverse_transfer")
+    refund_fee = as_bool(p.get("refund_application_fee", False), "refund_application_fee")
+    captured = int(charge.get("amount_captured") or charge["amount"])
+    full = charge["amount_refunded"] >= captured
+    tr = ctx.acct.find("transfer", charge.get("transfer"))
+    if reverse and tr is not None:
+        left = tr["amount"] - tr["amount_reversed"]
+        share = _share(tr["amount"], left, refund["amount"], captured, full)
+        if share > 0:
+            trr = transfers.reverse(ctx, tr, share, refund_application_fee=refund_fee, source_refund=refund["id"])
+            refund["transfer_reversal"] = trr["id"]
+        return
+    fee = ctx.acct.home.find("application_fee", charge.get("application_fee"))
+    if refund_fee and fee is not None:
+        left = fee["amount"] - fee["amount_refunded"]
+        share = _share(fee["amount"], left, refund["amount"], captured, full)
+        if share > 0:
+            application_fees.refund(ctx, fee, share)
