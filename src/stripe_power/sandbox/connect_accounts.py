@@ -314,10 +314,9 @@ def add_external_account(ctx: Ctx, account: JSON, value: Any, param: str = "exte
 
 
 def default_external_account(home: Account, account_id: str, currency: str) -> JSON | None:
-    for ba in home.of_type("bank_account"):
-        if ba.get("account") == account_id and ba["currency"] == currency and ba.get("default_for_currency"):
-            return ba
-    return None
+    """The account's default bank account for ``currency`` (else its first in that currency)."""
+    found = [b for b in home.of_type("bank_account") if b.get("account") == account_id and b["currency"] == currency]
+    return next((b for b in found if b.get("default_for_currency")), found[0] if found else None)
 
 
 # -- handlers -------------------------------------------------------------------------------------
