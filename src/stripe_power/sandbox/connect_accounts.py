@@ -388,12 +388,12 @@ def create_account(ctx: Ctx) -> JSON:
             "accounts: request at least one, e.g. `capabilities[transfers][requested]=true`.",
             param="capabilities",
         )
-    home.add(account)
-    home.connected[account["id"]] = Account(home.api_key, platform=home, account_id=account["id"])
     if dashboard(account) != "none" and "capabilities" not in p:
         for name in _DEFAULT_CAPABILITIES:
             _set_requested(_requested(home, account), name, True)
-    _store_fields(ctx, account, p)
+    _store_fields(ctx, account, p)  # checks first: a refused request stores nothing
+    home.add(account)
+    home.connected[account["id"]] = Account(home.api_key, platform=home, account_id=account["id"])
     refresh(ctx, account)
     return account
 
