@@ -189,7 +189,7 @@ def create_charge(ctx: Ctx) -> JSON:
         "metadata": apply_metadata({}, p.get("metadata", {})),
         "receipt_email": p.get("receipt_email"),
     }
-    connect_charges.terms(ctx, pay, p)
+    connect_charges.apply(ctx, pay, connect_charges.read(ctx, p, kind="charge"))
     pm = make_card_pm(ctx, card)
     captured = as_bool(p.get("capture", "true"), "capture")
     if card.declines_charges:

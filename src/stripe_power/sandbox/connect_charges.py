@@ -16,6 +16,7 @@ Refunds undo them on request: ``reverse_transfer`` reverses the transfer and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from . import application_fees, balance_transactions, transfers
@@ -44,64 +45,66 @@ def _destination(ctx: Ctx, value: Any, param: str) -> str:
     return destination
 
 
-def terms(ctx: Ctx, holder: JSON, p: dict[str, Any], *, creating: bool = True) -> None:
-    """Check and set the Connect fields of ``holder`` (a PaymentIntent, or a legacy charge request)
-    from the request ``p``: on create, or on update where Stripe allows them."""
-    kind = "payment_intent" if holder.get("object") == "payment_intent" else "charge"
-    # transfer_data[description], [metadata], [payment_data]: for the transfer and its payment
-    extra: dict[str, Any] = (
-        ctx.acct.priv(holder).setdefault("transfer_extra", {}) if "id" in holder else holder.setdefault("transfer_extra", {})
-    )
+@dataclass(frozen=True)
+class Terms:
+    """The Connect fields a request sets, checked, before anything is stored."""
+
+    fields: dict[str, Any]
+    extra: dict[str, Any]  # transfer_data[description], [metadata], [payment_data]: the transfer's
+
+
+def read(ctx: Ctx, p: dict[str, Any], current: JSON | None = None, kind: str = "payment_intent") -> Terms:
+    """Check the Connect fields of a request: a PaymentIntent's (``current`` on update, where
+    Stripe allows only some of them) or a legacy charge's (``kind="charge"``)."""
+    fields: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     if "on_behalf_of" in p:
-        holder["on_behalf_of"] = as_str(p["on_behalf_of"], "on_behalf_of")
-        connected(ctx, holder["on_behalf_of"], "on_behalf_of")
+        fields["on_behalf_of"] = as_str(p["on_behalf_of"], "on_behalf_of")
+        connected(ctx, fields["on_behalf_of"], "on_behalf_of")
     if "destination" in p:  # the Charges API's older form of transfer_data
         value = p["destination"]
         given = {"destination": value} if isinstance(value, str) else as_dict(value, "destination")
         p = {**p, "transfer_data": {"destination": given.get("account", given.get("destination")), **given}}
     if "transfer_data" in p:
         data = as_dict(p["transfer_data"], "transfer_data")
-        current = holder.get("transfer_data") or None
-        if creating:
-            current = {"amount": None, "destination": _destination(ctx, data.get("destination"), "transfer_data[destination]")}
-        elif current is None:
+        if current is None:
+            target = _destination(ctx, data.get("destination"), "transfer_data[destination]")
+            transfer: dict[str, Any] = {"amount": None, "destination": target}
+        elif current.get("transfer_data"):
+            transfer = dict(current["transfer_data"])
+        else:
             raise invalid(
                 "transfer_data[amount] can only be updated on a PaymentIntent created with "
                 "transfer_data[destination].",
                 param="transfer_data[amount]",
             )
         if "amount" in data:
-            current["amount"] = as_int(data["amount"], "transfer_data[amount]", minimum=1)
-        holder["transfer_data"] = current
-        extra.update({k: data[k] for k in ("description", "metadata", "payment_data") if k in data})
-    if "application_fee_amount" in p or "application_fee" in p:
-        raw = p.get("application_fee_amount", p.get("application_fee"))
-        name = "application_fee_amount" if "application_fee_amount" in p else "application_fee"
-        holder["application_fee_amount"] = None if raw == "" else as_int(raw, name, minimum=0)
+            transfer["amount"] = as_int(data["amount"], "transfer_data[amount]", minimum=1)
+        fields["transfer_data"] = transfer
+        extra = {k: data[k] for k in ("description", "metadata", "payment_data") if k in data}
+    for name in ("application_fee_amount", "application_fee"):
+        if name in p:
+            fields["application_fee_amount"] = None if p[name] == "" else as_int(p[name], name, minimum=0)
     if "transfer_group" in p:
-        holder["transfer_group"] = as_str(p["transfer_group"], "transfer_group") or None
-    if holder.get("application_fee_amount") is not None and ctx.acct.platform is None and not holder.get("transfer_data"):
+        fields["transfer_group"] = as_str(p["transfer_group"], "transfer_group") or None
+    merged = {**(current or {}), **fields}
+    if merged.get("application_fee_amount") is not None and ctx.acct.platform is None and not merged.get("transfer_data"):
         raise invalid(_FEE_WITHOUT_ACCOUNT[kind], param="application_fee_amount")
+    return Terms(fields, extra)
 
 
-def at_capture(ctx: Ctx, pi: JSON, charge: JSON, p: dict[str, Any]) -> None:
-    """``application_fee_amount`` and ``transfer_data[amount]`` given when capturing replace the
-    PaymentIntent's for this capture."""
-    if "application_fee_amount" in p:
-        pi["application_fee_amount"] = as_int(p["application_fee_amount"], "application_fee_amount", minimum=0)
-        if ctx.acct.platform is None and not pi.get("transfer_data"):
-            raise invalid(_FEE_WITHOUT_ACCOUNT["payment_intent"], param="application_fee_amount")
-    if "transfer_data" in p:
-        if not pi.get("transfer_data"):
-            raise invalid(
-                "transfer_data[amount] can only be given when capturing a PaymentIntent created with "
-                "transfer_data[destination].",
-                param="transfer_data[amount]",
-            )
-        amount = as_dict(p["transfer_data"], "transfer_data").get("amount")
-        if amount is not None:
-            pi["transfer_data"]["amount"] = as_int(amount, "transfer_data[amount]", minimum=1)
-    stamp(ctx, pi, charge)
+def apply(ctx: Ctx, holder: JSON, terms: Terms) -> None:
+    """Set checked Connect fields on ``holder`` (a PaymentIntent, or a legacy charge request)."""
+    holder.update(terms.fields)
+    if terms.extra:
+        store = ctx.acct.priv(holder) if "id" in holder else holder
+        store.setdefault("transfer_extra", {}).update(terms.extra)
+
+
+def at_capture(ctx: Ctx, pi: JSON, p: dict[str, Any]) -> Terms:
+    """Check ``application_fee_amount`` and ``transfer_data[amount]`` given when capturing: they
+    replace the PaymentIntent's for this capture (``apply`` then ``stamp`` them)."""
+    return read(ctx, {k: p[k] for k in ("application_fee_amount", "transfer_data") if k in p}, pi)
 
 
 def stamp(ctx: Ctx, holder: JSON, charge: JSON) -> None:
@@ -115,7 +118,7 @@ def stamp(ctx: Ctx, holder: JSON, charge: JSON) -> None:
         charge["transfer_group"] = f"group_{holder['id']}"
     if ctx.acct.platform is not None and holder.get("application_fee_amount") is not None:
         charge["application"] = ctx.acct.home.application
-    extra = ctx.acct.priv(holder).get("transfer_extra") if "id" in holder else holder.get("transfer_extra")
+    extra = (ctx.acct.priv(holder) if "id" in holder else holder).get("transfer_extra")
     ctx.acct.priv(charge)["transfer_extra"] = extra or {}
 
 

@@ -105,6 +105,7 @@ def create_pi(ctx: Ctx) -> JSON:
     cur = as_str(p["currency"], "currency").lower()
     amount = as_int(p["amount"], "amount")
     check_amount(amount, cur)
+    connect = connect_charges.read(ctx, p)
     allow_redirects: str | None = "always"
     if "automatic_payment_methods" in p:
         apm = as_dict(p["automatic_payment_methods"], "automatic_payment_methods")
@@ -146,7 +147,7 @@ def create_pi(ctx: Ctx) -> JSON:
     for key in ("statement_descriptor", "statement_descriptor_suffix"):
         if key in p:
             pi[key] = as_str(p[key], key)
-    connect_charges.terms(ctx, pi, p)
+    connect_charges.apply(ctx, pi, connect)
     if "excluded_payment_method_types" in p:
         pi["excluded_payment_method_types"] = list(p["excluded_payment_method_types"] or [])
     if "shipping" in p:
@@ -192,6 +193,7 @@ def update_pi(ctx: Ctx) -> JSON:
         raise unexpected_state(
             f"You cannot update this PaymentIntent because it has a status of {pi['status']}."
         )
+    connect = connect_charges.read(ctx, p, pi)
     before = snapshot(pi)
     if "amount" in p:
         pi["amount"] = as_int(p["amount"], "amount")
@@ -213,7 +215,7 @@ def update_pi(ctx: Ctx) -> JSON:
         pi["metadata"] = apply_metadata(pi["metadata"], p["metadata"])
     if "shipping" in p:
         pi["shipping"] = _shipping(p["shipping"]) if p["shipping"] != "" else None
-    connect_charges.terms(ctx, pi, p, creating=False)
+    connect_charges.apply(ctx, pi, connect)
     if "payment_method" in p:
         pm = resolve_payment_method(ctx, as_str(p["payment_method"], "payment_method"), "payment_method")
         pi["payment_method"] = pm["id"]
@@ -428,15 +430,17 @@ def capture_pi(ctx: Ctx) -> JSON:
                 param="amount_to_capture",
                 code="amount_too_large",
             )
+    connect = connect_charges.at_capture(ctx, pi, p)
     if "metadata" in p:
         pi["metadata"] = apply_metadata(pi["metadata"], p["metadata"])
     before = snapshot(pi)
+    connect_charges.apply(ctx, pi, connect)
     ch = ctx.acct.get("charge", pi["latest_charge"])
     ch_before = snapshot(ch)
     ch["captured"] = True
     ch["amount_captured"] = amount
     ch["amount_refunded"] = ch["amount"] - amount
-    connect_charges.at_capture(ctx, pi, ch, p)
+    connect_charges.stamp(ctx, pi, ch)
     connect_charges.settle(ctx, ch, amount)
     pi["amount_received"] = amount
     pi["amount_capturable"] = 0
