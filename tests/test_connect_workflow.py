@@ -12,7 +12,9 @@ from mcp.client import Client
 from .conftest import Connect, error_text, payload
 
 
-async def api(client: Client, method: str, path: str, params: dict[str, Any] | None = None, **extra: Any) -> Any:
+async def api(
+    client: Client, method: str, path: str, params: dict[str, Any] | None = None, **extra: Any
+) -> Any:
     arguments: dict[str, Any] = {"method": method, "path": path, **extra}
     if params is not None:
         arguments["params"] = params
@@ -65,11 +67,15 @@ async def test_destination_charge_with_a_fee_then_a_partial_reversal(connect_san
         assert after["id"] == transfer_id and after["amount_reversed"] == 4000 and not after.get("reversed")
         assert [r["id"] for r in after["reversals"]["data"]] == [reversal["id"]]
         # The connected account's side, through the same tool with stripe_account.
-        payment = await api(client, "GET", f"/v1/charges/{transfer['destination_payment']}", stripe_account=account["id"])
+        payment = await api(
+            client, "GET", f"/v1/charges/{transfer['destination_payment']}", stripe_account=account["id"]
+        )
         assert payment["amount_refunded"] == 4000 and payment["source_transfer"] == transfer_id
         balance = await api(client, "GET", "/v1/balance", stripe_account=account["id"])
         assert balance["available"][0]["amount"] == 10000 - 1230 - 4000
-        retrieved = payload(await client.call_tool("retrieve_payment_intent", {"payment_intent": intent["id"]}))
+        retrieved = payload(
+            await client.call_tool("retrieve_payment_intent", {"payment_intent": intent["id"]})
+        )
         assert retrieved["status"] == "succeeded"
 
 
@@ -84,7 +90,10 @@ async def test_mixed_charge_types_are_refused_before_the_sandbox_sees_them(
         before = len(sandbox.request_log(sandbox_key))
         base = {"amount": 1000, "currency": "usd"}
         mixed = [
-            ({**base, "transfer_data": {"destination": other["id"]}}, account["id"]),  # direct charge + destination
+            (
+                {**base, "transfer_data": {"destination": other["id"]}},
+                account["id"],
+            ),  # direct charge + destination
             ({**base, "on_behalf_of": account["id"], "transfer_data": {"destination": other["id"]}}, None),
             ({**base, "application_fee_amount": 100}, None),  # a fee with no connected account
         ]
@@ -92,7 +101,8 @@ async def test_mixed_charge_types_are_refused_before_the_sandbox_sees_them(
             extra = {"stripe_account": on} if on else {}
             text = error_text(
                 await client.call_tool(
-                    "call_stripe_api", {"method": "POST", "path": "/v1/payment_intents", "params": params, **extra}
+                    "call_stripe_api",
+                    {"method": "POST", "path": "/v1/payment_intents", "params": params, **extra},
                 )
             )
             assert "connect-charge-type" in text, text

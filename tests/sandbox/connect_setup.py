@@ -58,6 +58,8 @@ def paid(
     return client.v1.payment_intents.create(params, options)  # type: ignore[arg-type]
 
 
-def txn(client: stripe.StripeClient, txn_id: Any, stripe_account: str | None = None) -> stripe.BalanceTransaction:
+def txn(
+    client: stripe.StripeClient, txn_id: Any, stripe_account: str | None = None
+) -> stripe.BalanceTransaction:
     options: dict[str, Any] = {"stripe_account": stripe_account} if stripe_account else {}
     return client.v1.balance_transactions.retrieve(str(txn_id), options=options)  # type: ignore[arg-type]

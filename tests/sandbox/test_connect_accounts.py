@@ -33,7 +33,12 @@ EXPECTED = {
 def _controls(account: stripe.Account) -> tuple[str, str, str, str]:
     c = account.controller
     assert c is not None and c.fees is not None and c.losses is not None and c.stripe_dashboard is not None
-    return (str(c.fees.payer), str(c.losses.payments), str(c.requirement_collection), str(c.stripe_dashboard.type))
+    return (
+        str(c.fees.payer),
+        str(c.losses.payments),
+        str(c.requirement_collection),
+        str(c.stripe_dashboard.type),
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(EXPECTED))
@@ -50,7 +55,11 @@ def test_each_type_is_its_controller_properties(client: stripe.StripeClient, kin
 CONTROLLERS: list[tuple[dict[str, Any], tuple[str, str, str, str], str]] = [
     ({}, ("account", "stripe", "stripe", "full"), "standard"),  # the defaults: a Standard account
     (
-        {"stripe_dashboard": {"type": "express"}, "fees": {"payer": "application"}, "losses": {"payments": "application"}},
+        {
+            "stripe_dashboard": {"type": "express"},
+            "fees": {"payer": "application"},
+            "losses": {"payments": "application"},
+        },
         ("application", "application", "stripe", "express"),
         "none",
     ),
@@ -87,12 +96,17 @@ def test_controller_properties_come_back_as_given_with_their_type(
         ({"type": "express", "controller": {"fees": {"payer": "application"}}}, "type"),
         # capabilities: "Required when account.controller.stripe_dashboard.type is none, which includes Custom accounts."
         ({"type": "custom"}, "capabilities"),
-        ({"controller": {"stripe_dashboard": {"type": "none"}, "fees": {"payer": "application"}}}, "capabilities"),
+        (
+            {"controller": {"stripe_dashboard": {"type": "none"}, "fees": {"payer": "application"}}},
+            "capabilities",
+        ),
         # tos_acceptance: "can only be updated for accounts where controller.requirement_collection is application"
         ({"type": "express", "tos_acceptance": TOS}, "tos_acceptance"),
     ],
 )
-def test_what_stripe_refuses_creates_nothing(client: stripe.StripeClient, params: dict[str, Any], param: str) -> None:
+def test_what_stripe_refuses_creates_nothing(
+    client: stripe.StripeClient, params: dict[str, Any], param: str
+) -> None:
     with pytest.raises(stripe.InvalidRequestError) as refused:
         client.v1.accounts.create(params)  # type: ignore[arg-type]
     assert refused.value.http_status == 400 and refused.value.param == param
@@ -101,7 +115,10 @@ def test_what_stripe_refuses_creates_nothing(client: stripe.StripeClient, params
 
 def test_requested_capabilities_are_listed_with_their_status(client: stripe.StripeClient) -> None:
     account = client.v1.accounts.create(
-        {"type": "custom", "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}}}
+        {
+            "type": "custom",
+            "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+        }
     )
     # Nothing verified yet: inactive, and the requirements say what is missing.
     assert account.capabilities is not None and account.capabilities.to_dict() == {
@@ -111,7 +128,11 @@ def test_requested_capabilities_are_listed_with_their_status(client: stripe.Stri
     assert account.requirements is not None
     assert account.requirements.currently_due == ["tos_acceptance.date", "tos_acceptance.ip"]
     assert account.requirements.disabled_reason == "requirements.past_due"
-    assert (account.charges_enabled, account.payouts_enabled, account.details_submitted) == (False, False, False)
+    assert (account.charges_enabled, account.payouts_enabled, account.details_submitted) == (
+        False,
+        False,
+        False,
+    )
     listed = client.v1.accounts.capabilities.list(account.id)
     assert [(c.id, c.requested, c.status) for c in listed.data] == [
         ("card_payments", True, "inactive"),
@@ -220,7 +241,10 @@ def test_login_links_only_for_express_accounts_that_finished_onboarding(
     express = client.v1.accounts.create({"type": "express"})
     with pytest.raises(stripe.InvalidRequestError) as early:
         client.v1.accounts.login_links.create(express.id)
-    assert early.value.user_message == "Cannot create a login link for an account that has not completed onboarding."
+    assert (
+        early.value.user_message
+        == "Cannot create a login link for an account that has not completed onboarding."
+    )
     onboard(client, express.id)
     link = client.v1.accounts.login_links.create(express.id)
     assert_matches_spec("login_link", link.to_dict())
@@ -282,7 +306,9 @@ def hooks() -> Any:
         r.server.server_close()
 
 
-def test_connect_endpoints_get_the_events_of_connected_accounts(client: stripe.StripeClient, hooks: Any) -> None:
+def test_connect_endpoints_get_the_events_of_connected_accounts(
+    client: stripe.StripeClient, hooks: Any
+) -> None:
     platform, connect = hooks
     plain = client.v1.webhook_endpoints.create({"url": platform.url, "enabled_events": ["customer.created"]})
     hub = client.v1.webhook_endpoints.create(

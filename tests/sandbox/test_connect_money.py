@@ -43,7 +43,12 @@ def test_direct_charge_collects_an_application_fee_that_can_be_refunded(client: 
     fees = client.v1.application_fees.list({"charge": charge.id})
     assert [f.id for f in fees.data] == [charge.application_fee]
     fee = client.v1.application_fees.retrieve(str(charge.application_fee))
-    assert (fee.account, fee.amount, fee.charge, fee.originating_transaction) == (account, 200, charge.id, None)
+    assert (fee.account, fee.amount, fee.charge, fee.originating_transaction) == (
+        account,
+        200,
+        charge.id,
+        None,
+    )
     assert fee.application == charge.application and fee.fee_source is not None
     assert_matches_spec("application_fee", fee.to_dict())
     assert_matches_spec("charge", charge.to_dict())
@@ -68,7 +73,11 @@ def test_direct_charge_collects_an_application_fee_that_can_be_refunded(client: 
         client.v1.application_fees.refunds.create(fee.id, {"amount": 151})
     assert (too_much.value.param, too_much.value.code) == ("amount", "amount_too_large")
     after = client.v1.application_fees.retrieve(fee.id)
-    assert (after.amount_refunded, after.refunded, [r.id for r in after.refunds.data]) == (50, False, [part.id])
+    assert (after.amount_refunded, after.refunded, [r.id for r in after.refunds.data]) == (
+        50,
+        False,
+        [part.id],
+    )
     assert client.v1.application_fees.refunds.retrieve(fee.id, part.id).amount == 50
     relabeled = client.v1.application_fees.refunds.update(fee.id, part.id, {"metadata": {"why": "promo"}})
     assert relabeled.metadata.to_dict() == {"why": "promo"}
@@ -84,20 +93,24 @@ def test_direct_charge_collects_an_application_fee_that_can_be_refunded(client: 
 
 
 @pytest.mark.parametrize("where", ["create", "update", "capture"])
-def test_an_application_fee_without_a_connected_account_is_refused(client: stripe.StripeClient, where: str) -> None:
+def test_an_application_fee_without_a_connected_account_is_refused(
+    client: stripe.StripeClient, where: str
+) -> None:
     message = (
         "Can only apply an application_fee_amount when the PaymentIntent is attempting a direct payment (using an "
         "OAuth key or Stripe-Account header) or destination payment (using `transfer_data[destination]`)."
     )
+    send: Any
+    if where == "create":
+        send = lambda: paid(client, 1000, application_fee_amount=100)  # noqa: E731
+    elif where == "update":
+        pi = client.v1.payment_intents.create({"amount": 1000, "currency": "usd"})
+        send = lambda: client.v1.payment_intents.update(pi.id, {"application_fee_amount": 100})  # noqa: E731
+    else:
+        held = paid(client, 1000, capture_method="manual")
+        send = lambda: client.v1.payment_intents.capture(held.id, {"application_fee_amount": 100})  # noqa: E731
     with pytest.raises(stripe.InvalidRequestError) as refused:
-        if where == "create":
-            paid(client, 1000, application_fee_amount=100)
-        elif where == "update":
-            pi = client.v1.payment_intents.create({"amount": 1000, "currency": "usd"})
-            client.v1.payment_intents.update(pi.id, {"application_fee_amount": 100})
-        else:
-            pi = paid(client, 1000, capture_method="manual")
-            client.v1.payment_intents.capture(pi.id, {"application_fee_amount": 100})
+        send()
     assert (refused.value.user_message, refused.value.param) == (message, "application_fee_amount")
     assert client.v1.application_fees.list().data == []
     for pi in client.v1.payment_intents.list().data:  # nothing applied where the intent existed before
@@ -107,8 +120,12 @@ def test_an_application_fee_without_a_connected_account_is_refused(client: strip
 
 def test_the_charges_api_refuses_it_with_its_own_message(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as refused:
-        client.v1.charges.create({"amount": 1000, "currency": "usd", "source": "tok_visa", "application_fee_amount": 100})
-    assert str(refused.value.user_message).startswith("Can only apply an application_fee when the request is made")
+        client.v1.charges.create(
+            {"amount": 1000, "currency": "usd", "source": "tok_visa", "application_fee_amount": 100}
+        )
+    assert str(refused.value.user_message).startswith(
+        "Can only apply an application_fee when the request is made"
+    )
     assert client.v1.charges.list().data == []
 
 
@@ -154,13 +171,28 @@ def test_the_platform_pays_stripes_fee_when_it_is_the_fee_payer(client: stripe.S
 # -- destination charges -------------------------------------------------------------------------
 
 
-def test_a_destination_charge_transfers_to_a_payment_on_the_connected_account(client: stripe.StripeClient) -> None:
+def test_a_destination_charge_transfers_to_a_payment_on_the_connected_account(
+    client: stripe.StripeClient,
+) -> None:
     account = custom_account(client).id
-    pi = paid(client, 10000, transfer_data={"destination": account}, application_fee_amount=1230, on_behalf_of=account)
-    assert pi.transfer_data is not None and pi.transfer_data.destination == account and pi.on_behalf_of == account
+    pi = paid(
+        client,
+        10000,
+        transfer_data={"destination": account},
+        application_fee_amount=1230,
+        on_behalf_of=account,
+    )
+    assert (
+        pi.transfer_data is not None
+        and pi.transfer_data.destination == account
+        and pi.on_behalf_of == account
+    )
     charge = client.v1.charges.retrieve(str(pi.latest_charge))
     assert charge.on_behalf_of == account and charge.transfer_group == f"group_{pi.id}"
-    assert charge.transfer_data is not None and (charge.transfer_data.destination, charge.transfer_data.amount) == (
+    assert charge.transfer_data is not None and (
+        charge.transfer_data.destination,
+        charge.transfer_data.amount,
+    ) == (
         account,
         None,
     )
@@ -171,11 +203,18 @@ def test_a_destination_charge_transfers_to_a_payment_on_the_connected_account(cl
     assert_matches_spec("charge", charge.to_dict())
     payment = client.v1.charges.retrieve(str(transfer.destination_payment), options=_on(account))
     assert payment.id.startswith("py_") and (payment.amount, payment.source_transfer) == (10000, transfer.id)
-    assert payment.payment_method_details is not None and payment.payment_method_details.type == "stripe_account"
+    assert (
+        payment.payment_method_details is not None and payment.payment_method_details.type == "stripe_account"
+    )
     assert_matches_spec("charge", payment.to_dict())
     # The full amount goes over and the application fee comes back from the connected account's payment.
     fee = client.v1.application_fees.retrieve(str(charge.application_fee))
-    assert (fee.account, fee.amount, fee.charge, fee.originating_transaction) == (account, 1230, payment.id, charge.id)
+    assert (fee.account, fee.amount, fee.charge, fee.originating_transaction) == (
+        account,
+        1230,
+        payment.id,
+        charge.id,
+    )
     ptxn = txn(client, payment.balance_transaction, account)
     assert (ptxn.type, ptxn.amount, ptxn.fee, ptxn.net) == ("payment", 10000, 1230, 8770)
     ttxn = txn(client, transfer.balance_transaction)
@@ -183,7 +222,9 @@ def test_a_destination_charge_transfers_to_a_payment_on_the_connected_account(cl
     # The platform pays Stripe's fee on destination charges: 10000 - 320 - 10000 + 1230.
     assert (_available(client), _available(client, account)) == (910, 8770)
     assert [t.id for t in client.v1.transfers.list({"destination": account}).data] == [transfer.id]
-    assert [t.id for t in client.v1.transfers.list({"transfer_group": f"group_{pi.id}"}).data] == [transfer.id]
+    assert [t.id for t in client.v1.transfers.list({"transfer_group": f"group_{pi.id}"}).data] == [
+        transfer.id
+    ]
     assert client.v1.transfers.list({"transfer_group": "other"}).data == []
     assert client.v1.transfers.list(options=_on(account)).data == []  # sent by the platform, not the account
 
@@ -210,8 +251,16 @@ def test_transfer_data_amount_and_transfer_group_are_applied(client: stripe.Stri
 def test_destination_must_be_a_connected_account_with_active_transfers(client: stripe.StripeClient) -> None:
     waiting = client.v1.accounts.create({"type": "express"}).id  # not onboarded: transfers inactive
     cases = [
-        ({"transfer_data": {"destination": waiting}}, "transfer_data[destination]", "at least one of the following capabilities"),
-        ({"transfer_data": {"destination": "acct_1NotMine000000"}}, "transfer_data[destination]", "No such destination"),
+        (
+            {"transfer_data": {"destination": waiting}},
+            "transfer_data[destination]",
+            "at least one of the following capabilities",
+        ),
+        (
+            {"transfer_data": {"destination": "acct_1NotMine000000"}},
+            "transfer_data[destination]",
+            "No such destination",
+        ),
         ({"on_behalf_of": "acct_1NotMine000000"}, "on_behalf_of", "No such account"),
     ]
     for extra, param, text in cases:
@@ -232,9 +281,19 @@ def test_transfers_and_their_reversals_are_objects_of_their_own(client: stripe.S
     paid(client, 10000)
     funds = _available(client)
     transfer = client.v1.transfers.create(
-        {"amount": 3000, "currency": "usd", "destination": account, "transfer_group": "g1", "metadata": {"k": "v"}}
+        {
+            "amount": 3000,
+            "currency": "usd",
+            "destination": account,
+            "transfer_group": "g1",
+            "metadata": {"k": "v"},
+        }
     )
-    assert (transfer.transfer_group, transfer.metadata.to_dict(), transfer.amount_reversed) == ("g1", {"k": "v"}, 0)
+    assert (transfer.transfer_group, transfer.metadata.to_dict(), transfer.amount_reversed) == (
+        "g1",
+        {"k": "v"},
+        0,
+    )
     assert _available(client) == funds - 3000 and _available(client, account) == 3000
 
     first = client.v1.transfers.reversals.create(transfer.id, {"amount": 1000, "metadata": {"n": "1"}})
@@ -281,16 +340,22 @@ def test_a_transfer_from_a_charge_cannot_exceed_it(client: stripe.StripeClient) 
     )
     assert first.source_transaction == charge
     with pytest.raises(stripe.InvalidRequestError) as over:
-        client.v1.transfers.create({"amount": 2001, "currency": "usd", "destination": account, "source_transaction": charge})
+        client.v1.transfers.create(
+            {"amount": 2001, "currency": "usd", "destination": account, "source_transaction": charge}
+        )
     assert over.value.param == "amount"
     assert [t.id for t in client.v1.transfers.list().data] == [first.id]
 
 
-def test_reversing_a_destination_transfer_can_refund_the_fee_in_proportion(client: stripe.StripeClient) -> None:
+def test_reversing_a_destination_transfer_can_refund_the_fee_in_proportion(
+    client: stripe.StripeClient,
+) -> None:
     account = custom_account(client).id
     pi = paid(client, 10000, transfer_data={"destination": account}, application_fee_amount=1000)
     charge = client.v1.charges.retrieve(str(pi.latest_charge))
-    client.v1.transfers.reversals.create(str(charge.transfer), {"amount": 2500, "refund_application_fee": True})
+    client.v1.transfers.reversals.create(
+        str(charge.transfer), {"amount": 2500, "refund_application_fee": True}
+    )
     fee = client.v1.application_fees.retrieve(str(charge.application_fee))
     assert fee.amount_refunded == 250  # a quarter of the transfer, a quarter of the fee
     client.v1.transfers.reversals.create(str(charge.transfer), {"refund_application_fee": True})
@@ -305,23 +370,33 @@ def test_refunds_reverse_the_transfer_and_refund_the_fee_on_request(client: stri
     pi = paid(client, 10000, transfer_data={"destination": account}, application_fee_amount=1000)
     charge = client.v1.charges.retrieve(str(pi.latest_charge))
     plain = client.v1.refunds.create({"payment_intent": pi.id, "amount": 2000})
-    assert plain.transfer_reversal is None and client.v1.transfers.retrieve(str(charge.transfer)).amount_reversed == 0
+    assert (
+        plain.transfer_reversal is None
+        and client.v1.transfers.retrieve(str(charge.transfer)).amount_reversed == 0
+    )
     half = client.v1.refunds.create(
         {"payment_intent": pi.id, "amount": 4000, "reverse_transfer": True, "refund_application_fee": True}
     )
     reversal = client.v1.transfers.reversals.retrieve(str(charge.transfer), str(half.transfer_reversal))
     assert (reversal.amount, reversal.source_refund) == (4000, half.id)
     assert client.v1.application_fees.retrieve(str(charge.application_fee)).amount_refunded == 400
-    client.v1.refunds.create({"payment_intent": pi.id, "reverse_transfer": True, "refund_application_fee": True})
+    client.v1.refunds.create(
+        {"payment_intent": pi.id, "reverse_transfer": True, "refund_application_fee": True}
+    )
     transfer = client.v1.transfers.retrieve(str(charge.transfer))
-    assert (transfer.amount_reversed, transfer.reversed) == (10000, True)  # the last refund takes what is left
+    assert (transfer.amount_reversed, transfer.reversed) == (
+        10000,
+        True,
+    )  # the last refund takes what is left
     assert client.v1.application_fees.retrieve(str(charge.application_fee)).refunded is True
 
 
 def test_a_direct_charge_refund_can_refund_the_application_fee(client: stripe.StripeClient) -> None:
     account = custom_account(client).id
     pi = paid(client, 2000, account, application_fee_amount=200)
-    client.v1.refunds.create({"payment_intent": pi.id, "amount": 500, "refund_application_fee": True}, _on(account))
+    client.v1.refunds.create(
+        {"payment_intent": pi.id, "amount": 500, "refund_application_fee": True}, _on(account)
+    )
     charge = client.v1.charges.retrieve(str(pi.latest_charge), options=_on(account))
     assert client.v1.application_fees.retrieve(str(charge.application_fee)).amount_refunded == 50
 
@@ -340,7 +415,9 @@ def test_payouts_of_a_connected_account(client: stripe.StripeClient) -> None:
     assert_matches_spec("bank_account", bank.to_dict())
     assert [b.id for b in client.v1.accounts.external_accounts.list(account).data] == [bank.id]
     before = _available(client, account)
-    payout = client.v1.payouts.create({"amount": 500, "currency": "usd", "metadata": {"week": "1"}}, _on(account))
+    payout = client.v1.payouts.create(
+        {"amount": 500, "currency": "usd", "metadata": {"week": "1"}}, _on(account)
+    )
     assert (payout.status, payout.destination, payout.method) == ("pending", bank.id, "standard")
     assert payout.to_dict()["metadata"] == {"week": "1"}
     assert payout.arrival_date > payout.created
@@ -372,5 +449,8 @@ def test_direct_charge_objects_match_their_schemas(client: stripe.StripeClient) 
     account = custom_account(client).id
     pi = paid(client, 3000, account, application_fee_amount=300, automatic_payment_methods=NO_REDIRECTS)
     assert_matches_spec("payment_intent", pi.to_dict())
-    for t in client.v1.balance_transactions.list(options=_on(account)).data + client.v1.balance_transactions.list().data:
+    for t in (
+        client.v1.balance_transactions.list(options=_on(account)).data
+        + client.v1.balance_transactions.list().data
+    ):
         assert_matches_spec("balance_transaction", t.to_dict())

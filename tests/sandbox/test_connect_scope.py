@@ -39,7 +39,12 @@ def _list_paths() -> dict[str, str]:
     found: dict[str, str] = {}
     for op in spec.operations():
         returns = op.returns or ""
-        if op.method == "GET" and returns.startswith("list of ") and "{" not in op.path and not op.path.endswith("/search"):
+        if (
+            op.method == "GET"
+            and returns.startswith("list of ")
+            and "{" not in op.path
+            and not op.path.endswith("/search")
+        ):
             required = (op.params or {}).get("required") or []
             if not required:
                 found.setdefault(returns.removeprefix("list of "), op.path)
@@ -56,7 +61,9 @@ def populate(client: stripe.StripeClient, account: str | None) -> None:
     customer = post("/v1/customers", email="scope@example.com")
     product = post("/v1/products", name="Scoped")
     price = post("/v1/prices", product=product["id"], unit_amount=1500, currency="usd")
-    post("/v1/prices", product=product["id"], unit_amount=900, currency="usd", recurring={"interval": "month"})
+    post(
+        "/v1/prices", product=product["id"], unit_amount=900, currency="usd", recurring={"interval": "month"}
+    )
     intent = paid(client, 2500, account)
     post("/v1/refunds", payment_intent=intent.id, amount=500)
     post("/v1/invoiceitems", customer=customer["id"], pricing={"price": price["id"]})
@@ -123,7 +130,15 @@ def test_objects_are_seen_only_by_the_account_that_made_them(
         checked.append(typ)
     # Many kinds, hand-written and generic: customers, charges, events, balance transactions, ...
     assert len(checked) >= 50, checked
-    assert {"customer", "charge", "payment_intent", "refund", "event", "balance_transaction", "invoice"} <= set(checked)
+    assert {
+        "customer",
+        "charge",
+        "payment_intent",
+        "refund",
+        "event",
+        "balance_transaction",
+        "invoice",
+    } <= set(checked)
     lists = _list_paths()
     for typ, path in sorted(lists.items()):
         if typ not in made or typ == "account":
@@ -131,4 +146,6 @@ def test_objects_are_seen_only_by_the_account_that_made_them(
         for other in others:
             options: dict[str, Any] = {"stripe_account": other} if other else {}
             seen = client.raw_request("get", path, **options, limit=100).data
-            assert not {o["id"] for o in seen["data"]} & set(made[typ]), f"{path} from {other or 'the platform'}"
+            assert not {o["id"] for o in seen["data"]} & set(made[typ]), (
+                f"{path} from {other or 'the platform'}"
+            )

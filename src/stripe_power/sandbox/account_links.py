@@ -167,7 +167,9 @@ def routes(sb: Sandbox) -> list[Route]:
     def gone(record: dict[str, Any]) -> Response:
         if record.get("refresh_url"):
             return RedirectResponse(record["refresh_url"], status_code=303)
-        return _page("Link expired", "<h1>This link has expired</h1><p class=muted>Ask for a new one.</p>", 410)
+        return _page(
+            "Link expired", "<h1>This link has expired</h1><p class=muted>Ask for a new one.</p>", 410
+        )
 
     async def setup(request: Request) -> Response:
         with sb.state.lock:

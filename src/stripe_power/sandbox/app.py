@@ -150,7 +150,9 @@ class Sandbox:
             acct = self.state.accounts.get(api_key)
             return list(acct.requests) if acct else []
 
-    def objects(self, api_key: str, object_type: str, stripe_account: str | None = None) -> list[dict[str, Any]]:
+    def objects(
+        self, api_key: str, object_type: str, stripe_account: str | None = None
+    ) -> list[dict[str, Any]]:
         with self.state.lock:
             acct = self.state.accounts.get(api_key)
             if acct is not None and stripe_account is not None:
@@ -200,8 +202,8 @@ class Sandbox:
         extra: dict[str, str] = {}
         try:
             acct = connect_accounts.scope(acct, headers.get("stripe-account"), _redact(acct.api_key))
-        except StripeError as err:
-            return err.status, _json(err.body(request_id)), extra
+        except StripeError as denied:
+            return denied.status, _json(denied.body(request_id)), extra
         idem_key = headers.get("idempotency-key") if method == "POST" else None
         fingerprint = ""
         if idem_key:

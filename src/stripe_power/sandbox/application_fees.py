@@ -30,7 +30,9 @@ from .store import (
 )
 
 
-def collect(ctx: Ctx, account: str, amount: int, currency: str, charge: JSON, originating: bool = False) -> JSON:
+def collect(
+    ctx: Ctx, account: str, amount: int, currency: str, charge: JSON, originating: bool = False
+) -> JSON:
     """Book an application fee of ``amount`` from connected ``account`` on ``charge``; with
     ``originating``, ``charge`` is the platform's destination charge (the caller then names the
     payment on the connected account as the fee's ``charge``)."""
@@ -51,7 +53,13 @@ def collect(ctx: Ctx, account: str, amount: int, currency: str, charge: JSON, or
         livemode=False,
         originating_transaction=charge["id"] if originating else None,
         refunded=False,
-        refunds={"object": "list", "data": [], "has_more": False, "total_count": 0, "url": f"/v1/application_fees/{fid}/refunds"},
+        refunds={
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "total_count": 0,
+            "url": f"/v1/application_fees/{fid}/refunds",
+        },
     )
     home.add(fee)
     fee["balance_transaction"] = balance_transactions.record(home, fee, amount, "application_fee")["id"]
@@ -104,7 +112,9 @@ def _fee(ctx: Ctx, name: str = "id") -> JSON:
 
 
 def list_fees(ctx: Ctx) -> JSON:
-    return paginate(ctx.acct, "application_fee", ctx.params, "/v1/application_fees", fields_match(ctx.params, "charge"))
+    return paginate(
+        ctx.acct, "application_fee", ctx.params, "/v1/application_fees", fields_match(ctx.params, "charge")
+    )
 
 
 def retrieve_fee(ctx: Ctx) -> JSON:
@@ -129,7 +139,11 @@ def refund_fee(ctx: Ctx) -> JSON:
 def list_refunds(ctx: Ctx) -> JSON:
     fee = _fee(ctx)
     return paginate(
-        ctx.acct, "fee_refund", ctx.params, f"/v1/application_fees/{fee['id']}/refunds", fields_match({"fee": fee["id"]}, "fee")
+        ctx.acct,
+        "fee_refund",
+        ctx.params,
+        f"/v1/application_fees/{fee['id']}/refunds",
+        fields_match({"fee": fee["id"]}, "fee"),
     )
 
 

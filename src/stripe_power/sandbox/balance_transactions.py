@@ -75,7 +75,9 @@ def record(
     return txn
 
 
-def fee_detail(amount: int, currency: str, description: str | None = None, application: str | None = None) -> JSON:
+def fee_detail(
+    amount: int, currency: str, description: str | None = None, application: str | None = None
+) -> JSON:
     """One entry of ``fee_details``: Stripe's processing fee, or a Connect application's fee."""
     return {
         "amount": amount,
@@ -95,7 +97,9 @@ def record_charge(acct: Account, charge: JSON, amount: int, fee_details: list[JS
     ``fee_details``, Stripe's processing fee."""
     if fee_details is None:
         fee_details = [fee_detail(stripe_fee(amount), charge["currency"])]
-    txn = record(acct, charge, amount, "charge", description=charge.get("description"), fee_details=fee_details)
+    txn = record(
+        acct, charge, amount, "charge", description=charge.get("description"), fee_details=fee_details
+    )
     charge["balance_transaction"] = txn["id"]
     return txn
 

@@ -41,7 +41,12 @@ from .store import (
 
 # Each account type as controller properties (docs.stripe.com/connect/migrate-to-controller-properties).
 TYPE_CONTROLLERS: dict[str, JSON] = {
-    "standard": {"fees": "account", "losses": "stripe", "requirement_collection": "stripe", "dashboard": "full"},
+    "standard": {
+        "fees": "account",
+        "losses": "stripe",
+        "requirement_collection": "stripe",
+        "dashboard": "full",
+    },
     "express": {
         "fees": "application_express",
         "losses": "application",
@@ -56,7 +61,12 @@ TYPE_CONTROLLERS: dict[str, JSON] = {
     },
 }
 # What `controller` defaults to, per property (the `controller` parameter's descriptions in the API reference).
-_CONTROLLER_DEFAULTS = {"fees": "account", "losses": "stripe", "requirement_collection": "stripe", "dashboard": "full"}
+_CONTROLLER_DEFAULTS = {
+    "fees": "account",
+    "losses": "stripe",
+    "requirement_collection": "stripe",
+    "dashboard": "full",
+}
 # What onboarding collects on a new account (Stripe's example account in fixtures3.json).
 ONBOARDING_DUE = (
     "business_profile.product_description",
@@ -73,7 +83,30 @@ _CURRENCY = {
     "IN": "inr", "MX": "mxn", "BR": "brl", "CH": "chf", "DK": "dkk", "SE": "sek", "NO": "nok", "PL": "pln",
     "CZ": "czk", "HU": "huf", "RO": "ron", "BG": "bgn", "MY": "myr", "TH": "thb", "AE": "aed",
 }  # fmt: skip
-_EURO = frozenset("AT BE CY DE EE ES FI FR GR HR IE IT LT LU LV MT NL PT SI SK".split())
+_EURO = frozenset(
+    [
+        "AT",
+        "BE",
+        "CY",
+        "DE",
+        "EE",
+        "ES",
+        "FI",
+        "FR",
+        "GR",
+        "HR",
+        "IE",
+        "IT",
+        "LT",
+        "LU",
+        "LV",
+        "MT",
+        "NL",
+        "PT",
+        "SI",
+        "SK",
+    ]
+)
 
 
 # -- the Stripe-Account header ------------------------------------------------------------------
@@ -104,10 +137,6 @@ def connected(ctx: Ctx, account_id: Any, param: str) -> tuple[JSON, Account]:
     if account is None or account_id not in home.connected:
         raise no_such("account", str(account_id), param=param, status=400)
     return account, home.connected[account_id]
-
-
-def controls(account: JSON) -> JSON:
-    return account["controller"]
 
 
 def collects(account: JSON) -> str:
@@ -181,7 +210,9 @@ def _requested(home: Account, account: JSON) -> dict[str, JSON]:
 def _request_capabilities(home: Account, account: JSON, value: Any, param: str = "capabilities") -> None:
     caps = _requested(home, account)
     for name, setting in as_dict(value, param).items():
-        wanted = as_bool(as_dict(setting, f"{param}[{name}]").get("requested", True), f"{param}[{name}][requested]")
+        wanted = as_bool(
+            as_dict(setting, f"{param}[{name}]").get("requested", True), f"{param}[{name}][requested]"
+        )
         _set_requested(caps, name, wanted)
 
 
@@ -241,7 +272,9 @@ def refresh(ctx: Ctx, account: JSON, before: JSON | None = None) -> None:
         missing, f"rejected.{rejected}" if rejected else ("requirements.past_due" if missing else None)
     )
     account["charges_enabled"] = any(s == "active" for n, s in statuses.items() if n.endswith("_payments"))
-    account["payouts_enabled"] = not missing and not rejected and any(s == "active" for s in statuses.values())
+    account["payouts_enabled"] = (
+        not missing and not rejected and any(s == "active" for s in statuses.values())
+    )
     account["details_submitted"] = not missing and not home.priv(account).get("rejected")
     if before is None:
         return
@@ -315,7 +348,11 @@ def add_external_account(ctx: Ctx, account: JSON, value: Any, param: str = "exte
 
 def default_external_account(home: Account, account_id: str, currency: str) -> JSON | None:
     """The account's default bank account for ``currency`` (else its first in that currency)."""
-    found = [b for b in home.of_type("bank_account") if b.get("account") == account_id and b["currency"] == currency]
+    found = [
+        b
+        for b in home.of_type("bank_account")
+        if b.get("account") == account_id and b["currency"] == currency
+    ]
     return next((b for b in found if b.get("default_for_currency")), found[0] if found else None)
 
 
@@ -323,7 +360,15 @@ def default_external_account(home: Account, account_id: str, currency: str) -> J
 
 
 # Parameters applied by hand below; the rest are fields of the account stored as given.
-_BY_HAND = ("type", "controller", "capabilities", "external_account", "bank_account", "metadata", "tos_acceptance")
+_BY_HAND = (
+    "type",
+    "controller",
+    "capabilities",
+    "external_account",
+    "bank_account",
+    "metadata",
+    "tos_acceptance",
+)
 
 
 def _store_fields(ctx: Ctx, account: JSON, p: dict[str, Any]) -> None:
@@ -356,7 +401,9 @@ def _store_fields(ctx: Ctx, account: JSON, p: dict[str, Any]) -> None:
 def create_account(ctx: Ctx) -> JSON:
     home = ctx.acct.home
     if ctx.acct is not home:
-        raise invalid("A connected account cannot create accounts of its own: drop the Stripe-Account header.")
+        raise invalid(
+            "A connected account cannot create accounts of its own: drop the Stripe-Account header."
+        )
     p = ctx.params
     controller, typ = _controller(p)
     account = new_object("account")
@@ -439,7 +486,7 @@ def delete_account(ctx: Ctx) -> JSON:
 
 def reject_account(ctx: Ctx) -> JSON:
     account = _account(ctx)
-    if controls(account)["losses"]["payments"] != "application":
+    if account["controller"]["losses"]["payments"] != "application":
         # The operation's description in the spec.
         raise invalid(
             "Only accounts where your platform is liable for negative account balances, which includes Custom "
@@ -465,7 +512,12 @@ def list_capabilities(ctx: Ctx) -> JSON:
     account = _account(ctx)
     home = ctx.acct.home
     data = [capability(home, account, name) for name in sorted(_requested(home, account))]
-    return {"object": "list", "data": data, "has_more": False, "url": f"/v1/accounts/{account['id']}/capabilities"}
+    return {
+        "object": "list",
+        "data": data,
+        "has_more": False,
+        "url": f"/v1/accounts/{account['id']}/capabilities",
+    }
 
 
 def _capability_name(ctx: Ctx) -> str:
@@ -485,7 +537,9 @@ def update_capability(ctx: Ctx) -> JSON:
     name = _capability_name(ctx)
     before = snapshot(account)
     if "requested" in ctx.params:
-        _set_requested(_requested(ctx.acct.home, account), name, as_bool(ctx.params["requested"], "requested"))
+        _set_requested(
+            _requested(ctx.acct.home, account), name, as_bool(ctx.params["requested"], "requested")
+        )
     refresh(ctx, account, before)
     return capability(ctx.acct.home, account, name)
 

@@ -88,7 +88,11 @@ def read(ctx: Ctx, p: dict[str, Any], current: JSON | None = None, kind: str = "
     if "transfer_group" in p:
         fields["transfer_group"] = as_str(p["transfer_group"], "transfer_group") or None
     merged = {**(current or {}), **fields}
-    if merged.get("application_fee_amount") is not None and ctx.acct.platform is None and not merged.get("transfer_data"):
+    if (
+        merged.get("application_fee_amount") is not None
+        and ctx.acct.platform is None
+        and not merged.get("transfer_data")
+    ):
         raise invalid(_FEE_WITHOUT_ACCOUNT[kind], param="application_fee_amount")
     return Terms(fields, extra)
 
@@ -113,7 +117,9 @@ def stamp(ctx: Ctx, holder: JSON, charge: JSON) -> None:
     charge["on_behalf_of"] = holder.get("on_behalf_of")
     charge["transfer_group"] = holder.get("transfer_group")
     data = holder.get("transfer_data")
-    charge["transfer_data"] = {"amount": data.get("amount"), "destination": data["destination"]} if data else None
+    charge["transfer_data"] = (
+        {"amount": data.get("amount"), "destination": data["destination"]} if data else None
+    )
     if data and not charge["transfer_group"] and holder.get("object") == "payment_intent":
         charge["transfer_group"] = f"group_{holder['id']}"
     if ctx.acct.platform is not None and holder.get("application_fee_amount") is not None:
@@ -183,7 +189,9 @@ def on_refund(ctx: Ctx, charge: JSON, refund: JSON, p: dict[str, Any]) -> None:
         left = tr["amount"] - tr["amount_reversed"]
         share = _share(tr["amount"], left, refund["amount"], captured, full)
         if share > 0:
-            trr = transfers.reverse(ctx, tr, share, refund_application_fee=refund_fee, source_refund=refund["id"])
+            trr = transfers.reverse(
+                ctx, tr, share, refund_application_fee=refund_fee, source_refund=refund["id"]
+            )
             refund["transfer_reversal"] = trr["id"]
         return
     fee = ctx.acct.home.find("application_fee", charge.get("application_fee"))

@@ -78,7 +78,9 @@ def _destination(ctx: Ctx, currency: str) -> JSON:
         return _platform_bank(acct, currency)
     found = default_external_account(acct.home, acct.id, currency)
     if found is None:
-        raise invalid(f"Sorry, you don't have any external accounts in that currency ({currency}).", param="currency")
+        raise invalid(
+            f"Sorry, you don't have any external accounts in that currency ({currency}).", param="currency"
+        )
     return found
 
 
@@ -154,7 +156,8 @@ def cancel_payout(ctx: Ctx) -> JSON:
     if po["status"] != "pending":
         # The operation's description in the spec.
         raise invalid(
-            f"You can only cancel a payout whose status is pending; {po['id']} is {po['status']}.", param="payout"
+            f"You can only cancel a payout whose status is pending; {po['id']} is {po['status']}.",
+            param="payout",
         )
     before = snapshot(po)
     po["status"] = "canceled"

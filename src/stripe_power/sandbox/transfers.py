@@ -76,7 +76,9 @@ def _destination_payment(
         disputed=False,
         fraud_details={},
         livemode=False,
-        metadata=apply_metadata({}, payment_data.get("metadata", {}), "transfer_data[payment_data][metadata]"),
+        metadata=apply_metadata(
+            {}, payment_data.get("metadata", {}), "transfer_data[payment_data][metadata]"
+        ),
         paid=True,
         payment_method_details={"stripe_account": {}, "type": "stripe_account"},
         refunded=False,
@@ -88,7 +90,9 @@ def _destination_payment(
     details = []
     if fee is not None:
         py.update(application_fee=fee["id"], application_fee_amount=fee["amount"])
-        details = [balance_transactions.fee_detail(fee["amount"], fee["currency"], application=home.application)]
+        details = [
+            balance_transactions.fee_detail(fee["amount"], fee["currency"], application=home.application)
+        ]
     txn = balance_transactions.record(store, py, py["amount"], "payment", fee_details=details)
     py["balance_transaction"] = txn["id"]
     return py
@@ -138,7 +142,9 @@ def send(
     tr["balance_transaction"] = balance_transactions.record(home, tr, -amount, "transfer")["id"]
     fee = None
     if application_fee and source_transaction is not None:
-        fee = application_fees.collect(ctx, account["id"], application_fee, currency, source_transaction, True)
+        fee = application_fees.collect(
+            ctx, account["id"], application_fee, currency, source_transaction, True
+        )
     py = _destination_payment(ctx, store, tr, fee, payment_data or {})
     tr["destination_payment"] = py["id"]
     if fee is not None:
@@ -158,14 +164,18 @@ def create_transfer(ctx: Ctx) -> JSON:
     currency = as_str(p["currency"], "currency").lower()
     source = None
     if "source_transaction" in p:
-        source = home.get("charge", as_str(p["source_transaction"], "source_transaction"), "source_transaction", 400)
+        source = home.get(
+            "charge", as_str(p["source_transaction"], "source_transaction"), "source_transaction", 400
+        )
         if source["currency"] != currency:
             raise invalid(
                 f"The currency of source_transaction's balance transaction ({source['currency']}) must be the same "
                 f"as the transfer currency ({currency}).",
                 param="currency",
             )
-        funded = sum(t["amount"] for t in home.of_type("transfer") if t.get("source_transaction") == source["id"])
+        funded = sum(
+            t["amount"] for t in home.of_type("transfer") if t.get("source_transaction") == source["id"]
+        )
         if not source["captured"] or amount + funded > source["amount_captured"] - source["amount_refunded"]:
             raise invalid(
                 f"The transfer amount ({fmt_money(amount, currency)}) exceeds what is left of the source charge "
@@ -210,7 +220,13 @@ def update_transfer(ctx: Ctx) -> JSON:
 
 
 def list_transfers(ctx: Ctx) -> JSON:
-    return paginate(ctx.acct, "transfer", ctx.params, "/v1/transfers", fields_match(ctx.params, "destination", "transfer_group"))
+    return paginate(
+        ctx.acct,
+        "transfer",
+        ctx.params,
+        "/v1/transfers",
+        fields_match(ctx.params, "destination", "transfer_group"),
+    )
 
 
 # -- reversals ------------------------------------------------------------------------------------
@@ -265,7 +281,11 @@ def reverse(
     reversals["has_more"] = reversals["total_count"] > len(reversals["data"])
     fee = home.find("application_fee", home.priv(tr).get("fee"))
     if refund_application_fee and fee is not None:
-        share = fee["amount"] - fee["amount_refunded"] if tr["reversed"] else round(fee["amount"] * amount / tr["amount"])
+        share = (
+            fee["amount"] - fee["amount_refunded"]
+            if tr["reversed"]
+            else round(fee["amount"] * amount / tr["amount"])
+        )
         if share > 0:
             application_fees.refund(ctx, fee, min(share, fee["amount"] - fee["amount_refunded"]))
     home.emit("transfer.reversed", tr, changed(before, tr))
@@ -309,7 +329,11 @@ def create_reversal(ctx: Ctx) -> JSON:
 def list_reversals(ctx: Ctx) -> JSON:
     tr = _transfer(ctx, "id")
     return paginate(
-        ctx.acct, "transfer_reversal", ctx.params, f"/v1/transfers/{tr['id']}/reversals", fields_match({"transfer": tr["id"]}, "transfer")
+        ctx.acct,
+        "transfer_reversal",
+        ctx.params,
+        f"/v1/transfers/{tr['id']}/reversals",
+        fields_match({"transfer": tr["id"]}, "transfer"),
     )
 
 
