@@ -325,3 +325,39 @@ def test_connect_endpoints_get_the_events_of_connected_accounts(
     assert event.account == account.id and event.data.object["email"] == "connected@example.com"
     own = stripe.Webhook.construct_event(mine[0].decode(), mine[1], str(plain.secret))
     assert "account" not in own.to_dict() and own.data.object["email"] == "platform@example.com"
+
+
+def test_a_hosted_payment_on_a_connected_account_reaches_connect_endpoints(
+    client: stripe.StripeClient, hooks: Any
+) -> None:
+    """A direct charge through Checkout: the session, the page and the events are the account's."""
+    _, connect = hooks
+    hub = client.v1.webhook_endpoints.create(
+        {"url": connect.url, "enabled_events": ["checkout.session.completed"], "connect": True}
+    )
+    account = custom_account(client).id
+    on = {"stripe_account": account}
+    price = client.v1.prices.create(
+        {"currency": "usd", "unit_amount": 1500, "product_data": {"name": "Tee"}}, on
+    )
+    session = client.v1.checkout.sessions.create(
+        {
+            "mode": "payment",
+            "success_url": "http://127.0.0.1:9/ok",
+            "line_items": [{"price": price.id, "quantity": 1}],
+        },
+        on,
+    )
+    assert session.url is not None
+    paid = httpx.post(session.url, data={"card_number": "4242424242424242"})
+    assert paid.status_code == 303
+    connect.wait_for(1)  # sent when the page was paid, not at the platform's next API request
+    (body, signature), *_ = connect.received
+    event = stripe.Webhook.construct_event(body.decode(), signature, str(hub.secret))
+    assert (event.type, event.account, event.data.object["id"]) == (
+        "checkout.session.completed",
+        account,
+        session.id,
+    )
+    assert client.v1.checkout.sessions.retrieve(session.id, options=on).status == "complete"
+    assert client.v1.checkout.sessions.list().data == []

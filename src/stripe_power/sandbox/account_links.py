@@ -90,8 +90,13 @@ def create_login_link(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/account_links", create_account_link)
-    router.add("POST", "/v1/accounts/{account}/login_links", create_login_link)
+    router.add(
+        "POST",
+        "/v1/account_links",
+        create_account_link,
+        consumes=("account", "collect", "collection_options", "refresh_url", "return_url", "type"),
+    )
+    router.add("POST", "/v1/accounts/{account}/login_links", create_login_link, consumes=())
 
 
 # -- the hosted pages ---------------------------------------------------------------------------

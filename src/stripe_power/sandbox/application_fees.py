@@ -173,8 +173,9 @@ def update_refund(ctx: Ctx) -> JSON:
 def register(router: Router) -> None:
     router.add("GET", "/v1/application_fees", list_fees)
     router.add("GET", "/v1/application_fees/{id}", retrieve_fee)
-    router.add("POST", "/v1/application_fees/{id}/refund", refund_fee)
-    router.add("POST", "/v1/application_fees/{id}/refunds", create_refund)
+    # The older refund's `directive` has no documented meaning: refused as a sandbox limit.
+    router.add("POST", "/v1/application_fees/{id}/refund", refund_fee, consumes=("amount",))
+    router.add("POST", "/v1/application_fees/{id}/refunds", create_refund, consumes=("amount", "metadata"))
     router.add("GET", "/v1/application_fees/{id}/refunds", list_refunds)
     router.add("GET", "/v1/application_fees/{fee}/refunds/{id}", retrieve_refund)
-    router.add("POST", "/v1/application_fees/{fee}/refunds/{id}", update_refund)
+    router.add("POST", "/v1/application_fees/{fee}/refunds/{id}", update_refund, consumes=("metadata",))

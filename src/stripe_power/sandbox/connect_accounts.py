@@ -272,8 +272,9 @@ def refresh(ctx: Ctx, account: JSON, before: JSON | None = None) -> None:
         missing, f"rejected.{rejected}" if rejected else ("requirements.past_due" if missing else None)
     )
     account["charges_enabled"] = any(s == "active" for n, s in statuses.items() if n.endswith("_payments"))
+    paused = rejected and home.priv(account).get("payouts_paused", True)
     account["payouts_enabled"] = (
-        not missing and not rejected and any(s == "active" for s in statuses.values())
+        not missing and not paused and (bool(rejected) or any(s == "active" for s in statuses.values()))
     )
     account["details_submitted"] = not missing and not home.priv(account).get("rejected")
     if before is None:
@@ -359,16 +360,9 @@ def default_external_account(home: Account, account_id: str, currency: str) -> J
 # -- handlers -------------------------------------------------------------------------------------
 
 
-# Parameters applied by hand below; the rest are fields of the account stored as given.
-_BY_HAND = (
-    "type",
-    "controller",
-    "capabilities",
-    "external_account",
-    "bank_account",
-    "metadata",
-    "tos_acceptance",
-)
+# Parameters applied by hand below; the others are stored on the account by name (accepted.py).
+_UPDATES = ("capabilities", "external_account", "metadata", "tos_acceptance")
+_CREATES = (*_UPDATES, "bank_account", "controller", "country", "type")
 
 
 def _store_fields(ctx: Ctx, account: JSON, p: dict[str, Any]) -> None:
@@ -388,7 +382,7 @@ def _store_fields(ctx: Ctx, account: JSON, p: dict[str, Any]) -> None:
             **current,
             **{k: (int(v) if k == "date" else v) for k, v in tos.items()},
         }
-    apply("account", account, {k: v for k, v in p.items() if k not in _BY_HAND})
+    ctx.store_rest(account, "account")  # before the capabilities are worked out and events sent
     if "metadata" in p:
         account["metadata"] = apply_metadata(account.get("metadata"), p["metadata"])
     if "capabilities" in p:
@@ -496,6 +490,9 @@ def reject_account(ctx: Ctx) -> JSON:
     reason = as_enum(ctx.params["reason"], "reason", ("fraud", "terms_of_service", "other"))
     before = snapshot(account)
     ctx.acct.home.priv(account)["rejected"] = reason
+    # `payouts_action`: "Defaults to `pause`. Use `none` to leave payouts enabled." (the spec)
+    action = as_enum(ctx.params.get("payouts_action", "pause"), "payouts_action", ("none", "pause"))
+    ctx.acct.home.priv(account)["payouts_paused"] = action == "pause"
     refresh(ctx, account, before)
     return account
 
@@ -504,6 +501,7 @@ def unreject_account(ctx: Ctx) -> JSON:
     account = _account(ctx)
     before = snapshot(account)
     ctx.acct.home.priv(account).pop("rejected", None)
+    ctx.acct.home.priv(account).pop("payouts_paused", None)
     refresh(ctx, account, before)
     return account
 
@@ -569,13 +567,15 @@ def own_account(ctx: Ctx) -> JSON:
 
 def register(router: Router) -> None:
     router.add("GET", "/v1/account", own_account)
-    router.add("POST", "/v1/accounts", create_account)
+    router.add("POST", "/v1/accounts", create_account, consumes=_CREATES)
     router.add("GET", "/v1/accounts", list_accounts)
     router.add("GET", "/v1/accounts/{account}", retrieve_account)
-    router.add("POST", "/v1/accounts/{account}", update_account)
+    router.add("POST", "/v1/accounts/{account}", update_account, consumes=_UPDATES)
     router.add("DELETE", "/v1/accounts/{account}", delete_account)
-    router.add("POST", "/v1/accounts/{account}/reject", reject_account)
-    router.add("POST", "/v1/accounts/{account}/unreject", unreject_account)
+    router.add("POST", "/v1/accounts/{account}/reject", reject_account, consumes=("payouts_action", "reason"))
+    router.add("POST", "/v1/accounts/{account}/unreject", unreject_account, consumes=())
     router.add("GET", "/v1/accounts/{account}/capabilities", list_capabilities)
     router.add("GET", "/v1/accounts/{account}/capabilities/{capability}", retrieve_capability)
-    router.add("POST", "/v1/accounts/{account}/capabilities/{capability}", update_capability)
+    router.add(
+        "POST", "/v1/accounts/{account}/capabilities/{capability}", update_capability, consumes=("requested",)
+    )

@@ -25,7 +25,12 @@ from .errors import StripeError, invalid, no_such
 from .router import Ctx
 from .store import JSON, as_bool, as_dict, as_int, as_str
 
-FIELDS = ("application_fee_amount", "on_behalf_of", "transfer_data", "transfer_group")
+# The parameters these behaviours consume, per route (router.add(consumes=...)).
+FIELDS = ("application_fee_amount", "on_behalf_of", "transfer_data", "transfer_group")  # create
+UPDATABLE = ("application_fee_amount", "transfer_data", "transfer_group")  # update a PaymentIntent
+AT_CAPTURE = ("application_fee_amount", "transfer_data")
+CHARGE_FIELDS = (*FIELDS, "application_fee", "destination")  # the Charges API's older names too
+REFUND_FIELDS = ("refund_application_fee", "reverse_transfer")
 _FEE_WITHOUT_ACCOUNT = {
     "payment_intent": "Can only apply an application_fee_amount when the PaymentIntent is attempting a direct "
     "payment (using an OAuth key or Stripe-Account header) or destination payment (using "

@@ -24,6 +24,7 @@ from .store import (
     Account,
     apply_metadata,
     as_bool,
+    as_enum,
     as_int,
     as_str,
     changed,
@@ -106,6 +107,7 @@ def send(
     *,
     param: str = "destination",
     source_transaction: JSON | None = None,
+    source_type: str = "card",
     transfer_group: str | None = None,
     description: str | None = None,
     metadata: Any = None,
@@ -134,7 +136,7 @@ def send(
         metadata=apply_metadata({}, metadata or {}),
         reversed=False,
         source_transaction=source_transaction["id"] if source_transaction else None,
-        source_type="card",
+        source_type=source_type,
         transfer_group=transfer_group,
     )
     tr["reversals"] = _list(f"/v1/transfers/{tr['id']}/reversals")
@@ -182,14 +184,18 @@ def create_transfer(ctx: Ctx) -> JSON:
                 f"{source['id']} ({fmt_money(max(0, source['amount_captured'] - source['amount_refunded'] - funded), currency)}).",
                 param="amount",
             )
-    elif home.balance.get(currency, 0) < amount:
-        raise StripeError(400, INSUFFICIENT_FUNDS, code="balance_insufficient")
+    else:
+        # The sandbox's balance is all card funds: bank_account and fpx balances are empty.
+        kind = as_enum(p.get("source_type", "card"), "source_type", ("bank_account", "card", "fpx"))
+        if (home.balance.get(currency, 0) if kind == "card" else 0) < amount:
+            raise StripeError(400, INSUFFICIENT_FUNDS, code="balance_insufficient")
     return send(
         ctx,
         p["destination"],
         amount,
         currency,
         source_transaction=source,
+        source_type=str(p.get("source_type", "card")),
         transfer_group=as_str(p["transfer_group"], "transfer_group") if "transfer_group" in p else None,
         description=as_str(p["description"], "description") if "description" in p else None,
         metadata=p.get("metadata"),
@@ -357,11 +363,30 @@ def update_reversal(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/transfers", create_transfer)
+    router.add(
+        "POST",
+        "/v1/transfers",
+        create_transfer,
+        consumes=(
+            "amount",
+            "currency",
+            "description",
+            "destination",
+            "metadata",
+            "source_transaction",
+            "source_type",
+            "transfer_group",
+        ),
+    )
     router.add("GET", "/v1/transfers", list_transfers)
     router.add("GET", "/v1/transfers/{transfer}", retrieve_transfer)
-    router.add("POST", "/v1/transfers/{transfer}", update_transfer)
-    router.add("POST", "/v1/transfers/{id}/reversals", create_reversal)
+    router.add("POST", "/v1/transfers/{transfer}", update_transfer, consumes=("description", "metadata"))
+    router.add(
+        "POST",
+        "/v1/transfers/{id}/reversals",
+        create_reversal,
+        consumes=("amount", "description", "metadata", "refund_application_fee"),
+    )
     router.add("GET", "/v1/transfers/{id}/reversals", list_reversals)
     router.add("GET", "/v1/transfers/{transfer}/reversals/{id}", retrieve_reversal)
-    router.add("POST", "/v1/transfers/{transfer}/reversals/{id}", update_reversal)
+    router.add("POST", "/v1/transfers/{transfer}/reversals/{id}", update_reversal, consumes=("metadata",))
