@@ -314,6 +314,7 @@ def test_connect_endpoints_get_the_events_of_connected_accounts(
     hub = client.v1.webhook_endpoints.create(
         {"url": connect.url, "enabled_events": ["customer.created"], "connect": True}
     )
+    assert hub.application is not None and plain.application is None  # the platform's Connect application
     account = custom_account(client)
     client.v1.customers.create({"email": "connected@example.com"}, {"stripe_account": account.id})
     client.v1.customers.create({"email": "platform@example.com"})

@@ -24,7 +24,7 @@ from .. import spec
 from .errors import StripeError, invalid, no_such
 from .ids import new_id
 from .router import Ctx, Router
-from .schema_objects import apply, new_object
+from .schema_objects import new_object
 from .store import (
     JSON,
     Account,

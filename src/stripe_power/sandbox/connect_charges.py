@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import application_fees, balance_transactions, transfers
+from .. import spec
+from . import accepted, application_fees, balance_transactions, transfers
 from .connect_accounts import connected, fee_payer
 from .errors import StripeError, invalid, no_such
 from .router import Ctx
@@ -31,6 +32,8 @@ UPDATABLE = ("application_fee_amount", "transfer_data", "transfer_group")  # upd
 AT_CAPTURE = ("application_fee_amount", "transfer_data")
 CHARGE_FIELDS = (*FIELDS, "application_fee", "destination")  # the Charges API's older names too
 REFUND_FIELDS = ("refund_application_fee", "reverse_transfer")
+# What a subscription's invoices would move (a transfer and a fee with each): not modelled, so refused.
+SUBSCRIPTION_FIELDS = ("application_fee_percent", "transfer_data")
 _FEE_WITHOUT_ACCOUNT = {
     "payment_intent": "Can only apply an application_fee_amount when the PaymentIntent is attempting a direct "
     "payment (using an OAuth key or Stripe-Account header) or destination payment (using "
@@ -108,6 +111,31 @@ def apply(ctx: Ctx, holder: JSON, terms: Terms) -> None:
     if terms.extra:
         store = ctx.acct.priv(holder) if "id" in holder else holder
         store.setdefault("transfer_extra", {}).update(terms.extra)
+
+
+def intent_data(ctx: Ctx, data: Any, prefix: str = "payment_intent_data") -> Terms:
+    """The Connect fields of a Checkout Session's (or Payment Link's) ``payment_intent_data``,
+    checked when the session is created as a PaymentIntent's would be, applied to the one it makes."""
+    given = data if isinstance(data, dict) else {}
+    try:
+        return read(ctx, {k: given[k] for k in FIELDS if k in given})
+    except StripeError as err:
+        if err.param:  # named as nested: payment_intent_data[transfer_data][destination]
+            head, _, tail = err.param.partition("[")
+            err.param = f"{prefix}[{head}]" + (f"[{tail}" if tail else "")
+        raise
+
+
+def refuse(ctx: Ctx, *paths: tuple[str, ...]) -> None:
+    """Refuse (``sandbox_limit``) the Connect fields of what the sandbox cannot carry out: a
+    subscription's transfer and application fee on each invoice. Never stored unapplied."""
+    op = spec.resolve(ctx.method, ctx.path) if ctx.path else None
+    for path in paths:
+        node: Any = ctx.params
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None and op is not None:
+            raise accepted.not_applied(op, path)
 
 
 def at_capture(ctx: Ctx, pi: JSON, p: dict[str, Any]) -> Terms:

@@ -127,8 +127,11 @@ def create_endpoint(ctx: Ctx) -> JSON:
     )
     ctx.acct.add(we)
     ctx.acct.priv(we)["secret"] = secret
-    # `connect=true`: the endpoint receives the events of connected accounts, not the platform's own.
+    # `connect=true`: the endpoint receives the events of connected accounts, not the platform's own,
+    # and names the platform's Connect application (`application`).
     ctx.acct.priv(we)["connect"] = as_bool(p.get("connect", False), "connect")
+    if ctx.acct.priv(we)["connect"]:
+        we["application"] = ctx.acct.application
     return {**we, "secret": secret}
 
 

@@ -568,7 +568,9 @@ def register(router: Router) -> None:
         ),
     )
     router.add(
-        "POST", "/v1/payment_intents/{intent}/capture", capture_pi,
+        "POST",
+        "/v1/payment_intents/{intent}/capture",
+        capture_pi,
         consumes=("amount_to_capture", "metadata", *connect_charges.AT_CAPTURE),
     )
     router.add("POST", "/v1/payment_intents/{intent}/cancel", cancel_pi, consumes=("cancellation_reason",))

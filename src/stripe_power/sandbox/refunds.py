@@ -131,7 +131,15 @@ def register(router: Router) -> None:
         "POST",
         "/v1/refunds",
         create_refund,
-        consumes=("amount", "charge", "currency", "metadata", "payment_intent", "reason", *connect_charges.REFUND_FIELDS),
+        consumes=(
+            "amount",
+            "charge",
+            "currency",
+            "metadata",
+            "payment_intent",
+            "reason",
+            *connect_charges.REFUND_FIELDS,
+        ),
     )
     router.add("GET", "/v1/refunds", list_refunds)
     router.add("GET", "/v1/refunds/{refund}", retrieve_refund)
