@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..money import format_amount as fmt_money
-from . import balance_transactions
-from .errors import invalid, no_such
+from . import balance_transactions, nested
 from .ids import new_id
 from .router import Ctx, Router
 from .store import (
@@ -53,13 +52,7 @@ def collect(
         livemode=False,
         originating_transaction=charge["id"] if originating else None,
         refunded=False,
-        refunds={
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/application_fees/{fid}/refunds",
-        },
+        refunds=nested.embedded(f"/v1/application_fees/{fid}/refunds"),
     )
     home.add(fee)
     fee["balance_transaction"] = balance_transactions.record(home, fee, amount, "application_fee")["id"]
@@ -71,16 +64,13 @@ def refund(ctx: Ctx, fee: JSON, amount: int | None = None, metadata: Any = None)
     """Give ``amount`` (default: what is left) of ``fee`` back to the connected account."""
     home = ctx.acct.home
     left = fee["amount"] - fee["amount_refunded"]
-    if left <= 0:
-        raise invalid(f"Application fee {fee['id']} has already been refunded.", param="id")
-    amount = left if amount is None else amount
-    if amount > left:
-        raise invalid(
-            f"Refund amount ({fmt_money(amount, fee['currency'])}) is greater than unrefunded amount on fee "
-            f"({fmt_money(left, fee['currency'])})",
-            param="amount",
-            code="amount_too_large",
-        )
+    amount = nested.take(
+        amount,
+        left,
+        f"Application fee {fee['id']} has already been refunded.",
+        f"Refund amount ({fmt_money(amount, fee['currency'])}) is greater than unrefunded amount on fee "
+        f"({fmt_money(left, fee['currency'])})",
+    )
     fr: JSON = skeleton("fee_refund")
     fr.update(
         id=new_id("fr", 24),
@@ -99,10 +89,7 @@ def refund(ctx: Ctx, fee: JSON, amount: int | None = None, metadata: Any = None)
     before = snapshot(fee)
     fee["amount_refunded"] += amount
     fee["refunded"] = fee["amount_refunded"] >= fee["amount"]
-    refunds = fee["refunds"]
-    refunds["data"] = [fr, *refunds["data"]][:10]
-    refunds["total_count"] = int(refunds.get("total_count") or 0) + 1
-    refunds["has_more"] = refunds["total_count"] > len(refunds["data"])
+    nested.push(fee["refunds"], fr)
     home.emit("application_fee.refunded", fee, changed(before, fee))
     return fr
 
@@ -138,36 +125,16 @@ def refund_fee(ctx: Ctx) -> JSON:
 
 def list_refunds(ctx: Ctx) -> JSON:
     fee = _fee(ctx)
-    return paginate(
-        ctx.acct,
-        "fee_refund",
-        ctx.params,
-        f"/v1/application_fees/{fee['id']}/refunds",
-        fields_match({"fee": fee["id"]}, "fee"),
-    )
-
-
-def _refund(ctx: Ctx) -> JSON:
-    fee = _fee(ctx, "fee")
-    fr = ctx.acct.find("fee_refund", ctx.path_params["id"])
-    if fr is None or fr["fee"] != fee["id"]:
-        raise no_such("fee_refund", ctx.path_params["id"])
-    return fr
+    return nested.children(ctx, "fee_refund", f"/v1/application_fees/{fee['id']}/refunds", "fee", fee)
 
 
 def retrieve_refund(ctx: Ctx) -> JSON:
-    return _refund(ctx)
+    return nested.child(ctx, "fee_refund", ctx.path_params["id"], "fee", _fee(ctx, "fee"))
 
 
 def update_refund(ctx: Ctx) -> JSON:
-    fr = _refund(ctx)
-    before = snapshot(fr)
-    if "metadata" in ctx.params:
-        fr["metadata"] = apply_metadata(fr.get("metadata"), ctx.params["metadata"])
-    previous = changed(before, fr)
-    if previous:
-        ctx.acct.emit("application_fee.refund.updated", fr, previous)
-    return fr
+    fr = nested.child(ctx, "fee_refund", ctx.path_params["id"], "fee", _fee(ctx, "fee"))
+    return nested.update(ctx, fr, "application_fee.refund.updated")
 
 
 def register(router: Router) -> None:

@@ -21,6 +21,7 @@ import functools
 from typing import Any
 
 from .. import spec
+from . import nested
 from .errors import StripeError, invalid, no_such
 from .ids import new_id
 from .router import Ctx, Router
@@ -342,8 +343,7 @@ def add_external_account(ctx: Ctx, account: JSON, value: Any, param: str = "exte
     )
     home.add(ba)
     home.priv(ba)["parent"] = ("account", account["id"])
-    account["external_accounts"]["data"] = [*existing, ba][-10:]
-    account["external_accounts"]["total_count"] = len(existing) + 1
+    nested.push(account["external_accounts"], ba)
     return ba
 
 
@@ -410,13 +410,7 @@ def create_account(ctx: Ctx) -> JSON:
         country=country,
         default_currency=_CURRENCY.get(country, "eur" if country in _EURO else "usd"),
         email=None,
-        external_accounts={
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/accounts/{account['id']}/external_accounts",
-        },
+        external_accounts=nested.embedded(f"/v1/accounts/{account['id']}/external_accounts"),
         future_requirements=_requirements([], None),
         settings=copy.deepcopy(spec.fixtures()["account"]["settings"]),
         tos_acceptance={"date": None, "ip": None, "service_agreement": "full", "user_agent": None},
@@ -465,10 +459,8 @@ def update_account(ctx: Ctx) -> JSON:
 
 
 def list_accounts(ctx: Ctx) -> JSON:
-    home = ctx.acct.home
-    if ctx.acct is not home:
-        return {"object": "list", "data": [], "has_more": False, "url": "/v1/accounts"}
-    return paginate(home, "account", ctx.params, "/v1/accounts")
+    # The platform's store holds its accounts; a connected account's has none.
+    return paginate(ctx.acct, "account", ctx.params, "/v1/accounts")
 
 
 def delete_account(ctx: Ctx) -> JSON:

@@ -10,7 +10,7 @@ no banks to pay it, so it can be canceled (the funds come back, ``payout_cancel`
 
 from __future__ import annotations
 
-from . import balance_transactions
+from . import balance_transactions, nested
 from .connect_accounts import default_external_account
 from .errors import StripeError, invalid, no_such
 from .ids import new_id
@@ -141,14 +141,7 @@ def retrieve_payout(ctx: Ctx) -> JSON:
 
 
 def update_payout(ctx: Ctx) -> JSON:
-    po = _payout(ctx)
-    before = snapshot(po)
-    if "metadata" in ctx.params:
-        po["metadata"] = apply_metadata(po["metadata"], ctx.params["metadata"])
-    previous = changed(before, po)
-    if previous:
-        ctx.acct.emit("payout.updated", po, previous)
-    return po
+    return nested.update(ctx, _payout(ctx), "payout.updated")
 
 
 def cancel_payout(ctx: Ctx) -> JSON:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..money import format_amount as fmt_money
-from . import application_fees, balance_transactions
+from . import application_fees, balance_transactions, nested
 from .connect_accounts import capability_status, connected
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
@@ -50,10 +50,6 @@ def require_transfers(home: Account, account: JSON, param: str) -> None:
             "transfers, crypto_transfers, legacy_payments",
             param=param,
         )
-
-
-def _list(url: str) -> JSON:
-    return {"object": "list", "data": [], "has_more": False, "total_count": 0, "url": url}
 
 
 def _destination_payment(
@@ -139,7 +135,7 @@ def send(
         source_type=source_type,
         transfer_group=transfer_group,
     )
-    tr["reversals"] = _list(f"/v1/transfers/{tr['id']}/reversals")
+    tr["reversals"] = nested.embedded(f"/v1/transfers/{tr['id']}/reversals")
     home.add(tr)
     tr["balance_transaction"] = balance_transactions.record(home, tr, -amount, "transfer")["id"]
     fee = None
@@ -212,17 +208,7 @@ def retrieve_transfer(ctx: Ctx) -> JSON:
 
 
 def update_transfer(ctx: Ctx) -> JSON:
-    tr = _transfer(ctx)
-    before = snapshot(tr)
-    p = ctx.params
-    if "description" in p:
-        tr["description"] = as_str(p["description"], "description") or None
-    if "metadata" in p:
-        tr["metadata"] = apply_metadata(tr["metadata"], p["metadata"])
-    previous = changed(before, tr)
-    if previous:
-        ctx.acct.emit("transfer.updated", tr, previous)
-    return tr
+    return nested.update(ctx, _transfer(ctx), "transfer.updated", ("description",))
 
 
 def list_transfers(ctx: Ctx) -> JSON:
@@ -251,16 +237,13 @@ def reverse(
     """Reverse ``amount`` (default: what is left) of ``tr``; returns the ``trr_`` reversal."""
     home = ctx.acct
     left = tr["amount"] - tr["amount_reversed"]
-    if left <= 0:
-        raise invalid(f"Transfer {tr['id']} has already been fully reversed.", param="amount")
-    amount = left if amount is None else amount
-    if amount > left:
-        raise invalid(
-            f"You cannot reverse {fmt_money(amount, tr['currency'])}: only {fmt_money(left, tr['currency'])} of "
-            f"transfer {tr['id']} is left to reverse.",
-            param="amount",
-            code="amount_too_large",
-        )
+    amount = nested.take(
+        amount,
+        left,
+        f"Transfer {tr['id']} has already been fully reversed.",
+        f"You cannot reverse {fmt_money(amount, tr['currency'])}: only {fmt_money(left, tr['currency'])} of "
+        f"transfer {tr['id']} is left to reverse.",
+    )
     store = home.connected.get(tr["destination"])
     trr: JSON = skeleton("transfer_reversal")
     trr.update(
@@ -281,10 +264,7 @@ def reverse(
     before = snapshot(tr)
     tr["amount_reversed"] += amount
     tr["reversed"] = tr["amount_reversed"] >= tr["amount"]
-    reversals = tr["reversals"]
-    reversals["data"] = [trr, *reversals["data"]][:10]
-    reversals["total_count"] = int(reversals.get("total_count") or 0) + 1
-    reversals["has_more"] = reversals["total_count"] > len(reversals["data"])
+    nested.push(tr["reversals"], trr)
     fee = home.find("application_fee", home.priv(tr).get("fee"))
     if refund_application_fee and fee is not None:
         share = (
@@ -334,32 +314,16 @@ def create_reversal(ctx: Ctx) -> JSON:
 
 def list_reversals(ctx: Ctx) -> JSON:
     tr = _transfer(ctx, "id")
-    return paginate(
-        ctx.acct,
-        "transfer_reversal",
-        ctx.params,
-        f"/v1/transfers/{tr['id']}/reversals",
-        fields_match({"transfer": tr["id"]}, "transfer"),
-    )
-
-
-def _reversal(ctx: Ctx) -> JSON:
-    tr = _transfer(ctx)
-    trr = ctx.acct.find("transfer_reversal", ctx.path_params["id"])
-    if trr is None or trr["transfer"] != tr["id"]:
-        raise no_such("transfer_reversal", ctx.path_params["id"])
-    return trr
+    return nested.children(ctx, "transfer_reversal", f"/v1/transfers/{tr['id']}/reversals", "transfer", tr)
 
 
 def retrieve_reversal(ctx: Ctx) -> JSON:
-    return _reversal(ctx)
+    return nested.child(ctx, "transfer_reversal", ctx.path_params["id"], "transfer", _transfer(ctx))
 
 
 def update_reversal(ctx: Ctx) -> JSON:
-    trr = _reversal(ctx)
-    if "metadata" in ctx.params:
-        trr["metadata"] = apply_metadata(trr.get("metadata"), ctx.params["metadata"])
-    return trr
+    trr = nested.child(ctx, "transfer_reversal", ctx.path_params["id"], "transfer", _transfer(ctx))
+    return nested.update(ctx, trr, None)
 
 
 def register(router: Router) -> None:
