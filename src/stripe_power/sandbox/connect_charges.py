@@ -135,7 +135,7 @@ def refuse(ctx: Ctx, *paths: tuple[str, ...]) -> None:
         for part in path:
             node = node.get(part) if isinstance(node, dict) else None
         if node is not None and op is not None:
-            raise accepted.not_applied(op, path)
+            raise accepted.not_applied(op.method, op.path, path)
 
 
 def at_capture(ctx: Ctx, pi: JSON, p: dict[str, Any]) -> Terms:

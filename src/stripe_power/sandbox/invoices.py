@@ -740,7 +740,6 @@ def register(router: Router) -> None:
             "footer",
             "metadata",
             "pending_invoice_items_behavior",
-            "subscription",
         ),
     )
     router.add("GET", "/v1/invoices", list_invoices)
@@ -758,7 +757,6 @@ def register(router: Router) -> None:
             "default_tax_rates",
             "description",
             "discounts",
-            "due_date",
             "footer",
             "metadata",
         ),
@@ -787,14 +785,11 @@ def register(router: Router) -> None:
             "description",
             "invoice",
             "metadata",
-            "period",
             "price",
             "price_data",
             "pricing",
             "quantity",
-            "subscription",
             "tax_rates",
-            "unit_amount_decimal",
         ),
     )
     router.add("GET", "/v1/invoiceitems", list_invoice_items)

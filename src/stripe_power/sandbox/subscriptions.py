@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import catalog, charges, connect_charges, invoice_totals, payment_methods
+from .accepted import not_applied
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .invoices import (
@@ -352,6 +353,10 @@ def update_subscription(ctx: Ctx) -> JSON:
         "subscription", ctx.path_params["subscription_exposed_id"], param="subscription_exposed_id"
     )
     p = ctx.params
+    if "trial_end" in p and p["trial_end"] != "now":
+        raise not_applied(
+            "POST", "/v1/subscriptions/{subscription_exposed_id}", ("trial_end",), "a timestamp for "
+        )
     if sub["status"] in ("canceled", "incomplete_expired") and any(
         k not in ("metadata", "cancellation_details", "expand") for k in p
     ):
@@ -611,7 +616,6 @@ def register(router: Router) -> None:
             "default_tax_rates",
             "description",
             "discounts",
-            "invoice_settings",
             "items",
             "metadata",
             "payment_behavior",
@@ -628,9 +632,7 @@ def register(router: Router) -> None:
         "/v1/subscriptions/{subscription_exposed_id}",
         update_subscription,
         consumes=(
-            "cancel_at",
             "cancel_at_period_end",
-            "cancellation_details",
             "default_payment_method",
             "description",
             "items",
