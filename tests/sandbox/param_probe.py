@@ -92,6 +92,8 @@ BASELINES: dict[str, JSON] = {
                            "source_transaction": "@paid_charge"},
     "POST /v1/payouts": {"amount": 100, "currency": "@funds"},
     "POST /v1/account_links": {"account": "@account", "type": "account_onboarding"},
+    "POST /v1/accounts/{account}/external_accounts": {"external_account": "btok_us_verified"},
+    "POST /v1/accounts/{account}/bank_accounts": {"external_account": "btok_us_verified"},
 }  # fmt: skip
 
 
@@ -172,6 +174,10 @@ CONTEXTS: dict[tuple[str, str], Context] = {
         value={"type": "redirect", "redirect": {"url": "https://example.com/probe"}}
     ),
 }
+
+
+# Requesting a capability twice changes nothing the second time: each on an account of its own.
+CONTEXTS[("POST /v1/accounts/{account}", "capabilities")] = Context(with_={})
 
 
 def context_for(op: str, label: str) -> Context | None:
@@ -291,7 +297,8 @@ def _test_clock(p: Probe) -> str:
 @fixture("account")
 def _account(p: Probe) -> str:
     """A Custom account that can receive transfers (capabilities requested, ToS recorded)."""
-    body = {"type": "custom", "country": "US", "capabilities": {"transfers": {"requested": True}},
+    body = {"type": "custom", "country": "US",
+            "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
             "tos_acceptance": {"date": int(time.time()), "ip": "127.0.0.1"}}  # fmt: skip
     return str(p.post("/v1/accounts", body)["id"])
 
@@ -317,8 +324,48 @@ def _dispute(p: Probe) -> str:
     return f"/v1/disputes/{disputes['data'][0]['id']}"
 
 
+def _bare_account(p: Probe) -> str:
+    """A connected account with no capability requested yet (no Stripe-hosted Dashboard, so none
+    is requested for it): requesting one shows on `capabilities`."""
+    body = {"controller": {"stripe_dashboard": {"type": "none"}, "fees": {"payer": "application"},
+                           "losses": {"payments": "application"}, "requirement_collection": "application"},
+            "capabilities": {"card_issuing": {"requested": False}}}  # fmt: skip
+    return f"/v1/accounts/{p.post('/v1/accounts', body)['id']}"
+
+
+def _capability(p: Probe) -> str:
+    return f"{_bare_account(p)}/capabilities/card_payments"
+
+
+def _reversal(p: Probe) -> str:
+    body = {
+        "amount": 100,
+        "currency": "usd",
+        "destination": p.ref("account"),
+        "source_transaction": p.ref("paid_charge"),
+    }
+    transfer = p.post("/v1/transfers", body)["id"]
+    return f"/v1/transfers/{transfer}/reversals/{p.post(f'/v1/transfers/{transfer}/reversals', {'amount': 10})['id']}"
+
+
+def _fee_refund(p: Probe) -> str:
+    """A refund of the application fee of a direct charge on the probe's connected account."""
+    body = {"amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
+            "application_fee_amount": 100,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}  # fmt: skip
+    p.client.v1.payment_intents.create(body, {"stripe_account": p.ref("account")})  # type: ignore[arg-type]
+    fee = p.call("GET", "/v1/application_fees", {"limit": 1})[1]["data"][0]["id"]
+    return f"/v1/application_fees/{fee}/refunds/{p.post(f'/v1/application_fees/{fee}/refunds', {'amount': 10})['id']}"
+
+
 # Objects no create operation makes: how to make one (its path) for an update's probe.
-TARGETS: dict[str, Callable[[Probe], str]] = {"POST /v1/disputes/{dispute}": _dispute}
+TARGETS: dict[str, Callable[[Probe], str]] = {
+    "POST /v1/disputes/{dispute}": _dispute,
+    "POST /v1/accounts/{account}": _bare_account,
+    "POST /v1/accounts/{account}/capabilities/{capability}": _capability,
+    "POST /v1/transfers/{transfer}/reversals/{id}": _reversal,
+    "POST /v1/application_fees/{fee}/refunds/{id}": _fee_refund,
+}
 
 
 # A string parameter named like this holds the id of that fixture.

@@ -438,6 +438,43 @@ def test_payouts_of_a_connected_account(client: stripe.StripeClient) -> None:
         client.v1.payouts.cancel(payout.id, options=_on(account))
 
 
+def test_external_accounts_of_a_connected_account(client: stripe.StripeClient) -> None:
+    account = custom_account(client, external_account="btok_us_verified").id
+    first = client.v1.accounts.external_accounts.list(account).data[0]
+    assert first.default_for_currency is True  # the first in its currency
+    second = client.v1.accounts.external_accounts.create(
+        account,
+        {
+            "bank_account": {
+                "object": "bank_account",
+                "country": "US",
+                "currency": "usd",
+                "routing_number": "110000000",
+                "account_number": "000222333444",
+            },
+            "default_for_currency": True,
+            "metadata": {"label": "savings"},
+        },
+    )
+    assert second.last4 == "3444" and second.to_dict()["metadata"] == {"label": "savings"}
+    listed = {b.id: b.default_for_currency for b in client.v1.accounts.external_accounts.list(account).data}
+    assert listed == {first.id: False, second.id: True}
+    events = client.v1.events.list({"type": "account.external_account.created"}, _on(account)).data
+    assert [e.data.object["id"] for e in events] == [second.id] and events[0].account == account
+    paid(client, 2000, account)
+    payout = client.v1.payouts.create({"amount": 100, "currency": "usd"}, _on(account))
+    assert payout.destination == second.id  # the default for usd
+    to_first = client.v1.payouts.create(
+        {"amount": 100, "currency": "usd", "destination": first.id}, _on(account)
+    )
+    assert to_first.destination == first.id
+    with pytest.raises(stripe.InvalidRequestError) as other:
+        client.v1.payouts.create(
+            {"amount": 100, "currency": "usd", "destination": "ba_1NotThis"}, _on(account)
+        )
+    assert other.value.param == "destination"
+
+
 def test_the_platform_pays_out_to_its_test_bank_account(client: stripe.StripeClient) -> None:
     paid(client, 2000)
     payout = client.v1.payouts.create({"amount": 1000, "currency": "usd", "method": "instant"})

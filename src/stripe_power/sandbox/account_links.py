@@ -18,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from . import connect_accounts
+from . import connect_accounts, external_accounts
 from .charges import fmt_money
-from .connect_accounts import collects, connected, dashboard
+from .connect_accounts import collects, dashboard
+from .connect_scope import connected
 from .errors import invalid
 from .ids import new_id
 from .page import _not_found, _page
@@ -121,7 +122,7 @@ def _complete(sb: Sandbox, home: Account, account: JSON, base: str) -> None:
         "user_agent": "stripe-power sandbox onboarding",
     }
     if not any(b.get("account") == account["id"] for b in home.of_type("bank_account")):
-        connect_accounts.add_external_account(ctx, account, "btok_us_verified")
+        external_accounts.add(ctx, account, "btok_us_verified")
     home.priv(account)["onboarded"] = True
     connect_accounts.refresh(ctx, account, before)
 

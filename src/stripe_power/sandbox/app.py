@@ -29,12 +29,14 @@ from . import (
     checkout,
     clocks,
     connect_accounts,
+    connect_scope,
     credit_notes,
     customer_sessions,
     customers,
     discounts,
     disputes,
     events,
+    external_accounts,
     generic,
     invoice_adjustments,
     invoice_preview,
@@ -97,6 +99,7 @@ def build_router() -> Router:
         events,
         accounts,
         connect_accounts,
+        external_accounts,
         account_links,
         transfers,
         application_fees,
@@ -202,7 +205,7 @@ class Sandbox:
         ``Stripe-Account`` header against that connected account of ``acct``."""
         extra: dict[str, str] = {}
         try:
-            acct = connect_accounts.scope(acct, headers.get("stripe-account"), _redact(acct.api_key))
+            acct = connect_scope.scope(acct, headers.get("stripe-account"), _redact(acct.api_key))
         except StripeError as denied:
             return denied.status, _json(denied.body(request_id)), extra
         idem_key = headers.get("idempotency-key") if method == "POST" else None

@@ -133,9 +133,6 @@ def create(ctx: Ctx) -> JSON:
     p = ctx.params
     acct = ctx.acct
     mode = as_enum(p.get("mode", "payment"), "mode", ("payment", "setup", "subscription"))
-    connect_charges.refuse(
-        ctx, *(("subscription_data", name) for name in connect_charges.SUBSCRIPTION_FIELDS)
-    )
     connect = connect_charges.intent_data(ctx, p.get("payment_intent_data"))
     ui_raw = as_str(p.get("ui_mode", "hosted_page"), "ui_mode")
     if ui_raw not in UI_MODES:
@@ -547,6 +544,7 @@ def register(router: Router) -> None:
             "payment_intent_data.metadata",
             "payment_intent_data.receipt_email",
             "payment_intent_data.setup_future_usage",
+            *(f"payment_intent_data.{name}" for name in connect_charges.FIELDS),
             "payment_method_types",
             "redirect_on_completion",
             "return_url",

@@ -1,10 +1,7 @@
-"""Connect accounts: connected accounts of a platform, their controller properties, capabilities,
-requirements and external accounts, and the ``Stripe-Account`` header that scopes every request.
-
-Each connected account keeps its objects in a store of its own (``Account.connected``): a request
-with ``Stripe-Account: acct_...`` runs against that store, so a connected account's customer is
-invisible on the platform and the platform's on the account (docs.stripe.com/connect/authentication).
-The ``account`` objects themselves live on the platform, where ``/v1/accounts`` lists them.
+"""Connect accounts: connected accounts of a platform, their controller properties, capabilities
+and requirements. The ``account`` objects live on the platform, where ``/v1/accounts`` lists them;
+each has a store of its own that the ``Stripe-Account`` header reaches (connect_scope.py), and bank
+accounts for its payouts (external_accounts.py).
 
 Verification is instant in the sandbox: requested capabilities turn ``active`` once the account's
 requirements are met. Where Stripe collects them (Standard and Express: ``controller.requirement_collection
@@ -21,8 +18,9 @@ import functools
 from typing import Any
 
 from .. import spec
-from . import nested
-from .errors import StripeError, invalid, no_such
+from . import external_accounts, nested
+from .connect_scope import connected
+from .errors import invalid, no_such
 from .ids import new_id
 from .router import Ctx, Router
 from .schema_objects import new_object
@@ -108,36 +106,6 @@ _EURO = frozenset(
         "SK",
     ]
 )
-
-
-# -- the Stripe-Account header ------------------------------------------------------------------
-
-
-def scope(platform: Account, header: str | None, shown_key: str) -> Account:
-    """The store a request runs against: the platform's, or a connected account's named by the
-    ``Stripe-Account`` header (Stripe's 403 for an account the key cannot reach)."""
-    if header is None or header == platform.id:
-        return platform
-    store = platform.connected.get(header)
-    account = platform.find("account", header)
-    if store is None or account is None:
-        raise StripeError(
-            403,
-            f"The provided key '{shown_key}' does not have access to account '{header}' (or that account "
-            "does not exist). Application access may have been revoked.",
-            code="account_invalid",
-        )
-    return store
-
-
-def connected(ctx: Ctx, account_id: Any, param: str) -> tuple[JSON, Account]:
-    """A connected account of the request's account (its object and its store), or Stripe's 400;
-    a connected account has none of its own."""
-    home = ctx.acct
-    account = home.find("account", account_id) if isinstance(account_id, str) else None
-    if account is None or account_id not in home.connected:
-        raise no_such("account", str(account_id), param=param, status=400)
-    return account, home.connected[account_id]
 
 
 def collects(account: JSON) -> str:
@@ -307,56 +275,6 @@ def capability(home: Account, account: JSON, name: str) -> JSON:
     }
 
 
-# -- external accounts ------------------------------------------------------------------------------
-
-
-def add_external_account(ctx: Ctx, account: JSON, value: Any, param: str = "external_account") -> JSON:
-    """A bank account from a test token (``btok_us_verified``) or a ``bank_account`` hash, stored
-    where ``/v1/accounts/{account}/external_accounts`` serves it."""
-    home = ctx.acct.home
-    if isinstance(value, str):
-        if not value.startswith("btok_"):
-            raise no_such("token", value, param=param, status=400)
-        details: JSON = {"country": account["country"], "currency": account["default_currency"]}
-        last4 = "6789"
-    else:
-        details = as_dict(value, param)
-        number = as_str(details.get("account_number", ""), f"{param}[account_number]")
-        if not number:
-            raise invalid("Missing required param: account_number.", param=f"{param}[account_number]")
-        last4 = number[-4:]
-    ba = new_object("bank_account")
-    currency = str(details.get("currency") or account["default_currency"]).lower()
-    existing = [b for b in home.of_type("bank_account") if b.get("account") == account["id"]]
-    ba.update(
-        account=account["id"],
-        account_holder_name=details.get("account_holder_name"),
-        account_holder_type=details.get("account_holder_type"),
-        bank_name="STRIPE TEST BANK",
-        country=str(details.get("country") or account["country"]).upper(),
-        currency=currency,
-        default_for_currency=not any(b["currency"] == currency for b in existing),
-        fingerprint=new_id("x", 16)[2:],
-        last4=last4,
-        routing_number=details.get("routing_number") or "110000000",
-        status="new",
-    )
-    home.add(ba)
-    home.priv(ba)["parent"] = ("account", account["id"])
-    nested.push(account["external_accounts"], ba)
-    return ba
-
-
-def default_external_account(home: Account, account_id: str, currency: str) -> JSON | None:
-    """The account's default bank account for ``currency`` (else its first in that currency)."""
-    found = [
-        b
-        for b in home.of_type("bank_account")
-        if b.get("account") == account_id and b["currency"] == currency
-    ]
-    return next((b for b in found if b.get("default_for_currency")), found[0] if found else None)
-
-
 # -- handlers -------------------------------------------------------------------------------------
 
 
@@ -389,7 +307,7 @@ def _store_fields(ctx: Ctx, account: JSON, p: dict[str, Any]) -> None:
         _request_capabilities(ctx.acct.home, account, p["capabilities"])
     for name in ("external_account", "bank_account"):
         if name in p:
-            add_external_account(ctx, account, p[name], name)
+            external_accounts.add(ctx, account, p[name], name)
 
 
 def create_account(ctx: Ctx) -> JSON:

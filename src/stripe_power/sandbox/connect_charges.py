@@ -21,7 +21,8 @@ from typing import Any
 
 from .. import spec
 from . import accepted, application_fees, balance_transactions, transfers
-from .connect_accounts import connected, fee_payer
+from .connect_accounts import fee_payer
+from .connect_scope import connected
 from .errors import StripeError, invalid, no_such
 from .router import Ctx
 from .store import JSON, as_bool, as_dict, as_int, as_str

@@ -11,8 +11,8 @@ no banks to pay it, so it can be canceled (the funds come back, ``payout_cancel`
 from __future__ import annotations
 
 from . import balance_transactions, nested
-from .connect_accounts import default_external_account
 from .errors import StripeError, invalid, no_such
+from .external_accounts import default as default_external_account
 from .ids import new_id
 from .router import Ctx, Router
 from .schema_objects import new_object

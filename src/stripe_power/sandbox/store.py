@@ -107,7 +107,7 @@ class Account:
         self.api_key = api_key
         self.id = account_id or "acct_" + new_id("x", 16)[2:]
         # Connect: a connected account's objects live in their own store, reached with the
-        # Stripe-Account header (connect_accounts.scope); `platform` is the store of the API key.
+        # Stripe-Account header (connect_scope.scope); `platform` is the store of the API key.
         self.platform = platform
         self.connected: dict[str, Account] = {}
         self.application = "ca_" + new_id("x", 24)[2:]  # the platform's Connect application

@@ -15,7 +15,8 @@ from typing import Any
 
 from ..money import format_amount as fmt_money
 from . import application_fees, balance_transactions, nested
-from .connect_accounts import capability_status, connected
+from .connect_accounts import capability_status
+from .connect_scope import connected
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .router import Ctx, Router
