@@ -95,6 +95,12 @@ BASELINES: dict[str, JSON] = {
     "POST /v1/shipping_rates": {"display_name": "Ground", "type": "fixed_amount",
                                 "fixed_amount": {"amount": 500, "currency": "usd"}},
     "POST /v1/tax_rates": {"display_name": "VAT", "percentage": 20, "inclusive": False},
+    "POST /v1/transfers": {"amount": 100, "currency": "usd", "destination": "@account",
+                           "source_transaction": "@paid_charge"},
+    "POST /v1/payouts": {"amount": 100, "currency": "@funds"},
+    "POST /v1/account_links": {"account": "@account", "type": "account_onboarding"},
+    "POST /v1/accounts/{account}/external_accounts": {"external_account": "btok_us_verified"},
+    "POST /v1/accounts/{account}/bank_accounts": {"external_account": "btok_us_verified"},
 }  # fmt: skip
 
 
@@ -178,6 +184,10 @@ CONTEXTS: dict[tuple[str, str], Context] = {
         value={"type": "redirect", "redirect": {"url": "https://example.com/probe"}}
     ),
 }
+
+
+# Requesting a capability twice changes nothing the second time: each on an account of its own.
+CONTEXTS[("POST /v1/accounts/{account}", "capabilities")] = Context(with_={})
 
 
 def context_for(op: str, label: str) -> Context | None:
@@ -298,7 +308,24 @@ def _test_clock(p: Probe) -> str:
 
 @fixture("account")
 def _account(p: Probe) -> str:
-    return str(p.post("/v1/accounts", {"type": "custom", "country": "US"})["id"])
+    """A Custom account that can receive transfers (capabilities requested, ToS recorded)."""
+    body = {"type": "custom", "country": "US",
+            "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+            "tos_acceptance": {"date": int(time.time()), "ip": "127.0.0.1"}}  # fmt: skip
+    return str(p.post("/v1/accounts", body)["id"])
+
+
+@fixture("paid_charge")
+def _paid_charge(p: Probe) -> str:
+    _, body, _ = p.call("GET", f"/v1/payment_intents/{p.ref('paid_intent')}", {})
+    return str(body["latest_charge"])
+
+
+@fixture("funds")
+def _funds(p: Probe) -> str:
+    """The currency of the account's available balance, after a payment made it non-zero."""
+    p.ref("paid_intent")
+    return "usd"
 
 
 def _dispute(p: Probe) -> str:
@@ -307,6 +334,40 @@ def _dispute(p: Probe) -> str:
     intent = p.post("/v1/payment_intents", body)
     _, disputes, _ = p.call("GET", "/v1/disputes", {"payment_intent": intent["id"]})
     return f"/v1/disputes/{disputes['data'][0]['id']}"
+
+
+def _bare_account(p: Probe) -> str:
+    """A connected account with no capability requested yet (no Stripe-hosted Dashboard, so none
+    is requested for it): requesting one shows on `capabilities`."""
+    body = {"controller": {"stripe_dashboard": {"type": "none"}, "fees": {"payer": "application"},
+                           "losses": {"payments": "application"}, "requirement_collection": "application"},
+            "capabilities": {"card_issuing": {"requested": False}}}  # fmt: skip
+    return f"/v1/accounts/{p.post('/v1/accounts', body)['id']}"
+
+
+def _capability(p: Probe) -> str:
+    return f"{_bare_account(p)}/capabilities/card_payments"
+
+
+def _reversal(p: Probe) -> str:
+    body = {
+        "amount": 100,
+        "currency": "usd",
+        "destination": p.ref("account"),
+        "source_transaction": p.ref("paid_charge"),
+    }
+    transfer = p.post("/v1/transfers", body)["id"]
+    return f"/v1/transfers/{transfer}/reversals/{p.post(f'/v1/transfers/{transfer}/reversals', {'amount': 10})['id']}"
+
+
+def _fee_refund(p: Probe) -> str:
+    """A refund of the application fee of a direct charge on the probe's connected account."""
+    body = {"amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
+            "application_fee_amount": 100,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}  # fmt: skip
+    p.client.v1.payment_intents.create(body, {"stripe_account": p.ref("account")})  # type: ignore[arg-type]
+    fee = p.call("GET", "/v1/application_fees", {"limit": 1})[1]["data"][0]["id"]
+    return f"/v1/application_fees/{fee}/refunds/{p.post(f'/v1/application_fees/{fee}/refunds', {'amount': 10})['id']}"
 
 
 # Objects no create operation makes: how to make one (its path) for an update's probe.
@@ -325,6 +386,10 @@ TARGETS: dict[str, Callable[[Probe], str]] = {
     "POST /v1/disputes/{dispute}": _dispute,
     "POST /v1/customers/{customer}/subscriptions": _customer_subscriptions,
     "POST /v1/customers/{customer}/subscriptions/{subscription_exposed_id}": _customer_subscription,
+    "POST /v1/accounts/{account}": _bare_account,
+    "POST /v1/accounts/{account}/capabilities/{capability}": _capability,
+    "POST /v1/transfers/{transfer}/reversals/{id}": _reversal,
+    "POST /v1/application_fees/{fee}/refunds/{id}": _fee_refund,
 }
 
 

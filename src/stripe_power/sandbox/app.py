@@ -19,13 +19,17 @@ from starlette.routing import Route as StarletteRoute
 from .. import spec
 from . import (
     accepted,
+    account_links,
     accounts,
+    application_fees,
     authorizations,
     balance_transactions,
     catalog,
     charges,
     checkout,
     clocks,
+    connect_accounts,
+    connect_scope,
     credit_grants,
     credit_notes,
     customer_balance,
@@ -35,6 +39,7 @@ from . import (
     discounts,
     disputes,
     events,
+    external_accounts,
     generic,
     invoice_adjustments,
     invoice_preview,
@@ -43,12 +48,14 @@ from . import (
     payment_links,
     payment_method_tokens,
     payment_methods,
+    payouts,
     portal,
     refunds,
     setup_intents,
     subscription_items,
     subscription_schedules,
     subscriptions,
+    transfers,
 )
 from .dashboard import AuditTail
 from .errors import StripeError, invalid
@@ -94,6 +101,12 @@ def build_router() -> Router:
         payment_links,
         events,
         accounts,
+        connect_accounts,
+        external_accounts,
+        account_links,
+        transfers,
+        application_fees,
+        payouts,
         authorizations,
         customer_sessions,
         payment_method_tokens,
@@ -147,9 +160,13 @@ class Sandbox:
             acct = self.state.accounts.get(api_key)
             return list(acct.requests) if acct else []
 
-    def objects(self, api_key: str, object_type: str) -> list[dict[str, Any]]:
+    def objects(
+        self, api_key: str, object_type: str, stripe_account: str | None = None
+    ) -> list[dict[str, Any]]:
         with self.state.lock:
             acct = self.state.accounts.get(api_key)
+            if acct is not None and stripe_account is not None:
+                acct = acct.connected.get(stripe_account)
             if acct is None:
                 return []
             return [json.loads(json.dumps(o)) for o in acct.of_type(object_type)]
@@ -190,8 +207,13 @@ class Sandbox:
         request_id: str,
         base_url: str,
     ) -> tuple[int, bytes, dict[str, str]]:
-        """Run one API request against ``acct`` (caller holds the state lock)."""
+        """Run one API request against ``acct`` (caller holds the state lock), or with a
+        ``Stripe-Account`` header against that connected account of ``acct``."""
         extra: dict[str, str] = {}
+        try:
+            acct = connect_scope.scope(acct, headers.get("stripe-account"), _redact(acct.api_key))
+        except StripeError as denied:
+            return denied.status, _json(denied.body(request_id)), extra
         idem_key = headers.get("idempotency-key") if method == "POST" else None
         fingerprint = ""
         if idem_key:
@@ -401,6 +423,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
         *assets.routes(),
         *page.routes(sb),
         *portal.routes(sb),
+        *account_links.routes(sb),
         *dashboard.routes(sb),
         StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..currencies import MAXIMUM_CHARGE, minimum_charge
 from ..money import format_amount
-from . import authorizations, balance_transactions, disputes
+from . import authorizations, connect_charges, disputes
 from .cards import TestPaymentMethod, card_for_token
 from .errors import StripeError, invalid, no_such
 from .ids import new_id
@@ -134,10 +134,11 @@ def make_charge(
         refunded=False,
         status="succeeded" if ok else "failed",
     )
+    connect_charges.stamp(ctx, pi, ch)
     ctx.acct.add(ch)
     ctx.own(ch)
     if ok and captured:
-        balance_transactions.record_charge(ctx.acct, ch, ch["amount"])
+        connect_charges.settle(ctx, ch, ch["amount"])
     if ok and card.dispute:
         disputes.open_dispute(ctx, ch, card)
     return ch
@@ -188,6 +189,7 @@ def create_charge(ctx: Ctx) -> JSON:
         "metadata": apply_metadata({}, p.get("metadata", {})),
         "receipt_email": p.get("receipt_email"),
     }
+    connect_charges.apply(ctx, pay, connect_charges.read(ctx, p, kind="charge"))
     pm = make_card_pm(ctx, card)
     captured = as_bool(p.get("capture", "true"), "capture")
     if card.declines_charges:
@@ -227,6 +229,7 @@ def register(router: Router) -> None:
             "metadata",
             "receipt_email",
             "source",
+            *connect_charges.CHARGE_FIELDS,
         ),
     )
     router.add("GET", "/v1/charges", list_charges)

@@ -7,6 +7,7 @@ from typing import Any
 from . import (
     catalog,
     checkout_totals,
+    connect_charges,
     custom_amounts,
     customers,
     payment_intents,
@@ -133,6 +134,7 @@ def create(ctx: Ctx) -> JSON:
     p = ctx.params
     acct = ctx.acct
     mode = as_enum(p.get("mode", "payment"), "mode", ("payment", "setup", "subscription"))
+    connect = connect_charges.intent_data(ctx, p.get("payment_intent_data"))
     ui_raw = as_str(p.get("ui_mode", "hosted_page"), "ui_mode")
     if ui_raw not in UI_MODES:
         raise invalid(
@@ -292,6 +294,7 @@ def create(ctx: Ctx) -> JSON:
     priv["payment_intent_data"] = as_dict(p.get("payment_intent_data", {}), "payment_intent_data")
     priv["subscription_data"] = as_dict(p.get("subscription_data", {}), "subscription_data")
     priv["setup_intent_data"] = as_dict(p.get("setup_intent_data", {}), "setup_intent_data")
+    priv["connect"] = connect  # payment_intent_data's Connect fields, for the PaymentIntent it makes
     pid = priv["payment_intent_data"]
     if "capture_method" in pid:
         as_enum(
@@ -449,6 +452,7 @@ def complete(
             receipt_email=pid.get("receipt_email") or email,
         )
         acct.priv(pi)["hosted"] = True
+        connect_charges.apply(ctx, pi, priv.get("connect") or connect_charges.Terms({}, {}))
         pi["payment_method"] = pm["id"]
         pi["status"] = "requires_confirmation"
         cs["payment_intent"] = pi["id"]
@@ -551,6 +555,7 @@ def register(router: Router) -> None:
             "payment_intent_data.metadata",
             "payment_intent_data.receipt_email",
             "payment_intent_data.setup_future_usage",
+            *(f"payment_intent_data.{name}" for name in connect_charges.FIELDS),
             "payment_method_types",
             "redirect_on_completion",
             "return_url",

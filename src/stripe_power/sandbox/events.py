@@ -27,7 +27,7 @@ from .store import (
     as_bool,
     as_list,
     as_str,
-    event_matches,
+    listening,
     now,
     paginate,
     skeleton,
@@ -139,6 +139,11 @@ def create_endpoint(ctx: Ctx) -> JSON:
     )
     ctx.acct.add(we)
     ctx.acct.priv(we)["secret"] = secret
+    # `connect=true`: the endpoint receives the events of connected accounts, not the platform's own,
+    # and names the platform's Connect application (`application`).
+    ctx.acct.priv(we)["connect"] = as_bool(p.get("connect", False), "connect")
+    if ctx.acct.priv(we)["connect"]:
+        we["application"] = ctx.acct.application
     return {**we, "secret": secret}
 
 
@@ -180,7 +185,7 @@ def register(router: Router) -> None:
         "POST",
         "/v1/webhook_endpoints",
         create_endpoint,
-        consumes=("api_version", "description", "enabled_events", "metadata", "url"),
+        consumes=("api_version", "connect", "description", "enabled_events", "metadata", "url"),
     )
     router.add("GET", "/v1/webhook_endpoints", list_endpoints)
     router.add("GET", "/v1/webhook_endpoints/{webhook_endpoint}", retrieve_endpoint)
@@ -249,11 +254,7 @@ class WebhookDispatcher:
 
     def schedule(self, acct: Account, event: JSON) -> None:
         with self.state.lock:
-            targets = [
-                (we["url"], acct.priv(we).get("secret", ""))
-                for we in acct.of_type("webhook_endpoint")
-                if we["status"] == "enabled" and event_matches(we["enabled_events"], event["type"])
-            ]
+            targets = [(we["url"], acct.priv(we).get("secret", "")) for we in listening(acct, event)]
             payload = json.dumps(event, indent=2)
         for url, secret in targets:
             delivery = Delivery(event["id"], event["type"], url)

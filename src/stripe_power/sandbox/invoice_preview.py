@@ -23,7 +23,9 @@ def _scratch(acct: Account) -> Account:
     """A copy of ``acct`` whose changes go nowhere (no request log, replay window or webhooks)."""
     scratch = Account(acct.api_key)
     for name, value in vars(acct).items():
-        if name not in ("requests", "idempotency", "pending_events"):
+        # Not the other accounts' stores (Connect): a preview neither reads nor writes them, and a
+        # scratch copy tied to its platform would send its events there.
+        if name not in ("requests", "idempotency", "pending_events", "platform", "connected"):
             setattr(scratch, name, copy.deepcopy(value))
     return scratch
 

@@ -123,9 +123,10 @@ def routes(sb: Sandbox) -> list[Route]:
         )
 
     def flush(acct: Account) -> None:
-        pending, acct.pending_events = acct.pending_events, []
+        home = acct.home  # a connected account's events wait on its platform (Connect webhooks)
+        pending, home.pending_events = home.pending_events, []
         for event in pending:
-            sb.webhooks.schedule(acct, event)
+            sb.webhooks.schedule(home, event)
 
     # -- checkout ------------------------------------------------------------------------
     def checkout_page(

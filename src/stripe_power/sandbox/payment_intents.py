@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import authorizations, balance_transactions
+from . import authorizations, connect_charges
 from .charges import check_amount, make_charge
 from .customers import customer_ref
 from .errors import StripeError, invalid, unexpected_state
@@ -105,6 +105,7 @@ def create_pi(ctx: Ctx) -> JSON:
     cur = as_str(p["currency"], "currency").lower()
     amount = as_int(p["amount"], "amount")
     check_amount(amount, cur)
+    connect = connect_charges.read(ctx, p)
     allow_redirects: str | None = "always"
     if "automatic_payment_methods" in p:
         apm = as_dict(p["automatic_payment_methods"], "automatic_payment_methods")
@@ -143,9 +144,10 @@ def create_pi(ctx: Ctx) -> JSON:
         allow_redirects=allow_redirects,
         payment_method_types=types,
     )
-    for key in ("statement_descriptor", "statement_descriptor_suffix", "transfer_group"):
+    for key in ("statement_descriptor", "statement_descriptor_suffix"):
         if key in p:
             pi[key] = as_str(p[key], key)
+    connect_charges.apply(ctx, pi, connect)
     if "excluded_payment_method_types" in p:
         pi["excluded_payment_method_types"] = list(p["excluded_payment_method_types"] or [])
     if "shipping" in p:
@@ -191,6 +193,7 @@ def update_pi(ctx: Ctx) -> JSON:
         raise unexpected_state(
             f"You cannot update this PaymentIntent because it has a status of {pi['status']}."
         )
+    connect = connect_charges.read(ctx, p, pi)
     before = snapshot(pi)
     if "amount" in p:
         pi["amount"] = as_int(p["amount"], "amount")
@@ -212,6 +215,7 @@ def update_pi(ctx: Ctx) -> JSON:
         pi["metadata"] = apply_metadata(pi["metadata"], p["metadata"])
     if "shipping" in p:
         pi["shipping"] = _shipping(p["shipping"]) if p["shipping"] != "" else None
+    connect_charges.apply(ctx, pi, connect)
     if "payment_method" in p:
         pm = resolve_payment_method(ctx, as_str(p["payment_method"], "payment_method"), "payment_method")
         pi["payment_method"] = pm["id"]
@@ -426,15 +430,18 @@ def capture_pi(ctx: Ctx) -> JSON:
                 param="amount_to_capture",
                 code="amount_too_large",
             )
+    connect = connect_charges.at_capture(ctx, pi, p)
     if "metadata" in p:
         pi["metadata"] = apply_metadata(pi["metadata"], p["metadata"])
     before = snapshot(pi)
+    connect_charges.apply(ctx, pi, connect)
     ch = ctx.acct.get("charge", pi["latest_charge"])
     ch_before = snapshot(ch)
     ch["captured"] = True
     ch["amount_captured"] = amount
     ch["amount_refunded"] = ch["amount"] - amount
-    balance_transactions.record_charge(ctx.acct, ch, amount)
+    connect_charges.stamp(ctx, pi, ch)
+    connect_charges.settle(ctx, ch, amount)
     pi["amount_received"] = amount
     pi["amount_capturable"] = 0
     pi["status"] = "succeeded"
@@ -517,7 +524,7 @@ def register(router: Router) -> None:
             "shipping",
             "statement_descriptor",
             "statement_descriptor_suffix",
-            "transfer_group",
+            *connect_charges.FIELDS,
         ),
     )
     router.add("GET", "/v1/payment_intents", list_pis)
@@ -540,6 +547,7 @@ def register(router: Router) -> None:
             "shipping",
             "statement_descriptor",
             "statement_descriptor_suffix",
+            *connect_charges.UPDATABLE,
         ),
     )
     router.add(
@@ -559,6 +567,9 @@ def register(router: Router) -> None:
         ),
     )
     router.add(
-        "POST", "/v1/payment_intents/{intent}/capture", capture_pi, consumes=("amount_to_capture", "metadata")
+        "POST",
+        "/v1/payment_intents/{intent}/capture",
+        capture_pi,
+        consumes=("amount_to_capture", "metadata", *connect_charges.AT_CAPTURE),
     )
     router.add("POST", "/v1/payment_intents/{intent}/cancel", cancel_pi, consumes=("cancellation_reason",))

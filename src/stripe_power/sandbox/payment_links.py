@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalog, checkout, custom_amounts
+from . import catalog, checkout, connect_charges, custom_amounts
 from .errors import invalid, missing_param
 from .ids import new_id
 from .router import Ctx, Router
@@ -52,6 +52,7 @@ def create_payment_link(ctx: Ctx) -> JSON:
     currencies = {price["currency"] for price, _, _ in items}
     if len(currencies) > 1:
         raise invalid("All line items must use the same currency.", param="line_items")
+    _connect(ctx, any(price["type"] == "recurring" for price, _, _ in items))
     plid = new_id("plink", 24)
     pl: JSON = skeleton("payment_link")
     pl.update(
@@ -161,6 +162,27 @@ def payment_link_line_items(ctx: Ctx) -> JSON:
     )
 
 
+def _connect(ctx: Ctx, recurring: bool) -> None:
+    """The link's Connect fields, as the spec's descriptions of them say (checked before anything is
+    stored): a fee amount only without recurring prices, a fee percent only with them; with
+    recurring prices a transfer and fee on each invoice, which the sandbox does not carry out."""
+    p = ctx.params
+    if recurring and "application_fee_amount" in p:
+        raise invalid(
+            "application_fee_amount can only be applied when there are no line items with recurring prices.",
+            param="application_fee_amount",
+        )
+    if not recurring and "application_fee_percent" in p:
+        raise invalid(
+            "There must be at least 1 line item with a recurring price to use application_fee_percent.",
+            param="application_fee_percent",
+        )
+    if recurring:
+        connect_charges.refuse(ctx, *((name,) for name in connect_charges.SUBSCRIPTION_FIELDS))
+    else:
+        connect_charges.read(ctx, {k: p[k] for k in connect_charges.FIELDS if k in p})
+
+
 def session_for_link(ctx: Ctx, pl: JSON) -> JSON:
     """Create the Checkout Session a payment link opens (what Stripe does when the link is visited)."""
     acct = ctx.acct
@@ -182,6 +204,16 @@ def session_for_link(ctx: Ctx, pl: JSON) -> JSON:
         params["success_url"] = pl["after_completion"]["redirect"]["url"]
     if not recurring:
         params["customer_creation"] = pl["customer_creation"]
+        # The link's Connect fields make the payment a direct or destination charge, as a session's would.
+        connect = {k: pl[k] for k in ("application_fee_amount", "on_behalf_of") if pl.get(k) is not None}
+        if pl.get("transfer_data"):
+            data = pl["transfer_data"]
+            connect["transfer_data"] = {k: v for k, v in data.items() if v is not None}
+        group = (pl.get("payment_intent_data") or {}).get("transfer_group")
+        if group:
+            connect["transfer_group"] = group
+        if connect:
+            params["payment_intent_data"] = connect
     cs_ctx = Ctx(ctx.sandbox, acct, params, {}, ctx.base_url, ctx.request_id, "POST", "")
     cs = checkout.create(cs_ctx)
     cs["payment_link"] = pl["id"]

@@ -184,9 +184,10 @@ def routes(sb: Sandbox) -> list[Route]:
                 note, error = "", err.message
             else:
                 error = ""
-            pending, acct.pending_events = acct.pending_events, []
+            home = acct.home  # a connected account's events wait on its platform (Connect webhooks)
+            pending, home.pending_events = home.pending_events, []
             for event in pending:
-                sb.webhooks.schedule(acct, event)
+                sb.webhooks.schedule(home, event)
             if not error and session.get("return_url") and form.get("return") == "1":
                 return RedirectResponse(session["return_url"], status_code=303)
             return render(acct, session, note, error, request_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import balance_transactions
+from . import balance_transactions, connect_charges
 from .charges import fmt_money
 from .errors import invalid
 from .ids import new_id
@@ -93,6 +93,7 @@ def create_refund(ctx: Ctx) -> JSON:
     ch["amount_refunded"] += amount
     ch["refunded"] = ch["amount_refunded"] >= ch["amount"]
     re["balance_transaction"] = balance_transactions.record(acct, re, -amount, "refund")["id"]
+    connect_charges.on_refund(ctx, ch, re, p)
     acct.emit("refund.created", re)
     acct.emit("charge.refunded", ch, changed(ch_before, ch))
     return re
@@ -130,7 +131,15 @@ def register(router: Router) -> None:
         "POST",
         "/v1/refunds",
         create_refund,
-        consumes=("amount", "charge", "currency", "metadata", "payment_intent", "reason"),
+        consumes=(
+            "amount",
+            "charge",
+            "currency",
+            "metadata",
+            "payment_intent",
+            "reason",
+            *connect_charges.REFUND_FIELDS,
+        ),
     )
     router.add("GET", "/v1/refunds", list_refunds)
     router.add("GET", "/v1/refunds/{refund}", retrieve_refund)

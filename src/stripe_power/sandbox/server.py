@@ -152,9 +152,12 @@ class SandboxServer:
         """Every API request that reached the account of ``api_key`` (fault-rejected ones marked)."""
         return self.sandbox.request_log(api_key)
 
-    def objects(self, api_key: str, object_type: str) -> list[dict[str, Any]]:
-        """Copies of the account's live objects of ``object_type`` (e.g. ``"customer"``), oldest first."""
-        return self.sandbox.objects(api_key, object_type)
+    def objects(
+        self, api_key: str, object_type: str, stripe_account: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Copies of the account's live objects of ``object_type`` (e.g. ``"customer"``), oldest first;
+        with ``stripe_account``, those of that connected account."""
+        return self.sandbox.objects(api_key, object_type, stripe_account)
 
     def webhook_deliveries(self) -> list[Delivery]:
         return list(self.sandbox.webhooks.deliveries)

@@ -103,9 +103,14 @@ class IdempotentResult:
 class Account:
     """All state behind one API key."""
 
-    def __init__(self, api_key: str) -> None:
+    def __init__(self, api_key: str, platform: Account | None = None, account_id: str | None = None) -> None:
         self.api_key = api_key
-        self.id = "acct_" + new_id("x", 16)[2:]
+        self.id = account_id or "acct_" + new_id("x", 16)[2:]
+        # Connect: a connected account's objects live in their own store, reached with the
+        # Stripe-Account header (connect_scope.scope); `platform` is the store of the API key.
+        self.platform = platform
+        self.connected: dict[str, Account] = {}
+        self.application = "ca_" + new_id("x", 24)[2:]  # the platform's Connect application
         self.objects: dict[str, JSON] = {}
         self.order: dict[str, list[str]] = {}
         self.position: dict[str, int] = {}
@@ -161,6 +166,11 @@ class Account:
                 yield obj
 
     # -- events -------------------------------------------------------------------------
+    @property
+    def home(self) -> Account:
+        """The platform's store: this one, or the platform of a connected account."""
+        return self.platform or self
+
     def emit(self, typ: str, obj: JSON, previous: JSON | None = None) -> JSON:
         req_id, idem = self.current_request
         data: JSON = {"object": snapshot(obj)}
@@ -177,16 +187,27 @@ class Account:
             "request": {"id": req_id or None, "idempotency_key": idem},
             "type": typ,
         }
-        endpoints = [
-            we
-            for we in self.of_type("webhook_endpoint")
-            if we["status"] == "enabled" and event_matches(we["enabled_events"], typ)
-        ]
+        if self.platform is not None:
+            event["account"] = self.id  # an event of a connected account (Connect webhooks)
+        endpoints = listening(self.home, event)
         event["pending_webhooks"] = len(endpoints)
         self.add(event)
         if endpoints:
-            self.pending_events.append(event)
+            self.home.pending_events.append(event)
         return event
+
+
+def listening(home: Account, event: JSON) -> list[JSON]:
+    """The platform's enabled endpoints that receive ``event``: Connect endpoints (created with
+    ``connect=true``) get the events of connected accounts, the others the platform's own."""
+    connect = "account" in event
+    return [
+        we
+        for we in home.of_type("webhook_endpoint")
+        if we["status"] == "enabled"
+        and bool(home.priv(we).get("connect")) == connect
+        and event_matches(we["enabled_events"], event["type"])
+    ]
 
 
 def changed(before: JSON, after: JSON) -> JSON:

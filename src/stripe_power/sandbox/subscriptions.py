@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import catalog, charges, invoice_totals, payment_methods
+from . import catalog, charges, connect_charges, invoice_totals, payment_methods
 from .accepted import not_applied
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
@@ -283,6 +283,7 @@ def items_param(ctx: Ctx, raw: Any, param: str = "items") -> list[tuple[JSON, in
 
 def create_subscription(ctx: Ctx) -> JSON:
     p = ctx.params
+    connect_charges.refuse(ctx, *((name,) for name in connect_charges.SUBSCRIPTION_FIELDS))
     if "customer" not in p:  # optional in the spec (customer_account), needed here
         raise missing_param("customer")
     cust_id = as_str(p["customer"], "customer")
@@ -346,6 +347,7 @@ def retrieve_subscription(ctx: Ctx) -> JSON:
 
 
 def update_subscription(ctx: Ctx) -> JSON:
+    connect_charges.refuse(ctx, *((name,) for name in connect_charges.SUBSCRIPTION_FIELDS))
     acct = ctx.acct
     sub = acct.get(
         "subscription", ctx.path_params["subscription_exposed_id"], param="subscription_exposed_id"
@@ -619,6 +621,7 @@ def register(router: Router) -> None:
             "payment_behavior",
             "trial_end",
             "trial_period_days",
+            *connect_charges.SUBSCRIPTION_FIELDS,  # refused: see connect_charges.refuse
         ),
     )
     router.add("GET", "/v1/subscriptions", list_subscriptions)
@@ -636,6 +639,7 @@ def register(router: Router) -> None:
             "metadata",
             "proration_behavior",
             "trial_end",
+            *connect_charges.SUBSCRIPTION_FIELDS,  # refused: see connect_charges.refuse
         ),
     )
     router.add("DELETE", "/v1/subscriptions/{subscription_exposed_id}", cancel_subscription)
