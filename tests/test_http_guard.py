@@ -44,6 +44,7 @@ from .conftest import new_key
 from .fakes import RecordingStripe
 from .oidc import OpenIdProvider, openid_provider, write_access_file
 from .servers import free_port, serve_in_thread
+from .test_oauth import RULES
 
 LEGACY = "2025-11-25"
 ACCEPT = "application/json, text/event-stream"
@@ -57,25 +58,8 @@ INTENT = {
 
 
 MODES = ["client-keys", "oauth"]
-# OAuth mode: the provider's people alice, bob and mallory are in the payments group, carol in
-# support; each group's calls reach Stripe with its own key, which the server holds.
-PEOPLE_RULES = """
-[keys]
-payments = { env = "KEY_PAYMENTS" }
-support = { env = "KEY_SUPPORT" }
-
-[[access]]
-name = "payments team"
-when = { claim = "groups", is = "payments" }
-key = "payments"
-toolsets = ["all"]
-
-[[access]]
-name = "support"
-when = { claim = "groups", is = "support" }
-key = "support"
-toolsets = ["all"]
-"""
+# OAuth mode: test_oauth's access rules. The provider's people alice, bob and mallory are in the
+# payments group, carol in support (read-only); each group reaches Stripe with its own key.
 GROUP_KEY = {"alice": "payments", "bob": "payments", "mallory": "payments", "carol": "support"}
 
 
@@ -138,11 +122,16 @@ def oauth_app(
     """--access-file: people sign in with `idp`; the server holds a key per group."""
     resource = f"http://127.0.0.1:{port}/mcp"
     keys = {"payments": new_key(), "support": new_key()}
-    access_file = write_access_file(folder / "team.toml", idp.issuer, resource, PEOPLE_RULES)
+    (folder / "support.key").write_text(keys["support"])
+    (folder / "support.key").chmod(0o600)
+    access_file = write_access_file(folder / "team.toml", idp.issuer, resource, RULES)
     settings = load_settings(
-        {"KEY_PAYMENTS": keys["payments"], "KEY_SUPPORT": keys["support"]}, api_base=fake.url,
-        state_dir=state_dir, webhook_receiver=True, access_file=str(access_file),
-    )  # fmt: skip
+        {"KEY_PAYMENTS": keys["payments"]},
+        api_base=fake.url,
+        state_dir=state_dir,
+        webhook_receiver=True,
+        access_file=str(access_file),
+    )
     state = open_state(settings)
     server = create_server(settings, state=state)
     app = create_http_app(
@@ -522,14 +511,12 @@ def test_the_tools_run_with_the_session_owners_key_not_a_header_claim(
 ) -> None:
     """Two clients, two sessions: each call reaches Stripe with the key of its own request (in
     OAuth mode, of its person's access rule)."""
-    fake.on("POST", "/v1/customers", {"id": "cus_1", "object": "customer"})
+    fake.on("GET", "/v1/customers", {"object": "list", "data": [], "has_more": False, "url": "/v1/customers"})
     people = ["alice", "carol"]
     with team_server() as served:
         sessions = [open_session(served.url, served.bearer(name)) for name in people]
         for name, session in zip(people * 2, sessions * 2, strict=True):
-            answer = call_tool(
-                served.url, served.bearer(name), session, "create_customer", {"email": "a@example.com"}
-            )
+            answer = call_tool(served.url, served.bearer(name), session, "list_customers", {})
             assert answer.status == 200 and answer.rpc()["result"].get("isError") is not True, answer
         keys = [served.stripe_key(name) for name in people * 2]
     assert len(set(keys)) == 2

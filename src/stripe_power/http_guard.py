@@ -21,7 +21,7 @@ import re
 import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -47,7 +47,7 @@ class Credential:
     """What a request's bearer token proved. `principal` names its holder without revealing the
     token (a keyed hash with a per-process secret): the session owner and the per-client counts."""
 
-    token: str
+    token: str = field(repr=False)  # a Stripe key or an access token: never in a log line
     principal: str
 
     def access_token(self) -> AccessToken:
