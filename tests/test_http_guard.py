@@ -1,10 +1,15 @@
-"""One reading of each HTTP request, sessions owned by their key, and the transport's limits.
+"""One reading of each HTTP request, sessions owned by their key or person, and the limits.
 
-Every test runs `create_http_app` with `--client-keys` under uvicorn on 127.0.0.1 and talks to it
-over real sockets: `http.client` where a request must carry exactly the bytes chosen (two
-`Authorization` lines, a body that never finishes), the MCP SDK's client over `httpx2` elsewhere.
-Stripe is the recording fake, which keeps every request that reaches it, so "nothing reached
-Stripe" is read from its log, and a positive control shows the same call does reach it.
+Every test runs `create_http_app` under uvicorn on 127.0.0.1, in each mode where the HTTP guard
+reads a credential that differs per client: `--client-keys` (each client's Stripe key is its
+bearer token) and OAuth (`--access-file`: people sign in with the real OpenID provider of
+tests/oidc.py and the server holds the keys). Clients are named people ("alice", "bob", ...):
+`Served.bearer(name)` is what they send, `Served.stripe_key(name)` what their calls reach Stripe
+with. Requests go over real sockets: `http.client` where a request must carry exactly the bytes
+chosen (two `Authorization` lines, a body that never finishes), the MCP SDK's client over
+`httpx2` elsewhere. Stripe is the recording fake, which keeps every request that reaches it, so
+"nothing reached Stripe" is read from its log, and a positive control shows the same call does
+reach it.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ import json
 import re
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,11 +36,15 @@ from mcp.shared.exceptions import MCPError
 from stripe_power.config import load_settings
 from stripe_power.http import create_http_app
 from stripe_power.http_guard import SINGLE_VALUED, HttpLimits, RequestGuard, open_sessions
+from stripe_power.oauth.guard import guard_for
 from stripe_power.server import create_server
+from stripe_power.state import open_state
 
 from .conftest import new_key
 from .fakes import RecordingStripe
+from .oidc import OpenIdProvider, openid_provider, write_access_file
 from .servers import free_port, serve_in_thread
+from .test_oauth import RULES
 
 LEGACY = "2025-11-25"
 ACCEPT = "application/json, text/event-stream"
@@ -47,31 +57,117 @@ INTENT = {
 }
 
 
+MODES = ["client-keys", "oauth"]
+# OAuth mode: test_oauth's access rules. The provider's people alice, bob and mallory are in the
+# payments group, carol in support (read-only); each group reaches Stripe with its own key.
+GROUP_KEY = {"alice": "payments", "bob": "payments", "mallory": "payments", "carol": "support"}
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[OpenIdProvider]:
+    with openid_provider() as provider:
+        yield provider
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @dataclass
 class Served:
     url: str
     guard: RequestGuard
     server: Any
+    sign_in: Callable[[str], str]  # a new bearer token for a named client (OAuth) or its key
+    stripe_key: Callable[[str], str]  # the Stripe key that client's calls reach Stripe with
+    audit: Path = field(default_factory=Path)
+
+    def __post_init__(self) -> None:
+        self.bearer = cache(self.sign_in)  # a named client's token: the same one on every call
 
     @property
     def sessions(self) -> int:
         return len(open_sessions(self.server.session_manager))
 
+    def people_in_audit(self) -> set[str | None]:
+        """The people named by the audit lines of tool calls (None: a line naming nobody)."""
+        lines = (
+            [json.loads(line) for line in self.audit.read_text().splitlines()] if self.audit.exists() else []
+        )
+        return {line.get("person") for line in lines if "tool_call" in line}
 
-@contextmanager
-def team_server(fake: RecordingStripe, tmp_path: Path, **limits: Any) -> Iterator[Served]:
+
+Started = tuple[Any, Any, Callable[[str], str], Callable[[str], str]]  # app, server, sign_in, stripe_key
+
+
+def client_keys_app(fake: RecordingStripe, port: int, state_dir: str, limits: HttpLimits) -> Started:
+    """--client-keys: each client's bearer token is its own Stripe key."""
     settings = load_settings(
-        {}, api_base=fake.url, state_dir=str(tmp_path / "state"), client_keys=True, webhook_receiver=True,
-        toolsets="all",
-    )  # fmt: skip
-    port = free_port()
-    server = create_server(settings)
-    app = create_http_app(
-        server, host="127.0.0.1", port=port, token=None, client_keys=True, limits=HttpLimits(**limits)
+        {}, api_base=fake.url, state_dir=state_dir, client_keys=True, webhook_receiver=True, toolsets="all"
     )
-    assert isinstance(app, RequestGuard)
-    with serve_in_thread(app, port) as url:
-        yield Served(url, app, server)
+    server = create_server(settings)
+    app = create_http_app(server, host="127.0.0.1", port=port, token=None, client_keys=True, limits=limits)
+
+    @cache
+    def key_of(name: str) -> str:
+        return new_key()
+
+    return app, server, key_of, key_of
+
+
+def oauth_app(
+    fake: RecordingStripe, port: int, state_dir: str, limits: HttpLimits, idp: OpenIdProvider, folder: Path
+) -> Started:
+    """--access-file: people sign in with `idp`; the server holds a key per group."""
+    resource = f"http://127.0.0.1:{port}/mcp"
+    keys = {"payments": new_key(), "support": new_key()}
+    (folder / "support.key").write_text(keys["support"])
+    (folder / "support.key").chmod(0o600)
+    access_file = write_access_file(folder / "team.toml", idp.issuer, resource, RULES)
+    settings = load_settings(
+        {"KEY_PAYMENTS": keys["payments"]},
+        api_base=fake.url,
+        state_dir=state_dir,
+        webhook_receiver=True,
+        access_file=str(access_file),
+    )
+    state = open_state(settings)
+    server = create_server(settings, state=state)
+    app = create_http_app(
+        server, host="127.0.0.1", port=port, token=None, state=state, oauth=guard_for(settings, state),
+        limits=limits,
+    )  # fmt: skip
+
+    def sign_in(name: str) -> str:
+        return idp.token(name, resource)
+
+    def stripe_key(name: str) -> str:
+        return keys[GROUP_KEY[name]]
+
+    return app, server, sign_in, stripe_key
+
+
+@pytest.fixture
+def team_server(
+    fake: RecordingStripe, tmp_path: Path, mode: str, request: pytest.FixtureRequest
+) -> Callable[..., Any]:
+    """`with team_server(**limits) as served`: a server in this test's mode."""
+
+    @contextmanager
+    def start(**limits: Any) -> Iterator[Served]:
+        port, state_dir = free_port(), str(tmp_path / "state")
+        if mode == "client-keys":
+            started = client_keys_app(fake, port, state_dir, HttpLimits(**limits))
+        else:
+            idp = request.getfixturevalue("idp")
+            started = oauth_app(fake, port, state_dir, HttpLimits(**limits), idp, tmp_path)
+        app, server, sign_in, stripe_key = started
+        assert isinstance(app, RequestGuard)
+        with serve_in_thread(app, port) as url:
+            yield Served(url, app, server, sign_in, stripe_key, Path(state_dir) / "audit.jsonl")
+
+    return start
 
 
 @dataclass
@@ -209,12 +305,13 @@ async def test_the_guard_refuses_every_repeated_single_valued_header(header: str
 
 @pytest.mark.parametrize(("header", "style"), list(duplicate_cases()))
 def test_a_repeated_single_valued_header_is_refused_before_anything_reads_it(
-    fake: RecordingStripe, tmp_path: Path, header: str, style: str
+    fake: RecordingStripe, team_server: Any, header: str, style: str
 ) -> None:
-    """Over real HTTP, on a tool call that would confirm a payment: 400, nothing sent to Stripe."""
+    """Over real HTTP, in each mode, on a tool call that would confirm a payment: 400, nothing
+    sent to Stripe."""
     fake.on("POST", "/v1/payment_intents", INTENT)
-    key = new_key()
-    with team_server(fake, tmp_path) as served:
+    with team_server() as served:
+        key = served.bearer("alice")
         port = urlsplit(served.url).port or 0
         session = open_session(served.url, key)
         body = rpc_body("tools/call", {"name": "create_payment_intent", "arguments": PAY})
@@ -239,7 +336,9 @@ def test_a_repeated_single_valued_header_is_refused_before_anything_reads_it(
     assert key not in answer.body
     assert reached == []  # nothing reached Stripe
     assert control.status == 200 and control.rpc()["result"].get("isError") is not True, control
-    assert [r.path for r in fake.requests[before:]] == ["/v1/payment_intents"]
+    assert [(r.path, r.headers.get("Authorization")) for r in fake.requests[before:]] == [
+        ("/v1/payment_intents", f"Bearer {served.stripe_key('alice')}")
+    ]
 
 
 LIVE_FIRST = [
@@ -250,16 +349,12 @@ LIVE_FIRST = [
 ]
 
 
-@pytest.mark.parametrize("keys", LIVE_FIRST)
-async def test_a_live_key_beside_a_test_key_never_reaches_stripe(
-    fake: RecordingStripe, tmp_path: Path, keys: Any
-) -> None:
-    """The attack of issue 24: two Authorization headers, a live (or publishable) key and a test
-    key; before, authentication read one and the tools the other. Through the MCP SDK's own
-    client, on a session the test key opened legitimately."""
-    fake.on("POST", "/v1/payment_intents", INTENT)
-    test = new_key()
-    both = keys(test)
+async def two_bearers_then_one(
+    fake: RecordingStripe, url: str, own: str, both: list[str]
+) -> tuple[list[Any], Any]:
+    """Through the MCP SDK's own client, on a session `own` opened legitimately: a payment
+    sent with `Authorization: Bearer <each of both>` (must fail), then with `own` alone.
+    What reached Stripe during the first, and the second's result."""
     armed = False
 
     async def tamper(request: httpx2.Request) -> None:
@@ -269,22 +364,69 @@ async def test_a_live_key_beside_a_test_key_never_reaches_stripe(
                 [*((b"Authorization", f"Bearer {k}".encode()) for k in both), *rest]
             )
 
-    with team_server(fake, tmp_path) as served:
-        async with httpx2.AsyncClient(
-            headers={"Authorization": f"Bearer {test}"}, event_hooks={"request": [tamper]}, timeout=30
-        ) as http:
-            async with Client(
-                streamable_http_client(f"{served.url}/mcp", http_client=http), mode="legacy"
-            ) as client:
-                armed = True
-                with pytest.raises((MCPError, httpx2.HTTPStatusError)):
-                    await client.call_tool("create_payment_intent", PAY)
-                refused = list(fake.requests)
-                armed = False
-                done = await client.call_tool("create_payment_intent", PAY)
+    async with httpx2.AsyncClient(
+        headers={"Authorization": f"Bearer {own}"}, event_hooks={"request": [tamper]}, timeout=30
+    ) as http:
+        async with Client(streamable_http_client(f"{url}/mcp", http_client=http), mode="legacy") as client:
+            armed = True
+            with pytest.raises((MCPError, httpx2.HTTPStatusError)):
+                await client.call_tool("create_payment_intent", PAY)
+            refused = list(fake.requests)
+            armed = False
+            return refused, await client.call_tool("create_payment_intent", PAY)
+
+
+@pytest.mark.parametrize("mode", ["client-keys"])
+@pytest.mark.parametrize("keys", LIVE_FIRST)
+async def test_a_live_key_beside_a_test_key_never_reaches_stripe(
+    fake: RecordingStripe, team_server: Any, keys: Any
+) -> None:
+    """The attack of issue 24: two Authorization headers, a live (or publishable) key and a test
+    key; before, authentication read one and the tools the other."""
+    fake.on("POST", "/v1/payment_intents", INTENT)
+    with team_server() as served:
+        test = served.bearer("alice")
+        refused, done = await two_bearers_then_one(fake, served.url, test, keys(test))
     assert refused == []
     assert not done.is_error, done
     assert [r.headers.get("Authorization") for r in fake.requests] == [f"Bearer {test}"]
+
+
+@pytest.fixture(scope="module")
+def foreign_idp() -> Iterator[OpenIdProvider]:
+    """Another OpenID provider, with the same people: its tokens are well formed, signed, for
+    the same resource and subject, and from an issuer the server does not trust."""
+    with openid_provider() as provider:
+        yield provider
+
+
+TWO_TOKENS = [
+    pytest.param(lambda own, other, foreign: [own, foreign], id="valid-first-foreign-second"),
+    pytest.param(lambda own, other, foreign: [foreign, own], id="foreign-first-valid-second"),
+    pytest.param(lambda own, other, foreign: [own, other], id="own-first-other-person-second"),
+    pytest.param(lambda own, other, foreign: [other, own], id="other-person-first-own-second"),
+    pytest.param(lambda own, other, foreign: [own, own], id="own-token-twice"),
+]
+
+
+@pytest.mark.parametrize("mode", ["oauth"])
+@pytest.mark.parametrize("tokens", TWO_TOKENS)
+async def test_two_access_tokens_are_refused_before_either_is_read(
+    fake: RecordingStripe, team_server: Any, foreign_idp: OpenIdProvider, tokens: Any
+) -> None:
+    """OAuth mode, the same attack: Alice's valid token beside a token from an issuer the server
+    does not trust, or beside Carol's (another person, another access rule and Stripe key).
+    400 before any token is read; then Alice's token alone pays, with her rule's key."""
+    fake.on("POST", "/v1/payment_intents", INTENT)
+    with team_server() as served:
+        own, other = served.bearer("alice"), served.bearer("carol")
+        foreign = foreign_idp.token("alice", f"{served.url}/mcp")
+        refused, done = await two_bearers_then_one(fake, served.url, own, tokens(own, other, foreign))
+        people = served.people_in_audit()
+    assert refused == []
+    assert not done.is_error, done
+    assert [r.headers.get("Authorization") for r in fake.requests] == [f"Bearer {served.stripe_key('alice')}"]
+    assert people == {"alice"}
 
 
 @pytest.mark.parametrize(
@@ -292,20 +434,25 @@ async def test_a_live_key_beside_a_test_key_never_reaches_stripe(
     ["Bearer {k}, Bearer {k}", "Bearer {k} extra", "bearer\t{k}", "Basic {k}", "Bearer", "{k}"],
 )
 def test_a_malformed_authorization_is_401_and_sends_nothing(
-    fake: RecordingStripe, tmp_path: Path, authorization: str
+    fake: RecordingStripe, team_server: Any, mode: str, authorization: str
 ) -> None:
-    key = new_key()
-    with team_server(fake, tmp_path) as served:
+    with team_server() as served:
+        key = served.bearer("alice")
         session = open_session(served.url, key)
         lines = [(n, v) for n, v in mcp_headers(key, session) if n != "Authorization"]
         body = rpc_body("tools/call", {"name": "create_payment_intent", "arguments": PAY})
         answer = send(served.url, "POST", [("Authorization", authorization.format(k=key)), *lines], body)
-    assert answer.status == 401 and answer.headers["www-authenticate"].startswith("Bearer")
+    assert answer.status == 401 and answer.headers["www-authenticate"].startswith("Bearer ")
+    if mode == "oauth":  # the challenge that starts sign-in (MCP authorization spec)
+        assert (
+            f'resource_metadata="{served.url}/.well-known/oauth-protected-resource/mcp"'
+            in (answer.headers["www-authenticate"])
+        )
     assert key not in answer.body
     assert fake.requests == []
 
 
-# -- 2. a session belongs to the key that opened it ------------------------------------------
+# -- 2. a session belongs to the key (or person) that opened it -----------------------------
 
 SESSION_USES: dict[str, tuple[str, bytes]] = {
     "tools/call": ("POST", rpc_body("tools/call", {"name": "create_payment_intent", "arguments": PAY})),
@@ -317,12 +464,14 @@ SESSION_USES: dict[str, tuple[str, bytes]] = {
 
 @pytest.mark.parametrize("use", sorted(SESSION_USES))
 def test_another_key_holding_the_session_id_cannot_use_it(
-    fake: RecordingStripe, tmp_path: Path, use: str
+    fake: RecordingStripe, team_server: Any, mode: str, use: str
 ) -> None:
+    """In OAuth mode Mallory is in Alice's group: the same access rule and Stripe key, another
+    person. The session is Alice's all the same."""
     fake.on("POST", "/v1/payment_intents", INTENT)
-    alice, mallory = new_key(), new_key()
     method, body = SESSION_USES[use]
-    with team_server(fake, tmp_path) as served:
+    with team_server() as served:
+        alice, mallory = served.bearer("alice"), served.bearer("mallory")
         session = open_session(served.url, alice)
         headers = mcp_headers(mallory, session)
         if method == "GET":
@@ -331,35 +480,55 @@ def test_another_key_holding_the_session_id_cannot_use_it(
         still_open = served.sessions
         # Alice's session is untouched: her call runs, at her level, on her account.
         mine = call_tool(served.url, alice, session, "create_payment_intent", PAY)
+        people = served.people_in_audit()
     assert stolen.status == 404, stolen  # as for a session that does not exist
     assert "Session not found" in stolen.body
     assert still_open == 1
     assert mine.status == 200 and mine.rpc()["result"].get("isError") is not True, mine
-    assert [r.headers.get("Authorization") for r in fake.requests] == [f"Bearer {alice}"]
+    assert [r.headers.get("Authorization") for r in fake.requests] == [f"Bearer {served.stripe_key('alice')}"]
+    assert people == ({"alice"} if mode == "oauth" else {None})
+
+
+@pytest.mark.parametrize("mode", ["oauth"])
+def test_a_session_belongs_to_the_person_not_to_one_token(fake: RecordingStripe, team_server: Any) -> None:
+    """A person's new access token (a client refreshes it every few minutes) is the same
+    principal: it keeps using the session, and counts toward the same per-client session cap."""
+    fake.on("POST", "/v1/payment_intents", INTENT)
+    with team_server(max_sessions_per_client=2) as served:
+        first, second, third = (served.sign_in("alice") for _ in range(3))
+        assert len({first, second, third}) == 3
+        opened = [open_session(served.url, first), open_session(served.url, second)]
+        init = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+        over = send(served.url, "POST", mcp_headers(third)[:3], rpc_body("initialize", init))
+        used = call_tool(served.url, third, opened[0], "create_payment_intent", PAY)
+    assert over.status == 429 and "--max-sessions-per-client" in json.loads(over.body)["message"]
+    assert used.status == 200 and used.rpc()["result"].get("isError") is not True, used
+    assert [r.headers.get("Authorization") for r in fake.requests] == [f"Bearer {served.stripe_key('alice')}"]
 
 
 def test_the_tools_run_with_the_session_owners_key_not_a_header_claim(
-    fake: RecordingStripe, tmp_path: Path
+    fake: RecordingStripe, team_server: Any
 ) -> None:
-    """Two clients, two sessions: each call reaches Stripe with the key of its own request."""
-    fake.on("POST", "/v1/customers", {"id": "cus_1", "object": "customer"})
-    keys = [new_key(), new_key()]
-    with team_server(fake, tmp_path) as served:
-        sessions = [open_session(served.url, key) for key in keys]
-        for key, session in zip(keys * 2, sessions * 2, strict=True):
-            assert (
-                call_tool(served.url, key, session, "create_customer", {"email": "a@example.com"}).status
-                == 200
-            )
-    assert [r.headers.get("Authorization") for r in fake.requests] == [f"Bearer {k}" for k in keys * 2]
+    """Two clients, two sessions: each call reaches Stripe with the key of its own request (in
+    OAuth mode, of its person's access rule)."""
+    fake.on("GET", "/v1/customers", {"object": "list", "data": [], "has_more": False, "url": "/v1/customers"})
+    people = ["alice", "carol"]
+    with team_server() as served:
+        sessions = [open_session(served.url, served.bearer(name)) for name in people]
+        for name, session in zip(people * 2, sessions * 2, strict=True):
+            answer = call_tool(served.url, served.bearer(name), session, "list_customers", {})
+            assert answer.status == 200 and answer.rpc()["result"].get("isError") is not True, answer
+        keys = [served.stripe_key(name) for name in people * 2]
+    assert len(set(keys)) == 2
+    assert [r.headers.get("Authorization") for r in fake.requests] == [f"Bearer {k}" for k in keys]
 
 
 # -- 3. limits ------------------------------------------------------------------------------
 
 
-def test_idle_sessions_are_reclaimed(fake: RecordingStripe, tmp_path: Path) -> None:
-    key = new_key()
-    with team_server(fake, tmp_path, session_idle_timeout=0.5) as served:
+def test_idle_sessions_are_reclaimed(team_server: Any) -> None:
+    with team_server(session_idle_timeout=0.5) as served:
+        key = served.bearer("alice")
         opened = [open_session(served.url, key) for _ in range(5)]
         counted = served.sessions
         deadline = time.monotonic() + 20
@@ -374,9 +543,10 @@ def test_idle_sessions_are_reclaimed(fake: RecordingStripe, tmp_path: Path) -> N
     assert fresh not in opened
 
 
-def test_sessions_per_client_are_capped(fake: RecordingStripe, tmp_path: Path) -> None:
-    alice, bob = new_key(), new_key()
-    with team_server(fake, tmp_path, max_sessions_per_client=2) as served:
+def test_sessions_per_client_are_capped(team_server: Any) -> None:
+    """Per key, or in OAuth mode per person (Bob shares Alice's access rule and Stripe key)."""
+    with team_server(max_sessions_per_client=2) as served:
+        alice, bob = served.bearer("alice"), served.bearer("bob")
         first = [open_session(served.url, alice) for _ in range(2)]
         init = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
         third = send(served.url, "POST", mcp_headers(alice)[:3], rpc_body("initialize", init))
@@ -390,11 +560,11 @@ def test_sessions_per_client_are_capped(fake: RecordingStripe, tmp_path: Path) -
     assert count == 3
 
 
-def test_requests_in_flight_per_session_are_capped(fake: RecordingStripe, tmp_path: Path) -> None:
+def test_requests_in_flight_per_session_are_capped(team_server: Any) -> None:
     """The session's GET stream holds its one slot: a POST on the session waits its turn (429)
     until the stream closes. Ordering comes from the guard's own count, not from sleeps."""
-    key = new_key()
-    with team_server(fake, tmp_path, max_requests_per_session=1) as served:
+    with team_server(max_requests_per_session=1) as served:
+        key = served.bearer("alice")
         session = open_session(served.url, key)
         parts = urlsplit(served.url)
         stream = socket.create_connection((parts.hostname, parts.port or 0), timeout=30)
@@ -423,16 +593,16 @@ def metadata_call(keys: int) -> bytes:
 
 
 def test_200000_metadata_keys_are_refused_unread_while_others_are_served(
-    fake: RecordingStripe, tmp_path: Path
+    fake: RecordingStripe, team_server: Any
 ) -> None:
     """The body is declared, its first kilobyte sent, and the answer (413) arrives while the
     rest is still unsent: the server refused from the header, reading and parsing nothing.
     Meanwhile another client's /healthz is answered. Then the same body without a length
     (chunked): refused once the bytes read pass the limit."""
-    key = new_key()
     body = metadata_call(200_000)
     assert len(body) > 1024 * 1024
-    with team_server(fake, tmp_path) as served:
+    with team_server() as served:
+        key = served.bearer("alice")
         session = open_session(served.url, key)
         parts = urlsplit(served.url)
         head = "\r\n".join(
@@ -503,14 +673,15 @@ DEEP_OR_HUGE = [
 ]  # fmt: skip
 
 
+@pytest.mark.parametrize("mode", ["client-keys"])  # parsing and tools: the same in every mode
 @pytest.mark.parametrize(("tool", "arguments"), DEEP_OR_HUGE)
 def test_deep_or_huge_json_is_answered_never_a_5xx_and_sends_nothing(
-    fake: RecordingStripe, tmp_path: Path, tool: str, arguments: str
+    fake: RecordingStripe, team_server: Any, tool: str, arguments: str
 ) -> None:
     """Over HTTP: the JSON parser refuses what it cannot read (400), the tools refuse the rest
     by name; nothing reaches Stripe."""
-    key = new_key()
-    with team_server(fake, tmp_path) as served:
+    with team_server() as served:
+        key = served.bearer("alice")
         session = open_session(served.url, key)
         answer = send(served.url, "POST", mcp_headers(key, session), _raw_call(tool, arguments))
         health = httpx2.get(f"{served.url}/healthz")
@@ -539,20 +710,31 @@ def test_limit_flags_and_variables() -> None:
             http_limits(build_parser().parse_args(["serve", "--max-requests-per-session", bad]), {})
 
 
+PRM = "/.well-known/oauth-protected-resource"  # OAuth mode's Protected Resource Metadata
+
+
 @pytest.mark.parametrize(
-    "path", ["/mcp", "/mcp/", "//mcp", "/%6dcp", "/./mcp", "/x/../mcp", "/MCP", "/healthz/", "/nothing"]
-)
-def test_every_path_but_the_public_ones_needs_the_credential(
-    fake: RecordingStripe, tmp_path: Path, path: str
-) -> None:
+    "path",
+    ["/mcp", "/mcp/", "//mcp", "/%6dcp", "/./mcp", "/x/../mcp", "/MCP", "/healthz/", "/nothing",
+     f"{PRM}/mcp/", f"/{PRM}/mcp", f"{PRM}/x/../mcp", f"{PRM}/", f"{PRM}x"],
+)  # fmt: skip
+def test_every_path_but_the_public_ones_needs_the_credential(team_server: Any, mode: str, path: str) -> None:
     """Fail-closed: the guard lets through exact public paths only, not whatever a router
-    might read as /mcp."""
+    might read as /mcp (nor, in OAuth mode, as the metadata). In OAuth mode the metadata is
+    public, and the 401 is the challenge that points at it."""
     init = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
-    with team_server(fake, tmp_path) as served:
-        answer = send(
-            served.url, "POST", mcp_headers(new_key())[1:3], rpc_body("initialize", init), path=path
-        )
+    with team_server() as served:
+        answer = send(served.url, "POST", mcp_headers("")[1:3], rpc_body("initialize", init), path=path)
         health = send(served.url, "GET", [], path="/healthz")
+        metadata = [send(served.url, "GET", [], path=p) for p in (PRM, f"{PRM}/mcp")]
         opened = served.sessions
     assert answer.status == 401, answer
     assert health.status == 200 and opened == 0
+    if mode == "oauth":
+        assert answer.headers["www-authenticate"] == (
+            f'Bearer resource_metadata="{served.url}{PRM}/mcp", scope="stripe"'
+        )
+        assert [m.status for m in metadata] == [200, 200]
+        assert {json.loads(m.body)["resource"] for m in metadata} == {f"{served.url}/mcp"}
+    else:
+        assert [m.status for m in metadata] == [401, 401]

@@ -194,7 +194,7 @@ async def test_metadata_and_the_challenge_that_starts_sign_in(
             "resource_metadata": f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp",
             "scope": "stripe",
         }
-    assert twice.status_code == 400 and "one Authorization header" in twice.text
+    assert twice.status_code == 400 and twice.json()["error"] == "duplicate_header"  # http_guard's reading
     assert sandbox.request_log(team.payments) == [] and sandbox.request_log(team.support) == []
 
 

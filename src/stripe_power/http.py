@@ -1,5 +1,6 @@
-"""Streamable HTTP: `/mcp` behind a bearer token (the server's, or with client keys each client's
-own Stripe key) with Host/Origin checks; `/healthz` (liveness) and `/readyz` (the state answers)."""
+"""Streamable HTTP: `/mcp` behind a bearer token (the server's, with client keys each client's
+own Stripe key, or in OAuth mode a person's access token) with Host/Origin checks; `/healthz`
+(liveness) and `/readyz` (the state answers). One `RequestGuard` reads every request first."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ logger = logging.getLogger("stripe_power.http")
 MCP_PATH = "/mcp"
 
 
+def _unauthorized(message: str) -> Refusal:
+    return Refusal(401, "unauthorized", message, (("WWW-Authenticate", 'Bearer realm="stripe-power"'),))
+
+
 def token_verifier(token: str, principals: Principals) -> Verifier:
     """The server's own token (STRIPE_POWER_HTTP_TOKEN), compared in constant time."""
     expected = token.encode()
@@ -49,7 +54,7 @@ def token_verifier(token: str, principals: Principals) -> Verifier:
 
     async def verify(given: str | None) -> Credential | Refusal:
         if given is None or not hmac.compare_digest(given.encode(), expected):
-            return Refusal(401, "unauthorized", "Send Authorization: Bearer <STRIPE_POWER_HTTP_TOKEN>.")
+            return _unauthorized("Send Authorization: Bearer <STRIPE_POWER_HTTP_TOKEN>.")
         return Credential(given, holder)
 
     return verify
@@ -61,15 +66,13 @@ def client_key_verifier(*, allow_live: bool, principals: Principals) -> Verifier
 
     async def verify(given: str | None) -> Credential | Refusal:
         if given is None:
-            return Refusal(
-                401,
-                "unauthorized",
-                "Send your own Stripe key: Authorization: Bearer <rk_test_... or sk_test_...>.",
+            return _unauthorized(
+                "Send your own Stripe key: Authorization: Bearer <rk_test_... or sk_test_...>."
             )
         try:
             inspect_key(given, allow_live=allow_live)
         except ConfigError as error:
-            return Refusal(401, "unauthorized", str(error).replace("STRIPE_SECRET_KEY", "The bearer key"))
+            return _unauthorized(str(error).replace("STRIPE_SECRET_KEY", "The bearer key"))
         return Credential(given, principals.name(given))
 
     return verify
@@ -164,8 +167,9 @@ def create_http_app(
     process (or a web page, through DNS rebinding) could otherwise drive a Stripe key. With
     `client_keys` the bearer token is each client's own Stripe key and the server has none. Off
     loopback it also needs a strong token and the list of allowed host names. With `oauth`
-    (oauth/guard.py) people sign in with access tokens from the team's identity provider.
-    `limits` bound request bodies, sessions and idle time (HttpLimits' defaults)."""
+    (oauth/guard.py) people sign in with access tokens from the team's identity provider; its
+    Protected Resource Metadata routes are public. Whatever the mode, one `RequestGuard` reads
+    each request: `limits` bound request bodies, sessions and idle time (HttpLimits' defaults)."""
     check_exposure(host, token, allowed_hosts, client_keys=client_keys or oauth is not None)
     limits = limits or HttpLimits()
     mcp_app = server.streamable_http_app(
@@ -198,20 +202,19 @@ def create_http_app(
         async with server.session_manager.run():
             yield
 
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            *(extra_routes or []),
-            *(oauth.routes() if oauth is not None else []),  # Protected Resource Metadata
-            Mount("/", app=mcp_app),
-        ],
-        lifespan=lifespan,
-    )
-    if oauth is not None:
-        return oauth.protect(app)
+    # Answered without a credential (exact paths): health, the webhook receiver (it checks its
+    # own signature) and, in OAuth mode, the Protected Resource Metadata that starts sign-in.
+    public_routes = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *(extra_routes or []),
+        *(oauth.routes() if oauth is not None else []),
+    ]
+    app = Starlette(routes=[*public_routes, Mount("/", app=mcp_app)], lifespan=lifespan)
     principals = Principals()
-    if client_keys:
+    if oauth is not None:
+        verify = oauth.bearer_verifier(principals)
+    elif client_keys:
         verify = client_key_verifier(allow_live=allow_live, principals=principals)
     else:
         assert token is not None
@@ -220,5 +223,5 @@ def create_http_app(
             token_verifier(token, principals),
             replace(limits, max_sessions_per_client=limits.max_sessions),
         )
-    public = frozenset({"/healthz", "/readyz", *(route.path for route in extra_routes or [])})
+    public = frozenset(route.path for route in public_routes)
     return RequestGuard(app, verify, limits, lambda: server.session_manager, public)

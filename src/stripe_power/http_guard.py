@@ -3,10 +3,12 @@
 - Headers that something reads as one value (`Authorization`, `Host`, `Origin`,
   `Mcp-Session-Id`, ...) must appear once: two `Authorization` headers are a 400 before anyone
   reads either, so authentication and the tools can never see different credentials.
-- The bearer credential is parsed once and checked by one verifier; what it proves (a
+- The bearer credential is parsed once and checked by one verifier (the server's token, a
+  client's Stripe key, or an OAuth access token: oauth/guard.py); what it proves (a
   `Credential`: the token and a principal name that reveals nothing about it) goes into the
   ASGI scope, where the tools read it (`credential_of`) and where the MCP SDK reads the
   session owner (`scope["user"]`): a session answers only to the principal that opened it.
+  A verifier's `Refusal` is sent as it is, with its own headers (an OAuth challenge).
 - Limits: request body size, sessions per client, requests in flight per session.
 """
 
@@ -19,7 +21,7 @@ import re
 import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -45,15 +47,23 @@ class Credential:
     """What a request's bearer token proved. `principal` names its holder without revealing the
     token (a keyed hash with a per-process secret): the session owner and the per-client counts."""
 
-    token: str
+    token: str = field(repr=False)  # a Stripe key or an access token: never in a log line
     principal: str
+
+    def access_token(self) -> AccessToken:
+        """What the MCP SDK reads from `scope["user"]`: the principal, never the token."""
+        return AccessToken(token=self.principal, client_id=self.principal, scopes=[])
 
 
 @dataclass(frozen=True)
 class Refusal:
+    """An answer instead of the app's: JSON `{"error": ..., <message_key>: message}`."""
+
     status: int
     error: str
     message: str
+    headers: tuple[tuple[str, str], ...] = ()
+    message_key: str = "message"  # OAuth answers name it `error_description` (RFC 6750)
 
 
 # Checks a bearer token (None: no usable `Authorization: Bearer` header): a Credential, or why not.
@@ -158,19 +168,17 @@ class RequestGuard:
             return
         found = await self.verify(bearer_token(values.get("authorization")))
         if isinstance(found, Refusal):
-            await _refuse(send, found, {"WWW-Authenticate": 'Bearer realm="stripe-power"'})
+            await _refuse(send, found)
             return
         scope[CREDENTIAL] = found
-        scope["user"] = AuthenticatedUser(
-            AccessToken(token=found.principal, client_id=found.principal, scopes=[])
-        )
+        scope["user"] = AuthenticatedUser(found.access_token())
         body = await _read_body(receive, self.limits.max_request_bytes)
         if isinstance(body, Refusal):
             await _refuse(send, body)
             return
         refusal, slot = self._admit(found.principal, values, scope["method"])
         if refusal is not None:
-            await _refuse(send, refusal, {"Retry-After": "1"})
+            await _refuse(send, refusal)
             return
         if slot is not None:
             self.busy[slot] += 1
@@ -201,6 +209,7 @@ class RequestGuard:
                     f"This client has {limits.max_sessions_per_client} sessions open "
                     "(--max-sessions-per-client). End one (DELETE /mcp with its Mcp-Session-Id) or "
                     f"let idle ones expire (--session-idle-timeout, {limits.session_idle_timeout:g} s).",
+                    _RETRY,
                 ), None
             return None, ("opening", principal)
         owner = owners.get(session or "")
@@ -212,8 +221,12 @@ class RequestGuard:
                 "too_many_requests",
                 f"This session already has {limits.max_requests_per_session} requests in flight "
                 "(--max-requests-per-session); wait for one to finish.",
+                _RETRY,
             ), None
         return None, ("session", session or "")
+
+
+_RETRY = (("Retry-After", "1"),)
 
 
 def _handshake(version: str | None) -> bool:
@@ -267,9 +280,9 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(send: Send, refusal: Refusal, headers: Mapping[str, str] | None = None) -> None:
-    body = json.dumps({"error": refusal.error, "message": refusal.message}).encode()
+async def _refuse(send: Send, refusal: Refusal) -> None:
+    body = json.dumps({"error": refusal.error, refusal.message_key: refusal.message}).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    raw += [(k.lower().encode(), v.encode()) for k, v in refusal.headers]
     await send({"type": "http.response.start", "status": refusal.status, "headers": raw})
     await send({"type": "http.response.body", "body": body})

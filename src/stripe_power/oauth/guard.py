@@ -3,14 +3,16 @@ authorization spec, the revision mcp 2.3 implements).
 
 - `GET /.well-known/oauth-protected-resource[/mcp]`: Protected Resource Metadata (RFC 9728)
   naming the authorization server, built with the SDK's model and handler.
-- Every request under /mcp needs `Authorization: Bearer <access token>` (one such header):
-  none or a bad one is answered 401 with `WWW-Authenticate: Bearer resource_metadata=...`
-  (and `error="invalid_token"` with the reason when a token was sent); a token without the
-  required scopes gets 403 `insufficient_scope`; a person no access rule matches gets 403
-  with a line saying why.
-- A verified request carries the SDK's `AuthenticatedUser` (so the SDK binds each MCP session to
-  the person who opened it) and the person's `Access`, which `server_middleware` makes current
-  for every MCP message: the tools listed and callable, the Stripe key, the books.
+- `OAuthGuard.bearer_verifier` is the `Verifier` of http_guard's RequestGuard, which reads
+  every request first (one reading of each header, limits, session binding, fail-closed paths)
+  and hands it the bearer token. No token (or not `Bearer <token>`) is answered 401 with
+  `WWW-Authenticate: Bearer resource_metadata=...` (and `error="invalid_token"` with the
+  reason when a token was sent); a token without the required scopes gets 403
+  `insufficient_scope`; a person no access rule matches gets 403 with a line saying why.
+- A verified request carries an `OAuthCredential`: its principal is the person (issuer and
+  subject), so an MCP session answers only to the person who opened it, and its `Access`
+  is what `server_middleware` makes current for every MCP message: the tools listed and
+  callable, the Stripe key, the books.
 
 The access file is read again whenever it changes (a revocation applies to the next request);
 a file that no longer reads refuses everyone (503) until it is fixed, rather than keep serving
@@ -19,27 +21,25 @@ rules someone meant to change.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from mcp.server.auth.handlers.metadata import ProtectedResourceMetadataHandler
-from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.routes import build_resource_metadata_url, cors_middleware
 from mcp.shared.auth import ProtectedResourceMetadata
 from mcp.types import CallToolResult, TextContent
 from pydantic import AnyHttpUrl
-from starlette.authentication import AuthCredentials
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..audit import audit_line
 from ..errors import ConfigError
+from ..http_guard import Credential, Principals, Refusal, Verifier, credential_of
 from .access import Access, Person, current_access
 from .access_file import AccessFile, Denied, load_access_file
 from .tokens import InvalidToken, JwksCache, ProviderUnavailable, TokenVerifier
@@ -50,13 +50,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("stripe_power.oauth")
 
-ACCESS = "stripe_power.access"  # where a verified request's Access sits in the ASGI scope
 ToolsFor = Callable[[frozenset[str] | None, bool], frozenset[str]]
 Audit = Callable[[str], Awaitable[None]]
 
 
 class OAuthGuard:
-    """The live access file, the token verifier, and the ASGI middleware that uses both."""
+    """The live access file, the token verifier, and the `Verifier` the HTTP guard calls."""
 
     def __init__(
         self,
@@ -66,14 +65,12 @@ class OAuthGuard:
         allow_live: bool,
         known_toolsets: frozenset[str] | None = None,
         audit: Audit | None = None,
-        mcp_path: str = "/mcp",
     ) -> None:
         self.file = access_file
         self.tools_for = tools_for
         self.allow_live = allow_live
         self.known_toolsets = known_toolsets
         self.audit = audit
-        self.mcp_path = mcp_path
         self.metadata_url = str(build_resource_metadata_url(AnyHttpUrl(access_file.resource)))
         self._stamp = _stamp(access_file.path)
         self._broken: str | None = None
@@ -133,29 +130,42 @@ class OAuthGuard:
         paths = dict.fromkeys([urlsplit(self.metadata_url).path, "/.well-known/oauth-protected-resource"])
         return [Route(path, endpoint=endpoint, methods=["GET", "OPTIONS"]) for path in paths]
 
-    def protect(self, app: ASGIApp) -> ASGIApp:
-        return _Middleware(app, self)
+    def bearer_verifier(self, principals: Principals) -> Verifier:
+        """The `Verifier` for http_guard's RequestGuard, which reads the bearer token (once) and
+        hands it here: an `OAuthCredential` whose principal is the person (issuer and subject),
+        or the OAuth answer to send."""
 
-    async def authenticate(self, scope: Scope) -> Access:
-        """The Access for this request, or raise Refusal with the answer to send."""
-        values = [v for k, v in scope["headers"] if k == b"authorization"]
-        if len(values) > 1:
-            raise Refusal(400, "invalid_request", "Send one Authorization header, not several.")
+        async def verify(token: str | None) -> Credential | Refusal:
+            try:
+                found = await self.authenticate(token)
+            except ProviderUnavailable as error:
+                message = f"Cannot check tokens now: {error}."
+                return Refusal(503, "temporarily_unavailable", message, (("Retry-After", "5"),))
+            if isinstance(found, Refusal):
+                return found
+            assert token is not None  # authenticate refuses a request without one
+            person = found.person
+            return OAuthCredential(token, principals.name(f"{person.issuer}\x00{person.subject}"), found)
+
+        return verify
+
+    async def authenticate(self, token: str | None) -> Access | Refusal:
+        """The Access a bearer token (None: none sent) grants, or the answer to send instead.
+        Raises ProviderUnavailable when the access file or the issuer's keys cannot be read."""
         file = self.current()
-        scheme, _, token = (values[0].decode("latin-1") if values else "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Refusal(
+        if token is None:
+            return self._refusal(
                 401, None, "Sign in: this server takes OAuth access tokens (Authorization: Bearer)."
             )
         try:
-            person = await self.verifier.verify(token.strip())
+            person = await self.verifier.verify(token)
         except InvalidToken as error:
             logger.info("refused a bearer token: %s", error)
-            raise Refusal(401, "invalid_token", f"The access token was refused: {error}.") from None
+            return self._refusal(401, "invalid_token", f"The access token was refused: {error}.")
         missing = [s for s in file.scopes if s not in person.scopes]
         if missing:
             await self._audit(person, "insufficient_scope", f"missing scope {' '.join(missing)}")
-            raise Refusal(
+            return self._refusal(
                 403,
                 "insufficient_scope",
                 f"The access token lacks the scope {' '.join(missing)}; sign in again granting it.",
@@ -164,7 +174,15 @@ class OAuthGuard:
             return file.grant(person, self.tools_for)
         except Denied as denied:
             await self._audit(person, "denied", str(denied))
-            raise Refusal(403, "access_denied", str(denied)) from None
+            return self._refusal(403, "access_denied", str(denied))
+
+    def _refusal(self, status: int, error: str | None, description: str) -> Refusal:
+        """An RFC 6750 answer, with the challenge that starts sign-in, except for a person no rule
+        admits (`access_denied`: a new token would not help)."""
+        challenge = (
+            () if error == "access_denied" else (("WWW-Authenticate", self.challenge(error, description)),)
+        )
+        return Refusal(status, error or "unauthorized", description, challenge, "error_description")
 
     def challenge(self, error: str | None, description: str) -> str:
         """The WWW-Authenticate value (RFC 6750 §3): no error code when no token was sent."""
@@ -185,73 +203,6 @@ class OAuthGuard:
             )
 
 
-class Refusal(Exception):
-    def __init__(self, status: int, error: str | None, message: str) -> None:
-        self.status, self.error, self.message = status, error, message
-        super().__init__(message)
-
-
-class _Middleware:
-    def __init__(self, app: ASGIApp, guard: OAuthGuard) -> None:
-        self.app = app
-        self.guard = guard
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.guard.mcp_path):
-            await self.app(scope, receive, send)
-            return
-        try:
-            access = await self.guard.authenticate(scope)
-        except Refusal as refusal:
-            await self._refuse(send, refusal)
-            return
-        except ProviderUnavailable as error:
-            await _send_json(
-                send, 503, {"error": "temporarily_unavailable", "message": f"Cannot check tokens now: {error}."},
-                [(b"retry-after", b"5")],
-            )  # fmt: skip
-            return
-        person = access.person
-        token = AccessToken(
-            token="",  # the raw token stays out of the scope: nothing downstream needs it
-            client_id=person.client_id,
-            scopes=list(person.scopes),
-            expires_at=_int(person.claims.get("exp")),
-            resource=self.guard.file.resource,
-            subject=person.subject,
-            claims={"iss": person.issuer},
-        )
-        scope = {**scope, "user": AuthenticatedUser(token), "auth": AuthCredentials(list(person.scopes))}
-        scope[ACCESS] = access
-        await self.app(scope, receive, send)
-
-    async def _refuse(self, send: Send, refusal: Refusal) -> None:
-        headers = []
-        if refusal.status in (401, 403) and refusal.error != "access_denied":
-            challenge = self.guard.challenge(refusal.error, refusal.message)
-            headers.append((b"www-authenticate", challenge.encode()))
-        body = {"error": refusal.error or "unauthorized", "error_description": refusal.message}
-        await _send_json(send, refusal.status, body, headers)
-
-
-async def _send_json(
-    send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]
-) -> None:
-    data = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(data)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
-
-
 def _quotable(text: str) -> str:
     """RFC 6750's error_description: printable ASCII without `"` and `\\`."""
     return "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else "'" if c == '"' else "?" for c in text)
@@ -269,11 +220,29 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return (found.st_mtime_ns, found.st_size, found.st_ino)
 
 
+@dataclass(frozen=True)
+class OAuthCredential(Credential):
+    """What an access token proved: the person's Access, for the tools (`access_of`) and for
+    the MCP SDK, whose session owner is the person (principal, issuer and subject)."""
+
+    access: Access
+
+    def access_token(self) -> AccessToken:
+        person = self.access.person
+        return AccessToken(
+            token=self.principal,
+            client_id=self.principal,
+            scopes=list(person.scopes),
+            expires_at=_int(person.claims.get("exp")),
+            subject=person.subject,
+            claims={"iss": person.issuer},
+        )
+
+
 def access_of(request: Any) -> Access | None:
-    """The Access the guard attached to this HTTP request (None: not an OAuth request)."""
-    scope = getattr(request, "scope", None)
-    found = scope.get(ACCESS) if isinstance(scope, dict) else None
-    return found if isinstance(found, Access) else None
+    """The Access of the person behind this HTTP request (None: not an OAuth request)."""
+    found = credential_of(request)
+    return found.access if isinstance(found, OAuthCredential) else None
 
 
 async def server_middleware(ctx: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
