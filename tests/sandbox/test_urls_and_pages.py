@@ -23,6 +23,8 @@ from stripe_power.sandbox.dashboard.sections import SECTIONS
 from stripe_power.sandbox.errors import StripeError
 from stripe_power.sandbox.validation import WEB_URLS, check_urls
 
+from .connect_setup import onboard
+
 NOT_URLS = [
     "javascript:alert(document.domain)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "javascript://x.com/%0aalert(1)",
     "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "file:///etc/passwd", "//evil.example/x",
@@ -131,6 +133,7 @@ PAGE_TEMPLATES = {  # every HTML route the sandbox serves, by template
     "/p/session/{session}", "/dashboard", "/dashboard/{acct}", "/dashboard/{acct}/list/{slug}",
     "/dashboard/{acct}/objects/{oid}", "/dashboard/{acct}/events", "/dashboard/{acct}/requests",
     "/dashboard/{acct}/requests/{request_id}", "/dashboard/{acct}/agent",
+    "/connect/setup/{account}/{token}", "/connect/express/{account}/{token}",
 }  # fmt: skip
 
 
@@ -168,7 +171,14 @@ def _world(client: stripe.StripeClient) -> dict[str, str]:
         {"customer": customer.id, "return_url": "https://example.com/acct"}
     )
     assert intent.next_action is not None
+    express = client.v1.accounts.create({"type": "express"})
+    onboard(client, express.id)
+    setup = client.v1.account_links.create(
+        {"account": express.id, "type": "account_onboarding", "refresh_url": "https://example.com/r",
+         "return_url": "https://example.com/done"})  # fmt: skip
+    login = client.v1.accounts.login_links.create(express.id)
     return {
+        "account_link": str(setup.url), "login_link": str(login.url),
         "session": str(session.url), "link": str(link.url), "invoice": str(invoice.hosted_invoice_url),
         "intent": str(intent.next_action.redirect_to_url.url),
         "charge": f"/receipts/{paid.latest_charge}", "portal": str(portal.url), "customer": customer.id,
@@ -191,6 +201,7 @@ def test_every_page_carries_the_policy_and_no_inline_script(
         "/dashboard/{acct}/objects/{oid}": f"{dash}/objects/{made['customer']}",
         "/dashboard/{acct}/events": f"{dash}/events", "/dashboard/{acct}/requests": f"{dash}/requests",
         "/dashboard/{acct}/requests/{request_id}": f"{dash}/requests/{request_id}", "/dashboard/{acct}/agent": f"{dash}/agent",
+        "/connect/setup/{account}/{token}": made["account_link"], "/connect/express/{account}/{token}": made["login_link"],
     }  # fmt: skip
     pages = [(template, url) for template, url in urls.items()]
     pages += [("/dashboard/{acct}/list/{slug}", f"{dash}/list/{section.slug}") for section in SECTIONS]
