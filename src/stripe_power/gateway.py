@@ -18,7 +18,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -39,6 +39,7 @@ from .config import KeyInfo, Settings, inspect_key
 from .errors import DECLINE_MEANINGS, NEXT_STEPS, GuardrailRefusal, InputError, StripeAPIError
 from .guardrails import violation
 from .state import State
+from .wire import Pairs, Wire, canonical
 
 logger = logging.getLogger("stripe_power.gateway")
 
@@ -59,19 +60,6 @@ if TYPE_CHECKING:
     import stripe
 
 
-def bracketed_keys(value: Any, at: str = "") -> Iterator[str]:
-    """Keys like `payment_method_types[0]`: the Gateway encodes nesting itself, and a
-    pre-encoded key would slip past the rules that look for the parameter by name."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if "[" in str(key) or "]" in str(key):
-                yield at + str(key)
-            yield from bracketed_keys(item, f"{at}{key}.")
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from bracketed_keys(item, at)
-
-
 def check_path(path: str) -> str:
     """A Stripe v1 path: no host, no `..`, no query string, no encoded tricks."""
     if not _PATH.fullmatch(path) or any(seg in (".", "..") for seg in path.split("/")):
@@ -83,13 +71,14 @@ def check_path(path: str) -> str:
     return path
 
 
-def check_spec(method: str, path: str, params: Mapping[str, Any]) -> None:
+def check_spec(wire: Wire) -> None:
     """Refuse what Stripe would refuse for its shape: a method the path does not have, or
     parameters the operation does not take (at any depth, with a did-you-mean), lack, or
-    cannot read. A path the index does not know passes: the index is a subset of Stripe's API."""
+    cannot read, judged on the pairs as sent. A path the index does not know passes: the index
+    is a subset of Stripe's API."""
     from . import spec  # the index loads on first use, not at start-up
 
-    op = spec.resolve(method, path)
+    method, path, op = wire.method, wire.path, wire.op
     if op is None:
         others = [m for m in ("GET", "POST", "DELETE") if m != method and spec.resolve(m, path)]
         if others:
@@ -99,7 +88,7 @@ def check_spec(method: str, path: str, params: Mapping[str, Any]) -> None:
                 f"Stripe has {' and '.join(others)} there; see describe_stripe_api. Nothing was sent to Stripe.",
             )
         return
-    problems = spec.check(op, params)
+    problems = spec.check(op, wire.form, wire=True)
     if problems:
         first = problems[0]
         hint = f" Did you mean `{first.suggestion}`?" if first.suggestion else ""
@@ -189,18 +178,13 @@ class Gateway:
     ) -> StripeObject:
         """Send one request; `tool` names the caller in the audit log (default: the running tool)."""
         tool = tool or current_tool.get()
-        params = dict(params or {})
         account = stripe_account or current_account.get() or self.settings.stripe_account
         check_path(path)
-        if (encoded := next(bracketed_keys(params), None)) is not None:
-            raise InputError(
-                f"params.{encoded}",
-                "is a pre-encoded form key.",
-                "Pass nested objects and lists instead, e.g. {'transfer_data': {'destination': 'acct_...'}}.",
-            )
-        refusal = violation(method, path, params, stripe_account=account)
+        # Encoded once: every check below, the audit line and the request itself read these pairs.
+        wire = canonical(method, path, params)
+        refusal = violation(wire, stripe_account=account)
         if refusal is not None:
-            await self._log_refusal(tool, method, path, params, refusal)
+            await self._log_refusal(tool, wire, refusal)
             await notify(
                 "warning",
                 f"Guardrail {refusal.rule_id} refused {method} {path}; nothing was sent to Stripe.",
@@ -208,8 +192,8 @@ class Gateway:
             )  # fmt: skip
             raise refusal
         # After the guardrails: a deprecated call gets the rule's lesson, not a list of its parameters.
-        check_spec(method, path, params)
-        if reserved := sorted(_OPTION_NAMES & params.keys()):
+        check_spec(wire)
+        if reserved := sorted(_OPTION_NAMES & wire.form.keys()):
             raise InputError(
                 f"params.{reserved[0]}", "is a request option, not a Stripe parameter.", "Remove it."
             )
@@ -218,7 +202,7 @@ class Gateway:
         if method == "POST" and idempotency_key:
             options["idempotency_key"] = idempotency_key
         elif method == "POST":
-            options["idempotency_key"], fingerprint = await self._write_key(tool, path, params, account)
+            options["idempotency_key"], fingerprint = await self._write_key(tool, wire, account)
         if account:
             options["stripe_account"] = account
         call = current_call.get()
@@ -231,13 +215,13 @@ class Gateway:
         import stripe  # loaded with the first client (see `_client`)
 
         try:
-            response = await self._send(method, path, params, options)
+            response = await self._send(method, path, wire.pairs, options)
             status, request_id = response.code, response.headers.get("request-id")
             body: StripeObject = json.loads(response.body)
             if response.headers.get("idempotent-replayed") == "true":
                 replayed.set(True)
                 await _replay_notice(method, path, request_id)
-                return await self._current(path, params, body, tool)
+                return await self._current(path, wire.form, body, tool)
             return body
         except stripe.StripeError as error:
             status, request_id = error.http_status, error.request_id
@@ -256,7 +240,7 @@ class Gateway:
                 tool=tool,
                 method=method,
                 path=path,
-                params=params,
+                params=wire.form,
                 status=status,
                 request_id=request_id,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
@@ -265,15 +249,16 @@ class Gateway:
                 call=call,
             )
 
-    async def _send(self, method: str, path: str, params: dict[str, Any], options: dict[str, Any]) -> Any:
+    async def _send(self, method: str, path: str, pairs: Pairs, options: dict[str, Any]) -> Any:
         """Up to `max_network_retries` retries of what `retryable` allows, with the same
         idempotency key. Here rather than in the SDK (which would skip 429) so the client
-        can be told why a call is taking longer."""
+        can be told why a call is taking longer. The SDK gets the flat pairs: it sends them as
+        they are, so what goes out is what was judged."""
         import stripe
 
         for attempt in itertools.count():
             try:
-                return await self._client().raw_request_async(method.lower(), path, **params, **options)
+                return await self._client().raw_request_async(method.lower(), path, **dict(pairs), **options)
             except stripe.StripeError as error:
                 if attempt >= self.settings.max_network_retries or not retryable(error):
                     raise
@@ -305,9 +290,7 @@ class Gateway:
         except StripeAPIError:
             return stored
 
-    async def _write_key(
-        self, tool: str, path: str, params: Mapping[str, Any], account: str | None
-    ) -> tuple[str, str | None]:
+    async def _write_key(self, tool: str, wire: Wire, account: str | None) -> tuple[str, str | None]:
         """(idempotency key, fingerprint): a fresh key, or, for the same write repeated within
         the replay window in the same session (an agent retrying), the first one's key, so
         Stripe returns the first result instead of making a second object.
@@ -319,27 +302,23 @@ class Gateway:
         if window <= 0:
             return f"stripe-power-{uuid.uuid4()}", None
         scope = self.scope
-        canonical = json.dumps(
-            [scope, current_session.get(), tool, path, params, account], sort_keys=True, default=str
-        )
-        fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
+        request = json.dumps([scope, current_session.get(), tool, wire.path, wire.pairs, account])
+        fingerprint = hashlib.sha256(request.encode()).hexdigest()
         key = await self.state.replay_key(
-            f"{scope} {path}", fingerprint, f"stripe-power-{uuid.uuid4()}", time.time() + window
+            f"{scope} {wire.path}", fingerprint, f"stripe-power-{uuid.uuid4()}", time.time() + window
         )
         return key, fingerprint
 
-    async def _log_refusal(
-        self, tool: str, method: str, path: str, params: Mapping[str, Any], refusal: GuardrailRefusal
-    ) -> None:
+    async def _log_refusal(self, tool: str, wire: Wire, refusal: GuardrailRefusal) -> None:
         await self.audit_entry(
             tool=tool,
-            method=method,
-            path=path,
-            params=params,
+            method=wire.method,
+            path=wire.path,
+            params=wire.form,
             refused=refusal.rule_id,
             call=current_call.get(),
         )
-        logger.info("refused %s %s by %s", method, path, refusal.rule_id)
+        logger.info("refused %s %s by %s", wire.method, wire.path, refusal.rule_id)
 
     async def audit_entry(self, **entry: Any) -> None:
         """One audit line; with client keys it names the client by scope (never by key). Shielded:

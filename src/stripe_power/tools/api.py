@@ -12,6 +12,7 @@ from ..audit import redact
 from ..errors import GuardrailRefusal, InputError
 from ..guardrails import rule, violation
 from ..kinds import kind_of_request
+from ..wire import canonical
 from ._models import Summary
 from ._params import Ctx, IdempotencyKey, gateway, limits, settings
 from ._registry import ToolKind, Toolset
@@ -121,13 +122,13 @@ def guardrails_for(method: str, template: str) -> dict[str, str]:
     from .. import spec
 
     concrete = re.sub(r"\{[^}]+\}", "id_1", template)
-    whole = violation(method, concrete, {})
+    whole = violation(canonical(method, concrete, {}))
     if whole is not None:
         return {whole.rule_id: "refuses this endpoint"}
     op = spec.operation(method, template)
     found: dict[str, list[str]] = {}
     for parts, _ in spec.walk(op.params) if op else ():
-        hit = violation(method, concrete, _nested(parts, ["x"] if parts[-1].endswith("types") else "x"))
+        hit = violation(canonical(method, concrete, _nested(parts, ["x"] if parts[-1].endswith("types") else "x")))
         if hit is not None:
             found.setdefault(hit.rule_id, []).append(".".join(parts))
     return {rule_id: "refuses `" + "`, `".join(sorted(set(names))) + "`" for rule_id, names in found.items()}
