@@ -32,6 +32,7 @@ from .audit import (
     current_tool,
     redact_text,
     replayed,
+    warn,
 )
 from .client_log import notify
 from .clients import current_key
@@ -226,7 +227,7 @@ class Gateway:
         except stripe.StripeError as error:
             status, request_id = error.http_status, error.request_id
             if fingerprint is not None and status in _FINAL_CLIENT_ERRORS:
-                await self.state.forget_write(fingerprint)
+                await self._forget(fingerprint)
             mapped = map_stripe_error(error)
             if (error.headers or {}).get("idempotent-replayed") == "true":
                 await _replay_notice(method, path, request_id)
@@ -276,6 +277,18 @@ class Gateway:
                 await anyio.sleep(delay)
         raise AssertionError("itertools.count() never ends")
 
+    async def _forget(self, fingerprint: str) -> None:
+        """End a refused write's replay window, so a corrected retry gets a new key. A state that
+        cannot be reached only keeps the window (a retry then gets Stripe's stored answer)."""
+        try:
+            with anyio.CancelScope(shield=True):
+                await self.state.forget_write(fingerprint)
+        except Exception as error:
+            warn(
+                f"could not end the replay window of this refused write ({type(error).__name__}); an "
+                "identical retry in the next minutes gets the same answer: pass a new idempotency_key."
+            )
+
     async def _current(
         self, path: str, params: Mapping[str, Any], stored: StripeObject, tool: str
     ) -> StripeObject:
@@ -322,11 +335,15 @@ class Gateway:
 
     async def audit_entry(self, **entry: Any) -> None:
         """One audit line; with client keys it names the client by scope (never by key). Shielded:
-        a call cancelled after it was sent still leaves its line."""
+        a call cancelled after it was sent still leaves its line. Never raises: the request it
+        records may have moved money, so a line the state refuses is kept elsewhere
+        (State.keep_audit) and the agent is warned, with the result it is owed."""
         if self.settings.client_keys:
             entry["client"] = self.scope
         with anyio.CancelScope(shield=True):
-            await self.state.audit(audit_line(entry))
+            kept = await self.state.keep_audit(audit_line(entry))
+        if kept is not None:
+            warn(f"{'Stripe answered; ' if entry.get('status') else ''}{kept}.")
 
     async def aclose(self) -> None:
         """Close the HTTP client this Gateway made (an injected one belongs to its owner)."""

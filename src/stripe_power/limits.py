@@ -2,7 +2,10 @@
 
 Money tools call `check_amount` before they send anything, and refunds go through
 `refund_reserved`, which counts the amount against today's cap before the request (so
-two refunds at once cannot both slip under it) and gives it back if Stripe refuses.
+two refunds at once cannot both slip under it) and gives it back only when it knows no money
+moved: nothing was sent, Stripe refused (4xx), or the refund came back failed or replayed.
+Whatever else happens after the request left (a dropped connection, a 5xx, a cancelled call,
+a failing audit line) the amount stays counted: the cap errs on the strict side.
 Once any limit is set, a currency with no limit of its own (and no `*` default) is
 refused rather than left unlimited. Today's refunds live in the state's refund ledger
 (state.sqlite3, or PostgreSQL shared by every instance), per scope (the caller's key, hashed),
@@ -17,7 +20,8 @@ from datetime import UTC, datetime
 
 import anyio
 
-from .errors import GuardrailRefusal
+from .audit import warn
+from .errors import GuardrailRefusal, InputError, StripeAPIError
 from .guardrails import rule
 from .money import format_amount
 from .state import State
@@ -94,16 +98,34 @@ class SpendingLimits:
         held = [amount]
 
         async def release() -> None:
-            if held:
+            if not held:
+                return
+            try:
                 with anyio.CancelScope(shield=True):
                     await self.state.release_refund(scope, day, code, held.pop())
+            except Exception as error:  # the refund's outcome stands; only the total stays high
+                warn(
+                    f"no money moved, but today's refund total could not be lowered by "
+                    f"{format_amount(amount, currency)} ({type(error).__name__}); it keeps counting it "
+                    "until the day ends, which only makes --max-daily-refunds stricter"
+                )
 
         try:
             yield release
-        except BaseException:
-            await release()
+        except BaseException as error:
+            if nothing_moved(error):
+                await release()
             raise
 
     @staticmethod
     def _date() -> str:
         return datetime.now(UTC).date().isoformat()
+
+
+def nothing_moved(error: BaseException) -> bool:
+    """Known to have moved no money: refused before sending, or refused by Stripe (a 4xx). A
+    connection that failed, a 5xx or a cancelled call may have been applied."""
+    if isinstance(error, (InputError, GuardrailRefusal)):
+        return True
+    status = error.http_status if isinstance(error, StripeAPIError) else None
+    return status is not None and 400 <= status < 500

@@ -130,7 +130,9 @@ class _Encoder:
             # An object holds at most 50 keys, so at most 50 can be set and 50 unset in one request.
             raise _too_many_metadata(name, len(value))
         if not all(isinstance(key, str) for key in value) and len({str(k) for k in value}) < len(value):
-            raise InputError(dotted(name) if name else "params", "has two keys that read the same as text.", "")
+            raise InputError(
+                dotted(name) if name else "params", "has two keys that read the same as text.", ""
+            )
         for key, item in value.items():
             text = str(key)
             if not text or "[" in text or "]" in text:
@@ -233,9 +235,11 @@ def _branches(schema: spec.Schema | None) -> list[spec.Schema]:
 
 def _is_index_list(node: dict[str, Any]) -> bool:
     """Keys exactly "0", "1", ... "n-1" (in any order): a list as the SDK encodes one."""
-    return bool(node) and all(key.isascii() and key.isdigit() for key in node) and set(node) == {
-        str(index) for index in range(len(node))
-    }
+    return (
+        bool(node)
+        and all(key.isascii() and key.isdigit() for key in node)
+        and set(node) == {str(index) for index in range(len(node))}
+    )
 
 
 def _shape(node: Any, schema: spec.Schema | None, name: Name) -> tuple[Any, Any]:

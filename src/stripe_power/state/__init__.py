@@ -1,11 +1,16 @@
 """State the server keeps between calls, behind one small interface with two backends.
 
 - confirmation tokens: single use (`take_token` removes atomically, so two instances
-  redeeming the same token at once honour it once);
+  redeeming the same token at once honour it once), and only by a redemption that matches
+  its binding (another client, or other arguments, leave it to its owner);
 - the replay window: an identical write within the window reuses its idempotency key;
 - the refund ledger: today's refunds per scope and currency, with atomic reservations;
-- the webhook store: verified events, deduplicated by event id;
-- the audit log: one redacted JSON line per Stripe request.
+- the webhook store: verified events, deduplicated by event id (webhook_store.py);
+- the audit log: one redacted JSON line per Stripe request. `keep_audit` never loses one: a
+  line the backend refuses goes to `audit-fallback.jsonl` in the state directory, else to the
+  log, and the caller is told (the Gateway warns the agent; the money already moved);
+- schema versions (migrations.py): a schema newer than the code is refused, at start and by
+  the readiness probe.
 
 `EmbeddedState` (files and SQLite in `--state-dir`, for one process) is the default;
 `PostgresState` serves when `STRIPE_POWER_STATE_URL=postgresql://...` is set, so several
@@ -18,16 +23,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ..errors import ConfigError
+from .files import append_line
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..webhooks import Signal, StoredEvent
+    from .webhook_store import Signal, StoredEvent
 
-STATE_URL_ENV = "STRIPE_POWER_STATE_URL"
+logger = logging.getLogger("stripe_power.state")
+
+FALLBACK_AUDIT_FILE = "audit-fallback.jsonl"
+# What redeeming a token found: taken (it was this call's), unknown (never issued, or used),
+# expired, or other (issued for other arguments or another client: left to its owner).
+TokenOutcome = Literal["taken", "unknown", "expired", "other"]
 
 
 class Webhooks(Protocol):
@@ -54,6 +66,7 @@ class State(ABC):
 
     webhooks: Webhooks
     description: str  # for logs and readiness: where the state lives (no credentials)
+    fallback_dir: Path | None = None  # where audit lines the backend refuses are kept
     _secret: bytes | None = None
 
     @abstractmethod
@@ -71,8 +84,9 @@ class State(ABC):
     async def issue_token(self, token: str, binding: str, expires_at: float) -> None: ...
 
     @abstractmethod
-    async def take_token(self, token: str) -> tuple[str, float] | None:
-        """Remove and return (binding, expires_at): at most one caller ever gets it."""
+    async def take_token(self, token: str, binding: str, now: float) -> TokenOutcome:
+        """Remove the token if it is live and bound to `binding` ("taken": at most one caller ever
+        gets that); an expired one is removed too; one bound to something else stays."""
 
     @abstractmethod
     async def replay_key(self, lane: str, fingerprint: str, candidate: str, expires_at: float) -> str:
@@ -95,7 +109,30 @@ class State(ABC):
 
     @abstractmethod
     async def audit(self, line: str) -> None:
-        """Append one audit line (already JSON and redacted)."""
+        """Append one audit line (already JSON and redacted); raises if the backend refuses it."""
+
+    async def keep_audit(self, line: str) -> str | None:
+        """Append one audit line, whatever it takes: None when the backend took it, else where it
+        went instead (the fallback file, else this process's log), to tell the caller."""
+        try:
+            await self.audit(line)
+            return None
+        except Exception as error:  # a trigger, a full disk, a dropped connection: the line stays
+            cause = (
+                f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+            )
+        logger.error("The audit log (%s) refused a line (%s).", self.description, cause)
+        if self.fallback_dir is not None:
+            path = self.fallback_dir / FALLBACK_AUDIT_FILE
+            try:
+                append_line(path, line)
+                return (
+                    f"the audit log ({self.description}) refused this line ({cause}); it was kept in {path}"
+                )
+            except OSError as error:
+                logger.error("The fallback audit file %s refused it too (%s).", path, error)
+        logger.error("Audit line kept only in this log: %s", line)
+        return f"the audit log ({self.description}) refused this line ({cause}); it was kept only in the server's log"
 
     def scope_of(self, key: str) -> str:
         """A stable name for a Stripe key that reveals nothing about it."""
@@ -109,19 +146,10 @@ def open_state(settings: Settings) -> State:
     if settings.state_url:
         from .postgres import PostgresState
 
-        return PostgresState(settings.state_url)
+        return PostgresState(settings.state_url, fallback_dir=settings.state_dir)
     from .embedded import EmbeddedState
 
     return EmbeddedState(settings.state_dir, legacy_key=settings.api_key or None)
 
 
-def check_state_url(url: str) -> str:
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(
-            f"{STATE_URL_ENV} must be a PostgreSQL URL like postgresql://user@host:5432/dbname "
-            "(unset it to keep state in --state-dir)."
-        )
-    return url
-
-
-__all__ = ["STATE_URL_ENV", "State", "Webhooks", "check_state_url", "open_state"]
+__all__ = ["FALLBACK_AUDIT_FILE", "State", "TokenOutcome", "Webhooks", "open_state"]
