@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given
@@ -35,7 +34,9 @@ UNKNOWN = "/v1/not_in_the_index"  # an operation the spec index lacks: no reshap
 
 def sdk_pairs(params: Mapping[str, Any]) -> list[tuple[str, str]]:
     """What the stripe SDK puts on the wire for `params` (its own encoder, then urlencode's str())."""
-    return [(key, value if isinstance(value, str) else str(value)) for key, value in _api_encode(dict(params))]
+    return [
+        (key, value if isinstance(value, str) else str(value)) for key, value in _api_encode(dict(params))
+    ]
 
 
 # --- the encoding is the SDK's -------------------------------------------------------------------
@@ -62,7 +63,9 @@ def test_the_pairs_are_the_sdks_pairs(params: dict[str, Any]) -> None:
     assert list(canonical("POST", UNKNOWN, params).pairs) == sdk_pairs(params)
 
 
-async def test_what_is_sent_is_byte_for_byte_what_the_sdk_encodes(fake: RecordingStripe, connect: Connect) -> None:
+async def test_what_is_sent_is_byte_for_byte_what_the_sdk_encodes(
+    fake: RecordingStripe, connect: Connect
+) -> None:
     """Through the MCP tool and the real SDK over HTTP: the fake receives exactly the SDK's pairs for
     the raw params, which are the pairs every check read."""
     fake.on("POST", UNKNOWN, {"id": "x_1", "object": "thing"})
@@ -72,7 +75,11 @@ async def test_what_is_sent_is_byte_for_byte_what_the_sdk_encodes(fake: Recordin
     ]
     async with connect() as client:
         for params in sent:
-            payload(await client.call_tool("call_stripe_api", {"method": "POST", "path": UNKNOWN, "params": params}))
+            payload(
+                await client.call_tool(
+                    "call_stripe_api", {"method": "POST", "path": UNKNOWN, "params": params}
+                )
+            )
     assert [r.form for r in fake.requests] == [sdk_pairs(p) for p in sent]
     assert [r.form for r in fake.requests] == [list(canonical("POST", UNKNOWN, p).pairs) for p in sent]
 
@@ -170,15 +177,27 @@ CASES = [
 def test_the_class_is_every_spelling_of_every_money_parameter() -> None:
     assert len(CASES) > 50
     names = {name for _, _, name, _, _ in MONEY_PARAMS}
-    assert names >= {"trial_period_days", "trial_end", "auto_advance", "items", "phases", "amount", "proration_behavior"}
+    assert names >= {
+        "trial_period_days",
+        "trial_end",
+        "auto_advance",
+        "items",
+        "phases",
+        "amount",
+        "proration_behavior",
+    }
 
 
 def _reply(request: Any) -> tuple[int, dict[str, Any]]:
     return 200, {"id": "obj_1", "object": "thing", "status": "active"}
 
 
-@pytest.mark.parametrize("flags", [{"confirm_writes": True}, {"max_amount": "usd:1000"}], ids=["confirm", "limits"])
-async def test_every_spelling_of_money_is_money(fake: RecordingStripe, connect: Connect, flags: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "flags", [{"confirm_writes": True}, {"max_amount": "usd:1000"}], ids=["confirm", "limits"]
+)
+async def test_every_spelling_of_money_is_money(
+    fake: RecordingStripe, connect: Connect, flags: dict[str, Any]
+) -> None:
     """Each spelling either reads as its canonical value (money: held or refused, never sent; not
     money: sent as is) or is one Stripe would refuse, refused before sending."""
     for path, _, _, _, _ in MONEY_PARAMS:
@@ -187,7 +206,9 @@ async def test_every_spelling_of_money_is_money(fake: RecordingStripe, connect: 
     async with connect(**flags) as client:
         for path, params, money in CASES:
             before = len(fake.requests)
-            result = await client.call_tool("call_stripe_api", {"method": "POST", "path": path, "params": params})
+            result = await client.call_tool(
+                "call_stripe_api", {"method": "POST", "path": path, "params": params}
+            )
             text = result.content[0].text  # type: ignore[union-attr]
             sent = len(fake.requests) > before
             valid = wire_text_is_valid(path, params)
@@ -198,7 +219,11 @@ async def test_every_spelling_of_money_is_money(fake: RecordingStripe, connect: 
                 seen.add("held" if held else "refused")
             else:
                 seen.add("sent")
-                ok = sent and not result.is_error and fake.requests[-1].form == list(canonical("POST", path, params).pairs)
+                ok = (
+                    sent
+                    and not result.is_error
+                    and fake.requests[-1].form == list(canonical("POST", path, params).pairs)
+                )
             if not ok:
                 wrong.append(f"{path} {json.dumps(params)[:120]} money={money}: sent={sent} {text[:140]}")
     assert not wrong, "\n".join(wrong)
@@ -243,7 +268,9 @@ def test_every_payment_method_types_holder_refuses_a_numeric_key_object() -> Non
         assert found is not None and found.rule_id == "payment-method-types", key
 
 
-async def test_the_reports_object_attacks_are_refused_or_held(fake: RecordingStripe, connect: Connect) -> None:
+async def test_the_reports_object_attacks_are_refused_or_held(
+    fake: RecordingStripe, connect: Connect
+) -> None:
     """Issue 24, item 3, through the MCP tool: a schedule phase mixing charge types, and a
     subscription's items as an object, each in numeric-key object form."""
     phases = {"0": {"items": {"0": {"price": "price_1"}}, "on_behalf_of": "acct_A",
@@ -265,7 +292,10 @@ async def test_the_reports_object_attacks_are_refused_or_held(fake: RecordingStr
 def test_kinds_read_lists_written_as_objects() -> None:
     for path, base, name, moves, _ in MONEY_PARAMS:
         if isinstance(moves, list):
-            assert kind_of(canonical("POST", path, {**base, name: numeric_keys(moves)})) == "money", (path, name)
+            assert kind_of(canonical("POST", path, {**base, name: numeric_keys(moves)})) == "money", (
+                path,
+                name,
+            )
 
 
 # --- a confirmation token binds the wire request --------------------------------------------------
@@ -290,7 +320,10 @@ async def test_a_token_binds_the_request_not_its_spelling(fake: RecordingStripe,
 # --- card numbers, whatever their type and place ---------------------------------------------------
 PAN = 4242424242424242
 CARD_PLACES: list[tuple[str, Any]] = [
-    ("/v1/payment_methods", lambda v: {"type": "card", "card": {"number": v, "exp_month": 12, "exp_year": 2030}}),
+    (
+        "/v1/payment_methods",
+        lambda v: {"type": "card", "card": {"number": v, "exp_month": 12, "exp_year": 2030}},
+    ),
     ("/v1/customers", lambda v: {"metadata": {"note": v}}),
     ("/v1/customers", lambda v: {"description": v}),
     ("/v1/checkout/sessions", lambda v: {"line_items": [{"price_data": {"product_data": {"name": v}}}]}),
@@ -299,13 +332,19 @@ CARD_PLACES: list[tuple[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize("value", [PAN, float(PAN), str(PAN), "4242 4242 4242 4242"], ids=["int", "float", "str", "spaced"])
+@pytest.mark.parametrize(
+    "value", [PAN, float(PAN), str(PAN), "4242 4242 4242 4242"], ids=["int", "float", "str", "spaced"]
+)
 async def test_a_card_number_of_any_type_in_any_place_is_refused_and_never_written_down(
     fake: RecordingStripe, connect: Connect, tmp_path: Path, value: Any
 ) -> None:
     async with connect() as client:
         for path, build in CARD_PLACES:
-            text = error_text(await client.call_tool("call_stripe_api", {"method": "POST", "path": path, "params": build(value)}))
+            text = error_text(
+                await client.call_tool(
+                    "call_stripe_api", {"method": "POST", "path": path, "params": build(value)}
+                )
+            )
             assert "guardrail `raw-card-data`" in text, (path, text)
             assert "4242424242424242" not in text.replace(" ", "")
     audit = (tmp_path / "state" / "audit.jsonl").read_text()
@@ -354,7 +393,10 @@ class CountingDict(dict[str, Any]):
     ("metadata", "problem"),
     [
         ({f"k{i}": "v" for i in range(51)}, "has 51 keys"),
-        ({f"k{i}": "" for i in range(51)} | {f"s{i}": "v" for i in range(40)}, None),  # 51 unsets are not 51 keys set
+        (
+            {f"k{i}": "" for i in range(51)} | {f"s{i}": "v" for i in range(40)},
+            None,
+        ),  # 51 unsets are not 51 keys set
         ({"k" * 41: "v"}, "41 characters"),
         ({"k": "v" * 501}, "501 characters"),
         ({"k": 10**501}, "502 characters"),  # a number is its text
@@ -366,7 +408,9 @@ async def test_metadata_beyond_stripes_limits_is_refused_before_sending(
 ) -> None:
     fake.on("POST", "/v1/customers", {"id": "cus_1", "object": "customer"})
     async with connect() as client:
-        result = await client.call_tool("call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": {"metadata": metadata}})
+        result = await client.call_tool(
+            "call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": {"metadata": metadata}}
+        )
     if problem is None:
         payload(result)
         assert len(fake.requests) == 1
@@ -393,9 +437,24 @@ async def test_deep_nesting_is_refused_before_sending(fake: RecordingStripe, con
     for _ in range(60):  # the MCP client itself serializes at most ~100 levels
         deep = {"a": deep}
     async with connect() as client:
-        text = error_text(await client.call_tool("call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": {"metadata": deep}}))
-        listed = error_text(await client.call_tool("call_stripe_api", {"method": "GET", "path": "/v1/customers", "params": {"expand": [[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]}}))
-    assert f"nests deeper than {MAX_DEPTH} levels" in text and f"nests deeper than {MAX_DEPTH} levels" in listed
+        text = error_text(
+            await client.call_tool(
+                "call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": {"metadata": deep}}
+            )
+        )
+        listed = error_text(
+            await client.call_tool(
+                "call_stripe_api",
+                {
+                    "method": "GET",
+                    "path": "/v1/customers",
+                    "params": {"expand": [[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]]},
+                },
+            )
+        )
+    assert (
+        f"nests deeper than {MAX_DEPTH} levels" in text and f"nests deeper than {MAX_DEPTH} levels" in listed
+    )
     assert fake.requests == []
 
 

@@ -63,14 +63,21 @@ class ConfirmationTokens:
 
     async def issue(self, tool: str, arguments: dict[str, Any]) -> str:
         token = "conf_" + secrets.token_urlsafe(18)
-        await self.state.issue_token(token, self._binding(tool, arguments), time.time() + self.ttl)
+        expires = time.time() + self.ttl
+        await self.state.before_sending(
+            "keep a confirmation token",
+            self.state.issue_token(token, self._binding(tool, arguments), expires),
+        )
         return token
 
     async def redeem(self, token: str, tool: str, arguments: dict[str, Any]) -> None:
         """Consume the token or raise: unknown, used, expired, or issued for other arguments or
         another client. Only a redemption that matches consumes it: a refused one leaves the
         token to its owner."""
-        outcome = await self.state.take_token(token, self._binding(tool, arguments), time.time())
+        outcome = await self.state.before_sending(
+            "redeem the confirmation token",
+            self.state.take_token(token, self._binding(tool, arguments), time.time()),
+        )
         if outcome == "unknown":
             raise InputError(
                 "confirmation_token",

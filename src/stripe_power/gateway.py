@@ -317,8 +317,11 @@ class Gateway:
         scope = self.scope
         request = json.dumps([scope, current_session.get(), tool, wire.path, wire.pairs, account])
         fingerprint = hashlib.sha256(request.encode()).hexdigest()
-        key = await self.state.replay_key(
-            f"{scope} {wire.path}", fingerprint, f"stripe-power-{uuid.uuid4()}", time.time() + window
+        key = await self.state.before_sending(
+            "find this write's idempotency key (the replay window)",
+            self.state.replay_key(
+                f"{scope} {wire.path}", fingerprint, f"stripe-power-{uuid.uuid4()}", time.time() + window
+            ),
         )
         return key, fingerprint
 

@@ -87,8 +87,12 @@ class SpendingLimits:
             yield nothing
             return
         code, scope, day = currency.lower(), self.scope(), self._date()
-        if await self.state.reserve_refund(scope, day, code, amount, cap) is None:
-            spent = (await self.state.refunded(scope, day)).get(code, 0)
+        what = "hold this refund against today's --max-daily-refunds total"
+        if (
+            await self.state.before_sending(what, self.state.reserve_refund(scope, day, code, amount, cap))
+            is None
+        ):
+            spent = (await self.state.before_sending(what, self.state.refunded(scope, day))).get(code, 0)
             raise _refuse(
                 f"refunding {format_amount(amount, currency)} would bring today's refunds to "
                 f"{format_amount(spent + amount, currency)}, over the daily limit of "

@@ -25,9 +25,11 @@ import hashlib
 import hmac
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
+from ..errors import StateError, StripePowerError
 from .files import append_line
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ FALLBACK_AUDIT_FILE = "audit-fallback.jsonl"
 # What redeeming a token found: taken (it was this call's), unknown (never issued, or used),
 # expired, or other (issued for other arguments or another client: left to its owner).
 TokenOutcome = Literal["taken", "unknown", "expired", "other"]
+T = TypeVar("T")
 
 
 class Webhooks(Protocol):
@@ -133,6 +136,20 @@ class State(ABC):
                 logger.error("The fallback audit file %s refused it too (%s).", path, error)
         logger.error("Audit line kept only in this log: %s", line)
         return f"the audit log ({self.description}) refused this line ({cause}); it was kept only in the server's log"
+
+    async def before_sending(self, what: str, step: Awaitable[T]) -> T:
+        """Run a state step that comes before a request, turning a failure of the state into a
+        StateError the agent can act on (nothing was sent) instead of an opaque one."""
+        try:
+            return await step
+        except StripePowerError:
+            raise
+        except Exception as error:
+            logger.error("State step failed (%s): %s: %s", what, type(error).__name__, error)
+            raise StateError(
+                f"Could not {what} in the state ({self.description}; {type(error).__name__}), so "
+                "nothing was sent to Stripe. Retry in a moment; /readyz says when the state answers again."
+            ) from None
 
     def scope_of(self, key: str) -> str:
         """A stable name for a Stripe key that reveals nothing about it."""
