@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ConfigError
-from . import State, TokenOutcome
+from .base import State, TokenOutcome
 from .files import AuditLog, secure_dir, secure_file
 from .migrations import SQLITE, SchemaTooNew, migrate_sqlite
 from .webhook_store import ThreadedWebhooks, WebhookStore, open_webhook_store

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from ..config import STATE_URL_ENV
 from ..errors import ConfigError
-from . import State, TokenOutcome
+from .base import State, TokenOutcome
 from .migrations import POSTGRES, check_not_newer
 from .webhook_store import Signal, StoredEvent, is_about, object_of, type_clause
 
