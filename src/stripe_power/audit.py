@@ -9,10 +9,10 @@ import contextvars
 import json
 import logging
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
+from . import clock
 from .guardrails import find_card_number, redact_card_numbers
 
 # A key, webhook secret or client secret, wherever it starts (glued to a word, inside a dict key):
@@ -123,7 +123,7 @@ class RedactingFilter(logging.Filter):
 def audit_line(entry: Mapping[str, Any]) -> str:
     """One audit line: the time and the redacted entry, as compact JSON that every backend stores
     (a NUL in a metadata value is written as the text `\\u0000`, not refused by jsonb and lost)."""
-    return json.dumps({"time": round(time.time(), 3), **storable(redact(entry))}, separators=(",", ":"))
+    return json.dumps({"time": round(clock.now(), 3), **storable(redact(entry))}, separators=(",", ":"))
 
 
 def storable(value: Any) -> Any:

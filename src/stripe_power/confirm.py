@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
+from . import clock
 from .errors import GuardrailRefusal, InputError
 from .state import State
 from .tools._registry import CONFIRMABLE, ToolSpec
@@ -63,7 +63,7 @@ class ConfirmationTokens:
 
     async def issue(self, tool: str, arguments: dict[str, Any]) -> str:
         token = "conf_" + secrets.token_urlsafe(18)
-        expires = time.time() + self.ttl
+        expires = clock.now() + self.ttl
         await self.state.before_sending(
             "keep a confirmation token",
             self.state.issue_token(token, self._binding(tool, arguments), expires),
@@ -76,7 +76,7 @@ class ConfirmationTokens:
         token to its owner."""
         outcome = await self.state.before_sending(
             "redeem the confirmation token",
-            self.state.take_token(token, self._binding(tool, arguments), time.time()),
+            self.state.take_token(token, self._binding(tool, arguments), clock.now()),
         )
         if outcome == "unknown":
             raise InputError(

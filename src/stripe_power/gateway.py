@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from . import __version__
+from . import __version__, clock
 from .audit import (
     audit_line,
     current_account,
@@ -320,7 +320,7 @@ class Gateway:
         key = await self.state.before_sending(
             "find this write's idempotency key (the replay window)",
             self.state.replay_key(
-                f"{scope} {wire.path}", fingerprint, f"stripe-power-{uuid.uuid4()}", time.time() + window
+                f"{scope} {wire.path}", fingerprint, f"stripe-power-{uuid.uuid4()}", clock.now() + window
             ),
         )
         return key, fingerprint

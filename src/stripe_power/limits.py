@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 import anyio
 
+from . import clock
 from .audit import warn
 from .errors import GuardrailRefusal, InputError, StripeAPIError
 from .guardrails import rule
@@ -123,7 +123,7 @@ class SpendingLimits:
 
     @staticmethod
     def _date() -> str:
-        return datetime.now(UTC).date().isoformat()
+        return clock.today()
 
 
 def nothing_moved(error: BaseException) -> bool:

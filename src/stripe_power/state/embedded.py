@@ -19,10 +19,9 @@ import logging
 import secrets
 import sqlite3
 import threading
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from .. import clock
 from ..errors import ConfigError
 from .base import State, TokenOutcome
 from .files import AuditLog, secure_dir, secure_file
@@ -37,7 +36,7 @@ LEGACY_LEDGER = "refund-ledger.json"  # before state.sqlite3: {"YYYY-MM-DD": {"u
 
 
 def today() -> str:
-    return datetime.now(UTC).date().isoformat()
+    return clock.today()
 
 
 class EmbeddedState(State):
@@ -175,7 +174,7 @@ class EmbeddedState(State):
     # -- tokens and the replay window (memory) ------------------------------------------------
 
     async def issue_token(self, token: str, binding: str, expires_at: float) -> None:
-        now = time.time()
+        now = clock.now()
         with self._lock:
             self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}
             self._tokens[token] = (binding, expires_at)
@@ -194,7 +193,7 @@ class EmbeddedState(State):
             return "taken"
 
     async def replay_key(self, lane: str, fingerprint: str, candidate: str, expires_at: float) -> str:
-        now = time.time()
+        now = clock.now()
         with self._lock:
             live = {k: v for k, v in self._writes.items() if v[1] > now}
             if fingerprint not in live:

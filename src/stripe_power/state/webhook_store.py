@@ -11,12 +11,12 @@ import asyncio
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import clock
 from ..errors import ConfigError
 from .files import secure_dir, secure_file
 from .migrations import WEBHOOKS, migrate_sqlite
@@ -142,7 +142,7 @@ class WebhookStore:
         signature: str | None = None,
     ) -> bool:
         """Store a verified event; True if it was already stored (a duplicate delivery)."""
-        received_at = time.time() if received_at is None else received_at
+        received_at = clock.now() if received_at is None else received_at
         obj = object_of(event)
         object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
         created = event.get("created") if isinstance(event.get("created"), int) else None
