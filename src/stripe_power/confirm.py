@@ -126,6 +126,8 @@ async def confirmation_gate(
     preview = (
         await spec.preview(state.gateway, arguments) if spec.preview else describe_call(spec.title, arguments)
     )
+    if preview is None:  # read from Stripe: this call moves nothing, so there is nothing to confirm
+        return None
     if can_elicit(ctx):
         try:
             answer = await ctx.elicit(f"Confirm: {preview}", Confirm)

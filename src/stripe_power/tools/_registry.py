@@ -43,7 +43,8 @@ KindOf = Callable[[dict[str, Any]], ToolKind]
 # the arguments can be one request (the generic API tool's params).
 Binds = Callable[[dict[str, Any]], dict[str, Any]]
 # Describes one call for a confirmation prompt ("refund $25.00 of $80.00 on pi_..."); may read Stripe.
-Preview = Callable[[Any, dict[str, Any]], Awaitable[str]]
+# None: having read it, the call moves nothing after all (an advance of a clock that bills nothing).
+Preview = Callable[[Any, dict[str, Any]], Awaitable[str | None]]
 
 ConfirmationToken = Annotated[
     str, Field(pattern=r"^conf_[A-Za-z0-9_-]+$", description="From a confirmation_required result")
