@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from stripe_power.config import Settings
 from stripe_power.server import build_tools
 from stripe_power.tools import TOOLSETS
+from stripe_power.wire import MAX_DEPTH
 
 from .conftest import mcp_client, settings_for
 from .fakes import RecordingStripe, recording_stripe
@@ -76,6 +77,19 @@ INJECTIONS = [
 ]
 BRACKET_KEYS = ["metadata[a][b]", "a][b", "a]", "[", "payment_method_types[0]", "card[number]", "x[]"]
 NUMBERS = [-1, -(2**31), -(2**63), 0, 2**31, 2**53 + 1, 2**63, 10**30, 99_999_999, 100_000_000]
+# Numbers far past any field: 400- and 600-digit integers, the largest float, 5,000 digits as text.
+HUGE_NUMBERS = [10**400, -(10**600), 1.7976931348623157e308, "9" * 5000, 4242424242424242.0]
+
+
+def nested(depth: int, leaf: Any = "x") -> Any:
+    """`depth` levels of objects and lists, alternating: deeper than any Stripe parameter."""
+    value = leaf
+    for level in range(depth):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+DEEP = st.integers(MAX_DEPTH + 1, 60).map(nested)
 
 HOSTILE: st.SearchStrategy[Any] = st.one_of(
     st.none(),
@@ -86,6 +100,8 @@ HOSTILE: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(INJECTIONS),
     st.text(max_size=30),
     st.just("x" * 100_000),
+    st.sampled_from(HUGE_NUMBERS),
+    DEEP,
     st.lists(st.sampled_from(INJECTIONS) | st.integers(), max_size=3),
     st.dictionaries(st.sampled_from(BRACKET_KEYS) | st.text(max_size=8), st.text(max_size=8), max_size=3),
 )
@@ -256,6 +272,16 @@ def check_call(harness: Harness, name: str, arguments: dict[str, Any]) -> None:
         assert not (request.method == "POST" and "/charges" in request.path), request.path
     if brackets := keys_with_brackets(arguments):
         assert not sent, f"form-key brackets {brackets} reached Stripe: {[r.form for r in sent]}"
+    if depth(arguments) > MAX_DEPTH + 2:  # the tool's own argument and `params` above the form's levels
+        assert not sent, f"nesting {depth(arguments)} deep reached Stripe: {[r.form for r in sent]}"
+
+
+def depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth(v) for v in value), default=0)
+    return 0
 
 
 @pytest.mark.parametrize("name", ALL_TOOLS)
@@ -291,6 +317,26 @@ HOSTILE_CASES = [
     pytest.param("retrieve_customer", {"customer": "cus_1/../../v1/charges"}, id="path-injection"),
     pytest.param("create_refund", {"payment_intent": "pi_1", "amount": -1}, id="negative-amount"),
     pytest.param("create_price", {"unit_amount": 10**30, "currency": "usd"}, id="enormous-amount"),
+    pytest.param(
+        "call_stripe_api",
+        {"method": "POST", "path": "/v1/customers", "params": {"metadata": nested(40)}},
+        id="deep-nesting",
+    ),
+    pytest.param(
+        "call_stripe_api",
+        {"method": "GET", "path": "/v1/customers", "params": {"expand": nested(30)}},
+        id="deep-nesting-in-a-query",
+    ),
+    pytest.param(
+        "call_stripe_api",
+        {
+            "method": "POST",
+            "path": "/v1/invoiceitems",
+            "params": {"customer": "cus_1", "amount": 10**600, "currency": "usd"},
+        },
+        id="600-digit-amount",
+    ),
+    pytest.param("create_customer", {"metadata": {"n": "9" * 5000}}, id="5000-digit-metadata"),
 ]
 
 
