@@ -255,7 +255,9 @@ async def test_an_unknown_outcome_stays_counted_and_a_refusal_is_released(
     async with refunding(backend, fake, tmp_path, request, answer) as (client, state, key):
         unknown = error_text(await client.call_tool("create_refund", CALL))
         assert await ledger(state, key) == {"usd": 3000}
-        refused = error_text(await client.call_tool("create_refund", CALL | {"amount": 1000, "idempotency_key": "other"}))
+        refused = error_text(
+            await client.call_tool("create_refund", CALL | {"amount": 1000, "idempotency_key": "other"})
+        )
         assert await ledger(state, key) == {"usd": 3000}
     assert "type=api_error" in unknown and "card_declined" in refused
     assert len(posted(fake)) == 4  # the 500 was retried twice with the same key

@@ -71,9 +71,14 @@ async def test_an_advance_that_bills_over_the_limit_is_refused_and_nothing_moves
         to_renewal = error_text(await client.call_tool("advance_test_clock", {"test_clock": clock}))
         by_days = error_text(await client.call_tool("advance_test_clock", {"test_clock": clock, "days": 8}))
         quiet = payload(await client.call_tool("advance_test_clock", {"test_clock": clock, "days": 3}))
+        generic = error_text(await client.call_tool("call_stripe_api", {
+            "method": "POST", "path": f"/v1/test_helpers/test_clocks/{clock}/advance",
+            "params": {"frozen_time": before[0] + 8 * 86400},
+        }))  # fmt: skip
+    assert "guardrail `spending-limit`" in generic and "use the typed tool" in generic
     for text in (to_renewal, by_days):
         assert "guardrail `spending-limit`" in text and "$5,000.00" in text and "$1,000.00" in text
-        assert f"what advancing {clock} bills" in text
+        assert f"what advancing {clock} bills ({sub} at " in text
     assert quiet["happened"]["invoices_paid"] == []  # inside the trial: nothing billed, so allowed
     after = await state_of(sandbox, sandbox_key, clock, customer)
     assert after[0] == before[0] + 3 * 86400 and after[1] == before[1]
@@ -123,11 +128,11 @@ async def test_a_retry_of_an_open_invoice_counts(
 ) -> None:
     """A card that fails after the trial leaves an open invoice; the next advance retries (charges)
     it, so under --max-amount that retry is checked too."""
-    clock, customer, sub = await trialing(sandbox, sandbox_key, 500_000, card="pm_card_chargeCustomerFail")
+    clock, _, _ = await trialing(sandbox, sandbox_key, 500_000, card="pm_card_chargeCustomerFail")
     async with connect_sandbox() as client:
         failed = payload(await client.call_tool("advance_test_clock", {"test_clock": clock, "days": 8}))
     assert len(failed["happened"]["invoices_failed"]) == 1
     async with connect_sandbox(max_amount="usd:100000") as client:
         retry = error_text(await client.call_tool("advance_test_clock", {"test_clock": clock, "days": 5}))
-    assert "guardrail `spending-limit`" in retry and "$5,000.00" in retry
+    assert "guardrail `spending-limit`" in retry and "(retry of in_" in retry and "$5,000.00" in retry
     assert advances(sandbox, sandbox_key) == 1

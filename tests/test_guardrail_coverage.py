@@ -329,7 +329,9 @@ def test_no_false_positives_on_stripe_fixtures_ids_and_timestamps() -> None:
     together = [" ".join(stamps[i : i + 3]) for i in range(0, 300, 3)]
     found = [t for t in [*texts, *ids, *stamps, *together] if find_card_number(t)]
     assert found == []
-    assert all(violation(canonical("POST", "/v1/customers", {"metadata": {"id": i}})) is None for i in ids[:500])
+    assert all(
+        violation(canonical("POST", "/v1/customers", {"metadata": {"id": i}})) is None for i in ids[:500]
+    )
 
 
 def test_readme_security_section_names_every_rule() -> None:

@@ -66,6 +66,11 @@ INVOICE_COLLECTS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
 }
 
 
+# Operations that make Stripe bill on its own: advancing a test clock renews subscriptions and
+# retries invoices on the simulated time it passes (advance_test_clock previews those charges).
+BILLS_LATER = frozenset({"POST /v1/test_helpers/test_clocks/{test_clock}/advance"})
+
+
 def invoices_now(params: Mapping[str, Any], *, creates: bool) -> bool:
     """Whether a subscription create or change bills at once: a new subscription charges unless the
     customer confirms first (default_incomplete), a trial comes first, or the invoice is emailed
@@ -108,6 +113,8 @@ def kind_of(wire: Wire) -> Kind:
     action = op.path.rstrip("/").rsplit("/", 1)[-1]
     if op.key in INVOICE_COLLECTS:
         return "money" if INVOICE_COLLECTS[op.key](params) else "write"
+    if op.key in BILLS_LATER:
+        return "money"
     if action in DESTRUCTIVE_ACTIONS:
         return "destructive"
     if op.returns in MONEY_OBJECTS or "amount" in params:

@@ -190,11 +190,12 @@ def check_bills(limits: SpendingLimits, plan: Plan, bills: list[Bill], unknown: 
             f"--max-amount ({'; '.join(unknown)}); advance without days or frozen_time (to the next "
             "renewal) or to an earlier frozen_time"
         )
-    totals: dict[str, int] = {}
-    for bill in bills:
-        totals[bill.currency] = totals.get(bill.currency, 0) + bill.amount
-    for currency, total in totals.items():
-        limits.check_amount(total, currency, f"what advancing {plan.test_clock} bills")
+    for currency in {bill.currency for bill in bills}:
+        mine = [bill for bill in bills if bill.currency == currency]
+        named = "; ".join(f"{bill.what}: {format_amount(bill.amount, currency)}" for bill in mine)
+        limits.check_amount(
+            sum(bill.amount for bill in mine), currency, f"what advancing {plan.test_clock} bills ({named})"
+        )
 
 
 __all__ = [
