@@ -126,6 +126,38 @@ def audit_line(entry: Mapping[str, Any]) -> str:
     return json.dumps({"time": round(clock.now(), 3), **storable(redact(entry))}, separators=(",", ":"))
 
 
+# What one audit line keeps of a tool call's arguments: refused input can be huge (200,000 metadata
+# keys), and redacting and writing all of it would cost seconds and megabytes for nothing.
+MAX_LOGGED_VALUES = 2_000
+MAX_LOGGED_TEXT = 5_000
+
+
+def bounded(value: Any, budget: list[int] | None = None) -> Any:
+    """`value` with at most MAX_LOGGED_VALUES values and texts of at most MAX_LOGGED_TEXT
+    characters; what is left out is counted in its place."""
+    budget = [MAX_LOGGED_VALUES] if budget is None else budget
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for index, (key, item) in enumerate(value.items()):
+            if budget[0] <= 0:
+                out["…"] = f"{len(value) - index} more not logged"
+                break
+            out[bounded(str(key), budget)] = bounded(item, budget)
+        return out
+    if isinstance(value, (list, tuple)):
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            if budget[0] <= 0:
+                items.append(f"… {len(value) - index} more not logged")
+                break
+            items.append(bounded(item, budget))
+        return items
+    budget[0] -= 1
+    if isinstance(value, str) and len(value) > MAX_LOGGED_TEXT:
+        return f"{value[:MAX_LOGGED_TEXT]}… ({len(value)} characters)"
+    return value
+
+
 def storable(value: Any) -> Any:
     """`value` with NUL and lone surrogates in its texts (keys too) written as their escapes."""
     if isinstance(value, str):

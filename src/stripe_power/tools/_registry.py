@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
 from ..audit import (
+    bounded,
     call_warnings,
     current_account,
     current_call,
@@ -284,6 +285,6 @@ def _gateway_of(ctx: Any) -> Any:
 
 
 def _loggable(arguments: dict[str, Any]) -> Any:
-    """A tool call's arguments as JSON (AuditLog.record redacts secrets and card numbers)."""
+    """A tool call's arguments as JSON, bounded (audit_line redacts secrets and card numbers)."""
     kept = {k: v for k, v in arguments.items() if k != "ctx" and v is not None}
-    return to_jsonable_python(kept, fallback=str, exclude_none=True)
+    return to_jsonable_python(bounded(kept), fallback=str, exclude_none=True)
