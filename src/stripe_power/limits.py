@@ -21,7 +21,7 @@ import anyio
 
 from . import clock
 from .audit import warn
-from .errors import GuardrailRefusal, InputError, StripeAPIError
+from .errors import GuardrailRefusal, InputError, StateError, StripeAPIError
 from .guardrails import rule
 from .money import format_amount
 from .state import State
@@ -127,9 +127,10 @@ class SpendingLimits:
 
 
 def nothing_moved(error: BaseException) -> bool:
-    """Known to have moved no money: refused before sending, or refused by Stripe (a 4xx). A
-    connection that failed, a 5xx or a cancelled call may have been applied."""
-    if isinstance(error, (InputError, GuardrailRefusal)):
+    """Known to have moved no money: refused before sending (bad input, a rule, the state failing
+    first), or refused by Stripe (a 4xx). A connection that failed, a 5xx or a cancelled call may
+    have been applied."""
+    if isinstance(error, (InputError, GuardrailRefusal, StateError)):
         return True
     status = error.http_status if isinstance(error, StripeAPIError) else None
     return status is not None and 400 <= status < 500

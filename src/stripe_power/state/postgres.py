@@ -22,7 +22,7 @@ from ..config import STATE_URL_ENV
 from ..errors import ConfigError
 from .base import State, TokenOutcome
 from .migrations import POSTGRES, check_not_newer
-from .webhook_store import Signal, StoredEvent, is_about, object_of, type_clause
+from .webhook_store import Signal, StoredEvent, about, event_row, found_query, recent_query
 
 logger = logging.getLogger("stripe_power.state")
 
@@ -106,26 +106,13 @@ class PostgresWebhooks:
     async def record(
         self, event: Any, payload: str, *, received_at: float | None = None, signature: str | None = None
     ) -> bool:
-        received_at = clock.now() if received_at is None else received_at
-        obj = object_of(event)
-        object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-        created = event.get("created") if isinstance(event.get("created"), int) else None
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
                 "INSERT INTO webhook_events AS e (id, type, object_id, created, payload, "
                 "first_received_at, last_received_at, signature) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (id) DO UPDATE SET delivery_count = e.delivery_count + 1, "
                 "last_received_at = EXCLUDED.last_received_at RETURNING (xmax <> 0)",
-                (
-                    event["id"],
-                    event["type"],
-                    object_id,
-                    created,
-                    payload,
-                    received_at,
-                    received_at,
-                    signature,
-                ),
+                event_row(event, payload, received_at, signature),
             )
             row = await cursor.fetchone()
         self.signal.notify()
@@ -138,25 +125,12 @@ class PostgresWebhooks:
     async def recent(
         self, *, limit: int = 20, type: str | None = None, before_seq: int | None = None
     ) -> list[StoredEvent]:
-        clauses, args = type_clause(type, "%s")
-        if before_seq is not None:
-            clauses.append("seq < %s")
-            args.append(before_seq)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return await self._select(f"{where} ORDER BY seq DESC LIMIT %s", (*args, limit))
+        return await self._select(*recent_query(type, before_seq, limit, "%s"))
 
     async def find(
         self, type: str, *, object_id: str | None = None, created_gte: int | None = None
     ) -> list[StoredEvent]:
-        clauses, args = type_clause(type, "%s")
-        if created_gte is not None:
-            clauses.append("created >= %s")
-            args.append(created_gte)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = await self._select(f"{where} ORDER BY seq DESC LIMIT 100", tuple(args))
-        if object_id is None:
-            return rows
-        return [row for row in rows if row.object_id == object_id or is_about(row.event(), object_id)]
+        return about(await self._select(*found_query(type, created_gte, "%s")), object_id)
 
     async def _select(self, tail: str, args: tuple[Any, ...]) -> list[StoredEvent]:
         async with self.pool.connection() as conn:

@@ -76,6 +76,55 @@ def type_clause(type: str | None, mark: str = "?") -> tuple[list[str], list[Any]
     return [f"type = {mark}"], [type]
 
 
+def event_row(
+    event: Mapping[str, Any], payload: str, received_at: float | None, signature: str | None
+) -> tuple[Any, ...]:
+    """One row's values, in the order of both backends' INSERT: id, type, object_id, created,
+    payload, first and last received time, signature."""
+    received_at = clock.now() if received_at is None else received_at
+    oid = object_of(event).get("id")
+    created = event.get("created")
+    return (
+        event["id"],
+        event["type"],
+        oid if isinstance(oid, str) else None,
+        created if isinstance(created, int) else None,
+        payload,
+        received_at,
+        received_at,
+        signature,
+    )
+
+
+def _query(type: str | None, extra: str, value: Any, tail: str, mark: str) -> tuple[str, tuple[Any, ...]]:
+    clauses, args = type_clause(type, mark)
+    if value is not None:
+        clauses.append(f"{extra} {mark}")
+        args.append(value)
+    where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+    return where + tail, tuple(args)
+
+
+def recent_query(
+    type: str | None, before_seq: int | None, limit: int, mark: str = "?"
+) -> tuple[str, tuple[Any, ...]]:
+    """The SQL tail and arguments of `recent`: newest first, before a sequence number."""
+    tail, args = _query(type, "seq <", before_seq, f"ORDER BY seq DESC LIMIT {mark}", mark)
+    return tail, (*args, limit)
+
+
+def found_query(type: str, created_gte: int | None, mark: str = "?") -> tuple[str, tuple[Any, ...]]:
+    """The SQL tail and arguments of `find`: the newest 100 of a type, created since a time."""
+    return _query(type, "created >=", created_gte, "ORDER BY seq DESC LIMIT 100", mark)
+
+
+def about(rows: list[StoredEvent], object_id: str | None) -> list[StoredEvent]:
+    """The rows whose event is about `object_id` (all of them when it is None)."""
+    if object_id is None:
+        return rows
+    return [row for row in rows if row.object_id == object_id or is_about(row.event(), object_id)]
+
+
 class Signal:
     """A version counter whose waiters wake when it moves, from any thread or event loop."""
 
@@ -142,31 +191,19 @@ class WebhookStore:
         signature: str | None = None,
     ) -> bool:
         """Store a verified event; True if it was already stored (a duplicate delivery)."""
-        received_at = clock.now() if received_at is None else received_at
-        obj = object_of(event)
-        object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-        created = event.get("created") if isinstance(event.get("created"), int) else None
+        row = event_row(event, payload, received_at, signature)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 updated = self._db.execute(
                     "UPDATE events SET delivery_count = delivery_count + 1, last_received_at = ? WHERE id = ?",
-                    (received_at, event["id"]),
+                    (row[-2], event["id"]),
                 ).rowcount
                 if not updated:
                     self._db.execute(
                         "INSERT INTO events (id, type, object_id, created, payload, first_received_at, "
                         "last_received_at, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            event["id"],
-                            event["type"],
-                            object_id,
-                            created,
-                            payload,
-                            received_at,
-                            received_at,
-                            signature,
-                        ),
+                        row,
                     )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -183,26 +220,13 @@ class WebhookStore:
         self, *, limit: int = 20, type: str | None = None, before_seq: int | None = None
     ) -> list[StoredEvent]:
         """Newest first; `type` may be a wildcard pattern."""
-        clauses, args = type_clause(type)
-        if before_seq is not None:
-            clauses.append("seq < ?")
-            args.append(before_seq)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._select(f"{where} ORDER BY seq DESC LIMIT ?", (*args, limit))
+        return self._select(*recent_query(type, before_seq, limit))
 
     def find(
         self, type: str, *, object_id: str | None = None, created_gte: int | None = None
     ) -> list[StoredEvent]:
         """Stored events matching `type` (and about `object_id`), newest first (at most 100 looked at)."""
-        clauses, args = type_clause(type)
-        if created_gte is not None:
-            clauses.append("created >= ?")
-            args.append(created_gte)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._select(f"{where} ORDER BY seq DESC LIMIT 100", tuple(args))
-        if object_id is None:
-            return rows
-        return [row for row in rows if row.object_id == object_id or is_about(row.event(), object_id)]
+        return about(self._select(*found_query(type, created_gte)), object_id)
 
     def count(self) -> int:
         with self._lock:
@@ -320,12 +344,16 @@ __all__ = [
     "StoredEvent",
     "ThreadedWebhooks",
     "WebhookStore",
+    "about",
     "close_all_stores",
     "close_store",
+    "event_row",
+    "found_query",
     "is_about",
     "object_of",
     "open_store",
     "open_webhook_store",
+    "recent_query",
     "store_for",
     "type_clause",
 ]
