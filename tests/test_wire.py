@@ -137,15 +137,19 @@ MONEY_PARAMS = [
 ]  # fmt: skip
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
 def spellings(value: Any) -> list[Any]:
-    """Every JSON spelling of a value: as itself, a string, an int, a float and a bool; lists as lists
-    and as objects with numeric keys (at every depth)."""
+    """Every JSON spelling of a value: as itself, a string (also with a space, and in another
+    script's digits), an int, a float and a bool; lists as lists and as objects with numeric keys
+    (at every depth)."""
     if isinstance(value, list):
         return [value, numeric_keys(value)]
     if isinstance(value, bool):
         return [value, str(value).lower(), int(value), float(value)]
     if isinstance(value, int):
-        out: list[Any] = [value, str(value), float(value)]
+        out: list[Any] = [value, str(value), float(value), f" {value}", str(value).translate(ARABIC_INDIC)]
         return out + ([bool(value)] if value in (0, 1) else [])
     return [value]
 

@@ -15,8 +15,9 @@ from typing import Any
 
 from ._index import Operation, Schema, deref, operations
 
-_INTEGER = re.compile(r"-?\d+")
-_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+# ASCII digits only: Stripe reads `٠` (an Arabic-Indic zero) as text, not as the integer 0.
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
 
 @dataclass(frozen=True)
