@@ -62,7 +62,7 @@ DEFAULT_API_VERSION = "2026-10-28.endive"
 RECORDED_HEADERS = (
     "idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type",
     # Sent by stripe-power's Gateway: the MCP tool call that made the request (see the dashboard).
-    "x-stripe-power-call", "x-stripe-power-tool",
+    "x-stripe-power-call", "x-stripe-power-tool", "x-stripe-power-person",
 )  # fmt: skip
 
 
