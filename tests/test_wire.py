@@ -104,6 +104,7 @@ def test_a_list_and_an_object_with_numeric_keys_are_one_request() -> None:
         ({"metadata": {"": "x"}}, "params.metadata"),
         ({"metadata": {"a[b]": "x"}}, "params.metadata.a[b]"),
         ({"items": [{"price": "price_1", "x": object()}]}, "params.items.0.x"),
+        ({"metadata": {"n": 10**5000}}, "params.metadata.n"),  # more digits than Python writes as text
     ],
 )
 def test_what_stripe_cannot_mean_is_refused_naming_the_parameter(params: dict[str, Any], param: str) -> None:

@@ -58,7 +58,10 @@ def warn(message: str) -> None:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A number that could be a card number (not a bool; not an int too long to write as text)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() <= 64
+    return isinstance(value, float)
 
 
 def redact_keys(text: str) -> str:
@@ -155,6 +158,8 @@ def bounded(value: Any, budget: list[int] | None = None) -> Any:
     budget[0] -= 1
     if isinstance(value, str) and len(value) > MAX_LOGGED_TEXT:
         return f"{value[:MAX_LOGGED_TEXT]}… ({len(value)} characters)"
+    if isinstance(value, int) and value.bit_length() > 14_000:  # past what Python writes as text
+        return f"(an integer of {value.bit_length()} bits)"
     return value
 
 

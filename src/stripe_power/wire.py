@@ -40,6 +40,8 @@ METADATA_KEYS = 50
 METADATA_KEY_LENGTH = 40
 METADATA_VALUE_LENGTH = 500
 _NOTHING_SENT = "Nothing was sent to Stripe."
+# Python will not write an integer of more than 4300 digits as text; none is a Stripe value anyway.
+_INT_BITS = 14_000
 
 Name = tuple[str, ...]
 Pairs = tuple[tuple[str, str], ...]
@@ -145,6 +147,12 @@ class _Encoder:
     def scalar(self, value: Any, name: Name) -> None:
         if isinstance(value, bool):
             text = "true" if value else "false"
+        elif isinstance(value, int) and value.bit_length() > _INT_BITS:
+            raise InputError(
+                dotted(name),
+                f"is an integer of {value.bit_length()} bits; Stripe's integers have 64.",
+                f"Pass a smaller number. {_NOTHING_SENT}",
+            )
         elif isinstance(value, (str, int, float, Decimal)):
             text = str(value)
         else:
@@ -288,17 +296,11 @@ def _typed(text: str, branches: list[spec.Schema]) -> Any:
     if any(text in (b.get("enum") or ()) for b in branches):
         return text
     kinds = {b.get("type") for b in branches}
-    if "integer" in kinds and is_integer(text):
+    if "integer" in kinds and spec.is_int64(text):
         return int(text)
     if "boolean" in kinds and text in ("true", "false"):
         return text == "true"
     return text
-
-
-def is_integer(text: str) -> bool:
-    """An integer as Stripe parses one: ASCII digits, an optional minus sign."""
-    digits = text[1:] if text.startswith("-") else text
-    return digits.isascii() and digits.isdigit()
 
 
 __all__ = [
@@ -308,6 +310,5 @@ __all__ = [
     "Wire",
     "bracketed",
     "canonical",
-    "is_integer",
     "operation",
 ]

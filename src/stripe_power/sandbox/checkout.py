@@ -496,18 +496,26 @@ def _raise_failed(error: JSON | None) -> None:
         raise StripeError(402, str(error["message"]), type="card_error", code=str(error["code"]))
 
 
-def _apply_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> None:
+def check_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> None:
+    """Each chosen quantity is for a line whose quantity is adjustable, within its bounds: said,
+    not skipped (the customer would pay for a quantity other than the one they chose)."""
     priv = acct.priv(cs)
     ids = priv.get("line_item_ids", [])
     adjustable = priv.get("adjustable", [])
     for index, qty in quantities.items():
-        if index >= len(ids) or not (adjustable[index] or {}).get("enabled"):
-            continue
-        adj = adjustable[index]
+        adj = (adjustable[index] or {}) if index < len(ids) else {}
+        if not adj.get("enabled"):
+            raise StripeError(400, f"Line item {index + 1} has no adjustable quantity.", param="quantity")
         lo = adj.get("minimum") or 0
         hi = adj.get("maximum") or 99
         if not lo <= qty <= hi:
             raise StripeError(400, f"Quantity must be between {lo} and {hi}.", param="quantity")
+
+
+def _apply_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> None:
+    check_quantities(acct, cs, quantities)
+    ids = acct.priv(cs).get("line_item_ids", [])
+    for index, qty in quantities.items():
         li = acct.objects[ids[index]]
         li["quantity"] = qty
         amount = int(li["price"]["unit_amount"] or 0) * qty
