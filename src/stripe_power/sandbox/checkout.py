@@ -7,6 +7,7 @@ from typing import Any
 from . import (
     catalog,
     checkout_totals,
+    custom_amounts,
     customers,
     payment_intents,
     payment_methods,
@@ -176,6 +177,7 @@ def create(ctx: Ctx) -> JSON:
         )
     if mode == "setup" and items:
         raise invalid("You cannot pass `line_items` in `setup` mode.", param="line_items")
+    custom_amounts.check_items(ctx, items, p, mode)
     # spec3.json `currency`: "Required in `setup` mode when `payment_method_types` is not set."
     if mode == "setup" and "currency" not in p and "payment_method_types" not in p:
         raise missing_param("currency")
@@ -307,6 +309,7 @@ def create(ctx: Ctx) -> JSON:
     if "trial_period_days" in sd:
         as_int(sd["trial_period_days"], "subscription_data[trial_period_days]", minimum=1)
     checkout_totals.configure(ctx, cs, p)
+    custom_amounts.configure(acct, cs)
     acct.hidden[sid] = {"line_items": _line_items_list(acct, cs)}
     return cs
 

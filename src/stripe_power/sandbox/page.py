@@ -17,6 +17,7 @@ from . import (
     checkout,
     checkout_totals,
     clocks,
+    custom_amounts,
     invoices,
     payment_intents,
     payment_links,
@@ -165,6 +166,7 @@ def routes(sb: Sandbox) -> list[Route]:
             f"<label for=card_number>Card number</label>"
             f"<input id=card_number name=card_number inputmode=numeric autocomplete=cc-number "
             f"placeholder='4242 4242 4242 4242' required>"
+            + custom_amounts.field(acct, cs)
             + (
                 "<label for=promotion_code>Promotion code</label><input id=promotion_code name=promotion_code>"
                 if cs.get("allow_promotion_codes")
@@ -204,6 +206,8 @@ def routes(sb: Sandbox) -> list[Route]:
             try:
                 if code:
                     checkout_totals.enter_code(ctx, cs, code)
+                if "custom_amount" in form:
+                    custom_amounts.enter(acct, cs, str(form["custom_amount"]))
                 checkout.complete(ctx, cs, card, email, quantities, authenticate)
             except StripeError as err:
                 flush(acct)
