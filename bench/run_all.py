@@ -16,6 +16,7 @@ import api_search
 import call_overhead
 import context_cost
 import http_load
+import refusal_cost
 import result_size
 import sandbox_coverage
 import sandbox_throughput
@@ -27,6 +28,7 @@ FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] =
     ("context_cost", context_cost.main, []),
     ("api_search", api_search.main, []),
     ("result_size", result_size.main, []),
+    ("refusal_cost", refusal_cost.main, []),
     ("startup", startup.main, ["--runs", "15"]),
     ("call_overhead", call_overhead.main, ["--calls", "300"]),
     ("http_load", http_load.main, ["--clients", "50", "--calls", "100"]),

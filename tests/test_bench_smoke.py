@@ -21,7 +21,8 @@ def bench() -> Iterator[dict[str, ModuleType]]:
     try:
         run_all = importlib.import_module("run_all")
         yield {"run_all": run_all} | {
-            name: importlib.import_module(name) for name in ("context_cost", "result_size", "api_search")
+            name: importlib.import_module(name)
+            for name in ("context_cost", "result_size", "api_search", "refusal_cost")
         }
     finally:
         sys.path.remove(str(BENCH))
@@ -30,12 +31,14 @@ def bench() -> Iterator[dict[str, ModuleType]]:
 def test_in_process_benchmarks_report_their_goals(bench: dict[str, ModuleType]) -> None:
     rows = bench["context_cost"].main(["--largest", "0"]) + bench["result_size"].main([])
     rows += bench["api_search"].main([])
+    rows += bench["refusal_cost"].main(["--sizes", "12000,24000"])
     figures = {row.figure: row for row in rows}
     assert figures["context: tools/list total, default"].goal == "<= 12,131 B"  # Stripe's remote server
     for mode in ("default", "read-only", "all", "all, read-only"):
         assert figures[f"context: bytes/tool, {mode}"].goal == "<= 491 B"
     assert figures["result size: next-step fields kept"].passed is True  # every next-step field is there
     assert figures["api search: top-3"].goal == ">= 95%"
+    assert figures["refusing 24,000 metadata keys"].goal == "<= 0.500 s"
     assert all(row.passed is not None for row in rows if row.goal != "-")
 
 

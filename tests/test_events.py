@@ -27,7 +27,8 @@ from starlette.routing import Route
 from stripe_power.config import Settings
 from stripe_power.http import create_http_app
 from stripe_power.server import create_server
-from stripe_power.webhooks import close_all_stores, sign, store_for, webhook_routes
+from stripe_power.state.webhook_store import close_all_stores, store_for
+from stripe_power.webhooks import sign, webhook_routes
 
 from .conftest import Connect, error_text, payload, settings_for
 from .fakes import Recorded, RecordingStripe
@@ -189,7 +190,7 @@ async def test_wait_for_event_wakes_on_a_received_webhook(fake: RecordingStripe,
     delivered = event(
         "evt_w", "checkout.session.completed", {"id": "cs_test_1", "object": "checkout.session"}
     )
-    store = store_for(settings)
+    store = store_for(settings.state_dir)
     timer = threading.Timer(0.8, lambda: store.record(delivered, json.dumps(delivered)))
     async with client_for(settings) as client:
         timer.start()
@@ -319,7 +320,7 @@ async def test_list_received_webhooks_only_with_the_receiver(
     assert {"list_events", "wait_for_event", "send_test_webhook"} <= names
     assert "list_received_webhooks" not in names
     settings = receiving(fake.url, tmp_path)
-    store = store_for(settings)
+    store = store_for(settings.state_dir)
     for n in range(3):
         delivered = event(f"evt_{n}", "invoice.paid", {"id": f"in_{n}"})
         store.record(delivered, json.dumps(delivered), received_at=1700000000 + n)
@@ -368,7 +369,7 @@ async def deliver_checkout(sandbox: Any, sdk: stripe.StripeClient, sandbox_key: 
         token=TOKEN,
         extra_routes=webhook_routes(settings),
     )
-    store = store_for(settings)
+    store = store_for(settings.state_dir)
     with serve_in_thread(app, port) as base:
         session = await sdk.v1.checkout.sessions.create_async({
             "mode": "payment", "success_url": "https://example.com/ok",

@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from stripe_power.config import Settings
 from stripe_power.server import build_tools
 from stripe_power.tools import TOOLSETS
+from stripe_power.wire import MAX_DEPTH
 
 from .conftest import mcp_client, settings_for
 from .fakes import RecordingStripe, recording_stripe
@@ -79,7 +80,8 @@ NUMBERS = [-1, -(2**31), -(2**63), 0, 2**31, 2**53 + 1, 2**63, 10**30, 99_999_99
 
 # Past 64 bits, and up to the 4000 digits a JSON client sends (over stdio and HTTP the parser
 # refuses more: "number out of range"); a 5000-digit one is in HOSTILE_CASES.
-HUGE_NUMBERS = [2**63, -(2**63) - 1, 10**30, 10**400, -(10**4000), 1e308, -1e308, "9" * 5000, "1e309"]
+HUGE_NUMBERS = [2**63, -(2**63) - 1, 10**30, 10**400, -(10**4000), 1e308, -1e308, "9" * 5000, "1e309",
+                -(10**600), 4242424242424242.0]  # fmt: skip
 
 
 def nested(depth: int, list_of: bool) -> Any:
@@ -274,6 +276,16 @@ def check_call(harness: Harness, name: str, arguments: dict[str, Any]) -> None:
         assert not (request.method == "POST" and "/charges" in request.path), request.path
     if brackets := keys_with_brackets(arguments):
         assert not sent, f"form-key brackets {brackets} reached Stripe: {[r.form for r in sent]}"
+    if depth(arguments) > MAX_DEPTH + 2:  # the tool's own argument and `params` above the form's levels
+        assert not sent, f"nesting {depth(arguments)} deep reached Stripe: {[r.form for r in sent]}"
+
+
+def depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth(v) for v in value), default=0)
+    return 0
 
 
 @pytest.mark.parametrize("name", ALL_TOOLS)
@@ -326,6 +338,7 @@ HOSTILE_CASES = [
         id="generic-expand-150-deep",
     ),
     pytest.param("create_customer", {"metadata": nested(150, False)}, id="metadata-150-deep"),
+    pytest.param("create_customer", {"metadata": {"n": "9" * 5000}}, id="5000-digit-metadata"),
 ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from stripe_power import spec
 from stripe_power.guardrails import RULES, Match, violation
 from stripe_power.tools import TOOLSETS
+from stripe_power.wire import canonical
 
 from .conftest import Connect, error_text
 from .fakes import RecordingStripe
@@ -57,7 +58,7 @@ def requests_for(match: Match) -> list[tuple[str, str, dict[str, Any]]]:
             if not match.methods or verb in match.methods
             if match.within is None or re.fullmatch(match.within, template)
             # An endpoint another rule refuses whole (POST /v1/charges) answers with that rule.
-            if violation(verb, re.sub(r"\{[^}]+\}", "obj_1", template), {}) is None
+            if violation(canonical(verb, re.sub(r"\{[^}]+\}", "obj_1", template), {})) is None
             for where in places
         ]
     if match.check == "param":

@@ -8,6 +8,7 @@ import pytest
 
 from stripe_power.guardrails import RULES, find_card_number, violation
 from stripe_power.hints import Listing, render
+from stripe_power.wire import canonical
 
 from .conftest import Connect, error_text, payload
 from .fakes import RecordingStripe
@@ -161,7 +162,7 @@ def test_card_numbers_are_found_only_when_luhn_valid() -> None:
     # glued to an id-like prefix it is still a card number (a real Stripe id never has 13 digits in a row)
     assert find_card_number("pi_4242424242424242") == "4242424242424242"
     assert find_card_number("pi_3MtwBwLkdIwHu7ix28a3tqPa") is None
-    assert violation("POST", "/v1/customers", {"metadata": {"order": "12345"}}) is None
+    assert violation(canonical("POST", "/v1/customers", {"metadata": {"order": "12345"}})) is None
 
 
 async def test_generic_tool_never_returns_secrets(fake: RecordingStripe, connect: Connect) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from stripe_power.errors import GuardrailRefusal
+from stripe_power.errors import GuardrailRefusal, StripeAPIError
 from stripe_power.limits import SpendingLimits
 from stripe_power.state import State
 from stripe_power.state.embedded import EmbeddedState
@@ -62,9 +62,9 @@ async def test_daily_refund_cap_reserves_releases_and_persists(open_state: Opene
             with pytest.raises(GuardrailRefusal, match=r"\$20.00 left today"):
                 async with limits.refund_reserved(2500, "usd"):
                     pass
-        with pytest.raises(RuntimeError):
+        with pytest.raises(StripeAPIError):
             async with limits.refund_reserved(2000, "usd"):
-                raise RuntimeError("Stripe refused the refund")  # released: nothing was refunded
+                raise StripeAPIError("Stripe refused the refund", http_status=402)  # released: nothing moved
         async with limits.refund_reserved(2000, "usd") as release:
             await release()  # a replay made nothing new
     async with open_state() as restarted:

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from stripe_power import spec
-from stripe_power.kinds import DESTRUCTIVE_ACTIONS, INVOICE_COLLECTS, MONEY_OBJECTS, kind_of_request
+from stripe_power.kinds import (
+    BILLS_LATER,
+    DESTRUCTIVE_ACTIONS,
+    INVOICE_COLLECTS,
+    MONEY_OBJECTS,
+    kind_of_request,
+)
 
 from .conftest import Connect, error_text, payload
 from .fakes import RecordingStripe
@@ -33,7 +39,7 @@ MONEY_OPS = sorted(
 def test_the_tables_name_what_the_spec_has() -> None:
     returned = {op.returns for op in spec.operations()}
     assert returned >= MONEY_OBJECTS
-    assert all(spec.operation(*key.split(" ", 1)) for key in INVOICE_COLLECTS)
+    assert all(spec.operation(*key.split(" ", 1)) for key in [*INVOICE_COLLECTS, *BILLS_LATER])
     keys = {op.key for op in MONEY_OPS}
     assert {"POST /v1/transfers/{id}/reversals", "POST /v1/refunds", "POST /v1/payouts",
             "POST /v1/payment_intents/{intent}/confirm", "POST /v1/topups"} <= keys  # fmt: skip
@@ -72,6 +78,7 @@ def test_the_tables_name_what_the_spec_has() -> None:
         ("POST", "/v1/coupons", {"percent_off": 25}, "write"),
         ("POST", "/v1/checkout/sessions", {"mode": "payment"}, "write"),
         ("POST", "/v1/not_a_stripe_endpoint", {}, "money"),
+        ("POST", "/v1/test_helpers/test_clocks/clock_1/advance", {"frozen_time": 1}, "money"),
         ("DELETE", "/v1/customers/cus_1", {}, "destructive"),
         ("GET", "/v1/transfers/tr_1/reversals", {}, "read"),
     ],

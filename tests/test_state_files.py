@@ -19,7 +19,7 @@ import pytest
 from stripe_power.limits import SpendingLimits
 from stripe_power.state.embedded import EmbeddedState
 from stripe_power.state.migrations import LATEST, POSTGRES
-from stripe_power.webhooks import close_all_stores
+from stripe_power.state.webhook_store import close_all_stores
 
 from .conftest import Connect, new_key, payload
 from .fakes import RecordingStripe

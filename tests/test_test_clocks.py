@@ -10,7 +10,8 @@ import pytest
 
 from stripe_power import clock as wall_clock
 from stripe_power.sandbox.subscriptions import add_interval
-from stripe_power.tools.test_clocks import FINALIZATION_WINDOW, _next_renewal
+from stripe_power.tools._advance import FINALIZATION_WINDOW
+from stripe_power.tools._advance import next_renewal as _next_renewal
 
 from .conftest import Connect, error_text, payload
 from .fakes import RecordingStripe

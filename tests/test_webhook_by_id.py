@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from stripe_power.webhooks import WEBHOOK_PATH, sign, store_for, webhook_routes
+from stripe_power.state.webhook_store import store_for
+from stripe_power.webhooks import WEBHOOK_PATH, sign, webhook_routes
 
 from .conftest import error_text, mcp_client, payload, settings_for
 from .servers import free_port, serve_in_thread
@@ -89,14 +90,14 @@ async def test_verify_a_received_webhook_by_its_id(sandbox: Any, tmp_path: Path)
     assert f"evt_never was not received at this server's {WEBHOOK_PATH}" in unknown
     assert "Invalid `event`: cannot be combined" in mixed
     assert "Invalid `payload`: is required without `event`" in nothing
-    stored = store_for(settings).get("evt_received_1")
+    stored = store_for(settings.state_dir).get("evt_received_1")
     assert stored is not None and stored.signature and stored.signature.startswith("t=")
 
 
 def test_a_store_from_before_signatures_were_kept_still_opens(tmp_path: Path) -> None:
     import sqlite3
 
-    from stripe_power.webhooks import WebhookStore
+    from stripe_power.state.webhook_store import WebhookStore
 
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as db:

@@ -16,14 +16,8 @@ import stripe
 from starlette.applications import Starlette
 
 from stripe_power.config import ConfigError, load_settings
-from stripe_power.webhooks import (
-    WebhookStore,
-    build_test_event,
-    event_types,
-    sign,
-    verify,
-    webhook_routes,
-)
+from stripe_power.state.webhook_store import WebhookStore
+from stripe_power.webhooks import build_test_event, event_types, sign, verify, webhook_routes
 
 from .conftest import settings_for
 

@@ -1,19 +1,19 @@
-"""The audit log: one JSON line per Stripe request, secrets and card numbers redacted."""
+"""The audit log's lines (one JSON line per Stripe request and per tool call, secrets and card
+numbers redacted, text every backend stores) and what a running tool call carries: its id, tool,
+account, session, whether Stripe replayed it, and the warnings it owes the agent. Where lines are
+kept is the state's business (state/)."""
 
 from __future__ import annotations
 
 import contextvars
 import json
 import logging
-import os
 import re
-import threading
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from . import clock
-from .guardrails import redact_card_numbers
+from .guardrails import find_card_number, redact_card_numbers
 
 # A key, webhook secret or client secret, wherever it starts (glued to a word, inside a dict key):
 # the prefix stays (to recognise it), the rest goes. Invisible format characters inside the body
@@ -36,7 +36,32 @@ current_session: contextvars.ContextVar[str | None] = contextvars.ContextVar("cu
 # Set by the Gateway when Stripe answered a write from its idempotency cache (a replay).
 replayed: contextvars.ContextVar[bool] = contextvars.ContextVar("replayed", default=False)
 
+# What went wrong after Stripe answered (an audit line, the refund ledger): the agent gets these
+# with the result, since the money moved whatever failed after. None outside a tool call.
+call_warnings: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "call_warnings", default=None
+)
+
 _SECRET_NAMES = frozenset({"client_secret", "secret", "api_key", "password"})
+_CARD = "[card number redacted]"
+# Text PostgreSQL's jsonb refuses (NUL, lone surrogates): written as the escape it would be.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+logger = logging.getLogger("stripe_power.audit")
+
+
+def warn(message: str) -> None:
+    """Tell the agent (with the running call's result) and the log."""
+    logger.warning("%s", message)
+    found = call_warnings.get()
+    if found is not None:
+        found.append(message)
+
+
+def _number(value: Any) -> bool:
+    """A number that could be a card number (not a bool; not an int too long to write as text)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length() <= 64
+    return isinstance(value, float)
 
 
 def redact_keys(text: str) -> str:
@@ -62,6 +87,8 @@ def redact(value: Any) -> Any:
         }
     if isinstance(value, (list, tuple)):
         return [redact(item) for item in value]
+    if _number(value) and find_card_number(str(value)):
+        return _CARD  # a card number sent as a number is the same card number
     return value
 
 
@@ -74,6 +101,8 @@ def redact_result(value: Any) -> Any:
         return {redact_result(str(k)): redact_result(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact_result(item) for item in value]
+    if _number(value) and find_card_number(str(value)):
+        return _CARD
     return value
 
 
@@ -95,39 +124,55 @@ class RedactingFilter(logging.Filter):
 
 
 def audit_line(entry: Mapping[str, Any]) -> str:
-    """One audit line: the time and the redacted entry, as compact JSON."""
-    return json.dumps({"time": round(clock.now(), 3), **redact(entry)}, separators=(",", ":"))
+    """One audit line: the time and the redacted entry, as compact JSON that every backend stores
+    (a NUL in a metadata value is written as the text `\\u0000`, not refused by jsonb and lost)."""
+    return json.dumps({"time": round(clock.now(), 3), **storable(redact(entry))}, separators=(",", ":"))
 
 
-class AuditLog:
-    """Appends JSON lines to `<state_dir>/audit.jsonl`; thread-safe, never writes to stdout.
+# What one audit line keeps of a tool call's arguments: refused input can be huge (200,000 metadata
+# keys), and redacting and writing all of it would cost seconds and megabytes for nothing.
+MAX_LOGGED_VALUES = 2_000
+MAX_LOGGED_TEXT = 5_000
 
-    The file stays open (appending, flushed per line) while the server runs: opening it for
-    every request cost more than the rest of the audit step.
-    """
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._handle: TextIO | None = None
-        if path is not None:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # 0600: the lines hold customer emails and names.
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            self._handle = os.fdopen(fd, "a", encoding="utf-8")
+def bounded(value: Any, budget: list[int] | None = None) -> Any:
+    """`value` with at most MAX_LOGGED_VALUES values and texts of at most MAX_LOGGED_TEXT
+    characters; what is left out is counted in its place."""
+    budget = [MAX_LOGGED_VALUES] if budget is None else budget
+    if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
+        for index, (key, item) in enumerate(value.items()):
+            if budget[0] <= 0:
+                out["…"] = f"{len(value) - index} more not logged"
+                break
+            out[bounded(str(key), budget)] = bounded(item, budget)
+        return out
+    if isinstance(value, (list, tuple)):
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            if budget[0] <= 0:
+                items.append(f"… {len(value) - index} more not logged")
+                break
+            items.append(bounded(item, budget))
+        return items
+    budget[0] -= 1
+    if isinstance(value, str) and len(value) > MAX_LOGGED_TEXT:
+        return f"{value[:MAX_LOGGED_TEXT]}… ({len(value)} characters)"
+    if isinstance(value, int) and value.bit_length() > 14_000:  # past what Python writes as text
+        return f"(an integer of {value.bit_length()} bits)"
+    return value
 
-    def record(self, **entry: Any) -> None:
-        self.write(audit_line(entry))
 
-    def write(self, line: str) -> None:
-        if self._handle is None:
-            return
-        with self._lock:
-            self._handle.write(line + "\n")
-            self._handle.flush()
-
-    def close(self) -> None:
-        with self._lock:
-            if self._handle is not None:
-                self._handle.close()
-                self._handle = None
+def storable(value: Any) -> Any:
+    """`value` with NUL and lone surrogates in its texts (keys too) written as their escapes."""
+    if isinstance(value, str):
+        return (
+            _UNSTORABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", value)
+            if _UNSTORABLE.search(value)
+            else value
+        )
+    if isinstance(value, Mapping):
+        return {storable(str(k)): storable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [storable(item) for item in value]
+    return value

@@ -292,8 +292,7 @@ def prepare_state(settings: Settings) -> State:
 
 def run_migrate(args: argparse.Namespace) -> int:
     """`stripe-power migrate`: for operators who apply schema changes before rolling out."""
-    from .config import default_state_dir
-    from .state import check_state_url
+    from .config import check_state_url, default_state_dir
     from .state.embedded import EmbeddedState
     from .state.postgres import describe, migrate
 

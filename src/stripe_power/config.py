@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .guardrails import rule
-from .state import check_state_url
 
 if TYPE_CHECKING:
     from .oauth.access_file import AccessFile
@@ -26,6 +25,7 @@ KeyMode = Literal["test", "live"]
 KeyKind = Literal["secret", "restricted"]
 
 _TRUE = {"1", "true", "yes", "on"}
+STATE_URL_ENV = "STRIPE_POWER_STATE_URL"
 
 
 def mask_key(key: str) -> str:
@@ -293,6 +293,15 @@ def load_oauth(
     return load_access_file(
         Path(path), allow_live=allow_live, env=env, known_toolsets=known_toolsets, base_toolsets=base_toolsets
     )
+
+
+def check_state_url(url: str) -> str:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            f"{STATE_URL_ENV} must be a PostgreSQL URL like postgresql://user@host:5432/dbname "
+            "(unset it to keep state in --state-dir)."
+        )
+    return url
 
 
 def check_client_keys_mode(key: str | None, env: Mapping[str, str], *, webhook_receiver: bool) -> None:

@@ -65,29 +65,37 @@ class ConfirmationTokens:
 
     async def issue(self, tool: str, arguments: dict[str, Any]) -> str:
         token = "conf_" + secrets.token_urlsafe(18)
-        await self.state.issue_token(token, self._binding(tool, arguments), clock.now() + self.ttl)
+        expires = clock.now() + self.ttl
+        await self.state.before_sending(
+            "keep a confirmation token",
+            self.state.issue_token(token, self._binding(tool, arguments), expires),
+        )
         return token
 
     async def redeem(self, token: str, tool: str, arguments: dict[str, Any]) -> None:
-        """Consume the token or raise: unknown, used, expired, or issued for other arguments."""
-        bound = await self.state.take_token(token)
-        if bound is None:
+        """Consume the token or raise: unknown, used, expired, or issued for other arguments or
+        another client. Only a redemption that matches consumes it: a refused one leaves the
+        token to its owner."""
+        outcome = await self.state.before_sending(
+            "redeem the confirmation token",
+            self.state.take_token(token, self._binding(tool, arguments), clock.now()),
+        )
+        if outcome == "unknown":
             raise InputError(
                 "confirmation_token",
                 "is unknown or was already used.",
                 "Call the tool again without it to get a fresh preview and token.",
             )
-        expected, expires = bound
-        if clock.now() > expires:
+        if outcome == "expired":
             raise InputError(
                 "confirmation_token",
                 "has expired (tokens last 5 minutes).",
                 "Call again without it for a new one.",
             )
-        if expected != self._binding(tool, arguments):
+        if outcome == "other":
             raise InputError(
                 "confirmation_token",
-                f"was issued for different arguments of {tool}, so it was not used.",
+                f"was issued for different arguments of {tool} (or to another client), so it was not used.",
                 "Repeat the previewed call with exactly the same arguments, or get a new preview.",
             )
 
@@ -118,11 +126,13 @@ async def confirmation_gate(
     if access is not None and not (access.confirm_writes or access.live or state.settings.confirm_writes):
         return None
     if token is not None:
-        await state.tokens.redeem(token, spec.name, arguments)
+        await state.tokens.redeem(token, spec.name, spec.bound(arguments))
         return None
     preview = (
         await spec.preview(state.gateway, arguments) if spec.preview else describe_call(spec.title, arguments)
     )
+    if preview is None:  # read from Stripe: this call moves nothing, so there is nothing to confirm
+        return None
     if can_elicit(ctx):
         try:
             answer = await ctx.elicit(f"Confirm: {preview}", Confirm)
@@ -137,7 +147,7 @@ async def confirmation_gate(
             )
     return ConfirmationRequired(
         preview=preview,
-        confirmation_token=await state.tokens.issue(spec.name, arguments),
+        confirmation_token=await state.tokens.issue(spec.name, spec.bound(arguments)),
         next_step=f"Show the preview to the user. If they agree, call {spec.name} again with exactly the "
         "same arguments plus confirmation_token (single use, 5 minutes).",
     )

@@ -31,6 +31,10 @@ class GuardrailRefusal(StripePowerError):
         super().__init__(message)
 
 
+class StateError(StripePowerError):
+    """The state (ledger, tokens, replay window) failed before a request: nothing was sent."""
+
+
 class StripeAPIError(StripePowerError):
     """Stripe (or the sandbox) answered with an error, or could not be reached."""
 

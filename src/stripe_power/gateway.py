@@ -18,7 +18,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
@@ -32,6 +32,7 @@ from .audit import (
     current_tool,
     redact_text,
     replayed,
+    warn,
 )
 from .client_log import notify
 from .clients import current_key
@@ -48,6 +49,7 @@ from .guardrails import violation
 from .hints import call, render
 from .oauth.access import current_access
 from .state import State
+from .wire import Pairs, Wire, canonical
 
 logger = logging.getLogger("stripe_power.gateway")
 
@@ -66,19 +68,6 @@ _FINAL_CLIENT_ERRORS = frozenset(range(400, 500)) - {409, 429}
 
 if TYPE_CHECKING:
     import stripe
-
-
-def bracketed_keys(value: Any, at: str = "") -> Iterator[str]:
-    """Keys like `payment_method_types[0]`: the Gateway encodes nesting itself, and a
-    pre-encoded key would slip past the rules that look for the parameter by name."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if "[" in str(key) or "]" in str(key):
-                yield at + str(key)
-            yield from bracketed_keys(item, f"{at}{key}.")
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from bracketed_keys(item, at)
 
 
 def check_path(path: str) -> str:
@@ -110,13 +99,14 @@ def check_payment_method_ids(params: Mapping[str, Any], at: str = "params") -> N
             raise token_for_payment_method(f"{at}.{key}", value)
 
 
-def check_spec(method: str, path: str, params: Mapping[str, Any]) -> None:
+def check_spec(wire: Wire) -> None:
     """Refuse what Stripe would refuse for its shape: a method the path does not have, or
     parameters the operation does not take (at any depth, with a did-you-mean), lack, or
-    cannot read. A path the index does not know passes: the index is a subset of Stripe's API."""
+    cannot read, judged on the pairs as sent. A path the index does not know passes: the index
+    is a subset of Stripe's API."""
     from . import spec  # the index loads on first use, not at start-up
 
-    op = spec.resolve(method, path)
+    method, path, op = wire.method, wire.path, wire.op
     if op is None:
         others = [m for m in ("GET", "POST", "DELETE") if m != method and spec.resolve(m, path)]
         if others:
@@ -127,7 +117,7 @@ def check_spec(method: str, path: str, params: Mapping[str, Any]) -> None:
                 f"{call('describe_stripe_api', method=others[0], path=path)}. Nothing was sent to Stripe.",
             )
         return
-    problems = spec.check(op, params)
+    problems = spec.check(op, wire.form, wire=True)
     if problems:
         lines = [_problem_line(problem) for problem in problems]
         shown = lines if len(lines) == 1 else [f"({n}) {line}" for n, line in enumerate(lines, 1)]
@@ -238,26 +228,21 @@ class Gateway:
     ) -> StripeObject:
         """Send one request; `tool` names the caller in the audit log (default: the running tool)."""
         tool = tool or current_tool.get()
-        params = dict(params or {})
         account = stripe_account or current_account.get() or self.settings.stripe_account
         check_path(path)
+        # Encoded once: every check below, the audit line and the request itself read these pairs.
+        wire = canonical(method, path, params)
         if method != "GET" and (access := current_access.get()) is not None and access.read_only:
             read_only = GuardrailRefusal(
                 "read-only",
                 f"{method} {path} is a write and access rule {access.rule!r} gives {access.person.name} "
                 "read-only access; only GET is allowed. Nothing was sent to Stripe.",
             )
-            await self._log_refusal(tool, method, path, params, read_only)
+            await self._log_refusal(tool, wire, read_only)
             raise read_only
-        if (encoded := next(bracketed_keys(params), None)) is not None:
-            raise InputError(
-                f"params.{encoded}",
-                "is a pre-encoded form key.",
-                "Pass nested objects and lists instead, e.g. {'transfer_data': {'destination': 'acct_...'}}.",
-            )
-        refusal = violation(method, path, params, stripe_account=account)
+        refusal = violation(wire, stripe_account=account)
         if refusal is not None:
-            await self._log_refusal(tool, method, path, params, refusal)
+            await self._log_refusal(tool, wire, refusal)
             await notify(
                 "warning",
                 f"Guardrail {refusal.rule_id} refused {method} {path}; nothing was sent to Stripe.",
@@ -265,9 +250,9 @@ class Gateway:
             )  # fmt: skip
             raise refusal
         # After the guardrails: a deprecated call gets the rule's lesson, not a list of its parameters.
-        check_payment_method_ids(params)
-        check_spec(method, path, params)
-        if reserved := sorted(_OPTION_NAMES & params.keys()):
+        check_payment_method_ids(wire.params)
+        check_spec(wire)
+        if reserved := sorted(_OPTION_NAMES & wire.form.keys()):
             raise InputError(
                 f"params.{reserved[0]}", "is a request option, not a Stripe parameter.", "Remove it."
             )
@@ -276,7 +261,7 @@ class Gateway:
         if method == "POST" and idempotency_key:
             options["idempotency_key"] = idempotency_key
         elif method == "POST":
-            options["idempotency_key"], fingerprint = await self._write_key(tool, path, params, account)
+            options["idempotency_key"], fingerprint = await self._write_key(tool, wire, account)
         if account:
             options["stripe_account"] = account
         call = current_call.get()
@@ -291,18 +276,18 @@ class Gateway:
         import stripe  # loaded with the first client (see `_client`)
 
         try:
-            response = await self._send(method, path, params, options)
+            response = await self._send(method, path, wire.pairs, options)
             status, request_id = response.code, response.headers.get("request-id")
             body: StripeObject = json.loads(response.body)
             if response.headers.get("idempotent-replayed") == "true":
                 replayed.set(True)
                 await _replay_notice(method, path, request_id)
-                return await self._current(path, params, body, tool)
+                return await self._current(path, wire.form, body, tool)
             return body
         except stripe.StripeError as error:
             status, request_id = error.http_status, error.request_id
             if fingerprint is not None and status in _FINAL_CLIENT_ERRORS:
-                await self.state.forget_write(fingerprint)
+                await self._forget(fingerprint)
             mapped = map_stripe_error(error)
             if (error.headers or {}).get("idempotent-replayed") == "true":
                 await _replay_notice(method, path, request_id)
@@ -316,7 +301,7 @@ class Gateway:
                 tool=tool,
                 method=method,
                 path=path,
-                params=params,
+                params=wire.form,
                 status=status,
                 request_id=request_id,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
@@ -325,15 +310,16 @@ class Gateway:
                 call=call,
             )
 
-    async def _send(self, method: str, path: str, params: dict[str, Any], options: dict[str, Any]) -> Any:
+    async def _send(self, method: str, path: str, pairs: Pairs, options: dict[str, Any]) -> Any:
         """Up to `max_network_retries` retries of what `retryable` allows, with the same
         idempotency key. Here rather than in the SDK (which would skip 429) so the client
-        can be told why a call is taking longer."""
+        can be told why a call is taking longer. The SDK gets the flat pairs: it sends them as
+        they are, so what goes out is what was judged."""
         import stripe
 
         for attempt in itertools.count():
             try:
-                return await self._client().raw_request_async(method.lower(), path, **params, **options)
+                return await self._client().raw_request_async(method.lower(), path, **dict(pairs), **options)
             except stripe.StripeError as error:
                 if attempt >= self.settings.max_network_retries or not retryable(error):
                     raise
@@ -351,6 +337,18 @@ class Gateway:
                 await anyio.sleep(delay)
         raise AssertionError("itertools.count() never ends")
 
+    async def _forget(self, fingerprint: str) -> None:
+        """End a refused write's replay window, so a corrected retry gets a new key. A state that
+        cannot be reached only keeps the window (a retry then gets Stripe's stored answer)."""
+        try:
+            with anyio.CancelScope(shield=True):
+                await self.state.forget_write(fingerprint)
+        except Exception as error:
+            warn(
+                f"could not end the replay window of this refused write ({type(error).__name__}); an "
+                "identical retry in the next minutes gets the same answer: pass a new idempotency_key."
+            )
+
     async def _current(
         self, path: str, params: Mapping[str, Any], stored: StripeObject, tool: str
     ) -> StripeObject:
@@ -365,9 +363,7 @@ class Gateway:
         except StripeAPIError:
             return stored
 
-    async def _write_key(
-        self, tool: str, path: str, params: Mapping[str, Any], account: str | None
-    ) -> tuple[str, str | None]:
+    async def _write_key(self, tool: str, wire: Wire, account: str | None) -> tuple[str, str | None]:
         """(idempotency key, fingerprint): a fresh key, or, for the same write repeated within
         the replay window in the same session (an agent retrying), the first one's key, so
         Stripe returns the first result instead of making a second object.
@@ -379,37 +375,40 @@ class Gateway:
         if window <= 0:
             return f"stripe-power-{uuid.uuid4()}", None
         scope = self.scope
-        canonical = json.dumps(
-            [scope, current_session.get(), tool, path, params, account], sort_keys=True, default=str
-        )
-        fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
-        key = await self.state.replay_key(
-            f"{scope} {path}", fingerprint, f"stripe-power-{uuid.uuid4()}", clock.now() + window
+        request = json.dumps([scope, current_session.get(), tool, wire.path, wire.pairs, account])
+        fingerprint = hashlib.sha256(request.encode()).hexdigest()
+        key = await self.state.before_sending(
+            "find this write's idempotency key (the replay window)",
+            self.state.replay_key(
+                f"{scope} {wire.path}", fingerprint, f"stripe-power-{uuid.uuid4()}", clock.now() + window
+            ),
         )
         return key, fingerprint
 
-    async def _log_refusal(
-        self, tool: str, method: str, path: str, params: Mapping[str, Any], refusal: GuardrailRefusal
-    ) -> None:
+    async def _log_refusal(self, tool: str, wire: Wire, refusal: GuardrailRefusal) -> None:
         await self.audit_entry(
             tool=tool,
-            method=method,
-            path=path,
-            params=params,
+            method=wire.method,
+            path=wire.path,
+            params=wire.form,
             refused=refusal.rule_id,
             call=current_call.get(),
         )
-        logger.info("refused %s %s by %s", method, path, refusal.rule_id)
+        logger.info("refused %s %s by %s", wire.method, wire.path, refusal.rule_id)
 
     async def audit_entry(self, **entry: Any) -> None:
         """One audit line; with client keys it names the client by scope (never by key). Shielded:
-        a call cancelled after it was sent still leaves its line."""
+        a call cancelled after it was sent still leaves its line. Never raises: the request it
+        records may have moved money, so a line the state refuses is kept elsewhere
+        (State.keep_audit) and the agent is warned, with the result it is owed."""
         if self.settings.client_keys:
             entry["client"] = self.scope
         if (access := current_access.get()) is not None:  # OAuth mode: the person, not only the key
             entry.update(access.audit_fields(), client=self.scope)
         with anyio.CancelScope(shield=True):
-            await self.state.audit(audit_line(entry))
+            kept = await self.state.keep_audit(audit_line(entry))
+        if kept is not None:
+            warn(f"{'Stripe answered; ' if entry.get('status') else ''}{kept}.")
 
     async def aclose(self) -> None:
         """Close the HTTP client this Gateway made (an injected one belongs to its owner)."""

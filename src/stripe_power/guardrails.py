@@ -23,6 +23,7 @@ from . import guardrail_fixes as fixes
 from . import spec
 from .errors import GuardrailRefusal
 from .hints import api_call
+from .wire import Wire
 
 # endpoint: the path itself is refused. param: a parameter is present. card-number: a value
 # looks like a PAN. charge-type: Connect charge types are mixed.
@@ -251,10 +252,64 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# Ids are not card numbers: the server's tool-call ids (`call_3510878447072bb2`), confirmation
+# tokens and idempotency keys, and Stripe's ids, can hold 13+ digits that pass the Luhn check.
+# The server's own are ids in their exact shapes. A Stripe-prefixed token is an id when its body
+# has a letter: Stripe's ids are random base62, so an all-digit body (`pi_4242424242424242`) is
+# a card number glued to a prefix.
+_OWN_ID = re.compile(
+    r"(?<![A-Za-z0-9_-])(?:call_[0-9a-f]{16}|conf_[A-Za-z0-9_-]{24}"
+    r"|stripe-power-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})(?![A-Za-z0-9_-])"
+)
+_ID_TOKEN = re.compile(r"(?<![A-Za-z0-9])[a-z]+(?:_[A-Za-z0-9]+)+")
+# Stripe ids its example objects lack: request ids, invoice payments.
+_MORE_PREFIXES = frozenset({"req", "inpay"})
+_FIXTURE_ID = re.compile(r"([a-z]+(?:_[a-z]+)*?)_(?:test_|live_)?[A-Za-z0-9]{6,}")
+
+
+@functools.cache
+def id_prefixes() -> frozenset[str]:
+    """Stripe's id prefixes, read from the ids of its example objects (the spec's fixtures, loaded
+    the first time a card-like number turns up)."""
+    found = set(_MORE_PREFIXES)
+    pending: list[Any] = [spec.fixtures()]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, Mapping):
+            oid = value.get("id")
+            if isinstance(oid, str) and (match := _FIXTURE_ID.fullmatch(oid)):
+                found.add(match.group(1))
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return frozenset(found)
+
+
+def _id_spans(text: str) -> list[tuple[int, int]]:
+    spans = [match.span() for match in _OWN_ID.finditer(text)]
+    for match in _ID_TOKEN.finditer(text):
+        head, *parts = match.group().split("_")
+        if len(parts) > 1 and f"{head}_{parts[0]}" in id_prefixes():
+            head, parts = f"{head}_{parts[0]}", parts[1:]
+        if head in id_prefixes() and any(char.isalpha() for char in "".join(parts)):
+            spans.append(match.span())
+    return spans
+
+
 def _card_spans(text: str) -> Iterator[tuple[int, int, str]]:
-    """(start, end, digits) of every card number in `text`: contiguous digit groups whose digits,
-    joined, are 13-19 long and pass the Luhn check. Left to right, never overlapping. Two groups
-    around one `.` or `,` are a decimal number (a timestamp with milliseconds), not a card."""
+    """(start, end, digits) of every card number in `text` outside ids, left to right."""
+    ids: list[tuple[int, int]] | None = None
+    for start, end, digits in _digit_spans(text):
+        if ids is None:
+            ids = _id_spans(text)
+        if not any(left <= start and end <= right for left, right in ids):
+            yield start, end, digits
+
+
+def _digit_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """(start, end, digits) of every card-like number in `text`: contiguous digit groups whose
+    digits, joined, are 13-19 long and pass the Luhn check. Left to right, never overlapping. Two
+    groups around one `.` or `,` are a decimal number (a timestamp with milliseconds), not a card."""
     if sum(char.isdecimal() for char in text) < 13:
         return
     classes = "".join(_char_class(char) for char in text)
@@ -287,33 +342,15 @@ def find_card_number(text: str) -> str | None:
 
 def redact_card_numbers(text: str) -> str:
     """Every card number in `text`, however it is spaced or glued, replaced by a marker."""
-    spans = list(_card_spans(text))
-    for start, end, _ in reversed(spans):
-        text = text[:start] + "[card number redacted]" + text[end:]
-    return text
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, int) and not isinstance(value, bool):
-        yield str(value)
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
+    pieces, done = [], 0
+    for start, end, _ in _card_spans(text):
+        pieces += [text[done:start], "[card number redacted]"]
+        done = end
+    return "".join(pieces) + text[done:] if pieces else text
 
 
 # --- parameters, where the spec says they are ---------------------------------------------------
 Location = tuple[str, ...]
-
-
-def _operation(method: str, path: str) -> spec.Operation | None:
-    # Stripe's paths are lower case; a different case must not be a way around a rule.
-    return spec.resolve(method, path) or spec.resolve(method, path.lower())
 
 
 @functools.cache
@@ -446,15 +483,9 @@ def _present(params: Mapping[str, Any], name: str) -> bool:
     return any(str(k).lower() == name for k in params)
 
 
-def _breaks(
-    match: Match,
-    method: str,
-    path: str,
-    op: spec.Operation | None,
-    params: Mapping[str, Any],
-    account: str | None,
-) -> str | None:
+def _breaks(match: Match, wire: Wire, account: str | None) -> str | None:
     """What in the request `match` refuses, or None."""
+    method, path, op, params = wire.method, wire.path, wire.op, wire.params
     if (match.methods and method not in match.methods) or not _path_matches(match, path):
         return None
     if match.check == "endpoint":
@@ -467,22 +498,21 @@ def _breaks(
         return f"`{hit}` on {method} {path}" if hit else None
     if match.check == "charge-type":
         return _mixed_charge_type(op, params, account)
-    if any(find_card_number(text) for text in _strings(params)):
+    # Every name and value as sent: a card number written as an int, a float or a string is one text.
+    if any(find_card_number(text) for text in wire.texts()):
         return "a value in the parameters looks like a card number"
     return None
 
 
-def violation(
-    method: str, path: str, params: Mapping[str, Any], stripe_account: str | None = None
-) -> GuardrailRefusal | None:
-    """The first rule this request breaks, as a refusal ready to raise; None if it may go."""
-    method = method.upper()
-    op = _operation(method, path)
+def violation(wire: Wire, stripe_account: str | None = None) -> GuardrailRefusal | None:
+    """The first rule this request (in its one canonical form) breaks, as a refusal ready to
+    raise; None if it may go."""
+    op = wire.op
     for rule_ in RULES:
         for match in rule_.matches:
-            if (detail := _breaks(match, method, path, op, params, stripe_account)) is not None:
+            if (detail := _breaks(match, wire, stripe_account)) is not None:
                 fitted = rule_.fitted(lambda name: op is not None and bool(_lookup(op, name)))
-                return fitted.refusal(detail, rule_.retry(method, path, params, op))
+                return fitted.refusal(detail, rule_.retry(wire.method, wire.path, wire.params, op))
     return None
 
 

@@ -202,18 +202,17 @@ class Listing:
 
     @classmethod
     def of(cls, settings: Settings) -> Listing:
-        from .tools import selected_tools
-
         flag = lambda name: bool(getattr(settings, name))  # noqa: E731
-        listed = selected_tools(settings.toolsets, settings.read_only, flag)
+        listed = _registry().select(settings.toolsets, settings.read_only, flag)
         return cls(frozenset(spec.name for spec in listed), settings.read_only, settings.sandbox)
 
     @classmethod
     def default(cls, *, sandbox: bool = False) -> Listing:
         """What `stripe-power serve` lists with no --toolsets (the power's mcp.json)."""
-        from .tools import DEFAULT, selected_tools
-
-        listed = selected_tools(frozenset({DEFAULT}), False, lambda name: name == "sandbox" and sandbox)
+        registry = _registry()
+        listed = registry.select(
+            frozenset({registry.default}), False, lambda name: name == "sandbox" and sandbox
+        )
         return cls(frozenset(spec.name for spec in listed), sandbox=sandbox)
 
     @classmethod
@@ -353,11 +352,33 @@ def _path_pattern(template: str) -> re.Pattern[str]:
 
 
 # --- what the registry knows --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Registry:
+    """The tool registry (tools/), handed in when it is imported: hints name tools without
+    importing them, so what the tools import (config, guardrails, state) never reaches them."""
+
+    toolsets: tuple[Any, ...]
+    select: Callable[..., Any]  # tools.selected_tools
+    default: str
+
+
+_REGISTERED: list[Registry] = []
+
+
+def register(registry: Registry) -> None:
+    _REGISTERED[:] = [registry]
+    _specs.cache_clear()
+
+
+def _registry() -> Registry:
+    if not _REGISTERED:
+        raise RuntimeError("stripe_power.tools is not imported: no tool registry to name tools from")
+    return _REGISTERED[0]
+
+
 @functools.cache
 def _specs() -> dict[str, Any]:
-    from .tools import TOOLSETS
-
-    return {spec.name: spec for ts in TOOLSETS for spec in ts.tools}
+    return {spec.name: spec for ts in _registry().toolsets for spec in ts.tools}
 
 
 def _tool_names() -> frozenset[str]:

@@ -4,7 +4,9 @@ amount, whether it collects an invoice now or later. Never from a path suffix.
 
 `money` calls take the spending limits and, where the operator asked for it, confirmation. The
 generic tool (`call_stripe_api`) classifies every call here, and the typed tools whose kind
-depends on their arguments (finalize, subscription changes) ask the same function.
+depends on their arguments (finalize, subscription changes) ask the same function. Every rule
+reads the request in its canonical form (wire.py): `"0"` and `0`, a list and an object with the
+keys "0", "1", ... are one request to Stripe, so they are one request here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from . import spec
+from .wire import Wire, canonical
 
 Kind = Literal["read", "write", "money", "destructive"]
 
@@ -31,6 +33,9 @@ MONEY_OBJECTS = frozenset(
 DESTRUCTIVE_ACTIONS = frozenset(
     {"cancel", "void", "detach", "expire", "close", "reject", "mark_uncollectible", "deactivate"}
 )
+
+# What in a subscription item may change its interval (which resets the cycle and bills now).
+_REPRICED = frozenset({"price", "price_data"})
 
 # Objects that bill: a change may create an invoice and charge it at once.
 _BILLING_OBJECTS = frozenset({"subscription", "subscription_item", "subscription_schedule"})
@@ -61,6 +66,11 @@ INVOICE_COLLECTS: dict[str, Callable[[Mapping[str, Any]], bool]] = {
 }
 
 
+# Operations that make Stripe bill on its own: advancing a test clock renews subscriptions and
+# retries invoices on the simulated time it passes (advance_test_clock previews those charges).
+BILLS_LATER = frozenset({"POST /v1/test_helpers/test_clocks/{test_clock}/advance"})
+
+
 def invoices_now(params: Mapping[str, Any], *, creates: bool) -> bool:
     """Whether a subscription create or change bills at once: a new subscription charges unless the
     customer confirms first (default_incomplete), a trial comes first, or the invoice is emailed
@@ -72,26 +82,30 @@ def invoices_now(params: Mapping[str, Any], *, creates: bool) -> bool:
     if params.get("billing_cycle_anchor") == "now" or params.get("trial_end") == "now":
         return True
     if creates:
-        return (
+        # One-off items go on the first invoice, made now even in a trial; so does a backdated start.
+        now = params.get("add_invoice_items") or params.get("backdate_start_date")
+        return bool(now) or (
             (params.get("payment_behavior") or "allow_incomplete") != "default_incomplete"
-            and not params.get("trial_period_days")
-            and not params.get("trial_end")
+            and not (params.get("trial_period_days") or params.get("trial_end"))
             and params.get("collection_method") != "send_invoice"
         )
     if params.get("phases"):  # a schedule's phases may start now, with new prices
         return True
     items = params.get("items")
-    changes = items if isinstance(items, list) else [params] if "price" in params else []
-    return any(isinstance(item, Mapping) and ("price" in item or "price_data" in item) for item in changes)
+    changes = items if isinstance(items, list) else [params]
+    return any(isinstance(item, Mapping) and not _REPRICED.isdisjoint(item) for item in changes)
 
 
 def kind_of_request(method: str, path: str, params: Mapping[str, Any] | None = None) -> Kind:
+    """The kind of one request, read from its canonical form."""
+    return kind_of(canonical(method, path, params))
+
+
+def kind_of(wire: Wire) -> Kind:
     """The kind of one request. A write Stripe's spec does not know is `money` (fail closed)."""
-    params = params or {}
-    method = method.upper()
+    method, op, params = wire.method, wire.op, wire.params
     if method == "GET":
         return "read"
-    op = spec.resolve(method, path) or spec.resolve(method, path.lower())
     if method == "DELETE":
         return "destructive"
     if op is None:
@@ -99,6 +113,8 @@ def kind_of_request(method: str, path: str, params: Mapping[str, Any] | None = N
     action = op.path.rstrip("/").rsplit("/", 1)[-1]
     if op.key in INVOICE_COLLECTS:
         return "money" if INVOICE_COLLECTS[op.key](params) else "write"
+    if op.key in BILLS_LATER:
+        return "money"
     if action in DESTRUCTIVE_ACTIONS:
         return "destructive"
     if op.returns in MONEY_OBJECTS or "amount" in params:

@@ -2,7 +2,10 @@
 
 Money tools call `check_amount` before they send anything, and refunds go through
 `refund_reserved`, which counts the amount against today's cap before the request (so
-two refunds at once cannot both slip under it) and gives it back if Stripe refuses.
+two refunds at once cannot both slip under it) and gives it back only when it knows no money
+moved: nothing was sent, Stripe refused (4xx), or the refund came back failed or replayed.
+Whatever else happens after the request left (a dropped connection, a 5xx, a cancelled call,
+a failing audit line) the amount stays counted: the cap errs on the strict side.
 Once any limit is set, a currency with no limit of its own (and no `*` default) is
 refused rather than left unlimited. Today's refunds live in the state's refund ledger
 (state.sqlite3, or PostgreSQL shared by every instance), per scope (the caller's key, hashed),
@@ -17,7 +20,8 @@ from contextlib import asynccontextmanager
 import anyio
 
 from . import clock
-from .errors import GuardrailRefusal
+from .audit import warn
+from .errors import GuardrailRefusal, InputError, StateError, StripeAPIError
 from .guardrails import rule
 from .money import format_amount
 from .oauth.access import current_access
@@ -108,8 +112,12 @@ class SpendingLimits:
             yield nothing
             return
         code, scope, day = currency.lower(), self.scope(), self._date()
-        if await self.state.reserve_refund(scope, day, code, amount, cap) is None:
-            spent = (await self.state.refunded(scope, day)).get(code, 0)
+        what = "hold this refund against today's --max-daily-refunds total"
+        if (
+            await self.state.before_sending(what, self.state.reserve_refund(scope, day, code, amount, cap))
+            is None
+        ):
+            spent = (await self.state.before_sending(what, self.state.refunded(scope, day))).get(code, 0)
             raise _refuse(
                 f"refunding {format_amount(amount, currency)} would bring today's refunds to "
                 f"{format_amount(spent + amount, currency)}, over the daily limit of "
@@ -119,16 +127,35 @@ class SpendingLimits:
         held = [amount]
 
         async def release() -> None:
-            if held:
+            if not held:
+                return
+            try:
                 with anyio.CancelScope(shield=True):
                     await self.state.release_refund(scope, day, code, held.pop())
+            except Exception as error:  # the refund's outcome stands; only the total stays high
+                warn(
+                    f"no money moved, but today's refund total could not be lowered by "
+                    f"{format_amount(amount, currency)} ({type(error).__name__}); it keeps counting it "
+                    "until the day ends, which only makes --max-daily-refunds stricter"
+                )
 
         try:
             yield release
-        except BaseException:
-            await release()
+        except BaseException as error:
+            if nothing_moved(error):
+                await release()
             raise
 
     @staticmethod
     def _date() -> str:
         return clock.today()
+
+
+def nothing_moved(error: BaseException) -> bool:
+    """Known to have moved no money: refused before sending (bad input, a rule, the state failing
+    first), or refused by Stripe (a 4xx). A connection that failed, a 5xx or a cancelled call may
+    have been applied."""
+    if isinstance(error, (InputError, GuardrailRefusal, StateError)):
+        return True
+    status = error.http_status if isinstance(error, StripeAPIError) else None
+    return status is not None and 400 <= status < 500

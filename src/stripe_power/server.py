@@ -6,7 +6,7 @@ import inspect
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -63,24 +63,32 @@ class AppState:
     state: State
 
 
-def render(summary: BaseModel, replay: bool, *, structured: bool) -> CallToolResult:
+def render(
+    summary: BaseModel, replay: bool, warnings: Sequence[str] = (), *, structured: bool
+) -> CallToolResult:
     """Compact JSON text without nulls; the same object as structured content if asked.
 
     A confirmation request is an error result: the call did not happen (yet). A write that
-    Stripe answered from its idempotency cache says so in words (REPLAY_NOTE).
+    Stripe answered from its idempotency cache says so in words (REPLAY_NOTE). What failed
+    after Stripe answered (an audit line, the refund ledger) comes as `warnings`, in the text
+    and, for clients that read structured content, in `_meta`.
     Keys, webhook secrets and card numbers are redacted wherever they sit (client secrets stay:
     tools return them on purpose).
     """
     data = redact_result(summary.model_dump(mode="json", exclude_none=True))
     if isinstance(summary, ConfirmationRequired):
         return CallToolResult(content=[TextContent(type="text", text=json.dumps(data))], is_error=True)
+    told = redact_result(list(warnings))
     text = json.dumps(
-        {**data, "replayed": True, "replay_note": REPLAY_NOTE} if replay else data,
+        {**data, **({"replayed": True, "replay_note": REPLAY_NOTE} if replay else {}),
+         **({"warnings": told} if warnings else {})},
         separators=(",", ":"),
         ensure_ascii=False,
-    )
+    )  # fmt: skip
     return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=data if structured else None
+        content=[TextContent(type="text", text=text)],
+        structured_content=data if structured else None,
+        _meta={"stripe-power/warnings": told} if warnings else None,
     )
 
 
@@ -195,7 +203,7 @@ def build_tools(settings: Settings, *, structured_output: bool, published: bool 
         confirmation = settings.confirms and spec.confirmable
         fn = as_mcp_function(
             spec,
-            lambda summary, replay: render(summary, replay, structured=structured_output),
+            lambda summary, replay, warnings: render(summary, replay, warnings, structured=structured_output),
             gate=confirmation_gate if confirmation else None,
             connect=settings.connect,
         )
@@ -239,7 +247,7 @@ def generate_published_schemas() -> dict[str, Any]:
             for confirmation in (False, True) if spec.confirmable else (False,):
                 fn = as_mcp_function(
                     spec,
-                    lambda summary, replay: render(summary, replay, structured=False),
+                    lambda summary, replay, warnings: render(summary, replay, warnings, structured=False),
                     gate=confirmation_gate if confirmation else None,
                     connect=connect,
                 )

@@ -1,29 +1,26 @@
-"""Webhooks: Stripe-Signature checks, a durable event store, and the HTTP receiver.
+"""Webhooks: Stripe-Signature checks, the HTTP receiver, and test events.
 
 - `verify(payload, header, secrets)` checks a `Stripe-Signature` header as Stripe's SDKs do
   (HMAC-SHA256 of `f"{t}.{payload}"`, every `v1=` value, constant-time compare, 300 s
   tolerance) and says precisely why a delivery is refused. `sign(...)` builds the header.
-- `WebhookStore` keeps verified events in SQLite under the state directory, deduplicated by
-  event id (Stripe delivers at least once) with received times and a delivery count; it is
-  thread-safe, survives a restart, and wakes `wait()`ers when an event arrives.
-- `webhook_routes(settings)` is the Starlette route `POST /webhooks/stripe`.
+- `webhook_routes(settings, store)` is the Starlette route `POST /webhooks/stripe`: it verifies
+  each delivery and hands it to the state's webhook store (state/webhook_store.py), which owns
+  the rows.
+- `build_test_event(...)` makes the events `send_test_webhook` signs and posts.
 
 No secret ever appears in a result, a response, a log line or an error message.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import hmac
 import json
 import logging
-import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 from secrets import token_hex
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +30,7 @@ from starlette.routing import Route
 
 from . import clock
 from .config import Settings
+from .state.webhook_store import ThreadedWebhooks, WebhookStore, store_for
 
 if TYPE_CHECKING:
     from .state import Webhooks
@@ -42,7 +40,6 @@ logger = logging.getLogger("stripe_power.webhooks")
 TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 1024 * 1024
 WEBHOOK_PATH = "/webhooks/stripe"
-STORE_FILE = "webhooks.sqlite3"
 
 
 # -- signatures -----------------------------------------------------------------------------
@@ -180,251 +177,6 @@ def type_matches(pattern: str, event_type: str) -> bool:
     return pattern == event_type
 
 
-def object_of(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    data = event.get("data")
-    obj = data.get("object") if isinstance(data, Mapping) else None
-    return obj if isinstance(obj, Mapping) else {}
-
-
-def is_about(event: Mapping[str, Any], object_id: str) -> bool:
-    """The event's object is `object_id`, or refers to it in a top-level field (customer, payment_intent...)."""
-    obj = object_of(event)
-    if obj.get("id") == object_id:
-        return True
-    for value in obj.values():
-        if value == object_id or (isinstance(value, Mapping) and value.get("id") == object_id):
-            return True
-    return False
-
-
-# -- the store --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    id: str
-    type: str
-    object_id: str | None
-    created: int | None
-    first_received_at: float
-    last_received_at: float
-    delivery_count: int
-    seq: int
-    payload: str
-    signature: str | None = None  # the Stripe-Signature header it came with (re-checked by id)
-
-    def event(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.payload)
-        return loaded
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    object_id TEXT,
-    created INTEGER,
-    payload TEXT NOT NULL,
-    first_received_at REAL NOT NULL,
-    last_received_at REAL NOT NULL,
-    delivery_count INTEGER NOT NULL DEFAULT 1,
-    signature TEXT
-);
-CREATE INDEX IF NOT EXISTS events_type ON events (type);
-CREATE INDEX IF NOT EXISTS events_object ON events (object_id);
-"""
-_COLUMNS = "id, type, object_id, created, first_received_at, last_received_at, delivery_count, seq, payload, signature"
-
-
-def type_clause(type: str | None, mark: str = "?") -> tuple[list[str], list[Any]]:
-    """SQL conditions for an event-type pattern (`*`, `payment_intent.*`, an exact type);
-    `mark` is the driver's placeholder (`?` for SQLite, `%s` for PostgreSQL)."""
-    if not type or type == "*":
-        return [], []
-    if type.endswith(".*"):
-        prefix = type[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return [f"type LIKE {mark} ESCAPE '\\'"], [prefix + "%"]
-    return [f"type = {mark}"], [type]
-
-
-class Signal:
-    """A version counter whose waiters wake when it moves, from any thread or event loop."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._version = 0
-        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
-
-    @property
-    def version(self) -> int:
-        return self._version
-
-    def notify(self) -> None:
-        with self._lock:
-            self._version += 1
-            waiters = list(self._waiters)
-        for loop, event in waiters:
-            if not loop.is_closed():
-                loop.call_soon_threadsafe(event.set)
-
-    async def wait(self, since: int, seconds: float) -> bool:
-        """True as soon as the version is past `since`; False after `seconds`."""
-        event = asyncio.Event()
-        entry = (asyncio.get_running_loop(), event)
-        with self._lock:
-            if self._version > since:
-                return True
-            self._waiters.add(entry)
-        try:
-            await asyncio.wait_for(event.wait(), seconds)
-            return True
-        except TimeoutError:
-            return self._version > since
-        finally:
-            with self._lock:
-                self._waiters.discard(entry)
-
-
-class WebhookStore:
-    """Verified events in SQLite, one row per event id; safe to share between threads."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        import sqlite3  # only a server that receives webhooks opens the store: not a start-up import
-
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
-            if "signature" not in columns:  # a store written before signatures were kept
-                self._db.execute("ALTER TABLE events ADD COLUMN signature TEXT")
-        self.signal = Signal()
-
-    def record(
-        self,
-        event: Mapping[str, Any],
-        payload: str,
-        *,
-        received_at: float | None = None,
-        signature: str | None = None,
-    ) -> bool:
-        """Store a verified event; True if it was already stored (a duplicate delivery)."""
-        received_at = clock.now() if received_at is None else received_at
-        obj = object_of(event)
-        object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-        created = event.get("created") if isinstance(event.get("created"), int) else None
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                updated = self._db.execute(
-                    "UPDATE events SET delivery_count = delivery_count + 1, last_received_at = ? WHERE id = ?",
-                    (received_at, event["id"]),
-                ).rowcount
-                if not updated:
-                    self._db.execute(
-                        "INSERT INTO events (id, type, object_id, created, payload, first_received_at, "
-                        "last_received_at, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            event["id"],
-                            event["type"],
-                            object_id,
-                            created,
-                            payload,
-                            received_at,
-                            received_at,
-                            signature,
-                        ),
-                    )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        self.signal.notify()
-        return bool(updated)
-
-    def get(self, event_id: str) -> StoredEvent | None:
-        rows = self._select("WHERE id = ?", (event_id,))
-        return rows[0] if rows else None
-
-    def recent(
-        self, *, limit: int = 20, type: str | None = None, before_seq: int | None = None
-    ) -> list[StoredEvent]:
-        """Newest first; `type` may be a wildcard pattern."""
-        clauses, args = type_clause(type)
-        if before_seq is not None:
-            clauses.append("seq < ?")
-            args.append(before_seq)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._select(f"{where} ORDER BY seq DESC LIMIT ?", (*args, limit))
-
-    def find(
-        self, type: str, *, object_id: str | None = None, created_gte: int | None = None
-    ) -> list[StoredEvent]:
-        """Stored events matching `type` (and about `object_id`), newest first (at most 100 looked at)."""
-        clauses, args = type_clause(type)
-        if created_gte is not None:
-            clauses.append("created >= ?")
-            args.append(created_gte)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._select(f"{where} ORDER BY seq DESC LIMIT 100", tuple(args))
-        if object_id is None:
-            return rows
-        return [row for row in rows if row.object_id == object_id or is_about(row.event(), object_id)]
-
-    def count(self) -> int:
-        with self._lock:
-            (total,) = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
-        return int(total)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def _select(self, tail: str, args: Iterable[Any]) -> list[StoredEvent]:
-        with self._lock:
-            rows = self._db.execute(f"SELECT {_COLUMNS} FROM events {tail}", tuple(args)).fetchall()
-        return [StoredEvent(*row) for row in rows]
-
-
-_stores: dict[Path, WebhookStore] = {}
-_stores_lock = threading.Lock()
-
-
-def open_store(path: Path) -> WebhookStore:
-    """The process-wide store for `path`: the receiver and the tools share one (and its signal)."""
-    key = path.resolve()
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is None:
-            store = _stores[key] = WebhookStore(key)
-        return store
-
-
-def close_store(path: Path) -> None:
-    with _stores_lock:
-        store = _stores.pop(path.resolve(), None)
-    if store is not None:
-        store.close()
-
-
-def close_all_stores() -> None:
-    """Close every shared store (tests; process shutdown)."""
-    with _stores_lock:
-        stores = list(_stores.values())
-        _stores.clear()
-    for store in stores:
-        store.close()
-
-
-def store_for(settings: Settings) -> WebhookStore:
-    return open_store(settings.state_dir / STORE_FILE)
-
-
 # -- the receiver -----------------------------------------------------------------------------
 
 
@@ -457,10 +209,8 @@ def webhook_routes(
     """`POST /webhooks/stripe`: verify with `settings.webhook_secrets`, store once per event id
     (in the server's state: the same store every instance on one database writes to), then call
     `on_received(event, duplicate)` (the server tells its MCP clients)."""
-    from .state.embedded import ThreadedWebhooks
-
     secrets = settings.webhook_secrets
-    found = store or store_for(settings)
+    found = store or store_for(settings.state_dir)
     target = ThreadedWebhooks(found) if isinstance(found, WebhookStore) else found
 
     async def receive(request: Request) -> Response:
@@ -586,18 +336,11 @@ __all__ = [
     "MAX_BODY_BYTES",
     "TOLERANCE_SECONDS",
     "WEBHOOK_PATH",
-    "StoredEvent",
     "Verification",
-    "WebhookStore",
     "build_test_event",
-    "close_all_stores",
-    "close_store",
     "event_types",
-    "is_about",
-    "open_store",
     "parse_signature_header",
     "sign",
-    "store_for",
     "type_matches",
     "verify",
     "webhook_routes",

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("stripe_power.oauth")
 
 ToolsFor = Callable[[frozenset[str] | None, bool], frozenset[str]]
-Audit = Callable[[str], Awaitable[None]]
+Audit = Callable[[str], Awaitable[object]]  # State.keep_audit: never raises, keeps the line
 
 
 class OAuthGuard:
@@ -297,5 +297,5 @@ def guard_for(settings: Settings, state: State | None = None) -> OAuthGuard:
         tools_for,
         allow_live=settings.allow_live,
         known_toolsets=TOOLSET_NAMES,
-        audit=state.audit if state is not None else None,
+        audit=state.keep_audit if state is not None else None,
     )

@@ -29,7 +29,7 @@ from ._index import (
     schemas,
     version,
 )
-from .params import Problem, bracketed, check, holders, lookup, to_wire, walk
+from .params import Problem, bracketed, check, holders, is_int64, lookup, to_wire, walk
 
 __all__ = [
     "Operation",
@@ -41,6 +41,7 @@ __all__ = [
     "document",
     "fixtures",
     "holders",
+    "is_int64",
     "lookup",
     "operation",
     "operations",

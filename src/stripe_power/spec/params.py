@@ -16,11 +16,12 @@ from typing import Any
 
 from ._index import Operation, Schema, deref, operations
 
-_INTEGER = re.compile(r"-?\d+")
-_NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+# ASCII digits only: Stripe reads `٠` (an Arabic-Indic zero) as text, not as the integer 0.
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
 
-def _int64(text: str) -> bool:
+def is_int64(text: str) -> bool:
     """Stripe's integers are 64-bit: a longer run of digits is no integer to it (and is never
     converted here: Python refuses to read 4300 digits or more)."""
     return bool(_INTEGER.fullmatch(text)) and len(text) <= 20 and -(2**63) <= int(text) < 2**63
@@ -184,7 +185,7 @@ class _Checker:
                 f"unset a parameter; however '{name}' cannot be unset. You should remove '{name}' from "
                 "your request or supply a non-empty value.",
             )
-        elif kind == "integer" and not _int64(text):
+        elif kind == "integer" and not is_int64(text):
             self.add("parameter_invalid_integer", parts, f"Invalid integer: {text[:40]}")
         elif kind == "number" and not _finite(text):
             self.add(None, parts, f"Invalid decimal: {text[:40]}")

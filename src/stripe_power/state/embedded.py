@@ -2,14 +2,13 @@
 
 - `state.sqlite3`: the refund ledger and the scope secret (SQLite, BEGIN IMMEDIATE, so even two
   processes on one state dir cannot both slip under a daily limit);
-- `webhooks.sqlite3`: the webhook store (webhooks.WebhookStore);
-- `audit.jsonl`: the audit log;
+- `webhooks.sqlite3`: the webhook store (webhook_store.WebhookStore);
+- `audit.jsonl`: the audit log (`audit-fallback.jsonl` beside it if a line cannot be appended);
 - confirmation tokens and the replay window: in memory (they live minutes; one process).
 
-The folder is 0700 and every file 0600: they hold emails, names and whole events. Looser
-permissions on existing ones are tightened, and the log says so. A file that cannot be read
-as what it should be stops the server with a ConfigError naming the file and the fix; the
-refund ledger in particular is never replaced by an empty one.
+The folder is 0700 and every file 0600 (files.py). A file that cannot be read as what it should
+be, or whose schema is newer than this code, stops the server with a ConfigError naming the file
+and the fix; the refund ledger in particular is never replaced by an empty one.
 """
 
 from __future__ import annotations
@@ -17,21 +16,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import secrets
 import sqlite3
-import stat
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from .. import clock
-from ..audit import AuditLog
 from ..errors import ConfigError
-from ..webhooks import STORE_FILE, Signal, StoredEvent, WebhookStore, open_store
-from . import State
-from .migrations import SQLITE
+from .base import State, TokenOutcome
+from .files import AuditLog, secure_dir, secure_file
+from .migrations import SQLITE, SchemaTooNew, migrate_sqlite
+from .webhook_store import ThreadedWebhooks, WebhookStore, open_webhook_store
 
 logger = logging.getLogger("stripe_power.state")
 
@@ -40,93 +35,14 @@ AUDIT_FILE = "audit.jsonl"
 LEGACY_LEDGER = "refund-ledger.json"  # before state.sqlite3: {"YYYY-MM-DD": {"usd": 1234}}
 
 
-def secure_dir(path: Path) -> Path:
-    """Create `path` 0700, or tighten it to 0700 (logged)."""
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"State directory {path} is a file: pass --state-dir a folder (or move the file).")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _tighten(path, 0o700)
-    return path
-
-
-def secure_file(path: Path) -> Path:
-    """Create `path` empty with 0600, or tighten an existing file to 0600 (logged)."""
-    if path.is_dir():
-        raise ConfigError(f"{path} is a folder, not a file: move it aside (or remove it) and start again.")
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
-    _tighten(path, 0o600)
-    return path
-
-
-def _tighten(path: Path, mode: int) -> None:
-    current = stat.S_IMODE(path.stat().st_mode)
-    if current & ~mode:
-        os.chmod(path, mode)
-        logger.warning(
-            "Tightened permissions of %s from %o to %o (it holds customer data).", path, current, mode
-        )
-
-
 def today() -> str:
     return clock.today()
-
-
-class ThreadedWebhooks:
-    """The async Webhooks interface over the SQLite WebhookStore (calls run in a worker thread).
-    `store` is the store or a function that returns it once the state is open."""
-
-    def __init__(self, store: WebhookStore | Callable[[], WebhookStore]) -> None:
-        self._get = store if callable(store) else (lambda: store)
-
-    @property
-    def store(self) -> WebhookStore:
-        return self._get()
-
-    @property
-    def signal(self) -> Signal:
-        return self.store.signal
-
-    async def record(
-        self, event: Any, payload: str, *, received_at: float | None = None, signature: str | None = None
-    ) -> bool:
-        return await asyncio.to_thread(
-            self.store.record, event, payload, received_at=received_at, signature=signature
-        )
-
-    async def get(self, event_id: str) -> StoredEvent | None:
-        return await asyncio.to_thread(self.store.get, event_id)
-
-    async def recent(
-        self, *, limit: int = 20, type: str | None = None, before_seq: int | None = None
-    ) -> list[StoredEvent]:
-        return await asyncio.to_thread(
-            lambda: self.store.recent(limit=limit, type=type, before_seq=before_seq)
-        )
-
-    async def find(
-        self, type: str, *, object_id: str | None = None, created_gte: int | None = None
-    ) -> list[StoredEvent]:
-        return await asyncio.to_thread(
-            lambda: self.store.find(type, object_id=object_id, created_gte=created_gte)
-        )
-
-
-def open_webhook_store(state_dir: Path) -> WebhookStore:
-    """The shared WebhookStore for `state_dir`, or a ConfigError naming the file and the fix."""
-    path = secure_file(secure_dir(state_dir) / STORE_FILE)
-    try:
-        return open_store(path)
-    except sqlite3.DatabaseError as error:
-        raise ConfigError(
-            f"The webhook store {path} is unreadable ({error}): move it aside "
-            f"(mv {path} {path}.broken) and start again; a new empty store is created."
-        ) from None
 
 
 class EmbeddedState(State):
     def __init__(self, state_dir: Path, *, legacy_key: str | None = None) -> None:
         self.state_dir = state_dir
+        self.fallback_dir = state_dir
         self.description = f"embedded ({state_dir})"
         self._legacy_key = legacy_key
         self._lock = threading.Lock()
@@ -158,7 +74,7 @@ class EmbeddedState(State):
         self._secret = self._load_secret().encode()
         self._import_legacy_ledger()
         self._store = open_webhook_store(self.state_dir)
-        audit_path = secure_file(self.state_dir / AUDIT_FILE)
+        audit_path = self.state_dir / AUDIT_FILE
         try:
             self._audit = AuditLog(audit_path)
         except OSError as error:
@@ -167,18 +83,26 @@ class EmbeddedState(State):
     def _open_db(self, path: Path) -> sqlite3.Connection:
         try:
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-            db.execute("PRAGMA synchronous=FULL")
-            (version,) = db.execute("PRAGMA user_version").fetchone()
-            for number, sql in SQLITE:
-                if number > version:
-                    db.executescript(f"BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {number}; COMMIT;")
-            return db
         except sqlite3.DatabaseError as error:
-            raise ConfigError(
-                f"The state file {path} (refund ledger) is unreadable ({error}). It is not replaced, "
-                "so today's refunds are not forgotten: restore it from a backup, or move it aside "
-                f"(mv {path} {path}.broken) to start a new ledger knowingly."
-            ) from None
+            raise self._unreadable(path, error) from None
+        try:
+            db.execute("PRAGMA synchronous=FULL")
+            migrate_sqlite(db, SQLITE, path)
+            return db
+        except SchemaTooNew:
+            db.close()
+            raise
+        except sqlite3.DatabaseError as error:
+            db.close()
+            raise self._unreadable(path, error) from None
+
+    @staticmethod
+    def _unreadable(path: Path, error: sqlite3.DatabaseError) -> ConfigError:
+        return ConfigError(
+            f"The state file {path} (refund ledger) is unreadable ({error}). It is not replaced, "
+            "so today's refunds are not forgotten: restore it from a backup, or move it aside "
+            f"(mv {path} {path}.broken) to start a new ledger knowingly."
+        )
 
     def _load_secret(self) -> str:
         db = self._conn()
@@ -226,14 +150,21 @@ class EmbeddedState(State):
         if self._audit is not None:
             self._audit.close()
             self._audit = None
-        # The webhook store stays open: it is process-wide (webhooks.open_store), shared with
+        # The webhook store stays open: it is process-wide (webhook_store.open_store), shared with
         # the HTTP receiver, which may outlive this server session.
         if self._db is not None:
             self._db.close()
             self._db = None
 
     async def ready(self) -> None:
-        await asyncio.to_thread(lambda: self._conn().execute("SELECT 1").fetchone())
+        """The ledger answers and its schema is still one this code knows."""
+
+        def check() -> None:
+            (version,) = self._conn().execute("PRAGMA user_version").fetchone()
+            if version > SQLITE[-1][0]:
+                raise SchemaTooNew(str(self.state_dir / STATE_FILE), version, SQLITE[-1][0])
+
+        await asyncio.to_thread(check)
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -248,9 +179,18 @@ class EmbeddedState(State):
             self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}
             self._tokens[token] = (binding, expires_at)
 
-    async def take_token(self, token: str) -> tuple[str, float] | None:
+    async def take_token(self, token: str, binding: str, now: float) -> TokenOutcome:
         with self._lock:
-            return self._tokens.pop(token, None)
+            found = self._tokens.get(token)
+            if found is None:
+                return "unknown"
+            if now > found[1]:
+                del self._tokens[token]
+                return "expired"
+            if found[0] != binding:
+                return "other"
+            del self._tokens[token]
+            return "taken"
 
     async def replay_key(self, lane: str, fingerprint: str, candidate: str, expires_at: float) -> str:
         now = clock.now()
@@ -322,5 +262,6 @@ class EmbeddedState(State):
     # -- the audit log ------------------------------------------------------------------------
 
     async def audit(self, line: str) -> None:
-        if self._audit is not None:
-            self._audit.write(line)
+        if self._audit is None:
+            raise RuntimeError("state not started")
+        self._audit.write(line)

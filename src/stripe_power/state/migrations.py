@@ -2,10 +2,43 @@
 
 PostgreSQL records applied versions in `stripe_power_migrations` and applies pending ones
 under an advisory lock, so instances starting together migrate once. The embedded SQLite
-file records its version in `PRAGMA user_version`.
+files record their version in `PRAGMA user_version`. A schema newer than this code knows (a
+newer stripe-power migrated it) is refused, never taken as up to date: this code would
+misread it.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+class SchemaTooNew(ConfigError):
+    """The state was written by a newer stripe-power."""
+
+    def __init__(self, where: str, found: int, known: int) -> None:
+        super().__init__(
+            f"The state at {where} has schema version {found}, newer than this stripe-power knows "
+            f"(version {known}): a newer stripe-power migrated it, and this one would misread it. "
+            "Run the newer stripe-power (upgrade this installation), or give this one its own state."
+        )
+
+
+def check_not_newer(where: str, found: int, steps: list[tuple[int, str]]) -> None:
+    if found > steps[-1][0]:
+        raise SchemaTooNew(where, found, steps[-1][0])
+
+
+def migrate_sqlite(db: sqlite3.Connection, steps: list[tuple[int, str]], path: Path) -> None:
+    """Apply the pending `steps` to an open SQLite file, each in one transaction with its version."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    check_not_newer(str(path), int(version), steps)
+    for number, sql in steps:
+        if number > version:
+            db.executescript(f"BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {number}; COMMIT;")
+
 
 POSTGRES: list[tuple[int, str]] = [
     (
@@ -36,7 +69,7 @@ CREATE TABLE audit_log (
 ]
 
 # The embedded state file (state.sqlite3). Tokens and the replay window stay in memory there
-# (one process); the webhook store keeps its own file (webhooks.sqlite3) and schema.
+# (one process); the webhook store keeps its own file (webhooks.sqlite3) and schema (WEBHOOKS).
 SQLITE: list[tuple[int, str]] = [
     (
         1,
@@ -47,6 +80,23 @@ CREATE TABLE refund_ledger (
     PRIMARY KEY (scope, day, currency));
 """,
     ),
+]
+
+# The embedded webhook store (webhooks.sqlite3). Stores written before it had versions are
+# adopted as version 1 or 2 (webhook_store.adopt_unversioned) before these run.
+WEBHOOKS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, object_id TEXT,
+    created INTEGER, payload TEXT NOT NULL, first_received_at REAL NOT NULL,
+    last_received_at REAL NOT NULL, delivery_count INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX IF NOT EXISTS events_type ON events (type);
+CREATE INDEX IF NOT EXISTS events_object ON events (object_id);
+""",
+    ),
+    (2, "ALTER TABLE events ADD COLUMN signature TEXT"),
 ]
 
 LATEST = POSTGRES[-1][0]

@@ -4,21 +4,25 @@ Each guarantee is one statement or one short transaction, so it holds however ma
 instances run: a token is taken with DELETE ... RETURNING (one winner), a refund is reserved
 with a conditional UPDATE (the row lock makes the check and the add one step), a webhook is
 stored with INSERT ... ON CONFLICT (one row per event id), and a replay lane is serialised by
-a transaction-scoped advisory lock.
+a transaction-scoped advisory lock. Pooled connections are checked when taken, so one a
+dropped connection left dead is replaced rather than failing the next step; an audit insert
+that fails is tried once more on a fresh connection, then kept by State.keep_audit.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from .. import clock
+from ..config import STATE_URL_ENV
 from ..errors import ConfigError
-from ..webhooks import Signal, StoredEvent, is_about, object_of, type_clause
-from . import STATE_URL_ENV, State
-from .migrations import POSTGRES
+from .base import State, TokenOutcome
+from .migrations import POSTGRES, check_not_newer
+from .webhook_store import Signal, StoredEvent, about, event_row, found_query, recent_query
 
 logger = logging.getLogger("stripe_power.state")
 
@@ -57,12 +61,12 @@ async def migrate(url: str) -> list[int]:
 
     try:
         async with await psycopg.AsyncConnection.connect(url, autocommit=False) as conn:
-            return await _migrate(conn)
+            return await _migrate(conn, describe(url))
     except psycopg.OperationalError as error:
         raise _unreachable(url, error) from None
 
 
-async def _migrate(conn: Any) -> list[int]:
+async def _migrate(conn: Any, where: str) -> list[int]:
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         await conn.execute(
@@ -71,6 +75,7 @@ async def _migrate(conn: Any) -> list[int]:
         )
         cursor = await conn.execute("SELECT version FROM stripe_power_migrations")
         done = {row[0] for row in await cursor.fetchall()}
+        check_not_newer(where, max(done, default=0), POSTGRES)
         applied = []
         for version, sql in POSTGRES:
             if version in done:
@@ -101,26 +106,13 @@ class PostgresWebhooks:
     async def record(
         self, event: Any, payload: str, *, received_at: float | None = None, signature: str | None = None
     ) -> bool:
-        received_at = clock.now() if received_at is None else received_at
-        obj = object_of(event)
-        object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
-        created = event.get("created") if isinstance(event.get("created"), int) else None
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
                 "INSERT INTO webhook_events AS e (id, type, object_id, created, payload, "
                 "first_received_at, last_received_at, signature) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (id) DO UPDATE SET delivery_count = e.delivery_count + 1, "
                 "last_received_at = EXCLUDED.last_received_at RETURNING (xmax <> 0)",
-                (
-                    event["id"],
-                    event["type"],
-                    object_id,
-                    created,
-                    payload,
-                    received_at,
-                    received_at,
-                    signature,
-                ),
+                event_row(event, payload, received_at, signature),
             )
             row = await cursor.fetchone()
         self.signal.notify()
@@ -133,25 +125,12 @@ class PostgresWebhooks:
     async def recent(
         self, *, limit: int = 20, type: str | None = None, before_seq: int | None = None
     ) -> list[StoredEvent]:
-        clauses, args = type_clause(type, "%s")
-        if before_seq is not None:
-            clauses.append("seq < %s")
-            args.append(before_seq)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return await self._select(f"{where} ORDER BY seq DESC LIMIT %s", (*args, limit))
+        return await self._select(*recent_query(type, before_seq, limit, "%s"))
 
     async def find(
         self, type: str, *, object_id: str | None = None, created_gte: int | None = None
     ) -> list[StoredEvent]:
-        clauses, args = type_clause(type, "%s")
-        if created_gte is not None:
-            clauses.append("created >= %s")
-            args.append(created_gte)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = await self._select(f"{where} ORDER BY seq DESC LIMIT 100", tuple(args))
-        if object_id is None:
-            return rows
-        return [row for row in rows if row.object_id == object_id or is_about(row.event(), object_id)]
+        return about(await self._select(*found_query(type, created_gte, "%s")), object_id)
 
     async def _select(self, tail: str, args: tuple[Any, ...]) -> list[StoredEvent]:
         async with self.pool.connection() as conn:
@@ -160,9 +139,16 @@ class PostgresWebhooks:
         return [StoredEvent(*row) for row in rows]
 
 
+async def schema_version(conn: Any) -> int:
+    cursor = await conn.execute("SELECT max(version) FROM stripe_power_migrations")
+    row = await cursor.fetchone()
+    return int(row[0] or 0) if row else 0
+
+
 class PostgresState(State):
-    def __init__(self, url: str, *, max_connections: int = 10) -> None:
+    def __init__(self, url: str, *, max_connections: int = 10, fallback_dir: Path | None = None) -> None:
         self.url = url
+        self.fallback_dir = fallback_dir
         self.description = describe(url)
         self.max_connections = max_connections
         self.pool: Any = None
@@ -179,7 +165,12 @@ class PostgresState(State):
 
         await migrate(self.url)
         pool = AsyncConnectionPool(
-            self.url, min_size=1, max_size=self.max_connections, open=False, kwargs={"autocommit": True}
+            self.url,
+            min_size=1,
+            max_size=self.max_connections,
+            open=False,
+            kwargs={"autocommit": True},
+            check=AsyncConnectionPool.check_connection,
         )
         try:
             await pool.open(wait=True, timeout=10)
@@ -205,8 +196,10 @@ class PostgresState(State):
             self.pool = None
 
     async def ready(self) -> None:
+        """The database answers and its schema is still one this code knows (a newer
+        stripe-power may have migrated it since this one started)."""
         async with self.pool.connection(timeout=5) as conn:
-            await conn.execute("SELECT 1")
+            check_not_newer(self.description, await schema_version(conn), POSTGRES)
 
     async def _one(self, sql: str, args: tuple[Any, ...]) -> Any:
         async with self.pool.connection() as conn:
@@ -221,11 +214,21 @@ class PostgresState(State):
                 (token, binding, expires_at),
             )
 
-    async def take_token(self, token: str) -> tuple[str, float] | None:
-        row = await self._one(
-            "DELETE FROM confirmation_tokens WHERE token = %s RETURNING binding, expires_at", (token,)
+    async def take_token(self, token: str, binding: str, now: float) -> TokenOutcome:
+        # One statement takes a live token bound to this call: at most one redemption wins.
+        if await self._one(
+            "DELETE FROM confirmation_tokens WHERE token = %s AND binding = %s AND expires_at >= %s "
+            "RETURNING 1",
+            (token, binding, now),
+        ):
+            return "taken"
+        expired = await self._one(
+            "DELETE FROM confirmation_tokens WHERE token = %s AND expires_at < %s RETURNING 1", (token, now)
         )
-        return (str(row[0]), float(row[1])) if row else None
+        if expired:
+            return "expired"
+        found = await self._one("SELECT 1 FROM confirmation_tokens WHERE token = %s", (token,))
+        return "other" if found else "unknown"
 
     async def replay_key(self, lane: str, fingerprint: str, candidate: str, expires_at: float) -> str:
         now = clock.now()
@@ -285,4 +288,8 @@ class PostgresState(State):
         return {str(c): int(a) for c, a in rows}
 
     async def audit(self, line: str) -> None:
-        await self._one("INSERT INTO audit_log (entry) VALUES (%s::jsonb)", (line,))
+        psycopg = _psycopg()
+        try:
+            await self._one("INSERT INTO audit_log (entry) VALUES (%s::jsonb)", (line,))
+        except psycopg.OperationalError:  # the connection died under it: once more, on a fresh one
+            await self._one("INSERT INTO audit_log (entry) VALUES (%s::jsonb)", (line,))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import hints
 from . import (
     account,
     api,
@@ -117,3 +118,7 @@ __all__ = [
     "in_default",
     "selected_tools",
 ]
+
+
+# Hints name tools from this registry (hints.py imports nothing of tools/).
+hints.register(hints.Registry(TOOLSETS, selected_tools, DEFAULT))

@@ -19,7 +19,16 @@ from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
-from ..audit import current_account, current_call, current_session, current_tool, redact_text, replayed
+from ..audit import (
+    bounded,
+    call_warnings,
+    current_account,
+    current_call,
+    current_session,
+    current_tool,
+    redact_text,
+    replayed,
+)
 from ..clients import session_id_of
 from ..errors import GuardrailRefusal, StripePowerError
 from ..hints import render as render_hints
@@ -32,8 +41,12 @@ CONFIRMABLE: frozenset[ToolKind] = frozenset({"money", "destructive"})
 ToolFn = Callable[..., Awaitable[BaseModel]]
 # Says what one call does, when that depends on its arguments (the generic API tool).
 KindOf = Callable[[dict[str, Any]], ToolKind]
+# The arguments as one request to Stripe (what a confirmation token binds), when two spellings of
+# the arguments can be one request (the generic API tool's params).
+Binds = Callable[[dict[str, Any]], dict[str, Any]]
 # Describes one call for a confirmation prompt ("refund $25.00 of $80.00 on pi_..."); may read Stripe.
-Preview = Callable[[Any, dict[str, Any]], Awaitable[str]]
+# None: having read it, the call moves nothing after all (an advance of a clock that bills nothing).
+Preview = Callable[[Any, dict[str, Any]], Awaitable[str | None]]
 
 ConfirmationToken = Annotated[
     str, Field(pattern=r"^conf_[A-Za-z0-9_-]+$", description="From a confirmation_required result")
@@ -57,6 +70,7 @@ class ToolSpec:
     requires: str | None = None
     local: bool = False  # works offline, without Stripe (open_world_hint false)
     allows_reads: bool = False  # some calls only read: listed in read-only mode, refuses writes there
+    binds: Binds | None = None
 
     @property
     def read_only(self) -> bool:
@@ -68,6 +82,10 @@ class ToolSpec:
 
     def kind_for(self, arguments: dict[str, Any]) -> ToolKind:
         return self.kind_of(arguments) if self.kind_of else self.kind
+
+    def bound(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """What a confirmation token for this call is bound to."""
+        return self.binds(arguments) if self.binds else arguments
 
     def annotations(self, *, read_only_mode: bool = False) -> ToolAnnotations | None:
         """The hints, decided here from `kind`. On the wire a hint equal to the MCP spec's
@@ -118,6 +136,7 @@ class Toolset:
         requires: str | None = None,
         local: bool = False,
         allows_reads: bool = False,
+        binds: Binds | None = None,
     ) -> Callable[[ToolFn], ToolFn]:
         def register(fn: ToolFn) -> ToolFn:
             self.tools.append(
@@ -133,6 +152,7 @@ class Toolset:
                     requires,
                     local,
                     allows_reads,
+                    binds,
                 )
             )
             return fn
@@ -144,7 +164,8 @@ class Toolset:
 Gate = Callable[[ToolSpec, Any, dict[str, Any], str | None], Awaitable[BaseModel | None]]
 
 
-Render = Callable[[BaseModel, bool], CallToolResult]  # (summary, was it an idempotent replay)
+# (summary, was it an idempotent replay, warnings for the agent: what failed after Stripe answered)
+Render = Callable[[BaseModel, bool, list[str]], CallToolResult]
 
 
 def as_mcp_function(
@@ -179,42 +200,45 @@ def as_mcp_function(
         # The replay window and confirmation tokens are scoped to the session: two clients never share them.
         session_token = current_session.set(session_id_of(kwargs.get("ctx")))
         replay_token = replayed.set(False)
+        warnings: list[str] = []
+        warnings_token = call_warnings.set(warnings)
         started = time.perf_counter()
         outcome: dict[str, Any] = {"outcome": "error"}
         try:
-            confirmation = kwargs.pop("confirmation_token", None)
-            if gate is not None:
-                arguments = {k: v for k, v in kwargs.items() if k != "ctx"}
-                arguments["stripe_account"] = current_account.get()
-                arguments["session"] = current_session.get()
-                held = await gate(spec, kwargs["ctx"], arguments, confirmation)
-                if held is not None:
-                    outcome = {"outcome": "confirmation_required"}
-                    return render(held, False)
-            summary = await spec.fn(**kwargs)
-            outcome = {"outcome": "ok"}
-            return render(summary, replayed.get())
-        except GuardrailRefusal as refusal:
-            message = render_hints(str(refusal))  # the tools it names, as this server lists them
-            outcome = {"outcome": "refused", "rule": refusal.rule_id, "error": message}
-            raise ToolError(redact_text(message)) from None
-        except StripePowerError as error:
-            # Messages quote what the caller sent (a parameter name, a value): never a secret in it.
-            message = render_hints(str(error))
-            outcome = {"outcome": "error", "error": message}
-            raise ToolError(redact_text(message)) from None
-        finally:
-            gateway = _gateway_of(kwargs.get("ctx"))
-            if gateway is not None:
-                await gateway.audit_entry(
-                    call=call_id,
-                    tool_call=spec.name,
-                    arguments=_loggable(kwargs),
-                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                    **outcome,
+            result: tuple[BaseModel, bool | None] | None = None
+            failure: StripePowerError | None = None
+            try:
+                result = await _call(spec, gate, kwargs)
+                outcome = {"outcome": "confirmation_required" if result[1] is None else "ok"}
+            except GuardrailRefusal as refusal:
+                outcome, failure = (
+                    {"outcome": "refused", "rule": refusal.rule_id, "error": render_hints(str(refusal))},
+                    refusal,
                 )
+            except StripePowerError as error:
+                outcome, failure = {"outcome": "error", "error": render_hints(str(error))}, error
+            finally:
+                # Before the result is rendered: a warning from writing this line reaches the agent too.
+                gateway = _gateway_of(kwargs.get("ctx"))
+                if gateway is not None:
+                    await gateway.audit_entry(
+                        call=call_id,
+                        tool_call=spec.name,
+                        arguments=_loggable(kwargs),
+                        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                        **outcome,
+                    )
+            if failure is not None:
+                # Messages quote what the caller sent (a parameter name, a value): never a secret in it.
+                # The tools a message names, as this server lists them.
+                told = " ".join([render_hints(str(failure)), *(f"Warning: {w}" for w in warnings)])
+                raise ToolError(redact_text(told)) from None
+            assert result is not None
+            return render(result[0], bool(result[1]), warnings)
+        finally:
             current_call.reset(call_token)
             replayed.reset(replay_token)
+            call_warnings.reset(warnings_token)
             current_session.reset(session_token)
             current_account.reset(account_token)
             current_tool.reset(tool_token)
@@ -230,6 +254,20 @@ def as_mcp_function(
     return run
 
 
+async def _call(spec: ToolSpec, gate: Gate | None, kwargs: dict[str, Any]) -> tuple[BaseModel, bool | None]:
+    """(summary, replayed) of one call; replayed is None when the gate held it for confirmation."""
+    confirmation = kwargs.pop("confirmation_token", None)
+    if gate is not None:
+        arguments = {k: v for k, v in kwargs.items() if k != "ctx"}
+        arguments["stripe_account"] = current_account.get()
+        arguments["session"] = current_session.get()
+        held = await gate(spec, kwargs["ctx"], arguments, confirmation)
+        if held is not None:
+            return held, None
+    summary = await spec.fn(**kwargs)
+    return summary, replayed.get()
+
+
 def _gateway_of(ctx: Any) -> Any:
     """The server's Gateway (which writes the audit log), through the call's context (None outside
     a server). Not imported here: the registry loads before the Gateway is needed."""
@@ -239,6 +277,6 @@ def _gateway_of(ctx: Any) -> Any:
 
 
 def _loggable(arguments: dict[str, Any]) -> Any:
-    """A tool call's arguments as JSON (AuditLog.record redacts secrets and card numbers)."""
+    """A tool call's arguments as JSON, bounded (audit_line redacts secrets and card numbers)."""
     kept = {k: v for k, v in arguments.items() if k != "ctx" and v is not None}
-    return to_jsonable_python(kept, fallback=str, exclude_none=True)
+    return to_jsonable_python(bounded(kept), fallback=str, exclude_none=True)

@@ -12,7 +12,8 @@ from .. import hints
 from ..audit import redact
 from ..errors import GuardrailRefusal, InputError
 from ..guardrails import rule, violation
-from ..kinds import kind_of_request
+from ..kinds import kind_of
+from ..wire import Wire, canonical
 from ._models import Summary
 from ._params import Ctx, IdempotencyKey, gateway, limits, settings
 from ._registry import ToolKind, Toolset
@@ -20,14 +21,22 @@ from ._registry import ToolKind, Toolset
 toolset = Toolset("api", "Generic, guarded access to any Stripe v1 endpoint")
 
 
-def call_kind(arguments: dict[str, Any]) -> ToolKind:
-    """What this call does, from the endpoint as Stripe's spec describes it (kinds.py)."""
+def _wire(arguments: dict[str, Any]) -> Wire:
     params = arguments.get("params")
-    return kind_of_request(
-        str(arguments.get("method") or "POST"),
-        str(arguments.get("path", "")),
-        params if isinstance(params, dict) else {},
-    )
+    method, path = str(arguments.get("method") or "POST"), str(arguments.get("path", ""))
+    return canonical(method, path, params if isinstance(params, dict) else {})
+
+
+def call_kind(arguments: dict[str, Any]) -> ToolKind:
+    """What this call does, from the endpoint as Stripe's spec describes it and the request as
+    Stripe will receive it (kinds.py, wire.py)."""
+    return kind_of(_wire(arguments))
+
+
+def call_binding(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A confirmation token binds the request Stripe will receive: `"0"` and `0`, a list and an
+    object with the keys "0", "1", ..., are one request, so one token serves either spelling."""
+    return {**arguments, "params": _wire(arguments).pairs}
 
 
 class ApiResult(Summary):
@@ -42,7 +51,13 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-@toolset.tool("Call any Stripe API endpoint", kind="destructive", kind_of=call_kind, allows_reads=True)
+@toolset.tool(
+    "Call any Stripe API endpoint",
+    kind="destructive",
+    kind_of=call_kind,
+    allows_reads=True,
+    binds=call_binding,
+)
 async def call_stripe_api(
     ctx: Ctx,
     method: Literal["GET", "POST", "DELETE"],
@@ -141,13 +156,15 @@ def guardrails_for(method: str, template: str) -> dict[str, str]:
     from .. import spec
 
     concrete = re.sub(r"\{[^}]+\}", "id_1", template)
-    whole = violation(method, concrete, {})
+    whole = violation(canonical(method, concrete, {}))
     if whole is not None:
         return {whole.rule_id: "refuses this endpoint"}
     op = spec.operation(method, template)
     found: dict[str, list[str]] = {}
     for parts, _ in spec.walk(op.params) if op else ():
-        hit = violation(method, concrete, _nested(parts, ["x"] if parts[-1].endswith("types") else "x"))
+        hit = violation(
+            canonical(method, concrete, _nested(parts, ["x"] if parts[-1].endswith("types") else "x"))
+        )
         if hit is not None:
             found.setdefault(hit.rule_id, []).append(".".join(parts))
     return {rule_id: "refuses `" + "`, `".join(sorted(set(names))) + "`" for rule_id, names in found.items()}

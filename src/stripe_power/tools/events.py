@@ -15,15 +15,8 @@ from .. import clock
 from ..audit import redact_text
 from ..errors import InputError
 from ..hints import call
-from ..webhooks import (
-    WEBHOOK_PATH,
-    build_test_event,
-    event_types,
-    is_about,
-    object_of,
-    sign,
-    verify,
-)
+from ..state.webhook_store import is_about, object_of
+from ..webhooks import WEBHOOK_PATH, build_test_event, event_types, sign, verify
 from ._models import Summary
 from ._params import Ctx, Cursor, Limit, Url, form, gateway, ident, settings, webhooks
 from ._registry import Toolset

@@ -9,30 +9,27 @@ so they are read here by that time range, not by `wait_for_event` (which looks a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Set as AbstractSet
 from typing import Annotated, Any
 
 import anyio
 from pydantic import Field
 
 from .. import clock as wall_clock
-from ..errors import InputError, StripeAPIError
+from ..errors import StripeAPIError
 from ..guardrails import rule
 from ..hints import api_call, call
 from ..money import format_amount
+from ._advance import check_bills, iso, plan_advance, preview_advance, what_it_bills
 from ._models import Page, Summary
-from ._params import Ctx, IdempotencyKey, Limit, form, gateway, ident, settings
-from ._registry import Toolset
+from ._params import Ctx, IdempotencyKey, Limit, form, gateway, ident, limits, settings
+from ._registry import ToolKind, Toolset
 
 toolset = Toolset("test_clocks", "Test clocks: simulate months of billing in test mode")
 
 TestClockId = Annotated[str, ident("clock"), Field(description="clock_...")]
 Timestamp = Annotated[int, Field(ge=0, le=4_102_444_800, description="Unix seconds")]
 _WAIT_SECONDS = 120
-
-
-def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 class TestClockSummary(Summary):
@@ -51,7 +48,7 @@ class TestClockSummary(Summary):
             name=obj.get("name"),
             status=obj["status"],
             frozen_time=int(obj["frozen_time"]),
-            frozen_at=_iso(int(obj["frozen_time"])),
+            frozen_at=iso(int(obj["frozen_time"])),
             next_step=next_step,
         )
 
@@ -100,7 +97,7 @@ def _owner(obj: Mapping[str, Any]) -> str | None:
     return obj["id"] if obj.get("object") == "customer" else obj.get("customer")
 
 
-def summarise(events: list[Mapping[str, Any]], customers: set[str]) -> Happened:
+def summarise(events: list[Mapping[str, Any]], customers: AbstractSet[str]) -> Happened:
     """What a clock's advance did, from the events it made, oldest first."""
     happened = Happened()
     for event in sorted(events, key=lambda e: (int(e["created"]), e["id"])):
@@ -120,7 +117,7 @@ def summarise(events: list[Mapping[str, Any]], customers: set[str]) -> Happened:
             before = (event["data"].get("previous_attributes") or {}).get("status")
             if before and before != obj.get("status"):
                 happened.subscriptions.append(
-                    f"{oid}: {before} → {obj.get('status')} at {_iso(event['created'])}"
+                    f"{oid}: {before} → {obj.get('status')} at {iso(event['created'])}"
                 )
     return happened
 
@@ -138,42 +135,12 @@ async def _all_events(ctx: Ctx, start: int, end: int) -> list[Mapping[str, Any]]
     return events
 
 
-# Stripe creates a renewal invoice as a draft when the period ends and finalizes (then pays) it
-# about an hour later; an advance to the next renewal goes past that, so the payment shows.
-FINALIZATION_WINDOW = 3600 + 60
-_RENEWING = ("trialing", "active", "past_due", "unpaid", "paused")
+def _may_bill(_arguments: dict[str, Any]) -> ToolKind:
+    """An advance may charge the clock's customers: confirmation previews it (None: it bills nothing)."""
+    return "money"
 
 
-def _next_renewal(subscriptions: list[Mapping[str, Any]], after: int) -> int | None:
-    """The earliest moment after `after` at which one of these subscriptions renews, ends a
-    trial or a cancellation comes: a period end of any item, `trial_end`, `cancel_at`."""
-    moments: list[int] = []
-    for sub in subscriptions:
-        if sub.get("status") not in _RENEWING:
-            continue
-        items = (sub.get("items") or {}).get("data") or []
-        ends = [i.get("current_period_end") for i in items] + [sub.get("current_period_end")]
-        ends += [sub.get("trial_end"), sub.get("cancel_at")]
-        moments += [int(t) for t in ends if isinstance(t, int) and t > after]
-    return min(moments, default=None)
-
-
-async def _renewal_target(ctx: Ctx, test_clock: str, start: int, owners: set[str]) -> int:
-    subs = await gateway(ctx).request(
-        "GET", "/v1/subscriptions", {"test_clock": test_clock, "status": "all", "limit": 100}
-    )
-    mine = [s for s in subs.get("data", []) if s.get("customer") in owners]
-    renewal = _next_renewal(mine, start)
-    if renewal is None:
-        raise InputError(
-            "days",
-            f"nothing on {test_clock} renews: no active or trialing subscription of its customers.",
-            "subscribe a customer created with this test_clock first, or pass days or frozen_time.",
-        )
-    return renewal + FINALIZATION_WINDOW
-
-
-@toolset.tool("Advance a test clock", kind="write")
+@toolset.tool("Advance a test clock", kind="write", kind_of=_may_bill, preview=preview_advance)
 async def advance_test_clock(
     ctx: Ctx,
     test_clock: TestClockId,
@@ -181,22 +148,12 @@ async def advance_test_clock(
     days: Annotated[int | None, Field(ge=1, le=1100, description="Instead of frozen_time")] = None,
 ) -> AdvanceResult:
     """Move a clock forward (by default just past the next renewal), wait until ready, summarise."""
-    _test_mode_only(ctx)
-    if frozen_time is not None and days is not None:
-        raise InputError(
-            "frozen_time", "pass frozen_time or days, not both.", "or neither, for the next renewal."
-        )
-    path = f"/v1/test_helpers/test_clocks/{test_clock}"
-    clock = await gateway(ctx).request("GET", path)
-    start = int(clock["frozen_time"])
-    customers = await gateway(ctx).request("GET", "/v1/customers", {"test_clock": test_clock, "limit": 100})
-    owners = {c["id"] for c in customers.get("data", [])}
-    if frozen_time is not None:
-        target = frozen_time
-    elif days is not None:
-        target = start + 86400 * days
-    else:
-        target = await _renewal_target(ctx, test_clock, start, owners)
+    plan = await plan_advance(
+        gateway(ctx), {"test_clock": test_clock, "frozen_time": frozen_time, "days": days}
+    )
+    if limits(ctx).active:
+        check_bills(limits(ctx), plan, *await what_it_bills(gateway(ctx), plan))
+    path, start, target = f"/v1/test_helpers/test_clocks/{test_clock}", plan.start, plan.target
     clock = await gateway(ctx).request("POST", f"{path}/advance", {"frozen_time": target})
     waited, delay = 0.0, 0.2
     while clock["status"] == "advancing":
@@ -205,21 +162,21 @@ async def advance_test_clock(
                 f"{test_clock} is still advancing after {_WAIT_SECONDS} s; nothing is lost. "
                 f"Next: retrieve it later with {api_call('GET', path)} until status is ready."
             )
-        await ctx.report_progress(waited, _WAIT_SECONDS, f"{test_clock} advancing to {_iso(target)}")
+        await ctx.report_progress(waited, _WAIT_SECONDS, f"{test_clock} advancing to {iso(target)}")
         await anyio.sleep(delay)
         waited, delay = waited + delay, min(delay * 2, 2.0)
         clock = await gateway(ctx).request("GET", path)
     if clock["status"] != "ready":
         raise StripeAPIError(f"{test_clock} ended in status {clock['status']}; Stripe could not advance it.")
-    happened = summarise(await _all_events(ctx, start, target), owners)
+    happened = summarise(await _all_events(ctx, start, target), plan.owners)
     result = TestClockSummary.of(
         clock,
-        f"Inspect the invoices with {call('list_invoices', customer=min(owners) if len(owners) == 1 else None)}; "
+        f"Inspect the invoices with {call('list_invoices', customer=min(plan.owners) if len(plan.owners) == 1 else None)}; "
         f"{call('advance_test_clock', test_clock=test_clock)} again (no days) runs the next cycle."
         if happened.events
         else "Nothing fell due: subscribe a customer on this clock, or advance past a period end.",
     )
-    return AdvanceResult(**result.model_dump(), advanced_from=_iso(start), happened=happened)
+    return AdvanceResult(**result.model_dump(), advanced_from=iso(start), happened=happened)
 
 
 @toolset.tool("List test clocks", kind="read")
