@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from stripe_power.tools.checkout import NEXT_COMPLETE
+from stripe_power.views.checkout import NEXT_COMPLETE
 
 from .conftest import Connect, error_text, payload
 from .fakes import RecordingStripe

@@ -4,6 +4,7 @@ an offline reference to Stripe's API (search and describe, from the packaged spe
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
@@ -12,7 +13,7 @@ from ..audit import redact
 from ..errors import GuardrailRefusal, InputError
 from ..guardrails import rule, violation
 from ..kinds import kind_of_request
-from ._models import Summary
+from ..views import Summary
 from ._params import Ctx, IdempotencyKey, gateway, limits, settings
 from ._registry import ToolKind, Toolset
 
@@ -41,6 +42,19 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
+def _expanded(params: Mapping[str, Any]) -> list[str]:
+    """The paths the caller asked Stripe to expand (a list, or an object with numeric keys)."""
+    found = params.get("expand")
+    paths = list(found.values()) if isinstance(found, Mapping) else found
+    return [p for p in paths if isinstance(p, str)] if isinstance(paths, list) else []
+
+
+Fields = Annotated[
+    list[Annotated[str, Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=200)]],
+    Field(max_length=30, description="More fields of the result, e.g. ['lines', 'status_transitions']"),
+]
+
+
 @toolset.tool("Call any Stripe API endpoint", kind="destructive", kind_of=call_kind, allows_reads=True)
 async def call_stripe_api(
     ctx: Ctx,
@@ -51,9 +65,16 @@ async def call_stripe_api(
     params: Annotated[
         dict[str, Any] | None, Field(description="Stripe params; nested objects allowed")
     ] = None,
+    fields: Fields | None = None,
+    full: Annotated[bool | None, Field(description="The whole object, not its view")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> ApiResult:
-    """For endpoints without a typed tool (disputes, coupons, tax rates...); guardrails apply."""
+    """For endpoints without a typed tool (coupons, credit notes, disputes...); guardrails apply. Results
+    are compact views, lists are rows."""
+    from .. import spec
+    from ..views import LISTS, expand_for, related
+    from ..views.fields import check_fields, shown
+
     if method != "GET" and settings(ctx).read_only:
         raise GuardrailRefusal(
             "read-only",
@@ -67,9 +88,29 @@ async def call_stripe_api(
         )
     if method == "GET" and idempotency_key is not None:
         raise InputError("idempotency_key", "only applies to POST.", "Remove it for GET.")
-    body = await gateway(ctx).request(method, path, params or {}, idempotency_key=idempotency_key)
+    if full and fields:
+        raise InputError(
+            "fields", "is not needed with full=true, which shows every field.", "Pass one of them."
+        )
+    op = spec.resolve(method, path)
+    returns = op.returns if op else None
+    if fields:
+        check_fields(returns, fields)
+    sent = dict(params or {})
+    asked = _expanded(sent)
+    # A read of one object gets what its view shows expanded, as the typed tools read it.
+    extra = [] if full or method != "GET" else [p for p in expand_for(returns) if p not in asked]
+    if extra:
+        sent["expand"] = [*asked, *extra]
+    body = await gateway(ctx).request(method, path, sent, idempotency_key=idempotency_key)
     # Secrets (webhook signing secrets, client secrets) never reach the agent: read them in the Dashboard.
-    return ApiResult.model_validate(redact(_without_nulls(body)))
+    if full:
+        return ApiResult.model_validate(redact(_without_nulls(body)))
+    single = method == "GET" and body.get("object") not in LISTS
+    more = await related(gateway(ctx).request, body) if single else {}
+    # What the caller expanded is shown, each in its own view (`data.customer` on a list: each row's customer).
+    shown_too = [p.removeprefix("data.") for p in asked]
+    return ApiResult.model_validate(redact(shown(body, [*(fields or []), *shown_too], **more)))
 
 
 class ApiHit(Summary):

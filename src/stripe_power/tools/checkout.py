@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from ..errors import InputError, StripeAPIError
-from ._models import Page, Summary, money, ref
+from ..views import Page
+from ..views.checkout import NEXT_OPEN_HOSTED, LineItemSummary, SessionSummary
 from ._params import (
     Ctx,
     Currency,
@@ -36,102 +36,7 @@ toolset = Toolset("checkout", "Checkout Sessions: hosted or embedded payment pag
 Mode = Literal["payment", "subscription", "setup"]
 UiMode = Literal["hosted_page", "embedded_page"]
 
-NEXT_OPEN_HOSTED = "Send the customer to url."
-NEXT_OPEN_EMBEDDED = (
-    "Pass client_secret to your client only (Stripe.js initEmbeddedCheckout); never log or store it."
-)
-NEXT_OPEN_EMBEDDED_READ = (
-    "Open in an embedded page: the client uses the client_secret create_checkout_session returned."
-)
-NEXT_COMPLETE = (
-    "Fulfil the order on the checkout.session.completed webhook "
-    "(see it: wait_for_event type=checkout.session.completed)."
-)
 NEXT_PAY_IN_SANDBOX = " In this sandbox, pay_checkout_session pays it as the customer would."
-NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
-NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
-NEXT_EXPIRED = "Create a new session."
-
-
-class SessionSummary(Summary):
-    id: str
-    mode: str | None = None
-    status: str | None = None
-    payment_status: str | None = None
-    ui_mode: str | None = None
-    url: str | None = None
-    client_secret: str | None = None
-    amount_total: int | None = None
-    amount_total_display: str | None = None
-    currency: str | None = None
-    customer: str | None = None
-    customer_email: str | None = None
-    payment_intent: str | None = None
-    subscription: str | None = None
-    setup_intent: str | None = None
-    expires_at: int | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any], *, with_secret: bool = False) -> SessionSummary:
-        """`with_secret` only for the call that created the session: reads never return the secret."""
-        details: Mapping[str, Any] = obj.get("customer_details") or {}
-        status = obj.get("status")
-        embedded = bool(obj.get("client_secret")) and not obj.get("url")
-        client_secret = obj.get("client_secret") if with_secret and status == "open" else None
-        next_step = None
-        if status == "open" and embedded:
-            next_step = NEXT_OPEN_EMBEDDED if client_secret else NEXT_OPEN_EMBEDDED_READ
-        elif status == "open":
-            next_step = NEXT_OPEN_HOSTED
-        elif status == "complete":
-            if obj.get("mode") == "setup":
-                next_step = NEXT_SAVED
-            else:
-                next_step = NEXT_ASYNC if obj.get("payment_status") == "unpaid" else NEXT_COMPLETE
-        elif status == "expired":
-            next_step = NEXT_EXPIRED
-        return cls(
-            id=obj["id"],
-            mode=obj.get("mode"),
-            status=status,
-            payment_status=obj.get("payment_status"),
-            ui_mode=obj.get("ui_mode"),
-            url=obj.get("url"),
-            client_secret=client_secret,
-            amount_total=obj.get("amount_total"),
-            amount_total_display=money(obj.get("amount_total"), obj.get("currency")),
-            currency=obj.get("currency"),
-            customer=ref(obj.get("customer")),
-            customer_email=obj.get("customer_email") or details.get("email"),
-            payment_intent=ref(obj.get("payment_intent")),
-            subscription=ref(obj.get("subscription")),
-            setup_intent=ref(obj.get("setup_intent")),
-            expires_at=obj.get("expires_at"),
-            next_step=next_step,
-        )
-
-
-class LineItemSummary(Summary):
-    id: str
-    description: str | None = None
-    quantity: int | None = None
-    price: str | None = None
-    amount_total: int | None = None
-    amount_total_display: str | None = None
-    currency: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> LineItemSummary:
-        return cls(
-            id=obj["id"],
-            description=obj.get("description"),
-            quantity=obj.get("quantity"),
-            price=ref(obj.get("price")),
-            amount_total=obj.get("amount_total"),
-            amount_total_display=money(obj.get("amount_total"), obj.get("currency")),
-            currency=obj.get("currency"),
-        )
 
 
 def _check_combination(
@@ -262,7 +167,7 @@ async def list_checkout_sessions(
         starting_after=starting_after,
     )
     body = await gateway(ctx).request("GET", "/v1/checkout/sessions", params)
-    return Page[SessionSummary].of(body, SessionSummary.of)
+    return Page[SessionSummary].of(body, SessionSummary.row)
 
 
 @toolset.tool("List a Checkout Session's line items", kind="read")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
-from ._models import Page, Summary, ref
+from ..views import Page, Summary
+from ..views.customers import CustomerSummary
 from ._params import (
     Ctx,
     Cursor,
@@ -33,31 +33,6 @@ Description = Annotated[str, Field(max_length=350)]
 
 class InvoiceSettings(Shape):
     default_payment_method: PaymentMethodId
-
-
-class CustomerSummary(Summary):
-    id: str
-    email: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    description: str | None = None
-    default_payment_method: str | None = None
-    metadata: dict[str, str] | None = None
-    created: int | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> CustomerSummary:
-        settings = obj.get("invoice_settings") or {}
-        return cls(
-            id=obj["id"],
-            email=obj.get("email"),
-            name=obj.get("name"),
-            phone=obj.get("phone"),
-            description=obj.get("description"),
-            default_payment_method=ref(settings.get("default_payment_method")),
-            metadata=obj.get("metadata") or None,
-            created=obj.get("created"),
-        )
 
 
 class CustomerSearchPage(Summary):

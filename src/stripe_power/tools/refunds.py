@@ -14,7 +14,9 @@ from pydantic import Field
 from ..audit import replayed
 from ..errors import InputError
 from ..gateway import Gateway
-from ._models import Page, Summary, money, ref
+from ..views import Page, money
+from ..views._refundable import refundable
+from ..views.payments import RefundSummary
 from ._params import (
     ChargeId,
     Ctx,
@@ -29,53 +31,11 @@ from ._params import (
     limits,
 )
 from ._preview import customer_label
-from ._refundable import refundable
 from ._registry import Toolset
 
 toolset = Toolset("refunds", "Refunds: full or partial, checked against what remains refundable")
 
 IN_FLIGHT = frozenset({"pending", "succeeded", "requires_action"})
-
-
-class RefundSummary(Summary):
-    id: str
-    status: str | None = None
-    amount: int
-    amount_display: str | None = None
-    currency: str
-    payment_intent: str | None = None
-    charge: str | None = None
-    reason: str | None = None
-    failure_reason: str | None = None
-    remaining_refundable: int | None = None
-    remaining_refundable_display: str | None = None
-    metadata: dict[str, str] | None = None
-    created: int | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any], remaining: int | None = None) -> RefundSummary:
-        status, cur = obj.get("status"), str(obj["currency"])
-        return cls(
-            id=obj["id"],
-            status=status,
-            amount=obj["amount"],
-            amount_display=money(obj["amount"], cur),
-            currency=cur,
-            payment_intent=ref(obj.get("payment_intent")),
-            charge=ref(obj.get("charge")),
-            reason=obj.get("reason"),
-            failure_reason=obj.get("failure_reason"),
-            remaining_refundable=remaining,
-            remaining_refundable_display=money(remaining, cur),
-            metadata=obj.get("metadata") or None,
-            created=obj.get("created"),
-            next_step={
-                "pending": "Pending: retrieve_refund later or wait for refund.updated.",
-                "requires_action": "The customer must provide refund details; cancel_refund to stop it.",
-                "failed": "Refund failed (see failure_reason); the money stays with you.",
-            }.get(str(status)),
-        )
 
 
 async def paid_charge(

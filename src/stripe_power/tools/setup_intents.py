@@ -7,15 +7,14 @@ confirmation, which cannot follow a redirect, so redirect-based methods are turn
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from ..errors import InputError
 from ..gateway import Gateway
-from ._intents import client_secret, error_note, intent_next_step, redirect_url
-from ._models import Page, Summary, ref
+from ..views import Page
+from ..views.payments import PaymentMethodSummary, SetupIntentSummary
 from ._params import (
     Ctx,
     Cursor,
@@ -34,72 +33,6 @@ from ._registry import Toolset
 from ._shapes import AutomaticPaymentMethods
 
 toolset = Toolset("setup_intents", "Setup Intents and saved payment methods: save, list, detach")
-
-
-class SetupIntentSummary(Summary):
-    id: str
-    status: str
-    customer: str | None = None
-    payment_method: str | None = None
-    usage: str | None = None
-    last_setup_error: str | None = None
-    next_action_url: str | None = None
-    client_secret: str | None = None
-    metadata: dict[str, str] | None = None
-    created: int | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any], *, with_secret: bool = False) -> SetupIntentSummary:
-        secret = client_secret(obj, with_secret)
-        return cls(
-            id=obj["id"],
-            status=obj["status"],
-            customer=ref(obj.get("customer")),
-            payment_method=ref(obj.get("payment_method")),
-            usage=obj.get("usage"),
-            last_setup_error=error_note(obj.get("last_setup_error")),
-            next_action_url=redirect_url(obj),
-            client_secret=secret,
-            metadata=obj.get("metadata") or None,
-            created=obj.get("created"),
-            next_step=si_next_step(obj, bool(secret)),
-        )
-
-
-def si_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
-    if obj["status"] == "succeeded" and obj.get("customer") and obj.get("usage") == "off_session":
-        return (
-            f"Saved {ref(obj.get('payment_method'))} for {ref(obj.get('customer'))}: charge it later with "
-            f"create_payment_intent(amount, currency, customer={ref(obj.get('customer'))}, "
-            f"payment_method={ref(obj.get('payment_method'))}, confirm=true, off_session=true)."
-        )
-    return intent_next_step(obj, has_secret, "setup")
-
-
-class PaymentMethodSummary(Summary):
-    id: str
-    type: str
-    brand: str | None = None
-    last4: str | None = None
-    exp_month: int | None = None
-    exp_year: int | None = None
-    customer: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> PaymentMethodSummary:
-        kind = str(obj.get("type") or "")
-        found = obj.get(kind)
-        details: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-        return cls(
-            id=obj["id"],
-            type=kind,
-            brand=details.get("brand") or details.get("bank_name"),
-            last4=details.get("last4"),
-            exp_month=details.get("exp_month"),
-            exp_year=details.get("exp_year"),
-            customer=ref(obj.get("customer")),
-        )
 
 
 @toolset.tool("Create a SetupIntent", kind="write")

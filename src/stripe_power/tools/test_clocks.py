@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
@@ -19,7 +18,9 @@ from pydantic import Field
 from ..errors import InputError, StripeAPIError
 from ..guardrails import rule
 from ..money import format_amount
-from ._models import Page, Summary
+from ..views import Page, Summary
+from ..views.subscriptions import TestClockSummary
+from ..views.subscriptions import iso as _iso
 from ._params import Ctx, IdempotencyKey, Limit, form, gateway, ident, settings
 from ._registry import Toolset
 
@@ -28,31 +29,6 @@ toolset = Toolset("test_clocks", "Test clocks: simulate months of billing in tes
 TestClockId = Annotated[str, ident("clock"), Field(description="clock_...")]
 Timestamp = Annotated[int, Field(ge=0, le=4_102_444_800, description="Unix seconds")]
 _WAIT_SECONDS = 120
-
-
-def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-class TestClockSummary(Summary):
-    __test__ = False
-    id: str
-    name: str | None = None
-    status: str
-    frozen_time: int
-    frozen_at: str
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any], next_step: str | None = None) -> TestClockSummary:
-        return cls(
-            id=obj["id"],
-            name=obj.get("name"),
-            status=obj["status"],
-            frozen_time=int(obj["frozen_time"]),
-            frozen_at=_iso(int(obj["frozen_time"])),
-            next_step=next_step,
-        )
 
 
 def _test_mode_only(ctx: Ctx) -> None:
