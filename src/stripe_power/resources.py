@@ -84,7 +84,7 @@ OBJECTS: dict[str, str] = {
     "test_clock": "/v1/test_helpers/test_clocks",
 }
 # The `object` Stripe sends for a URI type whose name differs.
-_STRIPE_TYPE = {"checkout_session": "checkout.session", "test_clock": "test_helpers.test_clock"}
+STRIPE_TYPE = {"checkout_session": "checkout.session", "test_clock": "test_helpers.test_clock"}
 
 
 def register_resources(server: MCPServer[Any]) -> None:
@@ -117,7 +117,7 @@ def register_resources(server: MCPServer[Any]) -> None:
         if not id.replace("_", "").isalnum():
             raise ResourceError(f"{id!r} is not a Stripe id.")
         gateway = ctx.request_context.lifespan_context.gateway
-        expand = expand_for(_STRIPE_TYPE.get(object_type, object_type))
+        expand = expand_for(STRIPE_TYPE.get(object_type, object_type))
         # With client keys the read runs with the reading client's own key.
         key = current_key.set(key_of(ctx) if gateway.settings.client_keys else None)
         try:

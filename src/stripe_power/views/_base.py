@@ -37,8 +37,9 @@ class Page(Summary, Generic[T]):
 
 def only(summary: T, names: frozenset[str]) -> T:
     """The same view with only `names` kept (a list row): one model, two depths."""
+    fields = type(summary).model_fields
     for name in summary.model_fields_set - names:
-        setattr(summary, name, None)
+        setattr(summary, name, fields[name].get_default(call_default_factory=True))
     return summary
 
 

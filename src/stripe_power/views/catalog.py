@@ -83,7 +83,7 @@ class CouponSummary(Summary):
     id: str
     name: str | None = None
     off: str | None = None
-    percent_off: float | None = None
+    percent_off: int | float | None = None
     amount_off: int | None = None
     currency: str | None = None
     duration: str | None = None

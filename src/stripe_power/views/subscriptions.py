@@ -123,14 +123,12 @@ class SubscriptionSummary(Summary):
 
     @classmethod
     def row(cls, obj: Mapping[str, Any]) -> SubscriptionSummary:
-        summary = only(cls.of(obj), SUBSCRIPTION_ROW)
-        summary.items = []  # the item ids are one retrieve away
-        return summary
+        return only(cls.of(obj), SUBSCRIPTION_ROW)
 
 
 SUBSCRIPTION_ROW = frozenset(
-    {"id", "status", "customer", "items", "current_period_end", "cancel_at_period_end", "trial_end",
-     "next_invoice_amount_display"}
+    {"id", "status", "customer", "items", "current_period_start", "current_period_end", "cancel_at_period_end",
+     "trial_end", "next_invoice_amount_display", "latest_invoice"}
 )  # fmt: skip
 
 
