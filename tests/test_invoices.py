@@ -85,8 +85,6 @@ async def test_create_invoice_exact_form_and_summary(fake: RecordingStripe, conn
             "total_display": "$125.00",
             "amount_due": 12500,
             "amount_due_display": "$125.00",
-            "amount_paid": 0,
-            "amount_paid_display": "$0.00",
             "amount_remaining": 12500,
             "amount_remaining_display": "$125.00",
             "due_date": 1702592000,

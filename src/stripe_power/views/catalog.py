@@ -71,20 +71,12 @@ class PriceSummary(Summary):
         )
 
 
-def _off(obj: Mapping[str, Any]) -> str | None:
-    """What a coupon takes off: `25% off` or `$5.00 off`."""
-    if obj.get("percent_off") is not None:
-        return f"{obj['percent_off']:g}% off"
-    amount = money(obj.get("amount_off"), obj.get("currency"))
-    return f"{amount} off" if amount else None
-
-
 class CouponSummary(Summary):
     id: str
     name: str | None = None
-    off: str | None = None
     percent_off: int | float | None = None
     amount_off: int | None = None
+    amount_off_display: str | None = None
     currency: str | None = None
     duration: str | None = None
     duration_in_months: int | None = None
@@ -100,9 +92,9 @@ class CouponSummary(Summary):
         return cls(
             id=obj["id"],
             name=obj.get("name"),
-            off=_off(obj),
             percent_off=obj.get("percent_off"),
             amount_off=obj.get("amount_off"),
+            amount_off_display=money(obj.get("amount_off"), obj.get("currency")),
             currency=obj.get("currency"),
             duration=obj.get("duration"),
             duration_in_months=obj.get("duration_in_months"),
@@ -111,7 +103,7 @@ class CouponSummary(Summary):
             max_redemptions=obj.get("max_redemptions"),
             redeem_by=obj.get("redeem_by"),
             metadata=obj.get("metadata") or None,
-            next_step="Customers enter a code for it: call_stripe_api POST /v1/promotion_codes with params "
+            next_step="A code for it: call_stripe_api POST /v1/promotion_codes "
             f"{{promotion: {{type: coupon, coupon: {obj['id']}}}, code: ...}}."
             if obj.get("valid") and not obj.get("times_redeemed")
             else None,
@@ -123,7 +115,6 @@ class PromotionCodeSummary(Summary):
     code: str | None = None
     active: bool | None = None
     coupon: str | None = None
-    off: str | None = None
     customer: str | None = None
     times_redeemed: int | None = None
     max_redemptions: int | None = None
@@ -142,7 +133,6 @@ class PromotionCodeSummary(Summary):
             code=obj.get("code"),
             active=obj.get("active"),
             coupon=ref(coupon),
-            off=_off(coupon) if isinstance(coupon, Mapping) else None,
             customer=ref(obj.get("customer")),
             times_redeemed=obj.get("times_redeemed"),
             max_redemptions=obj.get("max_redemptions"),

@@ -72,7 +72,7 @@ class SessionSummary(Summary):
             mode=obj.get("mode"),
             status=status,
             payment_status=obj.get("payment_status"),
-            ui_mode=obj.get("ui_mode"),
+            ui_mode=obj.get("ui_mode") if obj.get("ui_mode") != "hosted_page" else None,
             url=obj.get("url"),
             client_secret=client_secret,
             amount_subtotal_display=money(obj.get("amount_subtotal"), currency) if off else None,

@@ -82,8 +82,7 @@ class CustomerBalanceTransactionSummary(Summary):
             credit_note=ref(obj.get("credit_note")),
             description=obj.get("description"),
             metadata=obj.get("metadata") or None,
-            next_step="Stripe applies the balance to the customer's next finalized invoices "
-            "(see starting_balance and ending_balance on them)."
+            next_step="Applied to the customer's next finalized invoices (see their starting_balance)."
             if obj.get("type") == "adjustment"
             else None,
         )

@@ -101,11 +101,11 @@ class SubscriptionSummary(Summary):
             ],
             current_period_start=min(starts) if starts else None,
             current_period_end=period_end,
-            cancel_at_period_end=obj.get("cancel_at_period_end"),
+            cancel_at_period_end=True if obj.get("cancel_at_period_end") else None,
             cancel_at=obj.get("cancel_at"),
             canceled_at=obj.get("canceled_at"),
             trial_end=obj.get("trial_end") if status == "trialing" else None,
-            collection_method=obj.get("collection_method"),
+            collection_method=_unless(obj.get("collection_method"), "charge_automatically"),
             default_payment_method=ref(obj.get("default_payment_method")),
             paused_collection=(obj.get("pause_collection") or {}).get("behavior"),
             pending_setup_intent=ref(obj.get("pending_setup_intent")),
@@ -130,6 +130,11 @@ SUBSCRIPTION_ROW = frozenset(
     {"id", "status", "customer", "items", "current_period_start", "current_period_end", "cancel_at_period_end",
      "trial_end", "next_invoice_amount_display", "latest_invoice"}
 )  # fmt: skip
+
+
+def _unless(value: Any, default: str) -> Any:
+    """Shown only when it is not Stripe's default (a default says nothing the reader needs)."""
+    return None if value == default else value
 
 
 def _recurring_amount(items: list[Mapping[str, Any]], currency: str | None) -> int | None:
