@@ -32,7 +32,7 @@ from .invoices import (
 )
 from .router import Ctx
 from .store import JSON, Account, at_time, changed, snapshot
-from .subscriptions import add_interval, price_desc
+from .subscriptions import add_interval, period_end_after, price_desc
 
 Step = Callable[[Ctx, int, JSON], None]
 
@@ -144,7 +144,8 @@ def _renew(ctx: Ctx, t: int, sub: JSON) -> None:
     before = snapshot(sub)
     items = sub["items"]["data"]
     r = items[0]["price"]["recurring"]
-    start, end = t, add_interval(t, r["interval"], int(r["interval_count"]))
+    anchor = int(sub.get("billing_cycle_anchor") or t)
+    start, end = t, period_end_after(anchor, t, r["interval"], int(r["interval_count"]))
     previous_start = min(int(item["current_period_start"]) for item in items)
     for item in items:
         item["current_period_start"], item["current_period_end"] = start, end

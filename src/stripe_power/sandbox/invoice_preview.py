@@ -82,7 +82,10 @@ def _next_period(ctx: Ctx, inv: JSON, sub: JSON) -> None:
     first = sub["items"]["data"][0]
     recurring = first["price"]["recurring"]
     start = int(first["current_period_end"])
-    end = subscriptions.add_interval(start, recurring["interval"], int(recurring["interval_count"]))
+    anchor = int(sub.get("billing_cycle_anchor") or start)
+    end = subscriptions.period_end_after(
+        anchor, start, recurring["interval"], int(recurring["interval_count"])
+    )
     billing_cycle.bill_period(ctx, inv, sub, start, end)
     inv["period_start"], inv["period_end"] = int(first["current_period_start"]), start
 

@@ -54,6 +54,19 @@ def add_interval(start: int, interval: str, count: int) -> int:
     return calendar.timegm((year, month, day, t.tm_hour, t.tm_min, t.tm_sec, 0, 0, 0))
 
 
+def period_end_after(anchor: int, start: int, interval: str, count: int) -> int:
+    """The end of the period that starts at `start`: the first anchor date after it. Counted from
+    the anchor, not from `start`, so a subscription anchored on the 31st bills on February 28 and
+    then on March 31 again, as Stripe does."""
+    if interval in ("day", "week"):
+        step = (86400 if interval == "day" else 7 * 86400) * count
+        return anchor + step * ((start - anchor) // step + 1) if start >= anchor else anchor
+    periods = 1
+    while (end := add_interval(anchor, interval, count * periods)) <= start:
+        periods += 1
+    return end if start >= anchor else anchor
+
+
 def price_desc(acct: Account, price: JSON, qty: int) -> str:
     name = catalog.product_name(acct, price)
     amount = charges.fmt_money(int(price["unit_amount"] or 0), price["currency"])
