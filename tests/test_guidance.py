@@ -9,9 +9,9 @@ import pytest
 from mcp.shared.exceptions import MCPError
 from mcp.types import TextResourceContents
 
+from stripe_power import spec
 from stripe_power.guardrails import RULES
 from stripe_power.prompts import PROMPTS
-from stripe_power import spec
 from stripe_power.resources import OBJECTS, STRIPE_TYPE, best_practices
 from stripe_power.sandbox.cards import TEST_PAYMENT_METHODS
 from stripe_power.server import INSTRUCTIONS

@@ -91,7 +91,8 @@ async def test_the_prompt_runs_two_paid_renewals_with_progress(connect_sandbox: 
             invoices = payload(await client.call_tool("list_invoices", {"customer": customer}))
             subscription = payload(
                 await client.call_tool(
-                    "call_stripe_api", {"method": "GET", "path": f"/v1/subscriptions/{sub}"}
+                    "call_stripe_api",
+                    {"method": "GET", "path": f"/v1/subscriptions/{sub}", "fields": ["billing_cycle_anchor"]},
                 )
             )
             listed = payload(await client.call_tool("list_test_clocks", {}))
