@@ -19,7 +19,7 @@ class AccountInfo(AccountSummary):
 
 @toolset.tool("Get account info", kind="read")
 async def get_account_info(ctx: Ctx) -> AccountInfo:
-    """The account, test or live mode, key kind (never the key) and API version."""
+    """The account, its mode, key kind (never the key), API version."""
     door = gateway(ctx)
     account = AccountSummary.of(await door.request("GET", "/v1/account"))
     return AccountInfo(

@@ -51,7 +51,7 @@ def _expanded(params: Mapping[str, Any]) -> list[str]:
 
 Fields = Annotated[
     list[Annotated[str, Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=200)]],
-    Field(max_length=30, description="More fields of the result, e.g. ['lines', 'status_transitions']"),
+    Field(max_length=30, description="More fields, e.g. ['lines']"),
 ]
 
 
@@ -66,11 +66,10 @@ async def call_stripe_api(
         dict[str, Any] | None, Field(description="Stripe params; nested objects allowed")
     ] = None,
     fields: Fields | None = None,
-    full: Annotated[bool | None, Field(description="The whole object, not its view")] = None,
+    full: Annotated[bool | None, Field(description="The whole object")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> ApiResult:
-    """For endpoints without a typed tool (coupons, credit notes, disputes...); guardrails apply. Results
-    are compact views, lists are rows."""
+    """Any endpoint a typed tool lacks; guardrails apply; results are compact views."""
     from .. import spec
     from ..views import LISTS, expand_for, related
     from ..views.fields import check_fields, shown
@@ -129,7 +128,7 @@ async def search_stripe_api(
     query: Annotated[str, Field(min_length=2, max_length=300, description="The task, in words")],
     limit: Annotated[int, Field(ge=1, le=10)] = 5,
 ) -> ApiSearch:
-    """Find the Stripe endpoints that do a task, best first (offline)."""
+    """Find the endpoints for a task, best first (offline)."""
     from ..spec.search import search
 
     hits = search(query, limit)
@@ -185,10 +184,10 @@ async def describe_stripe_api(
     ],
     param: Annotated[
         str | None,
-        Field(max_length=200, description="One nested parameter to detail, e.g. line_items.price_data"),
+        Field(max_length=200, description="A nested one, e.g. line_items.price_data"),
     ] = None,
 ) -> ApiDescription:
-    """An endpoint's parameters (type, required, enums), return type, guardrails, sandbox support (offline)."""
+    """An endpoint's parameters, return type, guardrails and sandbox support (offline)."""
     from .. import spec
     from ..sandbox.app import serves
     from ..spec.describe import describe

@@ -91,18 +91,18 @@ async def create_checkout_session(
     customer_email: Email | None = None,
     success_url: Annotated[Url | None, Field(description="Hosted only")] = None,
     cancel_url: Url | None = None,
-    ui_mode: Annotated[UiMode | None, Field(description="Default hosted_page")] = None,
+    ui_mode: UiMode | None = None,
     return_url: Annotated[Url | None, Field(description="Embedded only")] = None,
     allow_promotion_codes: bool | None = None,
     currency: Annotated[Currency | None, Field(description="Required for setup mode")] = None,
     excluded_payment_method_types: Annotated[
-        list[str] | None, Field(max_length=50, description="e.g. ['klarna']; others stay dynamic")
+        list[str] | None, Field(max_length=50, description="e.g. ['klarna']")
     ] = None,
     expires_at: Timestamp | None = None,
     metadata: Metadata | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SessionSummary:
-    """Create a Checkout Session (one-time payment, subscription or saving a payment method)."""
+    """Create a Checkout Session: payment, subscription or setup mode."""
     one_price(line_items or [], "line_items")
     _check_combination(
         mode,
@@ -143,7 +143,7 @@ def _in_sandbox(ctx: Ctx, summary: SessionSummary) -> SessionSummary:
 
 @toolset.tool("Retrieve a Checkout Session", kind="read")
 async def retrieve_checkout_session(ctx: Ctx, session: SessionId) -> SessionSummary:
-    """Get a Checkout Session's status, payment status and resulting ids."""
+    """Get a Checkout Session: status, discounts, resulting ids."""
     return _in_sandbox(
         ctx, SessionSummary.of(await gateway(ctx).request("GET", f"/v1/checkout/sessions/{session}"))
     )
@@ -202,7 +202,7 @@ async def pay_checkout_session(
     ] = "complete",
     email: Email | None = None,
 ) -> SessionSummary:
-    """Sandbox only: complete an open session on its hosted page as the customer would."""
+    """Sandbox only: pay an open session's hosted page as the customer would."""
     from ..sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data, only in sandbox mode
 
     numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}

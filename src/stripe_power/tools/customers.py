@@ -56,7 +56,7 @@ async def create_customer(
     test_clock: Annotated[str | None, ident("clock"), Field(description="Test clock to live on")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> CustomerSummary:
-    """Create a customer; use its id for Checkout, payments and subscriptions."""
+    """Create a customer."""
     params = form(
         email=email,
         name=name,
@@ -111,7 +111,7 @@ async def list_customers(
     limit: Limit = 10,
     starting_after: Cursor | None = None,
 ) -> Page[CustomerSummary]:
-    """List customers, newest first, optionally by exact email."""
+    """List customers, newest first, or by exact email."""
     params = form(email=email, limit=limit, starting_after=starting_after)
     return Page[CustomerSummary].of(
         await gateway(ctx).request("GET", "/v1/customers", params), CustomerSummary.of

@@ -147,10 +147,10 @@ async def wait_for_event(
     object_id: ObjectId | None = None,
     timeout_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT)] = 30,
     created_gte: Annotated[
-        Since | None, Field(description="Ignore older; default 5 min ago without object_id")
+        Since | None, Field(description="Default: 5 min ago, without object_id")
     ] = None,
 ) -> WaitResult:
-    """Wait for a matching event (newest wins; one about object_id that exists counts), with progress."""
+    """Wait for a matching event (newest wins), with progress."""
     config = settings(ctx)
     store = webhooks(ctx) if config.receives_webhooks else None
     about = f" about {object_id}" if object_id else ""

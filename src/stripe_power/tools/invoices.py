@@ -269,7 +269,7 @@ async def delete_invoice(ctx: Ctx, invoice: InvoiceId) -> DeletedInvoice:
 
 @toolset.tool("Retrieve an invoice", kind="read")
 async def retrieve_invoice(ctx: Ctx, invoice: InvoiceId) -> InvoiceSummary:
-    """Get one invoice: totals, status, hosted URL, balance and credit notes applied."""
+    """Get one invoice: totals, status, credit notes and balance applied."""
     obj = await gateway(ctx).request("GET", f"/v1/invoices/{invoice}")
     return InvoiceSummary.of(obj, **await related(gateway(ctx).request, obj))
 

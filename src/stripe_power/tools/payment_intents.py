@@ -158,7 +158,7 @@ async def create_payment_intent(
 
 @toolset.tool("Retrieve a PaymentIntent", kind="read")
 async def retrieve_payment_intent(ctx: Ctx, payment_intent: PaymentIntentId) -> PaymentIntentSummary:
-    """Get a PaymentIntent's status, refunds and dispute, and what to do next."""
+    """Get a PaymentIntent: status, refunds, dispute, next step."""
     path = f"/v1/payment_intents/{payment_intent}"
     return PaymentIntentSummary.of(await gateway(ctx).request("GET", path, {"expand": list(PI_EXPAND)}))
 

@@ -114,7 +114,7 @@ async def create_refund(
     charge: Annotated[ChargeId | None, Field(description="Instead of payment_intent")] = None,
     amount: Annotated[
         int | None,
-        Field(ge=1, le=99_999_999, description="Partial; default: all that remains"),
+        Field(ge=1, le=99_999_999, description="Partial; default: the rest"),
     ] = None,
     reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None,
     metadata: Metadata | None = None,
@@ -149,7 +149,7 @@ async def list_refunds(
     limit: Limit = 10,
     starting_after: Cursor | None = None,
 ) -> Page[RefundSummary]:
-    """List refunds, newest first, optionally for one payment."""
+    """List refunds, newest first, or one payment's."""
     params = form(payment_intent=payment_intent, charge=charge, limit=limit, starting_after=starting_after)
     body = await gateway(ctx).request("GET", "/v1/refunds", params)
     return Page[RefundSummary].of(body, RefundSummary.of)

@@ -47,7 +47,7 @@ async def create_setup_intent(
     return_url: Url | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SetupIntentSummary:
-    """Save a payment method for later payments (usage defaults to off_session)."""
+    """Save a payment method for later (usage default: off_session)."""
     if confirm and not payment_method:
         raise InputError(
             "payment_method",
@@ -76,7 +76,7 @@ async def create_setup_intent(
 
 @toolset.tool("Retrieve a SetupIntent", kind="read")
 async def retrieve_setup_intent(ctx: Ctx, setup_intent: SetupIntentId) -> SetupIntentSummary:
-    """Get a SetupIntent's status and what to do next."""
+    """Get a SetupIntent: status, next step."""
     return SetupIntentSummary.of(await gateway(ctx).request("GET", f"/v1/setup_intents/{setup_intent}"))
 
 
@@ -86,11 +86,11 @@ async def confirm_setup_intent(
     setup_intent: SetupIntentId,
     payment_method: PaymentMethodId | None = None,
     return_url: Annotated[
-        Url | None, Field(description="Needed if the intent was created without payment_method")
+        Url | None, Field(description="If created without payment_method")
     ] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SetupIntentSummary:
-    """Confirm a SetupIntent server-side, saving the payment method."""
+    """Confirm a SetupIntent, saving the payment method."""
     obj = await gateway(ctx).request(
         "POST",
         f"/v1/setup_intents/{setup_intent}/confirm",
@@ -129,7 +129,7 @@ async def list_payment_methods(
     limit: Limit = 10,
     starting_after: Cursor | None = None,
 ) -> Page[PaymentMethodSummary]:
-    """List a customer's saved payment methods (brand, last4, expiry)."""
+    """A customer's saved payment methods (brand, last4, expiry)."""
     params = form(type=type, limit=limit, starting_after=starting_after)
     body = await gateway(ctx).request("GET", f"/v1/customers/{customer}/payment_methods", params)
     return Page[PaymentMethodSummary].of(body, PaymentMethodSummary.of)

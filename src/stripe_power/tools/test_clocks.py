@@ -43,7 +43,7 @@ async def create_test_clock(
     name: Annotated[str | None, Field(max_length=300)] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> TestClockSummary:
-    """A clock at frozen_time (default: now); customers created with test_clock live on it."""
+    """A test clock at frozen_time (default: now)."""
     _test_mode_only(ctx)
     clock = await gateway(ctx).request(
         "POST",
@@ -155,8 +155,7 @@ async def advance_test_clock(
     frozen_time: Timestamp | None = None,
     days: Annotated[int | None, Field(ge=1, le=1100, description="Instead of frozen_time")] = None,
 ) -> AdvanceResult:
-    """Move a clock forward, wait until ready (progress reported) and summarise what happened.
-    With neither frozen_time nor days: to just past the next renewal, its invoice paid or failed."""
+    """Advance past the next renewal (or by days, to frozen_time), then summarise what happened."""
     _test_mode_only(ctx)
     if frozen_time is not None and days is not None:
         raise InputError(
