@@ -55,11 +55,15 @@ class EventSummary(Summary):
         from . import view_dict  # the registry holds this view too
 
         obj = object_of(event)
+        shown = view_dict(obj, row=row) if obj else None
+        if shown is not None:
+            # The object as it was then: its next step may be stale by now (retrieve it for one).
+            shown.pop("next_step", None)
         return cls(
             id=event["id"],
             type=event["type"],
             created=event.get("created"),
-            data=EventData(object=view_dict(obj, row=row)) if obj else None,
+            data=EventData(object=shown) if shown is not None else None,
             changes=changes(event),
             pending_webhooks=event.get("pending_webhooks") if detail else None,
         )
