@@ -146,9 +146,7 @@ async def wait_for_event(
     type: TypePattern,
     object_id: ObjectId | None = None,
     timeout_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT)] = 30,
-    created_gte: Annotated[
-        Since | None, Field(description="Default: 5 min ago, without object_id")
-    ] = None,
+    created_gte: Annotated[Since | None, Field(description="Default: 5 min ago, without object_id")] = None,
 ) -> WaitResult:
     """Wait for a matching event (newest wins), with progress."""
     config = settings(ctx)

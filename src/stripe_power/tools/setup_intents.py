@@ -85,9 +85,7 @@ async def confirm_setup_intent(
     ctx: Ctx,
     setup_intent: SetupIntentId,
     payment_method: PaymentMethodId | None = None,
-    return_url: Annotated[
-        Url | None, Field(description="If created without payment_method")
-    ] = None,
+    return_url: Annotated[Url | None, Field(description="If created without payment_method")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SetupIntentSummary:
     """Confirm a SetupIntent, saving the payment method."""

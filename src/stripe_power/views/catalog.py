@@ -95,7 +95,7 @@ class CouponSummary(Summary):
             percent_off=obj.get("percent_off"),
             amount_off=obj.get("amount_off"),
             amount_off_display=money(obj.get("amount_off"), obj.get("currency")),
-            currency=obj.get("currency"),
+            currency=obj.get("currency") if obj.get("amount_off") else None,
             duration=obj.get("duration"),
             duration_in_months=obj.get("duration_in_months"),
             valid=obj.get("valid"),
@@ -104,7 +104,7 @@ class CouponSummary(Summary):
             redeem_by=obj.get("redeem_by"),
             metadata=obj.get("metadata") or None,
             next_step="A code for it: call_stripe_api POST /v1/promotion_codes "
-            f"{{promotion: {{type: coupon, coupon: {obj['id']}}}, code: ...}}."
+            f"{{promotion: {{type: coupon, coupon: {obj['id']}}}, code}}."
             if obj.get("valid") and not obj.get("times_redeemed")
             else None,
         )

@@ -20,6 +20,7 @@ MAX_TEXT = 200
 # Integer fields that hold money: by name (Stripe's naming is regular), or said so in the spec.
 _MONEY_NAME = re.compile(r"(^|_)(amount|total|subtotal|balance|fee|fees|net)(_|$)")
 _MONEY_WORDS = re.compile(r"cents|smallest currency unit")
+_CURRENCY = re.compile(r"[a-z]{3}")  # an ISO code (Stripe's examples hold placeholders)
 _NEVER = frozenset({"id", "object", "livemode", "status", "currency", "metadata", "client_secret"})
 # Scalars worth their bytes first; then any other non-null scalar, in the spec's order.
 _FIRST = ("type", "name", "email", "description", "code", "number", "reason", "active", "valid", "url")
@@ -61,7 +62,8 @@ def generic_view(obj: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"id": obj.get("id"), "object": object_type or None}
     if isinstance(obj.get("status"), str):
         out["status"] = obj["status"]
-    currency = obj.get("currency") if isinstance(obj.get("currency"), str) else None
+    found = obj.get("currency")
+    currency = found if isinstance(found, str) and _CURRENCY.fullmatch(found) else None
     amounts = money_fields(object_type) if currency else ()
     for name in amounts:
         if isinstance(obj.get(name), int):
