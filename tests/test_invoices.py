@@ -149,6 +149,8 @@ async def test_invoice_item_and_invoice_bad_input_sends_nothing(
     async with connect() as client:
         cases: list[tuple[str, dict[str, Any], str]] = [
             ("create_invoice_item", {"pricing": {"price": "price_1"}}, "`customer`"),
+            # Stripe needs the customer even with a draft invoice (a 400 otherwise): refused before sending.
+            ("create_invoice_item", {"invoice": "in_1", "pricing": {"price": "price_1"}}, "`customer`"),
             ("create_invoice_item", {"customer": "cus_1"}, "exactly one"),
             (
                 "create_invoice_item",

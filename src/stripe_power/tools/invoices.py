@@ -79,7 +79,7 @@ async def create_invoice(
 @toolset.tool("Create an invoice item", kind="write")
 async def create_invoice_item(
     ctx: Ctx,
-    customer: CustomerId | None = None,
+    customer: Annotated[CustomerId, Field(description="Whom it bills (the invoice's customer)")],
     invoice: InvoiceId | None = None,
     pricing: Pricing | None = None,
     amount: Amount | None = None,
@@ -89,10 +89,6 @@ async def create_invoice_item(
     idempotency_key: IdempotencyKey | None = None,
 ) -> InvoiceItemSummary:
     """Add a line, by price or by amount+currency, to a draft invoice or a customer's next one."""
-    if customer is None and invoice is None:
-        raise InputError(
-            "customer", "or `invoice` is required.", "Pass the draft invoice id (in_...) or a customer."
-        )
     price = pricing.price if pricing else None
     if (price is None) == (amount is None):
         raise InputError(

@@ -43,6 +43,7 @@ class SessionSummary(Summary):
     currency: str | None = None
     allow_promotion_codes: bool | None = None
     discounts: list[Discount] | None = None
+    excluded_payment_method_types: list[str] | None = None
     customer: str | None = None
     customer_email: str | None = None
     payment_intent: str | None = None
@@ -82,6 +83,7 @@ class SessionSummary(Summary):
             currency=currency,
             allow_promotion_codes=True if obj.get("allow_promotion_codes") else None,
             discounts=discounts or None,
+            excluded_payment_method_types=obj.get("excluded_payment_method_types") or None,
             customer=ref(obj.get("customer")),
             customer_email=obj.get("customer_email") or details.get("email"),
             payment_intent=ref(obj.get("payment_intent")),
