@@ -356,8 +356,8 @@ async def test_the_ten_tasks_replay_with_no_failed_or_wasted_call(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="needs branch sandbox-core: the sandbox applies a customer balance transaction and a "
-    "customer's balance to the next invoice",
+    reason="needs the sandbox to apply a customer's balance to its next invoice, which branch "
+    "sandbox-core adds; balance transactions already apply",
 )
 async def test_task_10_customer_balance_credit_replays(tmp_path: Path) -> None:
     check(await replay(tmp_path, [5, 10]))  # on task 5's clock and customer

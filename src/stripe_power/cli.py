@@ -92,6 +92,11 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         help="HTTP: each request sends its own Stripe key as the bearer token (STRIPE_POWER_CLIENT_KEYS=1)",
     )
     parser.add_argument("--state-url", help="PostgreSQL URL for shared state (STRIPE_POWER_STATE_URL)")
+    parser.add_argument(
+        "--access-file",
+        help="HTTP, OAuth mode: people sign in with the team's identity provider; this TOML file names "
+        "the issuer, the Stripe keys the server holds and who gets which (STRIPE_POWER_ACCESS_FILE)",
+    )
     _log_options(parser)
 
 
@@ -169,8 +174,9 @@ def serve(args: argparse.Namespace) -> int:
         from .http import check_exposure
 
         client_keys = args.client_keys or flag(os.environ, "STRIPE_POWER_CLIENT_KEYS")
+        oauth = bool(args.access_file or os.environ.get("STRIPE_POWER_ACCESS_FILE"))
         token = os.environ.get("STRIPE_POWER_HTTP_TOKEN")
-        check_exposure(args.host, token, _allowed_hosts(args), client_keys=client_keys)
+        check_exposure(args.host, token, _allowed_hosts(args), client_keys=client_keys or oauth)
 
     with embedded_sandbox() if args.sandbox else _nothing() as sandbox:
         api_base, api_key = (sandbox[0].url, sandbox[1]) if sandbox else (args.api_base, args.api_key)
@@ -193,8 +199,14 @@ def serve(args: argparse.Namespace) -> int:
             sandbox=args.sandbox,
             client_keys=args.client_keys,
             state_url=args.state_url,
+            access_file=args.access_file,
         )
-        if settings.key is None:
+        if settings.oauth is not None:
+            logger.info(
+                "stripe-power %s: OAuth mode, tokens from %s for %s, %d access rule(s) in %s", __version__,
+                settings.oauth.issuer, settings.oauth.resource, len(settings.oauth.rules), settings.oauth.path,
+            )  # fmt: skip
+        elif settings.key is None:
             logger.info("stripe-power %s: client keys (each request brings its own Stripe key)", __version__)
         else:
             if settings.key.kind == "secret" and not args.sandbox:
@@ -262,6 +274,7 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace, state
 
     from .client_log import client_log_of
     from .http import create_http_app
+    from .oauth.guard import guard_for
     from .webhooks import webhook_routes
 
     if not settings.receives_webhooks:
@@ -281,6 +294,7 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace, state
         allow_live=settings.allow_live,
         state=state,
         allowed_hosts=_allowed_hosts(args),
+        oauth=guard_for(settings, state) if settings.oauth is not None else None,
     )
     logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)
     # Keep-alive longer than a reverse proxy's idle timeout (60 s on common load balancers): a

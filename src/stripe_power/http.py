@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
@@ -24,6 +24,9 @@ from .clients import bearer
 from .config import inspect_key, is_loopback
 from .errors import ConfigError
 from .state import State
+
+if TYPE_CHECKING:
+    from .oauth.guard import OAuthGuard
 
 logger = logging.getLogger("stripe_power.http")
 
@@ -162,12 +165,14 @@ def create_http_app(
     allow_live: bool = False,
     state: State | None = None,
     allowed_hosts: Sequence[str] = (),
+    oauth: OAuthGuard | None = None,
 ) -> ASGIApp:
     """The ASGI app. It refuses to exist without a bearer token, on loopback too: any local
     process (or a web page, through DNS rebinding) could otherwise drive a Stripe key. With
     `client_keys` the bearer token is each client's own Stripe key and the server has none. Off
-    loopback it also needs a strong token and the list of allowed host names."""
-    check_exposure(host, token, allowed_hosts, client_keys=client_keys)
+    loopback it also needs a strong token and the list of allowed host names. With `oauth`
+    (oauth/guard.py) people sign in with access tokens from the team's identity provider."""
+    check_exposure(host, token, allowed_hosts, client_keys=client_keys or oauth is not None)
     mcp_app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         transport_security=security_settings(host, port, allowed_origins or [], allowed_hosts),
@@ -200,10 +205,13 @@ def create_http_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *(extra_routes or []),
+            *(oauth.routes() if oauth is not None else []),  # Protected Resource Metadata
             Mount("/", app=mcp_app),
         ],
         lifespan=lifespan,
     )
+    if oauth is not None:
+        return oauth.protect(app)
     if client_keys:
         return ClientKeyAuth(app, allow_live=allow_live)
     assert token is not None

@@ -292,4 +292,8 @@ def create_server(
     register_prompts(server)
     register_completions(server)
     ClientLog().install(server)
+    if settings.oauth is not None:  # OAuth mode: each message runs as the person who sent it
+        from .oauth.guard import server_middleware
+
+        server.middleware.append(server_middleware)
     return server

@@ -50,4 +50,18 @@ def create_payment_method(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/payment_methods", create_payment_method)
+    router.add(
+        "POST",
+        "/v1/payment_methods",
+        create_payment_method,
+        consumes=(
+            "allow_redisplay",
+            "billing_details.address",
+            "billing_details.email",
+            "billing_details.name",
+            "billing_details.phone",
+            "card",
+            "metadata",
+            "type",
+        ),
+    )

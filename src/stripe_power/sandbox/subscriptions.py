@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import catalog, charges, invoice_totals, payment_methods
+from .accepted import not_applied
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .invoices import (
@@ -350,6 +351,10 @@ def update_subscription(ctx: Ctx) -> JSON:
         "subscription", ctx.path_params["subscription_exposed_id"], param="subscription_exposed_id"
     )
     p = ctx.params
+    if "trial_end" in p and p["trial_end"] != "now":
+        raise not_applied(
+            "POST", "/v1/subscriptions/{subscription_exposed_id}", ("trial_end",), "a timestamp for "
+        )
     if sub["status"] in ("canceled", "incomplete_expired") and any(
         k not in ("metadata", "cancellation_details", "expand") for k in p
     ):
@@ -595,10 +600,43 @@ def search_subscriptions(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/subscriptions", create_subscription)
+    router.add(
+        "POST",
+        "/v1/subscriptions",
+        create_subscription,
+        consumes=(
+            "address",
+            "collection_method",
+            "currency",
+            "customer",
+            "days_until_due",
+            "default_payment_method",
+            "default_tax_rates",
+            "description",
+            "discounts",
+            "items",
+            "metadata",
+            "payment_behavior",
+            "trial_end",
+            "trial_period_days",
+        ),
+    )
     router.add("GET", "/v1/subscriptions", list_subscriptions)
     router.add("GET", "/v1/subscriptions/search", search_subscriptions)
     router.add("GET", "/v1/subscriptions/{subscription_exposed_id}", retrieve_subscription)
-    router.add("POST", "/v1/subscriptions/{subscription_exposed_id}", update_subscription)
+    router.add(
+        "POST",
+        "/v1/subscriptions/{subscription_exposed_id}",
+        update_subscription,
+        consumes=(
+            "cancel_at_period_end",
+            "default_payment_method",
+            "description",
+            "items",
+            "metadata",
+            "proration_behavior",
+            "trial_end",
+        ),
+    )
     router.add("DELETE", "/v1/subscriptions/{subscription_exposed_id}", cancel_subscription)
-    router.add("POST", "/v1/subscriptions/{subscription}/resume", resume_subscription)
+    router.add("POST", "/v1/subscriptions/{subscription}/resume", resume_subscription, consumes=())

@@ -155,7 +155,7 @@ async def advance_test_clock(
     frozen_time: Timestamp | None = None,
     days: Annotated[int | None, Field(ge=1, le=1100, description="Instead of frozen_time")] = None,
 ) -> AdvanceResult:
-    """Advance past the next renewal (or by days, to frozen_time), then summarise what happened."""
+    """Move a clock forward (by default just past the next renewal), wait until ready, summarise."""
     _test_mode_only(ctx)
     if frozen_time is not None and days is not None:
         raise InputError(
