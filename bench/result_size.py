@@ -31,6 +31,7 @@ from stripe_power.config import load_settings
 from stripe_power.sandbox import SandboxServer
 from stripe_power.server import create_server
 from stripe_power.tools import TOOLSET_NAMES
+from stripe_power.views.fields import lookup
 
 GOAL = 0.20
 LIST_GOAL = 2048  # bytes: 10 invoices through call_stripe_api (issue 28)
@@ -98,17 +99,6 @@ class Measured:
     @property
     def ratio(self) -> float:
         return self.result_bytes / self.raw_bytes
-
-
-def lookup(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if isinstance(data, list):
-            data = data[int(part)] if part.isdigit() and int(part) < len(data) else None
-        elif isinstance(data, dict):
-            data = data.get(part)
-        else:
-            return None
-    return data
 
 
 def text_of(result: Any) -> str:

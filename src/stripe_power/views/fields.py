@@ -28,8 +28,9 @@ def check_fields(returns: str | None, fields: Sequence[str]) -> None:
             raise InputError("fields", f"{path!r} is not a field of {name}. Nothing was sent.", hint)
 
 
-def _lookup(value: Any, parts: list[str]) -> Any:
-    for part in parts:
+def lookup(value: Any, path: str) -> Any:
+    """The value at a dotted path (`lines.data.0.amount`: a number indexes a list); None if absent."""
+    for part in path.split("."):
         if isinstance(value, list) and part.isdigit():
             value = value[int(part)] if int(part) < len(value) else None
         elif isinstance(value, Mapping):
@@ -55,7 +56,7 @@ def add_fields(view: dict[str, Any], obj: Mapping[str, Any], fields: Sequence[st
     """`view` with each named field of `obj` added at its own path (a list index keeps the dotted path)."""
     for path in fields:
         parts = path.split(".")
-        value = shown_value(_lookup(obj, parts))
+        value = shown_value(lookup(obj, path))
         if value is None:
             continue
         if any(part.isdigit() for part in parts):
