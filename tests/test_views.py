@@ -180,6 +180,10 @@ async def test_lists_through_call_stripe_api_are_rows_with_the_next_cursor(conne
         rest = payload(await client.call_tool("call_stripe_api", {
             "method": "GET", "path": "/v1/invoices", "params": {"limit": 1, "starting_after": page["next_starting_after"]}}))  # fmt: skip
         typed = payload(await client.call_tool("list_invoices", {"limit": 1}))
+        # A list gets what its rows show expanded, as the typed list does (a payment's refunds).
+        paid_typed = payload(await client.call_tool("list_payment_intents", {"limit": 1}))
+        paid_generic = payload(await client.call_tool("call_stripe_api", {
+            "method": "GET", "path": "/v1/payment_intents", "params": {"limit": 1}}))  # fmt: skip
         found = payload(await client.call_tool("call_stripe_api", {
             "method": "GET", "path": "/v1/customers/search", "params": {"query": "name:'Views'", "limit": 1}}))  # fmt: skip
     assert page["has_more"] is True and rest["has_more"] is False
@@ -187,6 +191,7 @@ async def test_lists_through_call_stripe_api_are_rows_with_the_next_cursor(conne
         page["data"][0]["id"] != rest["data"][0]["id"] and page["data"][0]["customer"] == customer
     )  # newest first
     assert typed == page  # the typed list shows the same rows
+    assert paid_typed == paid_generic and paid_generic["data"][0]["remaining_refundable"] == 5000
     assert set(page["data"][0]) == {"id", "status", "customer", "number", "total_display", "created"}
     assert len(found["data"]) == 1 and found["has_more"] is True and found["next_page"]
 

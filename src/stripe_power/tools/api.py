@@ -97,8 +97,10 @@ async def call_stripe_api(
         check_fields(returns, fields)
     sent = dict(params or {})
     asked = _expanded(sent)
-    # A read of one object gets what its view shows expanded, as the typed tools read it.
-    extra = [] if full or method != "GET" else [p for p in expand_for(returns) if p not in asked]
+    # A read gets what its view shows expanded, as the typed tools read it (a list: for each object).
+    item = (returns or "").removeprefix("list of ")
+    wanted = [("data." if item != returns else "") + p for p in expand_for(item)]
+    extra = [] if full or method != "GET" else [p for p in wanted if p not in asked]
     if extra:
         sent["expand"] = [*asked, *extra]
     body = await gateway(ctx).request(method, path, sent, idempotency_key=idempotency_key)
