@@ -132,6 +132,10 @@ class Settings:
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     webhook_receiver: bool = False
     allow_webhook_hosts: frozenset[str] = frozenset()
+    # Team mode (`team`): send_test_webhook refuses loopback and private addresses unless this is on.
+    allow_private_webhook_targets: bool = False
+    # HTTP clients on other machines: a non-loopback bind, or --allowed-host names (a proxy in front).
+    remote_clients: bool = False
     # The Stripe API is this package's offline sandbox (`serve --sandbox`): lists its test helpers.
     sandbox: bool = False
     # Team deployment: each HTTP request carries its client's own Stripe key (no server key),
@@ -145,6 +149,12 @@ class Settings:
     @property
     def live(self) -> bool:
         return self.key is not None and self.key.mode == "live"
+
+    @property
+    def team(self) -> bool:
+        """Clients other than the server's own user: their requests may not reach its machine's
+        own network (send_test_webhook) unless the operator allows private targets."""
+        return self.client_keys or self.remote_clients or self.oauth is not None
 
     @property
     def receives_webhooks(self) -> bool:
@@ -186,6 +196,8 @@ def load_settings(
     client_keys: bool = False,
     state_url: str | None = None,
     access_file: str | None = None,
+    allow_private_webhook_targets: bool = False,
+    remote_clients: bool = False,
 ) -> Settings:
     """Merge flags over the environment (STRIPE_SECRET_KEY, then STRIPE_API_KEY) and validate."""
     env = os.environ if env is None else env
@@ -244,6 +256,9 @@ def load_settings(
         ),
         sandbox=sandbox,
         oauth=oauth,
+        allow_private_webhook_targets=allow_private_webhook_targets
+        or flag(env, "STRIPE_POWER_ALLOW_PRIVATE_WEBHOOK_TARGETS"),
+        remote_clients=remote_clients,
     )
 
 
@@ -316,7 +331,7 @@ def parse_hosts(values: Sequence[str]) -> frozenset[str]:
                 f"--allow-webhook-host {host!r}: give a bare host name like hooks.example.com "
                 "(no scheme, port or path)."
             )
-    return hosts
+    return frozenset(host.strip("[]") for host in hosts)  # IPv6 as URLs' parsers give it: ::1
 
 
 def parse_amounts(option: str, value: str | None) -> dict[str, int]:

@@ -15,7 +15,6 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
 
 from .audit import redact
-from .clients import current_key, key_of
 from .errors import StripePowerError
 from .guardrails import RULES
 from .views import expand_for, related, view_dict
@@ -118,8 +117,6 @@ def register_resources(server: MCPServer[Any]) -> None:
             raise ResourceError(f"{id!r} is not a Stripe id.")
         gateway = ctx.request_context.lifespan_context.gateway
         expand = expand_for(STRIPE_TYPE.get(object_type, object_type))
-        # With client keys the read runs with the reading client's own key.
-        key = current_key.set(key_of(ctx) if gateway.settings.client_keys else None)
         try:
             obj = await gateway.request(
                 "GET", f"{found}/{id}", {"expand": list(expand)} if expand else None, tool="resource"
@@ -127,8 +124,6 @@ def register_resources(server: MCPServer[Any]) -> None:
             more = await related(lambda *read: gateway.request(*read, tool="resource"), obj)
         except StripePowerError as error:
             raise ResourceError(str(error)) from None
-        finally:
-            current_key.reset(key)
         return json.dumps(redact(view_dict(obj, **more)), separators=(",", ":"), ensure_ascii=False)
 
     server.resource(

@@ -7,6 +7,7 @@ from typing import Any
 from . import (
     catalog,
     checkout_totals,
+    custom_amounts,
     customers,
     payment_intents,
     payment_methods,
@@ -176,6 +177,7 @@ def create(ctx: Ctx) -> JSON:
         )
     if mode == "setup" and items:
         raise invalid("You cannot pass `line_items` in `setup` mode.", param="line_items")
+    custom_amounts.check_items(ctx, items, p, mode)
     # spec3.json `currency`: "Required in `setup` mode when `payment_method_types` is not set."
     if mode == "setup" and "currency" not in p and "payment_method_types" not in p:
         raise missing_param("currency")
@@ -307,6 +309,7 @@ def create(ctx: Ctx) -> JSON:
     if "trial_period_days" in sd:
         as_int(sd["trial_period_days"], "subscription_data[trial_period_days]", minimum=1)
     checkout_totals.configure(ctx, cs, p)
+    custom_amounts.configure(acct, cs)
     acct.hidden[sid] = {"line_items": _line_items_list(acct, cs)}
     return cs
 
@@ -496,18 +499,26 @@ def _raise_failed(error: JSON | None) -> None:
         raise StripeError(402, str(error["message"]), type="card_error", code=str(error["code"]))
 
 
-def _apply_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> None:
+def check_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> None:
+    """Each chosen quantity is for a line whose quantity is adjustable, within its bounds: said,
+    not skipped (the customer would pay for a quantity other than the one they chose)."""
     priv = acct.priv(cs)
     ids = priv.get("line_item_ids", [])
     adjustable = priv.get("adjustable", [])
     for index, qty in quantities.items():
-        if index >= len(ids) or not (adjustable[index] or {}).get("enabled"):
-            continue
-        adj = adjustable[index]
+        adj = (adjustable[index] or {}) if index < len(ids) else {}
+        if not adj.get("enabled"):
+            raise StripeError(400, f"Line item {index + 1} has no adjustable quantity.", param="quantity")
         lo = adj.get("minimum") or 0
         hi = adj.get("maximum") or 99
         if not lo <= qty <= hi:
             raise StripeError(400, f"Quantity must be between {lo} and {hi}.", param="quantity")
+
+
+def _apply_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> None:
+    check_quantities(acct, cs, quantities)
+    ids = acct.priv(cs).get("line_item_ids", [])
+    for index, qty in quantities.items():
         li = acct.objects[ids[index]]
         li["quantity"] = qty
         amount = int(li["price"]["unit_amount"] or 0) * qty

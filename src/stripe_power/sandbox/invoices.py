@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..currencies import minimum_charge
-from . import catalog, invoice_totals, payment_intents, payment_methods
+from . import catalog, custom_amounts, customer_balance, invoice_totals, payment_intents, payment_methods
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
 from .router import Ctx, Router
@@ -238,13 +237,7 @@ def finalize(ctx: Ctx, inv: JSON) -> None:
     inv["effective_at"] = ts
     inv["hosted_invoice_url"] = f"{ctx.base_url}/i/{inv['id']}"
     inv["invoice_pdf"] = f"{ctx.base_url}/i/{inv['id']}/pdf"
-    inv["ending_balance"] = 0
-    if 0 < inv["amount_due"] < minimum_charge(inv["currency"]):
-        # Below the minimum charge amount Stripe charges nothing: the invoice is paid and the
-        # amount goes to the customer's balance, collected with the next invoice.
-        cust["balance"] = int(cust.get("balance") or 0) + inv["amount_due"]
-        inv["ending_balance"] = inv["amount_due"]
-        inv["amount_due"] = inv["amount_remaining"] = 0
+    customer_balance.apply_at_finalization(acct, inv)
     if inv["amount_due"] > 0:
         pi = payment_intents.new_payment_intent(
             ctx,
@@ -520,6 +513,7 @@ def void_invoice(ctx: Ctx) -> JSON:
     for pay in inv["payments"]["data"]:
         pay["status"] = "canceled"
         pay["status_transitions"]["canceled_at"] = now()
+    customer_balance.unapply(ctx.acct, inv)
     ctx.acct.emit("invoice.voided", inv, changed(before, inv))
     return inv
 
@@ -604,6 +598,7 @@ def create_invoice_item(ctx: Ctx) -> JSON:
                 "price", price_id, param="pricing[price]" if "pricing" in p else "price", status=400
             )
     if price is not None:
+        custom_amounts.refuse_on_invoice(ctx, price, "pricing" if "pricing" in p else "price")
         cur = price["currency"]
         amount = int(price["unit_amount"] or 0) * qty
         unit_decimal = price["unit_amount_decimal"]

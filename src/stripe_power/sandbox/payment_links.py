@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalog, checkout
+from . import catalog, checkout, custom_amounts
 from .errors import invalid, missing_param
 from .ids import new_id
 from .router import Ctx, Router
@@ -48,6 +48,7 @@ def create_payment_link(ctx: Ctx) -> JSON:
     items = checkout.build_line_items(ctx, p["line_items"])
     if not items:
         raise missing_param("line_items")
+    custom_amounts.check_items(ctx, items, p)
     currencies = {price["currency"] for price, _, _ in items}
     if len(currencies) > 1:
         raise invalid("All line items must use the same currency.", param="line_items")
