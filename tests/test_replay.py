@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.types import Tool
 
 # The day issue 28 was filed: a 31-day month starts, the date that broke the billing-cycle prompt.
 CLOCK_START = "2026-12-04T17:25:00Z"
@@ -32,16 +33,16 @@ TEST_CARD = "pm_card_visa"  # what an agent puts where a hint leaves `pm_...` (s
 
 # Per task: (at most this many calls, at most this many bytes of results).
 BUDGETS: dict[str, tuple[int, int]] = {
-    "1 one-time payment with Checkout": (3, 2_600),
-    "2 subscription with Checkout": (4, 3_000),
-    "3 refund": (2, 1_300),
-    "4 save a card, charge it off-session": (3, 2_400),
-    "5 trial subscription, two cycles on a test clock": (7, 6_000),
-    "6 coupon and promotion code at Checkout": (4, 2_800),
-    "7 declined card recovered": (3, 2_600),
-    "8 old-docs mistakes: Charges, payment_method_types": (4, 4_000),
-    "9 credit note on a paid invoice, via the API reference": (4, 5_000),
-    "10 customer-balance credit": (4, 3_400),
+    "1 one-time payment with Checkout": (3, 2_100),
+    "2 subscription with Checkout": (4, 2_300),
+    "3 refund": (2, 1_000),
+    "4 save a card, charge it off-session": (3, 1_100),
+    "5 trial subscription, two cycles on a test clock": (7, 4_000),
+    "6 coupon and promotion code at Checkout": (4, 2_200),
+    "7 declined card recovered": (3, 1_650),
+    "8 old-docs mistakes: Charges, payment_method_types": (4, 2_900),
+    "9 credit note on a paid invoice, via the API reference": (4, 3_800),
+    "10 customer-balance credit": (4, 2_600),
 }
 ISSUE_SESSION = (63, 47_800)  # calls, result bytes of the session issue 28 reports
 
@@ -66,12 +67,19 @@ class Task:
 
 
 class Agent:
-    """Calls listed tools only, never the same call twice, and follows what results say."""
+    """Calls listed tools only, never reads again what nothing has changed since, and follows what
+    results say."""
 
-    def __init__(self, client: Client, listed: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, client: Client, listed: dict[str, Tool]) -> None:
         self.client, self.listed = client, listed
         self.tasks: list[Task] = []
-        self.made: set[str] = set()
+        self.reads: set[str] = set()  # the reads made since the last write
+
+    def reads_only(self, tool: str, arguments: dict[str, Any]) -> bool:
+        if tool == "call_stripe_api":
+            return arguments.get("method") == "GET"
+        hints = self.listed[tool].annotations
+        return bool(hints and hints.read_only_hint)
 
     def task(self, name: str) -> None:
         self.tasks.append(Task(name))
@@ -81,8 +89,11 @@ class Agent:
         returned, and must contain `fails`."""
         assert tool in self.listed, f"{tool} is not listed: the agent cannot call it"
         key = tool + json.dumps(arguments, sort_keys=True)
-        assert key not in self.made, f"wasted: {tool} {arguments} was called before"
-        self.made.add(key)
+        if self.reads_only(tool, arguments):
+            assert key not in self.reads, f"wasted: {tool} {arguments} again, and nothing changed since"
+            self.reads.add(key)
+        else:
+            self.reads.clear()
         result = await self.client.call_tool(tool, arguments)
         text = result.content[0].text  # type: ignore[union-attr]
         self.tasks[-1].calls.append(Call(tool, arguments, len(text.encode()), bool(result.is_error), fails))
@@ -105,6 +116,14 @@ class Agent:
 
     async def follow(self, text: str, tool: str, *, fails: str | None = None, **where: str) -> Any:
         return await self.call(tool, self.hinted(text, tool, **where), fails=fails)
+
+    async def instead(self, refusal: str) -> Any:
+        """Make the call a refusal says to send instead (`Send instead: tool {json}`), as written."""
+        after = refusal.split("Send instead:", 1)
+        assert len(after) == 2, f"the refusal names no call to send instead: {refusal}"
+        named = re.match(r" ([a-z_]+) (?=\{)", after[1])
+        assert named and named.group(1) in self.listed, after[1][:200]
+        return await self.follow(after[1], named.group(1))
 
 
 def said(value: Any) -> str:
@@ -198,7 +217,8 @@ async def promotion_code_at_checkout(a: Agent, made: Context) -> None:
                                                                          "name": "Spring"}))  # fmt: skip
     arguments = a.hinted(said(coupon), "call_stripe_api", path="/v1/promotion_codes")
     arguments["params"]["code"] = "SPRING20"  # the hint leaves the code to the caller
-    await a.call("call_stripe_api", arguments)
+    code = await a.call("call_stripe_api", arguments)
+    assert code["coupon"] == coupon["id"] and code["active"] is True
     session = await a.call("create_checkout_session", {
         "mode": "payment", "allow_promotion_codes": True, "success_url": "https://example.com/ok",
         "line_items": [{"price_data": {"currency": "usd", "product_data": {"name": "Boots"}, "unit_amount": 5000},
@@ -207,9 +227,7 @@ async def promotion_code_at_checkout(a: Agent, made: Context) -> None:
     paid = await a.call(
         "pay_checkout_session", {**pay, "promotion_code": "SPRING20"}
     )  # the customer types it
-    assert paid["discounts"] == [
-        {"coupon": coupon["id"], "promotion_code": paid["discounts"][0]["promotion_code"]}
-    ]
+    assert paid["discounts"] == [code["id"]] and paid["payment_status"] == "paid"
     assert (paid["amount_subtotal_display"], paid["amount_discount_display"], paid["amount_total_display"]) == (
         "$50.00", "$10.00", "$40.00")  # fmt: skip
 
@@ -232,12 +250,12 @@ async def declined_card_recovered(a: Agent, made: Context) -> None:
 async def old_docs_mistakes(a: Agent, made: Context) -> None:
     charges = await a.call("call_stripe_api", api("POST", "/v1/charges", {
         "amount": 1200, "currency": "usd", "source": "tok_visa", "description": "Old docs"}), fails="charges-api")  # fmt: skip
-    paid = await a.follow(charges, "create_payment_intent")  # the refusal's exact replacement
+    paid = await a.instead(charges)  # the refusal's exact replacement
     assert paid["status"] == "succeeded"
     typed = await a.call("call_stripe_api", api("POST", "/v1/payment_intents", {
         "amount": 1300, "currency": "usd", "payment_method_types": ["card"], "payment_method": TEST_CARD,
         "confirm": True}), fails="payment-method-types")  # fmt: skip
-    again = await a.follow(typed, "call_stripe_api", path="/v1/payment_intents")  # complete for this path
+    again = await a.instead(typed)  # complete for this path (a confirm without return_url)
     assert again["status"] == "succeeded" and again["amount_display"] == "$13.00"
 
 
@@ -321,7 +339,7 @@ def report(tasks: list[Task], base: Path) -> str:
 async def replay(tmp_path: Path, numbers: range | list[int]) -> list[Task]:
     """Tasks by number (1-10), in order, through one server."""
     async with Client(server(tmp_path / "state"), mode="legacy") as client:
-        listed = {tool.name: tool.input_schema for tool in (await client.list_tools()).tools}
+        listed = {tool.name: tool for tool in (await client.list_tools()).tools}
         agent, made = Agent(client, listed), {}
         for number in numbers:
             name, run = TASKS[number - 1]
@@ -351,7 +369,7 @@ async def test_the_ten_tasks_replay_with_no_failed_or_wasted_call(
         print("\n" + table)
     check(tasks)
     calls, size = sum(len(t.calls) for t in tasks), sum(t.result_bytes for t in tasks)
-    assert calls < ISSUE_SESSION[0] and size < ISSUE_SESSION[1] / 2, (calls, size)
+    assert calls <= ISSUE_SESSION[0] * 0.6 and size <= ISSUE_SESSION[1] * 0.4, (calls, size)
 
 
 @pytest.mark.xfail(
