@@ -23,11 +23,6 @@ NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeede
 NEXT_EXPIRED = "Create a new session."
 
 
-class Discount(Summary):
-    coupon: str | None = None
-    promotion_code: str | None = None
-
-
 class SessionSummary(Summary):
     id: str
     mode: str | None = None
@@ -37,12 +32,13 @@ class SessionSummary(Summary):
     url: str | None = None
     client_secret: str | None = None
     amount_subtotal_display: str | None = None
+    amount_discount: int | None = None
     amount_discount_display: str | None = None
     amount_total: int | None = None
     amount_total_display: str | None = None
     currency: str | None = None
     allow_promotion_codes: bool | None = None
-    discounts: list[Discount] | None = None
+    discounts: list[str] | None = None  # the promotion codes (or coupons) applied
     excluded_payment_method_types: list[str] | None = None
     customer: str | None = None
     customer_email: str | None = None
@@ -63,8 +59,8 @@ class SessionSummary(Summary):
         client_secret = obj.get("client_secret") if with_secret and status == "open" else None
         # A discount shows as what it took off, and the subtotal it was taken from.
         off = int((obj.get("total_details") or {}).get("amount_discount") or 0)
-        discounts = [
-            Discount(coupon=ref(d.get("coupon")), promotion_code=ref(d.get("promotion_code")))
+        applied = [
+            ref(d.get("promotion_code")) or ref(d.get("coupon"))
             for d in obj.get("discounts") or []
             if isinstance(d, Mapping)
         ]
@@ -77,12 +73,13 @@ class SessionSummary(Summary):
             url=obj.get("url"),
             client_secret=client_secret,
             amount_subtotal_display=money(obj.get("amount_subtotal"), currency) if off else None,
+            amount_discount=off or None,
             amount_discount_display=money(off, currency) if off else None,
             amount_total=obj.get("amount_total"),
             amount_total_display=money(obj.get("amount_total"), currency),
             currency=currency,
             allow_promotion_codes=True if obj.get("allow_promotion_codes") else None,
-            discounts=discounts or None,
+            discounts=[code for code in applied if code] or None,
             excluded_payment_method_types=obj.get("excluded_payment_method_types") or None,
             customer=ref(obj.get("customer")),
             customer_email=obj.get("customer_email") or details.get("email"),
