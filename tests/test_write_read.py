@@ -422,11 +422,6 @@ async def test_a_balance_moved_by_an_invoice_shows_on_it_and_on_the_customer(
     assert who["balance"] == 30
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the sandbox to apply a customer's balance to its next invoice (starting_balance, "
-    "ending_balance, amount_due), which branch sandbox-core adds; balance transactions already apply",
-)
 async def test_a_customer_credit_shows_on_the_customer_and_on_the_invoice_it_pays(
     connect_sandbox: Connect,
 ) -> None:
