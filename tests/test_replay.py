@@ -13,6 +13,7 @@ took 63 calls, 11 of them wasted, and 47.8 KB of results for the same ten tasks.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -42,7 +43,7 @@ BUDGETS: dict[str, tuple[int, int]] = {
     "7 declined card recovered": (3, 1_650),
     "8 old-docs mistakes: Charges, payment_method_types": (4, 2_900),
     "9 credit note on a paid invoice, via the API reference": (4, 3_800),
-    "10 customer-balance credit": (4, 2_600),
+    "10 customer-balance credit": (4, 2_200),
 }
 ISSUE_SESSION = (63, 47_800)  # calls, result bytes of the session issue 28 reports
 
@@ -359,6 +360,12 @@ def check(tasks: list[Task]) -> None:
         assert all(c.error == bool(c.expected_error) for c in t.calls), t.name  # no failed call
 
 
+@pytest.mark.xfail(
+    importlib.util.find_spec("stripe_power.hints") is None,
+    strict=True,
+    reason="needs branch ux-hints: next steps and refusals that name their call as `tool {json}` "
+    "(a listed tool or call_stripe_api), and pay_checkout_session's promotion_code",
+)
 async def test_the_ten_tasks_replay_with_no_failed_or_wasted_call(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -368,4 +375,5 @@ async def test_the_ten_tasks_replay_with_no_failed_or_wasted_call(
         print("\n" + table)
     check(tasks)
     calls, size = sum(len(t.calls) for t in tasks), sum(t.result_bytes for t in tasks)
-    assert calls <= ISSUE_SESSION[0] * 0.6 and size <= ISSUE_SESSION[1] * 0.4, (calls, size)
+    # Against the issue's session: at most two thirds of its calls, less than half its bytes.
+    assert calls <= ISSUE_SESSION[0] * 2 / 3 and size < ISSUE_SESSION[1] / 2, (calls, size)
