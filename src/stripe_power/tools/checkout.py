@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..errors import InputError, StripeAPIError
+from ..errors import InputError, StripeAPIError, token_for_payment_method
+from ..hints import call
 from ..views import Page
 from ..views.checkout import NEXT_OPEN_HOSTED, LineItemSummary, SessionSummary
 from ._params import (
@@ -36,7 +37,7 @@ toolset = Toolset("checkout", "Checkout Sessions: hosted or embedded payment pag
 Mode = Literal["payment", "subscription", "setup"]
 UiMode = Literal["hosted_page", "embedded_page"]
 
-NEXT_PAY_IN_SANDBOX = " In this sandbox, pay_checkout_session pays it as the customer would."
+NEXT_PAY_IN_SANDBOX = " In this sandbox, pay it as the customer would: {pay}."
 
 
 def _check_combination(
@@ -137,7 +138,8 @@ async def create_checkout_session(
 def _in_sandbox(ctx: Ctx, summary: SessionSummary) -> SessionSummary:
     """Against the sandbox, an open hosted session's next step says how to pay it here."""
     if settings(ctx).sandbox and summary.next_step == NEXT_OPEN_HOSTED:
-        summary.next_step += NEXT_PAY_IN_SANDBOX
+        pay = call("pay_checkout_session", session=summary.id, payment_method="pm_card_visa")
+        summary.next_step += NEXT_PAY_IN_SANDBOX.format(pay=pay)
     return summary
 
 
@@ -196,23 +198,31 @@ async def expire_checkout_session(
 async def pay_checkout_session(
     ctx: Ctx,
     session: SessionId,
-    payment_method: Annotated[str, Field(description="Test card (stripe://testing/cards)")] = "pm_card_visa",
-    three_d_secure: Annotated[
-        Literal["complete", "fail"], Field(description="If the card asks for 3-D Secure")
-    ] = "complete",
+    payment_method: Annotated[str, Field(description="stripe://testing/cards")] = "pm_card_visa",
+    three_d_secure: Annotated[Literal["complete", "fail"], Field(description="If 3DS is asked")] = "complete",
     email: Email | None = None,
+    promotion_code: Annotated[str | None, Field(max_length=200)] = None,
 ) -> SessionSummary:
     """Sandbox only: pay an open session's hosted page as the customer would."""
     from ..sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data, only in sandbox mode
 
     numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
+    if payment_method.startswith("tok_"):
+        raise token_for_payment_method("payment_method", payment_method)
     if payment_method not in numbers:
         raise InputError(
             "payment_method", "is not a sandbox test card.", f"Use one of: {', '.join(sorted(numbers))}."
         )
     gw = gateway(ctx)
     path = f"/v1/checkout/sessions/{session}"
-    url = str((await gw.request("GET", path)).get("url") or "")
+    current = await gw.request("GET", path)
+    url = str(current.get("url") or "")
+    if promotion_code and not current.get("allow_promotion_codes"):
+        raise InputError(
+            "promotion_code",
+            f"{session} does not accept promotion codes: its page has no code field.",
+            "Create the session with allow_promotion_codes=true to let the customer enter one.",
+        )
     origin = gw.settings.api_base or ""
     if not origin or not url.startswith(f"{origin}/"):
         raise InputError("session", "has no hosted page to pay (it is not open, or not a hosted page).", "")
@@ -221,6 +231,7 @@ async def pay_checkout_session(
         "card_number": numbers[payment_method],
         "three_d_secure": three_d_secure,
         "email": email or "",
+        "promotion_code": promotion_code or "",
     }
     import httpx  # only this sandbox helper posts a page: not a start-up import
 
@@ -233,7 +244,7 @@ async def pay_checkout_session(
         said = html.unescape(found.group(1)) if found else f"HTTP {page.status_code}"
         raise StripeAPIError(
             f"The customer's payment on the hosted page failed: {said} If the session is still open, "
-            "call pay_checkout_session again with another payment_method.",
+            f"pay again with another test card: {call('pay_checkout_session', session=session, payment_method='pm_card_visa')}.",
             http_status=page.status_code,
         )
     return SessionSummary.of(await gw.request("GET", path))

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from ..errors import InputError, StripeAPIError
 from ..gateway import Gateway
+from ..hints import call
 from ..kinds import kind_of_request
 from ..views import Page, Summary, money, ref, related
 from ..views.invoices import InvoiceItemSummary, InvoiceSummary
@@ -211,10 +212,13 @@ async def pay_invoice(
         if payment_method or error.type != "invalid_request_error" or "payment method" not in str(error):
             raise
         customer = ref((await gateway(ctx).request("GET", f"/v1/invoices/{invoice}")).get("customer"))
+        default = call(
+            "update_customer", customer=customer, invoice_settings={"default_payment_method": "pm_..."}
+        )
         raise StripeAPIError(
-            f"{error} Fix: pass payment_method=pm_... (the customer's saved ones: list_payment_methods "
-            f"customer={customer}), or set a default with update_customer customer={customer} "
-            "invoice_settings={default_payment_method: pm_...}, then pay_invoice again.",
+            f"{error} Fix: pass payment_method=pm_... (the customer's saved ones: "
+            f"{call('list_payment_methods', customer=customer)}), or set a default with {default}, then "
+            f"{call('pay_invoice', invoice=invoice)} again.",
             http_status=error.http_status,
             type=error.type,
             code=error.code,
@@ -233,7 +237,7 @@ async def send_invoice(
     to = obj.get("customer_email") or "the customer's email"
     summary.next_step = (
         f"Sent: Stripe emailed invoice {obj.get('number') or obj['id']} to {to}; the customer pays at "
-        "hosted_invoice_url. wait_for_event type=invoice.paid to see the payment."
+        f"hosted_invoice_url. {call('wait_for_event', type='invoice.paid', object_id=obj['id'])} to see the payment."
     )
     return summary
 
@@ -242,7 +246,7 @@ async def send_invoice(
 async def void_invoice(
     ctx: Ctx, invoice: InvoiceId, idempotency_key: IdempotencyKey | None = None
 ) -> InvoiceSummary:
-    """Void a finalized invoice for good (a draft: delete_invoice)."""
+    """Void a finalized invoice for good (a draft: ⟦delete_invoice⟧)."""
     return await _invoice_action(ctx, invoice, "void", {}, idempotency_key)
 
 

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from ..errors import InputError
 from ..gateway import Gateway
+from ..hints import call
 from ..views import Page, money, ref
 from ..views.payments import PI_EXPAND, PaymentIntentSummary
 from ._params import (
@@ -68,7 +69,8 @@ def require_off_session_parts(customer: str | None, payment_method: str | None, 
         raise InputError(
             "payment_method",
             f"an off-session charge needs a saved payment method{where}.",
-            "Pass a pm_... from list_payment_methods (saved with create_setup_intent usage=off_session).",
+            f"Pass a pm_... from {call('list_payment_methods', customer=customer)} (saved with "
+            f"{call('create_setup_intent', customer=customer, usage='off_session')}).",
         )
 
 

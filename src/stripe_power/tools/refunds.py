@@ -14,6 +14,7 @@ from pydantic import Field
 from ..audit import replayed
 from ..errors import InputError
 from ..gateway import Gateway
+from ..hints import call
 from ..views import Page, money
 from ..views._refundable import refundable
 from ..views.payments import RefundSummary
@@ -53,7 +54,7 @@ async def paid_charge(
             raise InputError(
                 "payment_intent",
                 f"{payment_intent} is authorized but not captured: nothing to refund.",
-                "Use cancel_payment_intent to release the authorization.",
+                f"Release the authorization instead: {call('cancel_payment_intent', payment_intent=payment_intent)}.",
             )
         if status != "succeeded" or not isinstance(found, Mapping):
             raise InputError(

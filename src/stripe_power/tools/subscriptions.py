@@ -18,7 +18,7 @@ from ..errors import GuardrailRefusal, InputError
 from ..gateway import Gateway
 from ..kinds import kind_of_request
 from ..views import Page, money, ref
-from ..views.subscriptions import SUBSCRIPTION_EXPAND, SubscriptionSummary
+from ..views.subscriptions import SUBSCRIPTION_EXPAND, SubscriptionSummary, undo_params
 from ._params import (
     Ctx,
     Cursor,
@@ -352,14 +352,9 @@ async def resume_subscription(
         raise InputError(
             "proration_behavior", f"only applies to a paused subscription (this one is {status})."
         )
-    params: dict[str, Any] = {}
-    if status in ("active", "trialing", "past_due", "unpaid"):
-        if current.get("cancel_at_period_end"):
-            params["cancel_at_period_end"] = False
-        elif current.get("cancel_at") is not None:
-            params["cancel_at"] = ""
-        if current.get("pause_collection"):
-            params["pause_collection"] = ""
+    params = undo_params(
+        status, current.get("cancel_at_period_end"), current.get("cancel_at"), current.get("pause_collection")
+    )
     if not params:
         fix = "Create a new subscription." if status in ("canceled", "incomplete_expired") else ""
         raise InputError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..hints import api_call
 from ._base import Summary, money, ref
 
 METERED_NEXT_STEP = (
@@ -103,8 +104,13 @@ class CouponSummary(Summary):
             max_redemptions=obj.get("max_redemptions"),
             redeem_by=obj.get("redeem_by"),
             metadata=obj.get("metadata") or None,
-            next_step="A code for it: call_stripe_api POST /v1/promotion_codes "
-            f"{{promotion: {{type: coupon, coupon: {obj['id']}}}, code}}."
+            next_step="Customers can enter a code for it once there is one: "
+            + api_call(
+                "POST",
+                "/v1/promotion_codes",
+                {"promotion": {"type": "coupon", "coupon": obj["id"]}, "code": "..."},
+            )
+            + "."
             if obj.get("valid") and not obj.get("times_redeemed")
             else None,
         )

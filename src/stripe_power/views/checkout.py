@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..hints import call
 from ._base import Summary, money, only, ref
 
 NEXT_OPEN_HOSTED = "Send the customer to url."
@@ -12,12 +13,9 @@ NEXT_OPEN_EMBEDDED = (
     "Pass client_secret to your client only (Stripe.js initEmbeddedCheckout); never log or store it."
 )
 NEXT_OPEN_EMBEDDED_READ = (
-    "Open in an embedded page: the client uses the client_secret create_checkout_session returned."
+    "Open in an embedded page: the client uses the client_secret returned when the session was created."
 )
-NEXT_COMPLETE = (
-    "Fulfil the order on the checkout.session.completed webhook "
-    "(see it: wait_for_event type=checkout.session.completed)."
-)
+NEXT_COMPLETE = "Fulfil the order on the checkout.session.completed webhook (see it: {wait})."
 NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
 NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
 NEXT_EXPIRED = "Create a new session."
@@ -112,7 +110,11 @@ def session_next_step(obj: Mapping[str, Any], embedded: bool, has_secret: bool) 
     if status == "complete":
         if obj.get("mode") == "setup":
             return NEXT_SAVED
-        return NEXT_ASYNC if obj.get("payment_status") == "unpaid" else NEXT_COMPLETE
+        if obj.get("payment_status") == "unpaid":
+            return NEXT_ASYNC
+        return NEXT_COMPLETE.format(
+            wait=call("wait_for_event", type="checkout.session.completed", object_id=obj["id"])
+        )
     if status == "expired":
         return NEXT_EXPIRED
     return None

@@ -5,22 +5,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..hints import call
 from ._base import Summary, money, only, ref
-
-_NEXT_STEPS = {
-    "draft": "Add items (create_invoice_item with invoice=), then finalize_invoice.",
-    "open_charge": "pay_invoice (a saved payment method), or share hosted_invoice_url.",
-    "open_send": "send_invoice emails it; or share hosted_invoice_url. void_invoice if issued by mistake.",
-    "uncollectible": "pay_invoice if the customer pays later, or void_invoice.",
-}
 
 
 def invoice_next_step(obj: Mapping[str, Any]) -> str | None:
-    status = obj.get("status")
+    status, invoice = obj.get("status"), obj["id"]
+    pay = call("pay_invoice", invoice=invoice)
+    void = call("void_invoice", invoice=invoice)
+    if status == "draft":
+        item = call(
+            "create_invoice_item",
+            invoice=invoice,
+            customer=ref(obj.get("customer")),
+            pricing={"price": "price_..."},
+        )
+        return f"Add items ({item}), then {call('finalize_invoice', invoice=invoice)}."
+    if status == "open" and obj.get("collection_method") == "send_invoice":
+        send = call("send_invoice", invoice=invoice)
+        return f"{send} emails it; or share hosted_invoice_url. {void} if issued by mistake."
     if status == "open":
-        send = obj.get("collection_method") == "send_invoice"
-        return _NEXT_STEPS["open_send" if send else "open_charge"]
-    return _NEXT_STEPS.get(str(status))
+        return f"{pay} (a saved payment method), or share hosted_invoice_url."
+    if status == "uncollectible":
+        return f"{pay} if the customer pays later, or {void}."
+    return None
 
 
 class CreditNoteSummary(Summary):

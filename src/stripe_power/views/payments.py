@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..hints import api_call, call
 from ._base import Summary, money, only, ref
 from ._intents import client_secret, error_note, intent_next_step, redirect_url
 from ._refundable import refundable
@@ -99,7 +100,9 @@ def pi_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
         return _after_payment(obj, charge)
     if obj["status"] == "requires_capture":
         held = money(obj.get("amount_capturable"), obj.get("currency"))
-        return f"{held} is authorized: capture_payment_intent within 7 days, or cancel_payment_intent to release it."
+        capture = call("capture_payment_intent", payment_intent=obj["id"])
+        cancel = call("cancel_payment_intent", payment_intent=obj["id"])
+        return f"{held} is authorized: capture it within 7 days ({capture}), or release it ({cancel})."
     return intent_next_step(obj, has_secret, "payment")
 
 
@@ -108,13 +111,11 @@ def _after_payment(obj: Mapping[str, Any], charge: Mapping[str, Any]) -> str | N
     cur, remaining = obj.get("currency"), refundable(charge)
     notes = []
     if charge.get("disputed"):
-        notes.append(
-            f"Disputed: see call_stripe_api GET /v1/disputes with params {{payment_intent: {obj['id']}}}; "
-            "respond before the evidence due date."
-        )
+        disputes = api_call("GET", "/v1/disputes", {"payment_intent": obj["id"]})
+        notes.append(f"Disputed: see {disputes}; respond before the evidence due date.")
     if charge.get("amount_refunded"):
         done = "Fully refunded" if remaining == 0 else f"Refunded {money(charge['amount_refunded'], cur)}"
-        notes.append(f"{done} (list_refunds payment_intent={obj['id']}).")
+        notes.append(f"{done} ({call('list_refunds', payment_intent=obj['id'])}).")
     return " ".join(notes) or None
 
 
@@ -151,10 +152,18 @@ class SetupIntentSummary(Summary):
 
 def si_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
     if obj["status"] == "succeeded" and obj.get("customer") and obj.get("usage") == "off_session":
+        charge = call(
+            "create_payment_intent",
+            amount=2000,
+            currency="usd",
+            customer=ref(obj.get("customer")),
+            payment_method=ref(obj.get("payment_method")),
+            confirm=True,
+            off_session=True,
+        )
         return (
-            f"Saved {ref(obj.get('payment_method'))} for {ref(obj.get('customer'))}: charge it later with "
-            f"create_payment_intent(amount, currency, customer={ref(obj.get('customer'))}, "
-            f"payment_method={ref(obj.get('payment_method'))}, confirm=true, off_session=true)."
+            f"Saved {ref(obj.get('payment_method'))} for {ref(obj.get('customer'))}: charge it later "
+            f"(your amount and currency; e.g. $20.00) with {charge}."
         )
     return intent_next_step(obj, has_secret, "setup")
 
@@ -184,11 +193,14 @@ class PaymentMethodSummary(Summary):
         )
 
 
-REFUND_NEXT_STEPS = {
-    "pending": "Pending: retrieve_refund later or wait for refund.updated.",
-    "requires_action": "The customer must provide refund details; cancel_refund to stop it.",
-    "failed": "Refund failed (see failure_reason); the money stays with you.",
-}
+def refund_next_step(status: str, refund: str) -> str | None:
+    if status == "pending":
+        return f"Pending: {call('retrieve_refund', refund=refund)} later, or wait for refund.updated."
+    if status == "requires_action":
+        return f"The customer must provide refund details; {call('cancel_refund', refund=refund)} stops it."
+    if status == "failed":
+        return "Refund failed (see failure_reason); the money stays with you."
+    return None
 
 
 class RefundSummary(Summary):
@@ -224,7 +236,7 @@ class RefundSummary(Summary):
             remaining_refundable_display=money(remaining, cur),
             metadata=obj.get("metadata") or None,
             created=obj.get("created"),
-            next_step=REFUND_NEXT_STEPS.get(str(status)),
+            next_step=refund_next_step(str(status), obj["id"]),
         )
 
 
@@ -298,9 +310,11 @@ class DisputeSummary(Summary):
             payment_intent=ref(obj.get("payment_intent")),
             evidence_due_by=details.get("due_by") if respond else None,
             is_charge_refundable=obj.get("is_charge_refundable"),
-            next_step=f"Submit evidence before evidence_due_by: call_stripe_api POST /v1/disputes/{obj['id']} "
-            "with params {evidence: {...}, submit: true}; or accept it: call_stripe_api POST "
-            f"/v1/disputes/{obj['id']}/close."
+            next_step="Submit evidence before evidence_due_by: "
+            + api_call("POST", f"/v1/disputes/{obj['id']}", {"evidence": {"...": "..."}, "submit": True})
+            + "; or accept it: "
+            + api_call("POST", f"/v1/disputes/{obj['id']}/close")
+            + "."
             if respond
             else None,
         )
