@@ -13,7 +13,6 @@ took 63 calls, 11 of them wasted, and 47.8 KB of results for the same ten tasks.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -360,12 +359,6 @@ def check(tasks: list[Task]) -> None:
         assert all(c.error == bool(c.expected_error) for c in t.calls), t.name  # no failed call
 
 
-@pytest.mark.xfail(
-    importlib.util.find_spec("stripe_power.hints") is None,
-    strict=True,
-    reason="needs branch ux-hints: next steps and refusals that name their call as `tool {json}` "
-    "(a listed tool or call_stripe_api), and pay_checkout_session's promotion_code",
-)
 async def test_the_ten_tasks_replay_with_no_failed_or_wasted_call(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
