@@ -3,8 +3,11 @@
 Run: ``python bench/result_size.py``. Objects are made through the MCP tools (in-process client)
 against an in-process offline sandbox; the raw object is then fetched from the same sandbox with
 the same key over plain HTTP. Raw bytes are Stripe's JSON re-serialised compactly (the real API
-pretty-prints, which would make the ratio look better than it is). Goal: at most 20% of the raw
-size, keeping every field the next step needs (listed per object and step in NEEDS).
+pretty-prints, which would make the ratio look better than it is). Goals: at most 20% of the raw
+size, keeping every field the next step needs (listed per object and step in NEEDS); through
+`call_stripe_api` (GET of the same object: its view), no more than the typed tool's read of it
+(issue 28); every other object type's view smaller than the raw object; and a list of 10
+invoices through `call_stripe_api` at most 2 KB (it was 8.4 KB when it returned raw objects).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 import httpx
 import stripe
-from _common import Row, at_most, quiet_logging
+from _common import Row, at_most, info, quiet_logging
 from mcp.client import Client
 
 from stripe_power import spec
@@ -28,8 +31,10 @@ from stripe_power.config import load_settings
 from stripe_power.sandbox import SandboxServer
 from stripe_power.server import create_server
 from stripe_power.tools import TOOLSET_NAMES
+from stripe_power.views.fields import lookup
 
 GOAL = 0.20
+LIST_GOAL = 2048  # bytes: 10 invoices through call_stripe_api (issue 28)
 SUCCESS_URL = "https://example.com/done?session={CHECKOUT_SESSION_ID}"
 
 # What an agent reads from each result to take its next step (dotted paths for nested fields).
@@ -66,6 +71,14 @@ FIXTURE = {  # Stripe's own example objects (fixtures3.json), for scale
     "refund": "refund",
 }
 
+TYPED_READ = {  # object -> (the typed tool that reads one, its id parameter)
+    "checkout_session": ("retrieve_checkout_session", "session"),
+    "payment_intent": ("retrieve_payment_intent", "payment_intent"),
+    "subscription": ("retrieve_subscription", "subscription"),
+    "invoice": ("retrieve_invoice", "invoice"),
+    "refund": ("retrieve_refund", "refund"),
+}
+
 RAW_PATH = {
     "checkout_session": "/v1/checkout/sessions/",
     "payment_intent": "/v1/payment_intents/",
@@ -88,17 +101,6 @@ class Measured:
         return self.result_bytes / self.raw_bytes
 
 
-def lookup(data: Any, path: str) -> Any:
-    for part in path.split("."):
-        if isinstance(data, list):
-            data = data[int(part)] if part.isdigit() and int(part) < len(data) else None
-        elif isinstance(data, dict):
-            data = data.get(part)
-        else:
-            return None
-    return data
-
-
 def text_of(result: Any) -> str:
     text: str = result.content[0].text
     if result.is_error:
@@ -106,10 +108,36 @@ def text_of(result: Any) -> str:
     return text
 
 
+@dataclass
+class Generic:
+    """One object read through `call_stripe_api`: its view's bytes against the raw object's and,
+    where a typed tool reads that type, against the typed read's."""
+
+    object: str
+    view_bytes: int
+    raw_bytes: int
+    typed_bytes: int | None = None
+
+
 class Bench:
     def __init__(self, client: Client, http: httpx.AsyncClient, api_base: str) -> None:
         self.client, self.http, self.api_base = client, http, api_base
         self.measured: list[Measured] = []
+        self.generic: list[Generic] = []
+        self.ids: dict[str, str] = {}  # object -> id, of the objects measured above
+
+    async def raw(self, path: str, params: dict[str, Any] | None = None) -> int:
+        response = await self.http.get(self.api_base + path, params=params)
+        response.raise_for_status()
+        return len(json.dumps(response.json(), separators=(",", ":"), ensure_ascii=False).encode())
+
+    async def through_api(self, obj: str, path: str, params: dict[str, Any] | None = None) -> Generic:
+        """GET `path` through call_stripe_api (the view) and over plain HTTP (the raw object)."""
+        arguments: dict[str, Any] = {"method": "GET", "path": path, **({"params": params} if params else {})}
+        text = text_of(await self.client.call_tool("call_stripe_api", arguments))
+        found = Generic(obj, len(text.encode()), await self.raw(path, params))
+        self.generic.append(found)
+        return found
 
     async def call(
         self, obj: str | None, step: str | None, tool: str, arguments: dict[str, Any]
@@ -123,6 +151,7 @@ class Bench:
             raw = len(json.dumps(response.json(), separators=(",", ":"), ensure_ascii=False).encode())
             missing = [path for path in NEEDS[(obj, step)] if lookup(data, path) in (None, "", [])]
             self.measured.append(Measured(obj, step, len(text.encode()), raw, missing))
+            self.ids[obj] = data["id"]
         return data
 
 
@@ -183,7 +212,84 @@ async def run_flows(b: Bench, customer: str, pm: str, one_time: str, monthly: st
     await b.call("refund", "retrieve", "retrieve_refund", {"refund": refund["id"]})
 
 
-async def measure() -> list[Measured]:
+async def generic_flows(b: Bench, api_base: str, key: str, customer: str) -> None:
+    """Every measured type through call_stripe_api, against its typed read; then the other object
+    types of issue 28 (made with the SDK), and a list of 10 invoices."""
+    for obj, path in RAW_PATH.items():
+        tool, argument = TYPED_READ[obj]
+        typed = text_of(await b.client.call_tool(tool, {argument: b.ids[obj]}))  # read now, as the view is
+        found = await b.through_api(obj, path + b.ids[obj])
+        found.typed_bytes = len(typed.encode())
+    made = await asyncio.to_thread(other_objects, api_base, key, customer, b.ids["payment_intent"])
+    history = made.pop("invoices for")
+    for obj, path in made.items():
+        await b.through_api(obj, path)
+    await b.through_api("list of 10 invoices", "/v1/invoices", {"customer": history, "limit": 10})
+
+
+def other_objects(api_base: str, key: str, customer: str, payment_intent: str) -> dict[str, str]:
+    """With the SDK: one object of each other type issue 28 names -> the path that reads it; and
+    `invoices for`: a customer with 10 invoices (paid, open, draft)."""
+    sdk = stripe.StripeClient(key, base_addresses={"api": api_base})
+    paths: dict[str, str] = {}
+    intent = sdk.v1.payment_intents.retrieve(payment_intent)
+    paths["charge"] = f"/v1/charges/{intent.latest_charge}"
+    setup = sdk.v1.setup_intents.list({"customer": customer, "limit": 1}).data[0]
+    paths["setup_intent"] = f"/v1/setup_intents/{setup.id}"
+    paths["payment_method"] = f"/v1/payment_methods/{setup.payment_method}"
+    paths["customer"] = f"/v1/customers/{customer}"
+    price = sdk.v1.prices.list({"limit": 1}).data[0]
+    paths["price"] = f"/v1/prices/{price.id}"
+    paths["product"] = f"/v1/products/{price.product}"
+    coupon = sdk.v1.coupons.create({"percent_off": 20, "duration": "once", "name": "Launch"})
+    paths["coupon"] = f"/v1/coupons/{coupon.id}"
+    promo = sdk.v1.promotion_codes.create(
+        {"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "LAUNCH20"}
+    )
+    paths["promotion_code"] = f"/v1/promotion_codes/{promo.id}"
+    paid = sdk.v1.invoices.list({"customer": customer, "status": "paid", "limit": 1}).data[0]
+    note = sdk.v1.credit_notes.create({"invoice": str(paid.id), "amount": 500, "refund_amount": 500})
+    paths["credit_note"] = f"/v1/credit_notes/{note.id}"
+    credit = sdk.v1.customers.balance_transactions.create(customer, {"amount": -700, "currency": "usd"})
+    paths["customer_balance_transaction"] = f"/v1/customers/{customer}/balance_transactions/{credit.id}"
+    paths["event"] = f"/v1/events/{sdk.v1.events.list({'limit': 1}).data[0].id}"
+    paths["balance_transaction"] = (
+        f"/v1/balance_transactions/{sdk.v1.balance_transactions.list({'limit': 1}).data[0].id}"
+    )
+    clock = sdk.v1.test_helpers.test_clocks.create({"frozen_time": 1_780_000_000, "name": "bench"})
+    paths["test_clock"] = f"/v1/test_helpers/test_clocks/{clock.id}"
+    disputed = sdk.v1.payment_intents.create(
+        {"amount": 4000, "currency": "usd", "payment_method": "pm_card_createDispute", "confirm": True,
+         "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
+    )  # fmt: skip
+    dispute = sdk.v1.disputes.list({"payment_intent": disputed.id}).data[0]
+    paths["dispute"] = f"/v1/disputes/{dispute.id}"
+    account = sdk.v1.accounts.create({"type": "express", "country": "US", "email": "seller@example.com"})
+    paths["account"] = f"/v1/accounts/{account.id}"
+    paths["transfer"] = (
+        f"/v1/transfers/{sdk.v1.transfers.create({'amount': 900, 'currency': 'usd', 'destination': account.id}).id}"
+    )
+    paths["payout"] = f"/v1/payouts/{sdk.v1.payouts.create({'amount': 1200, 'currency': 'usd'}).id}"
+    paths["invoices for"] = ten_invoices(sdk)
+    return paths
+
+
+def ten_invoices(sdk: stripe.StripeClient) -> str:
+    """A customer with 10 invoices: 6 paid, 2 open, 2 drafts (as a billing history looks)."""
+    customer = sdk.v1.customers.create({"email": "history@example.com", "name": "History"})
+    for n in range(10):
+        invoice = sdk.v1.invoices.create({"customer": customer.id, "collection_method": "send_invoice",
+                                          "days_until_due": 30, "description": f"Month {n + 1}"})  # fmt: skip
+        sdk.v1.invoice_items.create({"customer": customer.id, "invoice": str(invoice.id), "amount": 2999 + n,
+                                     "currency": "usd"})  # fmt: skip
+        if n < 8:
+            sdk.v1.invoices.finalize_invoice(str(invoice.id))
+        if n < 6:
+            sdk.v1.invoices.pay(str(invoice.id), {"paid_out_of_band": True})
+    return str(customer.id)
+
+
+async def measure() -> tuple[list[Measured], list[Generic]]:
     key = "sk_test_" + uuid.uuid4().hex
     with SandboxServer(port=0) as sandbox, tempfile.TemporaryDirectory() as state_dir:
         customer, pm, one_time, monthly = await asyncio.to_thread(prepare, sandbox.url, key)
@@ -201,13 +307,46 @@ async def measure() -> list[Measured]:
         ):
             bench = Bench(client, http, sandbox.url)
             await run_flows(bench, customer, pm, one_time, monthly)
-    return bench.measured
+            await generic_flows(bench, sandbox.url, key, customer)
+    return bench.measured, bench.generic
 
 
 def fixture_sizes() -> dict[str, int]:
     """Compact bytes of Stripe's fixture for each object type (the packaged fixtures3.json)."""
     resources = spec.fixtures()
     return {obj: len(json.dumps(resources[name], separators=(",", ":"))) for obj, name in FIXTURE.items()}
+
+
+def generic_rows(generic: list[Generic]) -> list[Row]:
+    print()
+    print(
+        "through call_stripe_api: view = its result text; raw = the same object; typed = the typed tool's read"
+    )
+    print(f"{'object':<29} {'view':>6} {'raw':>7} {'ratio':>6} {'typed':>6}")
+    for g in generic:
+        typed = f"{g.typed_bytes:,}" if g.typed_bytes is not None else "-"
+        print(
+            f"{g.object:<29} {g.view_bytes:>6,} {g.raw_bytes:>7,} {g.view_bytes / g.raw_bytes:>6.1%} {typed:>6}"
+        )
+    typed = [g for g in generic if g.typed_bytes is not None]
+    worst = max(typed, key=lambda g: g.view_bytes / (g.typed_bytes or 1))
+    listed = next(g for g in generic if g.object.startswith("list of"))
+    others = [g for g in generic if g.typed_bytes is None and g is not listed]
+    largest = max(others, key=lambda g: g.view_bytes / g.raw_bytes)
+    row = at_most(
+        "result size: call_stripe_api / typed read (worst)",
+        worst.view_bytes / (worst.typed_bytes or 1),
+        1.0,
+        ".2f",
+    )
+    return [
+        Row(row.figure, f"{row.value} ({worst.object}: {worst.view_bytes:,} / {worst.typed_bytes:,} B)",
+            row.goal, row.ratio, row.passed),
+        at_most("result size: 10 invoices via call_stripe_api", listed.view_bytes, LIST_GOAL, ",.0f", " B"),
+        info("result size: 10 invoices, raw", f"{listed.raw_bytes:,} B"),
+        at_most(f"result size: other views / raw (worst: {largest.object})",
+                largest.view_bytes / largest.raw_bytes * 100, 100, ".1f", "%", strict=True),
+    ]  # fmt: skip
 
 
 def rows(measured: list[Measured]) -> list[Row]:
@@ -258,7 +397,8 @@ def rows(measured: list[Measured]) -> list[Row]:
 def main(argv: Sequence[str] | None = None) -> list[Row]:
     argparse.ArgumentParser(description=__doc__).parse_args(argv)
     quiet_logging()
-    return rows(asyncio.run(measure()))
+    measured, generic = asyncio.run(measure())
+    return rows(measured) + generic_rows(generic)
 
 
 if __name__ == "__main__":

@@ -132,10 +132,12 @@ async def test_stripes_own_nested_shapes_go_through(
     async with connect_sandbox() as client:
         created = payload(
             await client.call_tool(
-                "call_stripe_api", {"method": "POST", "path": "/v1/customers", "params": params}
+                "call_stripe_api",
+                {"method": "POST", "path": "/v1/customers", "params": params, "fields": ["address"]},
             )
         )
-    assert created["address"]["line2"] == "Flat 2"
+    assert created["address"]["line2"] == "Flat 2"  # a field outside the customer's view, asked for
+    assert created["name"] == "Jane" and created["metadata"] == {"order": "42"}
     assert [(r.method, r.path) for r in sandbox.request_log(sandbox_key)] == [("POST", "/v1/customers")]
 
 

@@ -66,7 +66,6 @@ async def test_create_payment_session_sends_exact_nested_form(
             "mode": "payment",
             "status": "open",
             "payment_status": "unpaid",
-            "ui_mode": "hosted_page",
             "url": "https://checkout.stripe.com/c/pay/cs_test_1",
             "amount_total": 4998,
             "amount_total_display": "$49.98",

@@ -60,7 +60,7 @@ async def test_object_template_completes_types_then_recent_ids(
         ).completion
         no_type = (await client.complete(TEMPLATE, {"name": "id", "value": "cus_"})).completion
     assert every.values == list(OBJECTS) and "payment_intent" in every.values  # the types read_object serves
-    assert pay.values == ["payment_intent"] and pay.total == 1 and pay.has_more is False
+    assert pay.values == ["payment_intent", "payout"] and pay.total == 2 and pay.has_more is False
     assert customer_ids.values == [bob, alice]  # newest first, as Stripe lists them
     assert one.values == [bob]
     assert no_type.values == []

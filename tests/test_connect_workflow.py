@@ -15,7 +15,8 @@ from .conftest import Connect, error_text, payload
 async def api(
     client: Client, method: str, path: str, params: dict[str, Any] | None = None, **extra: Any
 ) -> Any:
-    arguments: dict[str, Any] = {"method": method, "path": path, **extra}
+    # The whole object (`full`): this test reads the Connect fields Stripe sets, beyond the views.
+    arguments: dict[str, Any] = {"method": method, "path": path, "full": True, **extra}
     if params is not None:
         arguments["params"] = params
     return payload(await client.call_tool("call_stripe_api", arguments))

@@ -52,6 +52,7 @@ PI = {
     "status": "succeeded",
     "metadata": {"plan": "pro"},
     "amount": 500,
+    "currency": "usd",
 }
 UPDATED = event("evt_u", "payment_intent.updated", PI, {"metadata": {"plan": "basic"}, "amount": 400})
 
@@ -81,7 +82,8 @@ async def test_list_events_sends_exact_form_and_compacts(fake: RecordingStripe, 
         refused = error_text(await client.call_tool("list_events", {"types": ["charge.*", "charge.failed"]}))
     assert page == {
         "data": [{"id": "evt_u", "type": "payment_intent.updated", "created": 1700000000,
-                  "object": "payment_intent", "object_id": "pi_1", "status": "succeeded",
+                  "data": {"object": {"id": "pi_1", "status": "succeeded", "amount": 500,
+                                      "amount_display": "$5.00", "currency": "usd"}},
                   "changes": {"metadata.plan": "basic → pro", "amount": "400 → 500"}}],
         "has_more": True,
         "next_starting_after": "evt_u",
@@ -122,6 +124,9 @@ async def test_retrieve_event(fake: RecordingStripe, connect: Connect) -> None:
         assert "`id`" in error_text(await client.call_tool("retrieve_event", {"id": "pi_1"}))
     assert found["changes"] == {"metadata.plan": "basic → pro", "amount": "400 → 500"}
     assert found["pending_webhooks"] == 0
+    # data.object in the PaymentIntent's own view (the whole view: one event, not a list row)
+    assert found["data"]["object"] == {"id": "pi_1", "status": "succeeded", "amount": 500, "amount_display": "$5.00",
+                                       "currency": "usd", "metadata": {"plan": "pro"}}  # fmt: skip
     assert len(fake.requests) == 1
 
 
@@ -180,7 +185,9 @@ async def test_wait_for_event_sees_an_event_created_meanwhile(
             "wait_for_event", {"type": "customer.*", "timeout_seconds": 20}, progress_callback=on_progress))  # fmt: skip
         customer = await creator
     assert result["found"] is True and result["source"] == "events_api"
-    assert result["event"]["type"] == "customer.created" and result["event"]["object_id"] == customer
+    assert (
+        result["event"]["type"] == "customer.created" and result["event"]["data"]["object"]["id"] == customer
+    )
     assert 0.8 <= result["waited_seconds"] < 10 and progress
 
 
@@ -409,7 +416,7 @@ async def deliver_checkout(sandbox: Any, sdk: stripe.StripeClient, sandbox_key: 
     assert sorted((e["type"], e["delivery_count"]) for e in listed["data"]) == [
         ("checkout.session.completed", 2), ("payment_intent.succeeded", 2)]  # fmt: skip
     assert store.count() == 2
-    assert waited["found"] is True and waited["event"]["object_id"] == intent
+    assert waited["found"] is True and waited["event"]["data"]["object"]["id"] == intent
     session_row = rows["checkout.session.completed"].event()["data"]["object"]
     assert session_row["id"] == session.id and session_row["payment_status"] == "paid"
 

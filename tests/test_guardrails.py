@@ -135,7 +135,7 @@ async def test_generic_tool_passes_allowed_calls(fake: RecordingStripe, connect:
                 "call_stripe_api", {"method": "GET", "path": "/v1/disputes", "params": {"limit": 3}}
             )
         )
-    assert coupon == {"id": "co_1", "object": "coupon", "percent_off": 25}
+    assert coupon == {"id": "co_1", "percent_off": 25}  # the coupon's view (a null name left out)
     assert disputes["data"] == []
     post, get = fake.requests
     assert post.form == [("percent_off", "25"), ("metadata[k]", "v")]
@@ -176,8 +176,9 @@ async def test_generic_tool_never_returns_secrets(fake: RecordingStripe, connect
             {"method": "POST", "path": "/v1/webhook_endpoints",
              "params": {"url": "https://example.com/hook", "enabled_events": ["*"]}},
         ))  # fmt: skip
-        intent = payload(
-            await client.call_tool("call_stripe_api", {"method": "GET", "path": "/v1/payment_intents/pi_1"})
-        )
+        read = {"method": "GET", "path": "/v1/payment_intents/pi_1"}
+        intent = payload(await client.call_tool("call_stripe_api", read))
+        whole = payload(await client.call_tool("call_stripe_api", {**read, "full": True}))
     assert endpoint["secret"] == "[redacted]" and endpoint["url"] == "https://example.com/hook"
-    assert intent["client_secret"] == "[redacted]"
+    assert "client_secret" not in intent and intent["id"] == "pi_1"  # a view never shows it
+    assert whole["client_secret"] == "[redacted]"  # nor does the whole object

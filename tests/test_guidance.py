@@ -9,10 +9,11 @@ import pytest
 from mcp.shared.exceptions import MCPError
 from mcp.types import TextResourceContents
 
+from stripe_power import spec
 from stripe_power.guardrails import RULES
 from stripe_power.hints import Listing, render
 from stripe_power.prompts import PROMPTS
-from stripe_power.resources import OBJECTS, best_practices
+from stripe_power.resources import OBJECTS, STRIPE_TYPE, best_practices
 from stripe_power.sandbox.cards import TEST_PAYMENT_METHODS
 from stripe_power.server import INSTRUCTIONS
 from stripe_power.tools import TOOLSETS
@@ -98,13 +99,9 @@ async def test_object_resource_reads_a_sandbox_object(connect_sandbox: Connect, 
         with pytest.raises(MCPError, match="No such customer"):
             await client.read_resource("stripe://customer/cus_doesnotexist")
         with pytest.raises(MCPError, match="Unknown object type"):
-            await client.read_resource("stripe://charge/ch_123")
+            await client.read_resource("stripe://plan/plan_123")
     assert '"email":"res@example.com"' in read
-    assert set(OBJECTS) == {
-        "customer",
-        "payment_intent",
-        "checkout_session",
-        "subscription",
-        "invoice",
-        "refund",
-    }
+    # Each type's path is one Stripe has, and reads one object of that type (from the spec).
+    for object_type, path in OBJECTS.items():
+        read_one = spec.resolve("GET", f"{path}/x_1")
+        assert read_one is not None and read_one.returns == STRIPE_TYPE.get(object_type, object_type)

@@ -81,7 +81,7 @@ async def test_every_spec_problem_in_one_answer_with_nested_names(
     assert "(2) `active`: Invalid boolean: yes." in message
     assert "(3) Missing required param: promotion." in message
     assert "more problem" not in message
-    assert fixed["promotion"]["coupon"] == coupon["id"] and fixed["code"] == "SPRING"
+    assert fixed["coupon"] == coupon["id"] and fixed["code"] == "SPRING"  # the promotion code's view
 
 
 def test_nested_names_come_from_the_spec() -> None:
@@ -371,7 +371,7 @@ async def test_payment_method_types_advice_works_on_typed_tools(
         (  # Plans: a recurring Price
             {"method": "POST", "path": "/v1/plans",
              "params": {"amount": 1900, "currency": "usd", "interval": "month", "product": {"name": "Gold"}}},
-            {"unit_amount": 1900, "recurring": {"interval": "month"}},
+            {"unit_amount": 1900, "interval": "month"},  # the price's view
         ),
         (  # An API-version override: the same request on the pinned version
             {"method": "GET", "path": "/v1/customers", "params": {"stripe_version": "2020-08-27", "limit": 3}},

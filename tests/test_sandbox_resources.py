@@ -12,8 +12,9 @@ from .conftest import Connect, error_text, payload
 
 
 async def api(client: Client, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-    """One `call_stripe_api` call that must succeed; its JSON."""
-    arguments: dict[str, Any] = {"method": method, "path": path}
+    """One `call_stripe_api` call that must succeed; its JSON, the whole object (`full`): these tests
+    read the sandbox's fields as Stripe sends them (tests/test_views.py tests the views)."""
+    arguments: dict[str, Any] = {"method": method, "path": path, "full": True}
     if params is not None:
         arguments["params"] = params
     return payload(await client.call_tool("call_stripe_api", arguments))

@@ -311,7 +311,7 @@ async def test_webhook_stored_once_and_seen_by_wait_for_event_on_any_instance(
         {"received": True, "duplicate": True},
     ]
     assert waiting["found"] is True and waiting["source"] == "webhook"
-    assert waiting["event"]["object_id"] == intent
+    assert waiting["event"]["data"]["object"]["id"] == intent
     assert time.monotonic() - started < 15
     assert [(e["id"], e["delivery_count"]) for e in listed["data"]] == [(event["id"], 2)]
 

@@ -108,7 +108,7 @@ async def _pay_one_time(agent: Agent) -> dict[str, Any]:
     assert (paid["status"], paid["payment_status"]) == ("complete", "paid")
     agent.told('wait_for_event {"type": "checkout.session.completed"')
     seen = await agent.call("wait_for_event", {"type": "checkout.session.completed"})
-    assert seen["found"] is True and seen["event"]["object_id"] == session["id"]
+    assert seen["found"] is True and seen["event"]["data"]["object"]["id"] == session["id"]
     checked = await agent.call("retrieve_checkout_session", {"session": session["id"]})
     assert checked["payment_status"] == "paid" and checked["amount_total"] == 2000
     return checked

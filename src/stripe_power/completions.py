@@ -110,7 +110,7 @@ class Completer:
         found = OBJECTS.get(context.get("object_type", ""))
         if found is None:
             return []  # the type comes first; without it there is nothing to list
-        return await self.field(found[0], "id")(gateway, context)
+        return await self.field(found, "id")(gateway, context)
 
     def source(self, ref: PromptReference | ResourceTemplateReference, argument: str) -> Values | None:
         if isinstance(ref, ResourceTemplateReference):

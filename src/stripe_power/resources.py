@@ -6,24 +6,18 @@ sandbox serves, so they cannot drift from the behaviour they describe.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
 from importlib import resources
 from typing import Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
-from pydantic import BaseModel
 
+from .audit import redact
 from .errors import StripePowerError
 from .guardrails import RULES
-from .tools.checkout import SessionSummary
-from .tools.customers import CustomerSummary
-from .tools.invoices import InvoiceSummary
-from .tools.payment_intents import EXPAND as PI_EXPAND
-from .tools.payment_intents import PaymentIntentSummary
-from .tools.refunds import RefundSummary
-from .tools.subscriptions import SubscriptionSummary
+from .views import expand_for, related, view_dict
 
 
 def best_practices() -> str:
@@ -65,19 +59,31 @@ def test_cards_table() -> str:
 
 
 OBJECT_TEMPLATE = "stripe://{object_type}/{id}"
-# object type in the URI -> (API path prefix, summary)
-OBJECTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], BaseModel]]] = {
-    "customer": ("/v1/customers", CustomerSummary.of),
-    "payment_intent": ("/v1/payment_intents", PaymentIntentSummary.of),
-    "checkout_session": ("/v1/checkout/sessions", SessionSummary.of),
-    "subscription": ("/v1/subscriptions", SubscriptionSummary.of),
-    "invoice": ("/v1/invoices", InvoiceSummary.of),
-    "refund": ("/v1/refunds", RefundSummary.of),
+# object type in the URI -> the API path of its objects (`{path}/{id}` reads one, `{path}` lists them).
+# The result is the view of the type Stripe answers with (`stripe_power.views`).
+OBJECTS: dict[str, str] = {
+    "customer": "/v1/customers",
+    "payment_intent": "/v1/payment_intents",
+    "checkout_session": "/v1/checkout/sessions",
+    "subscription": "/v1/subscriptions",
+    "invoice": "/v1/invoices",
+    "refund": "/v1/refunds",
+    "charge": "/v1/charges",
+    "setup_intent": "/v1/setup_intents",
+    "price": "/v1/prices",
+    "product": "/v1/products",
+    "credit_note": "/v1/credit_notes",
+    "coupon": "/v1/coupons",
+    "promotion_code": "/v1/promotion_codes",
+    "dispute": "/v1/disputes",
+    "payout": "/v1/payouts",
+    "transfer": "/v1/transfers",
+    "balance_transaction": "/v1/balance_transactions",
+    "event": "/v1/events",
+    "test_clock": "/v1/test_helpers/test_clocks",
 }
-
-
-# What a summary needs expanded (a payment's refunds and dispute live on its charge).
-EXPAND = {"payment_intent": PI_EXPAND}
+# The `object` Stripe sends for a URI type whose name differs.
+STRIPE_TYPE = {"checkout_session": "checkout.session", "test_clock": "test_helpers.test_clock"}
 
 
 def register_resources(server: MCPServer[Any]) -> None:
@@ -109,18 +115,16 @@ def register_resources(server: MCPServer[Any]) -> None:
             raise ResourceError(f"Unknown object type {object_type!r}; use one of {', '.join(OBJECTS)}.")
         if not id.replace("_", "").isalnum():
             raise ResourceError(f"{id!r} is not a Stripe id.")
-        path, summary = found
         gateway = ctx.request_context.lifespan_context.gateway
+        expand = expand_for(STRIPE_TYPE.get(object_type, object_type))
         try:
             obj = await gateway.request(
-                "GET",
-                f"{path}/{id}",
-                {"expand": EXPAND[object_type]} if object_type in EXPAND else None,
-                tool="resource",
+                "GET", f"{found}/{id}", {"expand": list(expand)} if expand else None, tool="resource"
             )
+            more = await related(lambda *read: gateway.request(*read, tool="resource"), obj)
         except StripePowerError as error:
             raise ResourceError(str(error)) from None
-        return summary(obj).model_dump_json(exclude_none=True)
+        return json.dumps(redact(view_dict(obj, **more)), separators=(",", ":"), ensure_ascii=False)
 
     server.resource(
         OBJECT_TEMPLATE,

@@ -42,10 +42,12 @@ TOOLSETS: tuple[Toolset, ...] = (
 
 # The `default` set: what is listed when no --toolsets is given. Every tool here earns its bytes
 # in one of the four workflows Stripe's Kiro power documents (one-time payment and subscription
-# with Checkout, refund, save a payment method then charge it off-session), in waiting for the
-# webhook event that follows, or in reaching the rest of the API: the whole `api` toolset (the
-# guarded generic tool and its reference). tests/test_toolsets.py runs those workflows with only
-# these tools, and holds the list to its byte budget.
+# with Checkout, refund, save a payment method then charge it off-session), in billing over time
+# (a trial and its renewals on a test clock: the rest of billing goes through call_stripe_api,
+# whose results are the same compact views), in waiting for the webhook event that follows, or in
+# reaching the rest of the API: the whole `api` toolset (the guarded generic tool and its
+# reference). tests/test_toolsets.py runs those workflows with only these tools, and holds the
+# list to its byte budget; tests/test_replay.py runs the ten tasks of issue 28 with them.
 DEFAULT = "default"
 DEFAULT_TOOLSETS: tuple[str, ...] = ("api",)
 DEFAULT_TOOLS: tuple[str, ...] = (
@@ -55,7 +57,6 @@ DEFAULT_TOOLS: tuple[str, ...] = (
     "create_checkout_session",
     "retrieve_checkout_session",
     "pay_checkout_session",  # listed only against the offline sandbox (`serve --sandbox`)
-    "expire_checkout_session",  # an abandoned session
     "create_payment_intent",
     "retrieve_payment_intent",
     "create_setup_intent",
@@ -68,7 +69,8 @@ DEFAULT_TOOLS: tuple[str, ...] = (
     "retrieve_subscription",
     "retrieve_invoice",
     "wait_for_event",
-    "retrieve_event",
+    "create_test_clock",  # billing over months: a trial and its renewals (issue 28)
+    "advance_test_clock",
     "get_account_info",
     "retrieve_balance",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._models import ref
+from ..views import ref
 
 
 def customer_label(customer: Any, email: str | None = None) -> str | None:

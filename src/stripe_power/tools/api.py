@@ -4,6 +4,7 @@ an offline reference to Stripe's API (search and describe, from the packaged spe
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
@@ -13,8 +14,8 @@ from ..audit import redact
 from ..errors import GuardrailRefusal, InputError
 from ..guardrails import rule, violation
 from ..kinds import kind_of
+from ..views import Summary
 from ..wire import Wire, canonical
-from ._models import Summary
 from ._params import Ctx, IdempotencyKey, gateway, limits, settings
 from ._registry import ToolKind, Toolset
 
@@ -51,6 +52,19 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
+def _expanded(params: Mapping[str, Any]) -> list[str]:
+    """The paths the caller asked Stripe to expand (a list, or an object with numeric keys)."""
+    found = params.get("expand")
+    paths = list(found.values()) if isinstance(found, Mapping) else found
+    return [p for p in paths if isinstance(p, str)] if isinstance(paths, list) else []
+
+
+Fields = Annotated[
+    list[Annotated[str, Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", max_length=200)]],
+    Field(max_length=30, description="More fields, e.g. ['lines']"),
+]
+
+
 @toolset.tool(
     "Call any Stripe API endpoint",
     kind="destructive",
@@ -67,9 +81,15 @@ async def call_stripe_api(
     params: Annotated[
         dict[str, Any] | None, Field(description="Stripe params; nested objects allowed")
     ] = None,
+    fields: Fields | None = None,
+    full: Annotated[bool | None, Field(description="The whole object")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> ApiResult:
-    """For endpoints without a typed tool (disputes, coupons, tax rates...); guardrails apply."""
+    """Any endpoint a typed tool lacks; guardrails apply; results are compact views."""
+    from .. import spec
+    from ..views import LISTS, expand_for, related
+    from ..views.fields import check_fields, shown
+
     if method != "GET" and settings(ctx).read_only:
         raise GuardrailRefusal(
             "read-only",
@@ -80,9 +100,31 @@ async def call_stripe_api(
         raise rule("spending-limit").refusal(_typed_money_tools(method, path, params or {}))
     if method == "GET" and idempotency_key is not None:
         raise InputError("idempotency_key", "only applies to POST.", "Remove it for GET.")
-    body = await gateway(ctx).request(method, path, params or {}, idempotency_key=idempotency_key)
+    if full and fields:
+        raise InputError(
+            "fields", "is not needed with full=true, which shows every field.", "Pass one of them."
+        )
+    op = spec.resolve(method, path)
+    returns = op.returns if op else None
+    if fields:
+        check_fields(returns, fields)
+    sent = dict(params or {})
+    asked = _expanded(sent)
+    # A read gets what its view shows expanded, as the typed tools read it (a list: for each object).
+    item = (returns or "").removeprefix("list of ")
+    wanted = [("data." if item != returns else "") + p for p in expand_for(item)]
+    extra = [] if full or method != "GET" else [p for p in wanted if p not in asked]
+    if extra:
+        sent["expand"] = [*asked, *extra]
+    body = await gateway(ctx).request(method, path, sent, idempotency_key=idempotency_key)
     # Secrets (webhook signing secrets, client secrets) never reach the agent: read them in the Dashboard.
-    return ApiResult.model_validate(redact(_without_nulls(body)))
+    if full:
+        return ApiResult.model_validate(redact(_without_nulls(body)))
+    single = method == "GET" and body.get("object") not in LISTS
+    more = await related(gateway(ctx).request, body) if single else {}
+    # What the caller expanded is shown, each in its own view (`data.customer` on a list: each row's customer).
+    shown_too = [p.removeprefix("data.") for p in asked]
+    return ApiResult.model_validate(redact(shown(body, [*(fields or []), *shown_too], **more)))
 
 
 # The typed tools that check spending limits before they send (the generic tool cannot).
@@ -123,7 +165,7 @@ async def search_stripe_api(
     query: Annotated[str, Field(min_length=2, max_length=300, description="The task, in words")],
     limit: Annotated[int, Field(ge=1, le=10)] = 5,
 ) -> ApiSearch:
-    """Find the Stripe endpoints that do a task, best first (offline)."""
+    """Find the endpoints for a task, best first (offline)."""
     from ..spec.search import search
 
     hits = search(query, limit)
@@ -181,10 +223,10 @@ async def describe_stripe_api(
     ],
     param: Annotated[
         str | None,
-        Field(max_length=200, description="One nested parameter to detail, e.g. line_items.price_data"),
+        Field(max_length=200, description="A nested one, e.g. line_items.price_data"),
     ] = None,
 ) -> ApiDescription:
-    """An endpoint's parameters (type, required, enums), return type, guardrails, sandbox support (offline)."""
+    """An endpoint's parameters, return type, guardrails and sandbox support (offline)."""
     from .. import spec
     from ..sandbox.app import serves
     from ..spec.describe import describe

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from ..errors import InputError
-from ._models import Page, Summary, money, ref
+from ..views import Page
+from ..views.catalog import PriceSummary, ProductSummary
 from ._params import (
     Amount,
     Ctx,
@@ -28,67 +28,6 @@ from ._shapes import ProductData, Recurring
 toolset = Toolset("catalog", "Products and prices")
 
 Name = Annotated[str, Field(min_length=1, max_length=250)]
-
-METERED_NEXT_STEP = (
-    "Metered price: report usage with Billing Meter events (the price needs `meter`); "
-    "the offline sandbox cannot bill metered usage."
-)
-
-
-class ProductSummary(Summary):
-    id: str
-    name: str | None = None
-    description: str | None = None
-    active: bool | None = None
-    default_price: str | None = None
-    metadata: dict[str, str] | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> ProductSummary:
-        return cls(
-            id=obj["id"],
-            name=obj.get("name"),
-            description=obj.get("description"),
-            active=obj.get("active"),
-            default_price=ref(obj.get("default_price")),
-            metadata=obj.get("metadata") or None,
-        )
-
-
-class PriceSummary(Summary):
-    id: str
-    product: str | None = None
-    unit_amount: int | None = None
-    unit_amount_display: str | None = None
-    currency: str | None = None
-    type: str | None = None
-    interval: str | None = None
-    interval_count: int | None = None
-    usage_type: str | None = None
-    active: bool | None = None
-    nickname: str | None = None
-    lookup_key: str | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> PriceSummary:
-        recurring: Mapping[str, Any] = obj.get("recurring") or {}
-        usage_type = recurring.get("usage_type")
-        return cls(
-            id=obj["id"],
-            product=ref(obj.get("product")),
-            unit_amount=obj.get("unit_amount"),
-            unit_amount_display=money(obj.get("unit_amount"), obj.get("currency")),
-            currency=obj.get("currency"),
-            type=obj.get("type"),
-            interval=recurring.get("interval"),
-            interval_count=recurring.get("interval_count"),
-            usage_type=usage_type,
-            active=obj.get("active"),
-            nickname=obj.get("nickname"),
-            lookup_key=obj.get("lookup_key"),
-            next_step=METERED_NEXT_STEP if usage_type == "metered" else None,
-        )
 
 
 @toolset.tool("Create a product", kind="write")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from ..errors import InputError, StripeAPIError, token_for_payment_method
 from ..hints import call
-from ._models import Page, Summary, money, ref
+from ..views import Page
+from ..views.checkout import NEXT_OPEN_HOSTED, LineItemSummary, SessionSummary
 from ._params import (
     Ctx,
     Currency,
@@ -37,111 +37,7 @@ toolset = Toolset("checkout", "Checkout Sessions: hosted or embedded payment pag
 Mode = Literal["payment", "subscription", "setup"]
 UiMode = Literal["hosted_page", "embedded_page"]
 
-NEXT_OPEN_HOSTED = "Send the customer to url."
-NEXT_OPEN_EMBEDDED = (
-    "Pass client_secret to your client only (Stripe.js initEmbeddedCheckout); never log or store it."
-)
-NEXT_OPEN_EMBEDDED_READ = (
-    "Open in an embedded page: the client uses the client_secret returned when the session was created."
-)
-NEXT_COMPLETE = "Fulfil the order on the checkout.session.completed webhook (see it: {wait})."
 NEXT_PAY_IN_SANDBOX = " In this sandbox, pay it as the customer would: {pay}."
-NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
-NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
-NEXT_EXPIRED = "Create a new session."
-
-
-class SessionSummary(Summary):
-    id: str
-    mode: str | None = None
-    status: str | None = None
-    payment_status: str | None = None
-    ui_mode: str | None = None
-    url: str | None = None
-    client_secret: str | None = None
-    amount_total: int | None = None
-    amount_total_display: str | None = None
-    currency: str | None = None
-    allow_promotion_codes: bool | None = None
-    amount_discount: int | None = None
-    amount_discount_display: str | None = None
-    discounts: list[str] | None = None  # the promotion codes (or coupons) applied
-    customer: str | None = None
-    customer_email: str | None = None
-    payment_intent: str | None = None
-    subscription: str | None = None
-    setup_intent: str | None = None
-    expires_at: int | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any], *, with_secret: bool = False) -> SessionSummary:
-        """`with_secret` only for the call that created the session: reads never return the secret."""
-        details: Mapping[str, Any] = obj.get("customer_details") or {}
-        status = obj.get("status")
-        discount = (obj.get("total_details") or {}).get("amount_discount") or None
-        applied = [ref(d.get("promotion_code")) or ref(d.get("coupon")) for d in obj.get("discounts") or []]
-        embedded = bool(obj.get("client_secret")) and not obj.get("url")
-        client_secret = obj.get("client_secret") if with_secret and status == "open" else None
-        next_step = None
-        if status == "open" and embedded:
-            next_step = NEXT_OPEN_EMBEDDED if client_secret else NEXT_OPEN_EMBEDDED_READ
-        elif status == "open":
-            next_step = NEXT_OPEN_HOSTED
-        elif status == "complete":
-            if obj.get("mode") == "setup":
-                next_step = NEXT_SAVED
-            else:
-                wait = call("wait_for_event", type="checkout.session.completed", object_id=obj["id"])
-                unpaid = obj.get("payment_status") == "unpaid"
-                next_step = NEXT_ASYNC if unpaid else NEXT_COMPLETE.format(wait=wait)
-        elif status == "expired":
-            next_step = NEXT_EXPIRED
-        return cls(
-            id=obj["id"],
-            mode=obj.get("mode"),
-            status=status,
-            payment_status=obj.get("payment_status"),
-            ui_mode=obj.get("ui_mode"),
-            url=obj.get("url"),
-            client_secret=client_secret,
-            amount_total=obj.get("amount_total"),
-            amount_total_display=money(obj.get("amount_total"), obj.get("currency")),
-            currency=obj.get("currency"),
-            allow_promotion_codes=obj.get("allow_promotion_codes") or None,
-            amount_discount=discount,
-            amount_discount_display=money(discount, obj.get("currency")),
-            discounts=[code for code in applied if code] or None,
-            customer=ref(obj.get("customer")),
-            customer_email=obj.get("customer_email") or details.get("email"),
-            payment_intent=ref(obj.get("payment_intent")),
-            subscription=ref(obj.get("subscription")),
-            setup_intent=ref(obj.get("setup_intent")),
-            expires_at=obj.get("expires_at"),
-            next_step=next_step,
-        )
-
-
-class LineItemSummary(Summary):
-    id: str
-    description: str | None = None
-    quantity: int | None = None
-    price: str | None = None
-    amount_total: int | None = None
-    amount_total_display: str | None = None
-    currency: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> LineItemSummary:
-        return cls(
-            id=obj["id"],
-            description=obj.get("description"),
-            quantity=obj.get("quantity"),
-            price=ref(obj.get("price")),
-            amount_total=obj.get("amount_total"),
-            amount_total_display=money(obj.get("amount_total"), obj.get("currency")),
-            currency=obj.get("currency"),
-        )
 
 
 def _check_combination(
@@ -196,18 +92,18 @@ async def create_checkout_session(
     customer_email: Email | None = None,
     success_url: Annotated[Url | None, Field(description="Hosted only")] = None,
     cancel_url: Url | None = None,
-    ui_mode: Annotated[UiMode | None, Field(description="Default hosted_page")] = None,
+    ui_mode: UiMode | None = None,
     return_url: Annotated[Url | None, Field(description="Embedded only")] = None,
     allow_promotion_codes: bool | None = None,
     currency: Annotated[Currency | None, Field(description="Required for setup mode")] = None,
     excluded_payment_method_types: Annotated[
-        list[str] | None, Field(max_length=50, description="e.g. ['klarna']; others stay dynamic")
+        list[str] | None, Field(max_length=50, description="e.g. ['klarna']")
     ] = None,
     expires_at: Timestamp | None = None,
     metadata: Metadata | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SessionSummary:
-    """Create a Checkout Session (one-time payment, subscription or saving a payment method)."""
+    """Create a Checkout Session: payment, subscription or setup mode."""
     one_price(line_items or [], "line_items")
     _check_combination(
         mode,
@@ -249,7 +145,7 @@ def _in_sandbox(ctx: Ctx, summary: SessionSummary) -> SessionSummary:
 
 @toolset.tool("Retrieve a Checkout Session", kind="read")
 async def retrieve_checkout_session(ctx: Ctx, session: SessionId) -> SessionSummary:
-    """Get a Checkout Session's status, payment status and resulting ids."""
+    """Get a Checkout Session: status, discounts, resulting ids."""
     return _in_sandbox(
         ctx, SessionSummary.of(await gateway(ctx).request("GET", f"/v1/checkout/sessions/{session}"))
     )
@@ -273,7 +169,7 @@ async def list_checkout_sessions(
         starting_after=starting_after,
     )
     body = await gateway(ctx).request("GET", "/v1/checkout/sessions", params)
-    return Page[SessionSummary].of(body, SessionSummary.of)
+    return Page[SessionSummary].of(body, SessionSummary.row)
 
 
 @toolset.tool("List a Checkout Session's line items", kind="read")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
-from ._models import Page, Summary, ref
+from ..views import Page, Summary
+from ..views.customers import CustomerSummary
 from ._params import (
     Ctx,
     Cursor,
@@ -35,31 +35,6 @@ class InvoiceSettings(Shape):
     default_payment_method: PaymentMethodId
 
 
-class CustomerSummary(Summary):
-    id: str
-    email: str | None = None
-    name: str | None = None
-    phone: str | None = None
-    description: str | None = None
-    default_payment_method: str | None = None
-    metadata: dict[str, str] | None = None
-    created: int | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> CustomerSummary:
-        settings = obj.get("invoice_settings") or {}
-        return cls(
-            id=obj["id"],
-            email=obj.get("email"),
-            name=obj.get("name"),
-            phone=obj.get("phone"),
-            description=obj.get("description"),
-            default_payment_method=ref(settings.get("default_payment_method")),
-            metadata=obj.get("metadata") or None,
-            created=obj.get("created"),
-        )
-
-
 class CustomerSearchPage(Summary):
     data: list[CustomerSummary]
     has_more: bool
@@ -81,7 +56,7 @@ async def create_customer(
     test_clock: Annotated[str | None, ident("clock"), Field(description="Test clock to live on")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> CustomerSummary:
-    """Create a customer; use its id for Checkout, payments and subscriptions."""
+    """Create a customer."""
     params = form(
         email=email,
         name=name,
@@ -136,7 +111,7 @@ async def list_customers(
     limit: Limit = 10,
     starting_after: Cursor | None = None,
 ) -> Page[CustomerSummary]:
-    """List customers, newest first, optionally by exact email."""
+    """List customers, newest first, or by exact email."""
     params = form(email=email, limit=limit, starting_after=starting_after)
     return Page[CustomerSummary].of(
         await gateway(ctx).request("GET", "/v1/customers", params), CustomerSummary.of

@@ -15,9 +15,10 @@ from .. import clock
 from ..audit import redact_text
 from ..errors import InputError
 from ..hints import call
-from ..state.webhook_store import is_about, object_of
+from ..state.webhook_store import is_about
+from ..views import Summary
+from ..views.events import EventSummary
 from ..webhooks import WEBHOOK_PATH, build_test_event, event_types, sign, verify
-from ._models import Summary
 from ._params import Ctx, Cursor, Limit, Url, form, gateway, ident, settings, webhooks
 from ._registry import Toolset
 from ._shapes import Created
@@ -35,63 +36,11 @@ Since = Annotated[int, Field(ge=0, description="Unix s")]
 Secret = Annotated[str, Field(description="whsec_...; default: configured")]
 
 OBJECT_SCAN_PAGES = 5  # object_id filters client-side over at most this many pages of 100
-MAX_CHANGES = 5
 MAX_TIMEOUT = 300
 # Without object_id or created_gte, only events from this long before the call count: an older
 # one is not what the caller is waiting for.
 RECENT_SECONDS = 300
 RESPONSE_CHARS = 500
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def changes(event: Mapping[str, Any]) -> dict[str, str] | None:
-    """`previous_attributes` as "old → new", one level deep, at most MAX_CHANGES keys."""
-    data = event.get("data")
-    previous = data.get("previous_attributes") if isinstance(data, Mapping) else None
-    if not isinstance(previous, Mapping) or not previous:
-        return None
-    obj = object_of(event)
-    pairs: list[tuple[str, Any, Any]] = []
-    for key, old in previous.items():
-        new = obj.get(key)
-        if isinstance(old, Mapping) and isinstance(new, Mapping) and old:
-            pairs.extend((f"{key}.{k}", v, new.get(k)) for k, v in old.items())
-        else:
-            pairs.append((key, old, new))
-    shown = {key: f"{_short(old)} → {_short(new)}" for key, old, new in pairs[:MAX_CHANGES]}
-    if len(pairs) > MAX_CHANGES:
-        shown["…"] = f"{len(pairs) - MAX_CHANGES} more"
-    return shown
-
-
-class EventSummary(Summary):
-    id: str
-    type: str
-    created: int | None = None
-    object: str | None = None
-    object_id: str | None = None
-    status: str | None = None
-    changes: dict[str, str] | None = None
-    pending_webhooks: int | None = None
-
-    @classmethod
-    def of(cls, event: Mapping[str, Any], *, detail: bool = False) -> EventSummary:
-        obj = object_of(event)
-        status = obj.get("status")
-        return cls(
-            id=event["id"],
-            type=event["type"],
-            created=event.get("created"),
-            object=obj.get("object"),
-            object_id=obj.get("id"),
-            status=status if isinstance(status, str) else None,
-            changes=changes(event),
-            pending_webhooks=event.get("pending_webhooks") if detail else None,
-        )
 
 
 class EventPage(Summary):
@@ -129,7 +78,7 @@ async def list_events(
         events = body.get("data", [])
         has_more = bool(body.get("has_more"))
         return EventPage(
-            data=[EventSummary.of(e) for e in events],
+            data=[EventSummary.row(e) for e in events],
             has_more=has_more,
             next_starting_after=events[-1]["id"] if has_more and events else None,
         )
@@ -137,7 +86,7 @@ async def list_events(
     note = f"object_id is filtered by this server, not Stripe: {scanned} events scanned"
     note += f"; pass starting_after={cursor} to scan older ones." if more else "."
     return EventPage(
-        data=[EventSummary.of(e) for e in found],
+        data=[EventSummary.row(e) for e in found],
         has_more=more,
         next_starting_after=cursor if more else None,
         note=note,
@@ -190,11 +139,9 @@ async def wait_for_event(
     type: TypePattern,
     object_id: ObjectId | None = None,
     timeout_seconds: Annotated[int, Field(ge=1, le=MAX_TIMEOUT)] = 30,
-    created_gte: Annotated[
-        Since | None, Field(description="Ignore older; default 5 min ago without object_id")
-    ] = None,
+    created_gte: Annotated[Since | None, Field(description="Default: 5 min ago, without object_id")] = None,
 ) -> WaitResult:
-    """Wait for a matching event (newest wins; one about object_id that exists counts), with progress."""
+    """Wait for a matching event (newest wins), with progress."""
     config = settings(ctx)
     store = webhooks(ctx) if config.receives_webhooks else None
     about = f" about {object_id}" if object_id else ""

@@ -16,7 +16,8 @@ from ..errors import InputError, StripeAPIError
 from ..gateway import Gateway
 from ..hints import call
 from ..kinds import kind_of_request
-from ._models import Page, Summary, money, ref
+from ..views import Page, Summary, money, ref, related
+from ..views.invoices import InvoiceItemSummary, InvoiceSummary
 from ._params import (
     Amount,
     Ctx,
@@ -51,113 +52,6 @@ class Pricing(Shape):
     price: PriceId
 
 
-def invoice_next_step(obj: Mapping[str, Any]) -> str | None:
-    status, invoice = obj.get("status"), obj["id"]
-    pay = call("pay_invoice", invoice=invoice)
-    void = call("void_invoice", invoice=invoice)
-    if status == "draft":
-        item = call(
-            "create_invoice_item",
-            invoice=invoice,
-            customer=ref(obj.get("customer")),
-            pricing={"price": "price_..."},
-        )
-        return f"Add items ({item}), then {call('finalize_invoice', invoice=invoice)}."
-    if status == "open" and obj.get("collection_method") == "send_invoice":
-        send = call("send_invoice", invoice=invoice)
-        return f"{send} emails it; or share hosted_invoice_url. {void} if issued by mistake."
-    if status == "open":
-        return f"{pay} (a saved payment method), or share hosted_invoice_url."
-    if status == "uncollectible":
-        return f"{pay} if the customer pays later, or {void}."
-    return None
-
-
-class InvoiceSummary(Summary):
-    id: str
-    status: str | None = None
-    customer: str | None = None
-    subscription: str | None = None
-    number: str | None = None
-    description: str | None = None
-    collection_method: str | None = None
-    currency: str | None = None
-    total: int | None = None
-    total_display: str | None = None
-    amount_due: int | None = None
-    amount_due_display: str | None = None
-    amount_paid: int | None = None
-    amount_paid_display: str | None = None
-    amount_remaining: int | None = None
-    amount_remaining_display: str | None = None
-    due_date: int | None = None
-    hosted_invoice_url: str | None = None
-    metadata: dict[str, str] | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> InvoiceSummary:
-        parent = obj.get("parent") or {}
-        details = parent.get("subscription_details") or {}
-        currency = obj.get("currency")
-        return cls(
-            id=obj["id"],
-            status=obj.get("status"),
-            customer=ref(obj.get("customer")),
-            subscription=ref(details.get("subscription")) or ref(obj.get("subscription")),
-            number=obj.get("number"),
-            description=obj.get("description"),
-            collection_method=obj.get("collection_method"),
-            currency=currency,
-            total=obj.get("total"),
-            total_display=money(obj.get("total"), currency),
-            amount_due=obj.get("amount_due"),
-            amount_due_display=money(obj.get("amount_due"), currency),
-            amount_paid=obj.get("amount_paid"),
-            amount_paid_display=money(obj.get("amount_paid"), currency),
-            amount_remaining=obj.get("amount_remaining"),
-            amount_remaining_display=money(obj.get("amount_remaining"), currency),
-            due_date=obj.get("due_date"),
-            hosted_invoice_url=obj.get("hosted_invoice_url"),
-            metadata=obj.get("metadata") or None,
-            next_step=invoice_next_step(obj),
-        )
-
-
-class InvoiceItemSummary(Summary):
-    id: str
-    invoice: str | None = None
-    customer: str | None = None
-    price: str | None = None
-    quantity: int | None = None
-    amount: int | None = None
-    currency: str | None = None
-    amount_display: str | None = None
-    description: str | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> InvoiceItemSummary:
-        pricing = obj.get("pricing") or {}
-        details = pricing.get("price_details") or {}
-        invoice = ref(obj.get("invoice"))
-        return cls(
-            id=obj["id"],
-            invoice=invoice,
-            customer=ref(obj.get("customer")),
-            price=ref(details.get("price")) or ref(obj.get("price")),
-            quantity=obj.get("quantity"),
-            amount=obj.get("amount"),
-            currency=obj.get("currency"),
-            amount_display=money(obj.get("amount"), obj.get("currency")),
-            description=obj.get("description"),
-            next_step=None
-            if invoice
-            else "Pending: billed on the customer's next invoice or subscription "
-            "renewal; pass invoice= to add it to a draft invoice instead.",
-        )
-
-
 @toolset.tool("Create an invoice", kind="write")
 async def create_invoice(
     ctx: Ctx,
@@ -186,7 +80,7 @@ async def create_invoice(
 @toolset.tool("Create an invoice item", kind="write")
 async def create_invoice_item(
     ctx: Ctx,
-    customer: CustomerId | None = None,
+    customer: Annotated[CustomerId, Field(description="Whom it bills (the invoice's customer)")],
     invoice: InvoiceId | None = None,
     pricing: Pricing | None = None,
     amount: Amount | None = None,
@@ -196,10 +90,6 @@ async def create_invoice_item(
     idempotency_key: IdempotencyKey | None = None,
 ) -> InvoiceItemSummary:
     """Add a line, by price or by amount+currency, to a draft invoice or a customer's next one."""
-    if customer is None and invoice is None:
-        raise InputError(
-            "customer", "or `invoice` is required.", "Pass the draft invoice id (in_...) or a customer."
-        )
     price = pricing.price if pricing else None
     if (price is None) == (amount is None):
         raise InputError(
@@ -379,8 +269,9 @@ async def delete_invoice(ctx: Ctx, invoice: InvoiceId) -> DeletedInvoice:
 
 @toolset.tool("Retrieve an invoice", kind="read")
 async def retrieve_invoice(ctx: Ctx, invoice: InvoiceId) -> InvoiceSummary:
-    """Get one invoice with its totals, status and hosted URL."""
-    return InvoiceSummary.of(await gateway(ctx).request("GET", f"/v1/invoices/{invoice}"))
+    """Get one invoice: totals, status, credit notes and balance applied."""
+    obj = await gateway(ctx).request("GET", f"/v1/invoices/{invoice}")
+    return InvoiceSummary.of(obj, **await related(gateway(ctx).request, obj))
 
 
 @toolset.tool("List invoices", kind="read")
@@ -401,5 +292,5 @@ async def list_invoices(
         starting_after=starting_after,
     )
     return Page[InvoiceSummary].of(
-        await gateway(ctx).request("GET", "/v1/invoices", params), InvoiceSummary.of
+        await gateway(ctx).request("GET", "/v1/invoices", params), InvoiceSummary.row
     )

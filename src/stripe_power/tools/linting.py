@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ..errors import InputError
-from ._models import Summary
+from ..views import Summary
 from ._registry import Toolset
 
 toolset = Toolset("lint", "Check integration code for Stripe anti-patterns")

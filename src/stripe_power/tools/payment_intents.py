@@ -8,16 +8,15 @@ without a `return_url` cannot follow a redirect, so redirect-based methods are t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from ..errors import InputError
 from ..gateway import Gateway
-from ..hints import api_call, call
-from ._intents import client_secret, error_note, intent_next_step, redirect_url
-from ._models import Page, Summary, money, ref
+from ..hints import call
+from ..views import Page, money, ref
+from ..views.payments import PI_EXPAND, PaymentIntentSummary
 from ._params import (
     Amount,
     Ctx,
@@ -35,7 +34,6 @@ from ._params import (
     gateway,
     limits,
 )
-from ._refundable import refundable
 from ._registry import Toolset
 from ._shapes import AutomaticPaymentMethods, Created
 
@@ -46,104 +44,7 @@ toolset = Toolset(
 Description = Annotated[str, Field(max_length=1000)]
 OffSession = Annotated[bool | None, Field(description="Customer absent; needs customer + saved method")]
 
-# Expanded on reads so the summary can show refunds and a dispute.
-EXPAND = ["latest_charge"]
-
 CancellationReason = Literal["duplicate", "fraudulent", "requested_by_customer", "abandoned"]
-
-
-class PaymentIntentSummary(Summary):
-    id: str
-    status: str
-    amount: int
-    amount_display: str | None = None
-    currency: str
-    amount_received: int | None = None
-    amount_received_display: str | None = None
-    amount_capturable: int | None = None
-    amount_capturable_display: str | None = None
-    capture_method: str | None = None
-    customer: str | None = None
-    payment_method: str | None = None
-    latest_charge: str | None = None
-    amount_refunded: int | None = None
-    amount_refunded_display: str | None = None
-    remaining_refundable: int | None = None
-    remaining_refundable_display: str | None = None
-    disputed: bool | None = None
-    description: str | None = None
-    setup_future_usage: str | None = None
-    cancellation_reason: str | None = None
-    last_payment_error: str | None = None
-    next_action_url: str | None = None
-    client_secret: str | None = None
-    metadata: dict[str, str] | None = None
-    created: int | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any], *, with_secret: bool = False) -> PaymentIntentSummary:
-        status, cur = str(obj["status"]), str(obj["currency"])
-        received, capturable = obj.get("amount_received") or None, obj.get("amount_capturable") or None
-        secret = client_secret(obj, with_secret)
-        charge = obj.get("latest_charge")
-        paid = charge if isinstance(charge, Mapping) and charge.get("captured") else None
-        refunded = int(paid.get("amount_refunded") or 0) if paid else None
-        remaining = refundable(paid) if paid else None
-        return cls(
-            id=obj["id"],
-            status=status,
-            amount=obj["amount"],
-            amount_display=money(obj["amount"], cur),
-            currency=cur,
-            amount_received=received,
-            amount_received_display=money(received, cur),
-            amount_capturable=capturable,
-            amount_capturable_display=money(capturable, cur),
-            capture_method=obj.get("capture_method") if obj.get("capture_method") == "manual" else None,
-            customer=ref(obj.get("customer")),
-            payment_method=ref(obj.get("payment_method")),
-            latest_charge=ref(charge),
-            amount_refunded=refunded,
-            amount_refunded_display=money(refunded, cur),
-            remaining_refundable=remaining,
-            remaining_refundable_display=money(remaining, cur),
-            disputed=True if paid and paid.get("disputed") else None,
-            description=obj.get("description"),
-            setup_future_usage=obj.get("setup_future_usage"),
-            cancellation_reason=obj.get("cancellation_reason"),
-            last_payment_error=error_note(obj.get("last_payment_error")),
-            next_action_url=redirect_url(obj),
-            client_secret=secret,
-            metadata=obj.get("metadata") or None,
-            created=obj.get("created"),
-            next_step=pi_next_step(obj, bool(secret)),
-        )
-
-
-def pi_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
-    charge = obj.get("latest_charge")
-    if obj["status"] == "succeeded" and isinstance(charge, Mapping):
-        return _after_payment(obj, charge)
-    if obj["status"] == "requires_capture":
-        held = money(obj.get("amount_capturable"), obj.get("currency"))
-        capture = call("capture_payment_intent", payment_intent=obj["id"])
-        cancel = call("cancel_payment_intent", payment_intent=obj["id"])
-        return f"{held} is authorized: capture it within 7 days ({capture}), or release it ({cancel})."
-    return intent_next_step(obj, has_secret, "payment")
-
-
-def _after_payment(obj: Mapping[str, Any], charge: Mapping[str, Any]) -> str | None:
-    """What happened to a paid PaymentIntent since: refunds and disputes."""
-    cur, remaining = obj.get("currency"), refundable(charge)
-    notes = []
-    if charge.get("disputed"):
-        disputes = api_call("GET", "/v1/disputes", {"payment_intent": obj["id"]})
-        notes.append(f"Disputed: see {disputes}; respond before the evidence due date.")
-    if charge.get("amount_refunded"):
-        done = "Fully refunded" if remaining == 0 else f"Refunded {money(charge['amount_refunded'], cur)}"
-        notes.append(f"{done} ({call('list_refunds', payment_intent=obj['id'])}).")
-    return " ".join(notes) or None
 
 
 def payment_methods_param(
@@ -259,9 +160,9 @@ async def create_payment_intent(
 
 @toolset.tool("Retrieve a PaymentIntent", kind="read")
 async def retrieve_payment_intent(ctx: Ctx, payment_intent: PaymentIntentId) -> PaymentIntentSummary:
-    """Get a PaymentIntent's status, refunds and dispute, and what to do next."""
+    """Get a PaymentIntent: status, refunds, dispute, next step."""
     path = f"/v1/payment_intents/{payment_intent}"
-    return PaymentIntentSummary.of(await gateway(ctx).request("GET", path, {"expand": EXPAND}))
+    return PaymentIntentSummary.of(await gateway(ctx).request("GET", path, {"expand": list(PI_EXPAND)}))
 
 
 @toolset.tool("Confirm a PaymentIntent", kind="money", preview=preview_confirm)
@@ -344,7 +245,7 @@ async def list_payment_intents(
         created=created.wire() or None if created else None,
         limit=limit,
         starting_after=starting_after,
-        expand=[f"data.{field}" for field in EXPAND],
+        expand=[f"data.{field}" for field in PI_EXPAND],
     )
     body = await gateway(ctx).request("GET", "/v1/payment_intents", params)
-    return Page[PaymentIntentSummary].of(body, PaymentIntentSummary.of)
+    return Page[PaymentIntentSummary].of(body, PaymentIntentSummary.row)

@@ -6,12 +6,12 @@ Payment methods are dynamic (managed in the Dashboard): there is deliberately no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ._models import Page, Summary
+from ..views import Page
+from ..views.catalog import PaymentLinkSummary
 from ._params import (
     Ctx,
     Cursor,
@@ -60,30 +60,6 @@ class AfterCompletion(Shape):
         if (self.type == "redirect") != (self.redirect is not None):
             raise ValueError("redirect {url} goes with type=redirect, and only with it")
         return self
-
-
-class PaymentLinkSummary(Summary):
-    id: str
-    url: str | None = None
-    active: bool | None = None
-    after_completion_url: str | None = None
-    metadata: dict[str, str] | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> PaymentLinkSummary:
-        after = obj.get("after_completion") or {}
-        active = obj.get("active")
-        return cls(
-            id=obj["id"],
-            url=obj.get("url"),
-            active=active,
-            after_completion_url=(after.get("redirect") or {}).get("url"),
-            metadata=obj.get("metadata") or None,
-            next_step="Share url with customers; watch checkout.session.completed for purchases."
-            if active
-            else None,
-        )
 
 
 @toolset.tool("Create a payment link", kind="write")

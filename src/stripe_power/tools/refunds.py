@@ -15,7 +15,9 @@ from ..audit import replayed
 from ..errors import InputError
 from ..gateway import Gateway
 from ..hints import call
-from ._models import Page, Summary, money, ref
+from ..views import Page, money
+from ..views._refundable import refundable
+from ..views.payments import RefundSummary
 from ._params import (
     ChargeId,
     Ctx,
@@ -30,59 +32,11 @@ from ._params import (
     limits,
 )
 from ._preview import customer_label
-from ._refundable import refundable
 from ._registry import Toolset
 
 toolset = Toolset("refunds", "Refunds: full or partial, checked against what remains refundable")
 
 IN_FLIGHT = frozenset({"pending", "succeeded", "requires_action"})
-
-
-class RefundSummary(Summary):
-    id: str
-    status: str | None = None
-    amount: int
-    amount_display: str | None = None
-    currency: str
-    payment_intent: str | None = None
-    charge: str | None = None
-    reason: str | None = None
-    failure_reason: str | None = None
-    remaining_refundable: int | None = None
-    remaining_refundable_display: str | None = None
-    metadata: dict[str, str] | None = None
-    created: int | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any], remaining: int | None = None) -> RefundSummary:
-        status, cur = obj.get("status"), str(obj["currency"])
-        return cls(
-            id=obj["id"],
-            status=status,
-            amount=obj["amount"],
-            amount_display=money(obj["amount"], cur),
-            currency=cur,
-            payment_intent=ref(obj.get("payment_intent")),
-            charge=ref(obj.get("charge")),
-            reason=obj.get("reason"),
-            failure_reason=obj.get("failure_reason"),
-            remaining_refundable=remaining,
-            remaining_refundable_display=money(remaining, cur),
-            metadata=obj.get("metadata") or None,
-            created=obj.get("created"),
-            next_step=_next_step(str(status), obj["id"]),
-        )
-
-
-def _next_step(status: str, refund: str) -> str | None:
-    if status == "pending":
-        return f"Pending: {call('retrieve_refund', refund=refund)} later, or wait for refund.updated."
-    if status == "requires_action":
-        return f"The customer must provide refund details; {call('cancel_refund', refund=refund)} stops it."
-    if status == "failed":
-        return "Refund failed (see failure_reason); the money stays with you."
-    return None
 
 
 async def paid_charge(
@@ -161,7 +115,7 @@ async def create_refund(
     charge: Annotated[ChargeId | None, Field(description="Instead of payment_intent")] = None,
     amount: Annotated[
         int | None,
-        Field(ge=1, le=99_999_999, description="Partial; default: all that remains"),
+        Field(ge=1, le=99_999_999, description="Partial; default: the rest"),
     ] = None,
     reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None,
     metadata: Metadata | None = None,
@@ -196,7 +150,7 @@ async def list_refunds(
     limit: Limit = 10,
     starting_after: Cursor | None = None,
 ) -> Page[RefundSummary]:
-    """List refunds, newest first, optionally for one payment."""
+    """List refunds, newest first, or one payment's."""
     params = form(payment_intent=payment_intent, charge=charge, limit=limit, starting_after=starting_after)
     body = await gateway(ctx).request("GET", "/v1/refunds", params)
     return Page[RefundSummary].of(body, RefundSummary.of)

@@ -7,16 +7,14 @@ confirmation, which cannot follow a redirect, so redirect-based methods are turn
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from ..errors import InputError
 from ..gateway import Gateway
-from ..hints import call
-from ._intents import client_secret, error_note, intent_next_step, redirect_url
-from ._models import Page, Summary, ref
+from ..views import Page
+from ..views.payments import PaymentMethodSummary, SetupIntentSummary
 from ._params import (
     Ctx,
     Cursor,
@@ -37,80 +35,6 @@ from ._shapes import AutomaticPaymentMethods
 toolset = Toolset("setup_intents", "Setup Intents and saved payment methods: save, list, detach")
 
 
-class SetupIntentSummary(Summary):
-    id: str
-    status: str
-    customer: str | None = None
-    payment_method: str | None = None
-    usage: str | None = None
-    last_setup_error: str | None = None
-    next_action_url: str | None = None
-    client_secret: str | None = None
-    metadata: dict[str, str] | None = None
-    created: int | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any], *, with_secret: bool = False) -> SetupIntentSummary:
-        secret = client_secret(obj, with_secret)
-        return cls(
-            id=obj["id"],
-            status=obj["status"],
-            customer=ref(obj.get("customer")),
-            payment_method=ref(obj.get("payment_method")),
-            usage=obj.get("usage"),
-            last_setup_error=error_note(obj.get("last_setup_error")),
-            next_action_url=redirect_url(obj),
-            client_secret=secret,
-            metadata=obj.get("metadata") or None,
-            created=obj.get("created"),
-            next_step=si_next_step(obj, bool(secret)),
-        )
-
-
-def si_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
-    if obj["status"] == "succeeded" and obj.get("customer") and obj.get("usage") == "off_session":
-        charge = call(
-            "create_payment_intent",
-            amount=2000,
-            currency="usd",
-            customer=ref(obj.get("customer")),
-            payment_method=ref(obj.get("payment_method")),
-            confirm=True,
-            off_session=True,
-        )
-        return (
-            f"Saved {ref(obj.get('payment_method'))} for {ref(obj.get('customer'))}: charge it later "
-            f"(your amount and currency; e.g. $20.00) with {charge}."
-        )
-    return intent_next_step(obj, has_secret, "setup")
-
-
-class PaymentMethodSummary(Summary):
-    id: str
-    type: str
-    brand: str | None = None
-    last4: str | None = None
-    exp_month: int | None = None
-    exp_year: int | None = None
-    customer: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> PaymentMethodSummary:
-        kind = str(obj.get("type") or "")
-        found = obj.get(kind)
-        details: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-        return cls(
-            id=obj["id"],
-            type=kind,
-            brand=details.get("brand") or details.get("bank_name"),
-            last4=details.get("last4"),
-            exp_month=details.get("exp_month"),
-            exp_year=details.get("exp_year"),
-            customer=ref(obj.get("customer")),
-        )
-
-
 @toolset.tool("Create a SetupIntent", kind="write")
 async def create_setup_intent(
     ctx: Ctx,
@@ -123,7 +47,7 @@ async def create_setup_intent(
     return_url: Url | None = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SetupIntentSummary:
-    """Save a payment method for later payments (usage defaults to off_session)."""
+    """Save a payment method for later (usage default: off_session)."""
     if confirm and not payment_method:
         raise InputError(
             "payment_method",
@@ -152,7 +76,7 @@ async def create_setup_intent(
 
 @toolset.tool("Retrieve a SetupIntent", kind="read")
 async def retrieve_setup_intent(ctx: Ctx, setup_intent: SetupIntentId) -> SetupIntentSummary:
-    """Get a SetupIntent's status and what to do next."""
+    """Get a SetupIntent: status, next step."""
     return SetupIntentSummary.of(await gateway(ctx).request("GET", f"/v1/setup_intents/{setup_intent}"))
 
 
@@ -161,12 +85,10 @@ async def confirm_setup_intent(
     ctx: Ctx,
     setup_intent: SetupIntentId,
     payment_method: PaymentMethodId | None = None,
-    return_url: Annotated[
-        Url | None, Field(description="Needed if the intent was created without payment_method")
-    ] = None,
+    return_url: Annotated[Url | None, Field(description="If created without payment_method")] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> SetupIntentSummary:
-    """Confirm a SetupIntent server-side, saving the payment method."""
+    """Confirm a SetupIntent, saving the payment method."""
     obj = await gateway(ctx).request(
         "POST",
         f"/v1/setup_intents/{setup_intent}/confirm",
@@ -205,7 +127,7 @@ async def list_payment_methods(
     limit: Limit = 10,
     starting_after: Cursor | None = None,
 ) -> Page[PaymentMethodSummary]:
-    """List a customer's saved payment methods (brand, last4, expiry)."""
+    """A customer's saved payment methods (brand, last4, expiry)."""
     params = form(type=type, limit=limit, starting_after=starting_after)
     body = await gateway(ctx).request("GET", f"/v1/customers/{customer}/payment_methods", params)
     return Page[PaymentMethodSummary].of(body, PaymentMethodSummary.of)

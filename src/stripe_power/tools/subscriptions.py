@@ -4,11 +4,7 @@ Two ways in, as Stripe recommends: a Checkout Session in `subscription` mode (th
 page collects the card), or `create_subscription` for a customer here. With the default
 `payment_behavior=default_incomplete` the first invoice waits for the customer to confirm
 its payment on the client (`latest_invoice.client_secret`); with a saved payment method,
-`allow_incomplete`/`error_if_incomplete` charge it at once.
-
-In this API version billing periods live on the subscription items. The next invoice
-amount is the sum of the items' recurring prices (before tax, discounts and prorations) and
-is left out when it cannot be known that way (metered or tiered prices, discounts).
+`allow_incomplete`/`error_if_incomplete` charge it at once. The view is `views.subscriptions`.
 """
 
 from __future__ import annotations
@@ -20,9 +16,9 @@ from pydantic import Field
 
 from ..errors import GuardrailRefusal, InputError
 from ..gateway import Gateway
-from ..hints import call
 from ..kinds import kind_of_request
-from ._models import Page, Summary, money, ref
+from ..views import Page, money, ref
+from ..views.subscriptions import SUBSCRIPTION_EXPAND, SubscriptionSummary, undo_params
 from ._params import (
     Ctx,
     Cursor,
@@ -53,9 +49,6 @@ Status = Literal[
     "trialing", "unpaid",
 ]  # fmt: skip
 
-# Expanded on every write and retrieve so the result can show the first/latest invoice.
-_EXPAND = ["latest_invoice.confirmation_secret"]
-
 
 class Item(Shape):
     price: PriceId | None = None
@@ -68,173 +61,6 @@ class ItemChange(Shape):
     price: PriceId | None = None
     quantity: Quantity | None = None
     deleted: bool | None = None
-
-
-class ItemSummary(Summary):
-    id: str
-    price: str | None = None
-    quantity: int | None = None
-
-
-class LatestInvoice(Summary):
-    id: str
-    status: str | None = None
-    amount_due: int | None = None
-    amount_due_display: str | None = None
-    hosted_invoice_url: str | None = None
-    client_secret: str | None = None
-
-    @classmethod
-    def of(cls, value: Any) -> LatestInvoice | None:
-        if isinstance(value, str):
-            return cls(id=value)
-        if not isinstance(value, Mapping) or "id" not in value:
-            return None
-        secret = value.get("confirmation_secret") or {}
-        return cls(
-            id=value["id"],
-            status=value.get("status"),
-            amount_due=value.get("amount_due"),
-            amount_due_display=money(value.get("amount_due"), value.get("currency")),
-            hosted_invoice_url=value.get("hosted_invoice_url"),
-            client_secret=secret.get("client_secret") if value.get("status") == "open" else None,
-        )
-
-
-class SubscriptionSummary(Summary):
-    id: str
-    status: str
-    customer: str | None = None
-    items: list[ItemSummary] = Field(default_factory=list)
-    current_period_start: int | None = None
-    current_period_end: int | None = None
-    cancel_at_period_end: bool | None = None
-    cancel_at: int | None = None
-    canceled_at: int | None = None
-    trial_end: int | None = None
-    collection_method: str | None = None
-    default_payment_method: str | None = None
-    paused_collection: str | None = None
-    pending_setup_intent: str | None = None
-    currency: str | None = None
-    next_invoice_date: int | None = None
-    next_invoice_amount: int | None = None
-    next_invoice_amount_display: str | None = None
-    latest_invoice: LatestInvoice | None = None
-    metadata: dict[str, str] | None = None
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> SubscriptionSummary:
-        raw_items: list[Mapping[str, Any]] = (obj.get("items") or {}).get("data") or []
-        starts = [i["current_period_start"] for i in raw_items if i.get("current_period_start")]
-        ends = [i["current_period_end"] for i in raw_items if i.get("current_period_end")]
-        period_end = min(ends) if ends else None
-        status = str(obj.get("status"))
-        currency = obj.get("currency")
-        ending = bool(obj.get("cancel_at_period_end")) or (
-            obj.get("cancel_at") is not None and (period_end is None or obj["cancel_at"] <= period_end)
-        )
-        billing = (
-            status in ("active", "trialing", "past_due") and not ending and not obj.get("pause_collection")
-        )
-        amount = _recurring_amount(raw_items, currency) if billing and not obj.get("discounts") else None
-        latest = LatestInvoice.of(obj.get("latest_invoice"))
-        summary = cls(
-            id=obj["id"],
-            status=status,
-            customer=ref(obj.get("customer")),
-            items=[
-                ItemSummary(id=i["id"], price=ref(i.get("price")), quantity=i.get("quantity"))
-                for i in raw_items
-            ],
-            current_period_start=min(starts) if starts else None,
-            current_period_end=period_end,
-            cancel_at_period_end=obj.get("cancel_at_period_end"),
-            cancel_at=obj.get("cancel_at"),
-            canceled_at=obj.get("canceled_at"),
-            trial_end=obj.get("trial_end") if status == "trialing" else None,
-            collection_method=obj.get("collection_method"),
-            default_payment_method=ref(obj.get("default_payment_method")),
-            paused_collection=(obj.get("pause_collection") or {}).get("behavior"),
-            pending_setup_intent=ref(obj.get("pending_setup_intent")),
-            currency=currency,
-            next_invoice_date=period_end if billing else None,
-            next_invoice_amount=amount,
-            next_invoice_amount_display=money(amount, currency),
-            latest_invoice=latest,
-            metadata=obj.get("metadata") or None,
-        )
-        summary.next_step = _next_step(summary)
-        return summary
-
-
-def _recurring_amount(items: list[Mapping[str, Any]], currency: str | None) -> int | None:
-    total = 0
-    for item in items:
-        price = item.get("price")
-        if not isinstance(price, Mapping):
-            return None
-        recurring = price.get("recurring") or {}
-        unit = price.get("unit_amount")
-        if unit is None or recurring.get("usage_type") == "metered" or price.get("currency") != currency:
-            return None
-        total += unit * int(item.get("quantity") or 0)
-    return total if items else None
-
-
-def _next_step(s: SubscriptionSummary) -> str | None:
-    invoice = s.latest_invoice
-    pay = call("pay_invoice", invoice=invoice.id if invoice else "in_...", payment_method="pm_...")
-    resume = call("resume_subscription", subscription=s.id, via=_resume_request(s))
-    if s.status == "incomplete":
-        return (
-            "The first invoice awaits payment: confirm it on the client with latest_invoice.client_secret "
-            f"(Payment Element, stripe.confirmPayment), or pay it with a saved payment method: {pay}. "
-            "Unpaid after 23 hours it becomes incomplete_expired."
-        )
-    if s.status in ("past_due", "unpaid"):
-        return f"The latest invoice is unpaid: pay it with a saved method ({pay}), or send the customer its hosted URL."
-    if s.status == "incomplete_expired":
-        return "The first payment never completed; create a new subscription."
-    if s.status == "paused":
-        return f"Paused (trial ended without a payment method): save one, then {resume}."
-    if s.status == "canceled":
-        return None
-    if s.cancel_at_period_end or (s.cancel_at and s.next_invoice_date is None):
-        return f"Set to cancel at the end of the period; {resume} undoes that."
-    if s.paused_collection:
-        return f"Invoice collection is paused; {resume} restarts it."
-    if s.status == "trialing" and s.pending_setup_intent:
-        return (
-            "Collect a payment method before trial_end: confirm pending_setup_intent on the client, "
-            "or set default_payment_method."
-        )
-    if invoice and invoice.status == "open" and s.collection_method == "send_invoice":
-        send = call("send_invoice", invoice=invoice.id)
-        return f"The invoice is open: {send} emails it, or share its hosted_invoice_url."
-    return None
-
-
-def _resume_request(s: SubscriptionSummary) -> tuple[str, str, dict[str, Any]]:
-    """What resume_subscription sends for this state, for a hint where that tool is not listed."""
-    path = f"/v1/subscriptions/{s.id}"
-    if s.status == "paused":
-        return "POST", f"{path}/resume", {}
-    return "POST", path, _undo_params(s.status, s.cancel_at_period_end, s.cancel_at, s.paused_collection)
-
-
-def _undo_params(status: Any, cancel_at_period_end: Any, cancel_at: Any, paused: Any) -> dict[str, Any]:
-    """What undoes a pending cancellation and a paused collection (an update, not /resume)."""
-    params: dict[str, Any] = {}
-    if status in ("active", "trialing", "past_due", "unpaid"):
-        if cancel_at_period_end:
-            params["cancel_at_period_end"] = False
-        elif cancel_at is not None:
-            params["cancel_at"] = ""
-        if paused:
-            params["pause_collection"] = ""
-    return params
 
 
 def _create_params(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -344,11 +170,15 @@ async def preview_cancel(gw: Gateway, args: dict[str, Any]) -> str:
 
 
 async def _get(ctx: Ctx, subscription: str) -> Mapping[str, Any]:
-    return await gateway(ctx).request("GET", f"/v1/subscriptions/{subscription}", {"expand": _EXPAND})
+    return await gateway(ctx).request(
+        "GET", f"/v1/subscriptions/{subscription}", {"expand": list(SUBSCRIPTION_EXPAND)}
+    )
 
 
 async def _post(ctx: Ctx, path: str, params: dict[str, Any], key: str | None) -> SubscriptionSummary:
-    obj = await gateway(ctx).request("POST", path, {**params, "expand": _EXPAND}, idempotency_key=key)
+    obj = await gateway(ctx).request(
+        "POST", path, {**params, "expand": list(SUBSCRIPTION_EXPAND)}, idempotency_key=key
+    )
     return SubscriptionSummary.of(obj)
 
 
@@ -482,7 +312,7 @@ async def cancel_subscription(
             "repeating it is harmless).",
             "Omit idempotency_key, or pass at_period_end=true.",
         )
-    params = {**form(invoice_now=invoice_now, prorate=prorate), "expand": _EXPAND}
+    params = {**form(invoice_now=invoice_now, prorate=prorate), "expand": list(SUBSCRIPTION_EXPAND)}
     obj = await gateway(ctx).request("DELETE", path, params)
     return SubscriptionSummary.of(obj)
 
@@ -522,7 +352,7 @@ async def resume_subscription(
         raise InputError(
             "proration_behavior", f"only applies to a paused subscription (this one is {status})."
         )
-    params = _undo_params(
+    params = undo_params(
         status, current.get("cancel_at_period_end"), current.get("cancel_at"), current.get("pause_collection")
     )
     if not params:
@@ -552,4 +382,4 @@ async def list_subscriptions(
         expand=["data.latest_invoice"],
     )
     body = await gateway(ctx).request("GET", "/v1/subscriptions", params)
-    return Page[SubscriptionSummary].of(body, SubscriptionSummary.of)
+    return Page[SubscriptionSummary].of(body, SubscriptionSummary.row)

@@ -20,8 +20,9 @@ from ..errors import StripeAPIError
 from ..guardrails import rule
 from ..hints import api_call, call
 from ..money import format_amount
+from ..views import Page, Summary
+from ..views.subscriptions import TestClockSummary
 from ._advance import check_bills, iso, plan_advance, preview_advance, what_it_bills
-from ._models import Page, Summary
 from ._params import Ctx, IdempotencyKey, Limit, form, gateway, ident, limits, settings
 from ._registry import ToolKind, Toolset
 
@@ -30,27 +31,6 @@ toolset = Toolset("test_clocks", "Test clocks: simulate months of billing in tes
 TestClockId = Annotated[str, ident("clock"), Field(description="clock_...")]
 Timestamp = Annotated[int, Field(ge=0, le=4_102_444_800, description="Unix seconds")]
 _WAIT_SECONDS = 120
-
-
-class TestClockSummary(Summary):
-    __test__ = False
-    id: str
-    name: str | None = None
-    status: str
-    frozen_time: int
-    frozen_at: str
-    next_step: str | None = None
-
-    @classmethod
-    def of(cls, obj: Mapping[str, Any], next_step: str | None = None) -> TestClockSummary:
-        return cls(
-            id=obj["id"],
-            name=obj.get("name"),
-            status=obj["status"],
-            frozen_time=int(obj["frozen_time"]),
-            frozen_at=iso(int(obj["frozen_time"])),
-            next_step=next_step,
-        )
 
 
 def _test_mode_only(ctx: Ctx) -> None:
@@ -65,7 +45,7 @@ async def create_test_clock(
     name: Annotated[str | None, Field(max_length=300)] = None,
     idempotency_key: IdempotencyKey | None = None,
 ) -> TestClockSummary:
-    """A clock at frozen_time (default: now); customers created with test_clock live on it."""
+    """A test clock at frozen_time (default: now)."""
     _test_mode_only(ctx)
     clock = await gateway(ctx).request(
         "POST",

@@ -1,4 +1,4 @@
-"""Summary models: the fields an agent needs for its next step, never the raw object."""
+"""What every view is built from: the model base, a page of views, money and ids in the forms tools show."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from ..gateway import object_id
-from ..money import format_amount as money  # the one formatter, under the name tools use
+from ..money import format_amount as money  # the one formatter, under the name views use
 
 
 class Summary(BaseModel):
-    # Built on first use, not at import: listing tools needs none of the ~60 summary models.
+    # Built on first use, not at import: listing tools needs none of the ~60 view models.
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
-ref = object_id  # the name tools use for an expandable field's id
+ref = object_id  # the name views use for an expandable field's id
 
 
 T = TypeVar("T", bound=BaseModel)
@@ -35,4 +35,12 @@ class Page(Summary, Generic[T]):
         return cls(data=data, has_more=has_more, next_starting_after=last)
 
 
-__all__ = ["Page", "Summary", "money", "ref"]
+def only(summary: T, names: frozenset[str]) -> T:
+    """The same view with only `names` kept (a list row): one model, two depths."""
+    fields = type(summary).model_fields
+    for name in summary.model_fields_set - names:
+        setattr(summary, name, fields[name].get_default(call_default_factory=True))
+    return summary
+
+
+__all__ = ["Page", "Summary", "money", "only", "ref"]
