@@ -24,6 +24,7 @@ from . import (
     catalog,
     charges,
     checkout,
+    constraints,
     credit_notes,
     customer_sessions,
     customers,
@@ -235,6 +236,8 @@ class Sandbox:
         ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
         # A customer on a test clock, and all it owns, lives at the clock's frozen time.
         with at_time(test_clocks.time_for(acct, params, path_params)):
+            if op is not None:  # rules Stripe states only in descriptions, at the request's time
+                constraints.check(op.key, params, acct)
             result = route.handler(ctx)
         return ctx.render(result)
 

@@ -179,11 +179,6 @@ def create(ctx: Ctx) -> JSON:
     # spec3.json `currency`: "Required in `setup` mode when `payment_method_types` is not set."
     if mode == "setup" and "currency" not in p and "payment_method_types" not in p:
         raise missing_param("currency")
-    # spec3.json `customer_creation`: "Can only be set in `payment` and `setup` mode."
-    if mode == "subscription" and "customer_creation" in p:
-        raise invalid(
-            "`customer_creation` can only be used in `payment` and `setup` mode.", param="customer_creation"
-        )
     currencies = {price["currency"] for price, _, _ in items}
     if len(currencies) > 1:
         raise invalid("All line items must use the same currency.", param="line_items")

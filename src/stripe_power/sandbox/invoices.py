@@ -383,10 +383,6 @@ def create_invoice(ctx: Ctx) -> JSON:
             "Invoices with collection_method=send_invoice must have either days_until_due or due_date set.",
             param="days_until_due",
         )
-    if cm == "charge_automatically" and dud is not None:
-        raise invalid(
-            "You can only set days_until_due if collection_method is send_invoice.", param="days_until_due"
-        )
     inv = new_invoice(
         ctx,
         as_str(p["customer"], "customer"),
