@@ -18,6 +18,7 @@ from starlette.routing import Route as StarletteRoute
 
 from .. import spec
 from . import (
+    accepted,
     accounts,
     authorizations,
     balance_transactions,
@@ -72,7 +73,7 @@ def _json(body: Any) -> bytes:
 
 def build_router() -> Router:
     """Hand-written routes, then every other operation of the spec through the generic layer."""
-    router = Router(fallback=generic.handler)
+    router = Router(fallback=generic.handler, fallback_consumes=generic.consumes)
     for module in (
         customers,
         catalog,
@@ -234,11 +235,17 @@ class Sandbox:
             raise unrecognized(method, path)
         route, path_params = matched
         ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
+        first_event = len(acct.order.get("event", ()))
+        if op is not None and method == "POST":
+            # Accepted means applied: refuse, before anything happens, what would be dropped.
+            ctx.rest = accepted.split(op, route.consumes, params)
         # A customer on a test clock, and all it owns, lives at the clock's frozen time.
         with at_time(test_clocks.time_for(acct, params, path_params)):
             if op is not None:  # rules Stripe states only in descriptions, at the request's time
                 constraints.check(op.key, params, acct)
             result = route.handler(ctx)
+            if op is not None:
+                accepted.store(acct, op, result, ctx.rest, first_event)
         return ctx.render(result)
 
 

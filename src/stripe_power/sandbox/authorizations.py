@@ -69,4 +69,9 @@ def increment_authorization(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/payment_intents/{intent}/increment_authorization", increment_authorization)
+    router.add(
+        "POST",
+        "/v1/payment_intents/{intent}/increment_authorization",
+        increment_authorization,
+        consumes=("amount", "description", "metadata"),
+    )

@@ -349,14 +349,75 @@ def product_name(acct: Account, price: JSON) -> str:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/products", create_product)
+    router.add(
+        "POST",
+        "/v1/products",
+        create_product,
+        consumes=(
+            "active",
+            "default_price_data",
+            "description",
+            "id",
+            "images",
+            "marketing_features",
+            "metadata",
+            "name",
+            "shippable",
+            "statement_descriptor",
+            "tax_code",
+            "unit_label",
+            "url",
+        ),
+    )
     router.add("GET", "/v1/products", list_products)
     router.add("GET", "/v1/products/search", search_products)
     router.add("GET", "/v1/products/{id}", retrieve_product)
-    router.add("POST", "/v1/products/{id}", update_product)
+    router.add(
+        "POST",
+        "/v1/products/{id}",
+        update_product,
+        consumes=(
+            "active",
+            "default_price",
+            "description",
+            "images",
+            "marketing_features",
+            "metadata",
+            "name",
+            "shippable",
+            "statement_descriptor",
+            "tax_code",
+            "unit_label",
+            "url",
+        ),
+    )
     router.add("DELETE", "/v1/products/{id}", delete_product)
-    router.add("POST", "/v1/prices", create_price)
+    router.add(
+        "POST",
+        "/v1/prices",
+        create_price,
+        consumes=(
+            "active",
+            "billing_scheme",
+            "currency",
+            "lookup_key",
+            "metadata",
+            "nickname",
+            "product",
+            "product_data",
+            "recurring",
+            "tax_behavior",
+            "tiers",
+            "unit_amount",
+            "unit_amount_decimal",
+        ),
+    )
     router.add("GET", "/v1/prices", list_prices)
     router.add("GET", "/v1/prices/search", search_prices)
     router.add("GET", "/v1/prices/{price}", retrieve_price)
-    router.add("POST", "/v1/prices/{price}", update_price)
+    router.add(
+        "POST",
+        "/v1/prices/{price}",
+        update_price,
+        consumes=("active", "lookup_key", "metadata", "nickname", "tax_behavior"),
+    )

@@ -213,7 +213,24 @@ def check_amount(amount: int, cur: str, param: str = "amount") -> None:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/charges", create_charge)
+    router.add(
+        "POST",
+        "/v1/charges",
+        create_charge,
+        consumes=(
+            "amount",
+            "capture",
+            "card",
+            "currency",
+            "customer",
+            "description",
+            "metadata",
+            "receipt_email",
+            "source",
+        ),
+    )
     router.add("GET", "/v1/charges", list_charges)
     router.add("GET", "/v1/charges/{charge}", retrieve_charge)
-    router.add("POST", "/v1/charges/{charge}", update_charge)
+    router.add(
+        "POST", "/v1/charges/{charge}", update_charge, consumes=("description", "metadata", "receipt_email")
+    )

@@ -507,9 +507,37 @@ def _apply_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> No
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/checkout/sessions", create)
+    router.add(
+        "POST",
+        "/v1/checkout/sessions",
+        create,
+        consumes=(
+            "allow_promotion_codes",
+            "cancel_url",
+            "client_reference_id",
+            "currency",
+            "customer",
+            "customer_creation",
+            "customer_email",
+            "discounts",
+            "excluded_payment_method_types",
+            "expires_at",
+            "line_items",
+            "metadata",
+            "mode",
+            "payment_intent_data",
+            "payment_method_types",
+            "redirect_on_completion",
+            "return_url",
+            "setup_intent_data",
+            "shipping_options",
+            "subscription_data",
+            "success_url",
+            "ui_mode",
+        ),
+    )
     router.add("GET", "/v1/checkout/sessions", list_)
     router.add("GET", "/v1/checkout/sessions/{session}", retrieve)
-    router.add("POST", "/v1/checkout/sessions/{session}", update)
-    router.add("POST", "/v1/checkout/sessions/{session}/expire", expire)
+    router.add("POST", "/v1/checkout/sessions/{session}", update, consumes=("metadata",))
+    router.add("POST", "/v1/checkout/sessions/{session}/expire", expire, consumes=())
     router.add("GET", "/v1/checkout/sessions/{session}/line_items", line_items)

@@ -302,8 +302,24 @@ def void(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/credit_notes", create)
+    router.add(
+        "POST",
+        "/v1/credit_notes",
+        create,
+        consumes=(
+            "amount",
+            "credit_amount",
+            "invoice",
+            "lines",
+            "memo",
+            "metadata",
+            "out_of_band_amount",
+            "reason",
+            "refund_amount",
+            "refunds",
+        ),
+    )
     router.add("GET", "/v1/credit_notes/preview", preview)
     router.add("GET", "/v1/credit_notes/preview/lines", preview_lines)
     router.add("GET", "/v1/credit_notes/{credit_note}/lines", lines)
-    router.add("POST", "/v1/credit_notes/{id}/void", void)
+    router.add("POST", "/v1/credit_notes/{id}/void", void, consumes=())

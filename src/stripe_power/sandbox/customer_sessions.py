@@ -27,4 +27,4 @@ def create_customer_session(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/customer_sessions", create_customer_session)
+    router.add("POST", "/v1/customer_sessions", create_customer_session, consumes=("components", "customer"))

@@ -151,9 +151,43 @@ def search_(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/customers", create)
+    router.add(
+        "POST",
+        "/v1/customers",
+        create,
+        consumes=(
+            "address",
+            "description",
+            "email",
+            "invoice_settings",
+            "metadata",
+            "name",
+            "payment_method",
+            "phone",
+            "preferred_locales",
+            "shipping",
+            "tax_exempt",
+            "test_clock",
+        ),
+    )
     router.add("GET", "/v1/customers", list_)
     router.add("GET", "/v1/customers/search", search_)
     router.add("GET", "/v1/customers/{customer}", retrieve)
-    router.add("POST", "/v1/customers/{customer}", update)
+    router.add(
+        "POST",
+        "/v1/customers/{customer}",
+        update,
+        consumes=(
+            "address",
+            "description",
+            "email",
+            "invoice_settings",
+            "metadata",
+            "name",
+            "phone",
+            "preferred_locales",
+            "shipping",
+            "tax_exempt",
+        ),
+    )
     router.add("DELETE", "/v1/customers/{customer}", delete)

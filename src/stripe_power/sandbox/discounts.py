@@ -309,5 +309,24 @@ def still_applies(acct: Account, did: str) -> bool:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/coupons", create_coupon)
-    router.add("POST", "/v1/promotion_codes", create_promotion_code)
+    router.add(
+        "POST",
+        "/v1/coupons",
+        create_coupon,
+        consumes=(
+            "amount_off",
+            "applies_to",
+            "currency",
+            "duration",
+            "duration_in_months",
+            "id",
+            "max_redemptions",
+            "percent_off",
+        ),
+    )
+    router.add(
+        "POST",
+        "/v1/promotion_codes",
+        create_promotion_code,
+        consumes=("active", "code", "customer", "promotion"),
+    )

@@ -161,6 +161,6 @@ def close_on_charge(ctx: Ctx) -> JSON:
 def register(router: Router) -> None:
     router.add("GET", "/v1/disputes", list_all)
     router.add("GET", "/v1/disputes/{dispute}", retrieve)
-    router.add("POST", "/v1/disputes/{dispute}", update)
-    router.add("POST", "/v1/disputes/{dispute}/close", close)
-    router.add("POST", "/v1/charges/{charge}/dispute/close", close_on_charge)
+    router.add("POST", "/v1/disputes/{dispute}", update, consumes=("evidence", "metadata", "submit"))
+    router.add("POST", "/v1/disputes/{dispute}/close", close, consumes=())
+    router.add("POST", "/v1/charges/{charge}/dispute/close", close_on_charge, consumes=())

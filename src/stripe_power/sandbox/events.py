@@ -164,10 +164,20 @@ def list_endpoints(ctx: Ctx) -> JSON:
 def register(router: Router) -> None:
     router.add("GET", "/v1/events", list_events)
     router.add("GET", "/v1/events/{id}", retrieve_event)
-    router.add("POST", "/v1/webhook_endpoints", create_endpoint)
+    router.add(
+        "POST",
+        "/v1/webhook_endpoints",
+        create_endpoint,
+        consumes=("api_version", "description", "enabled_events", "metadata", "url"),
+    )
     router.add("GET", "/v1/webhook_endpoints", list_endpoints)
     router.add("GET", "/v1/webhook_endpoints/{webhook_endpoint}", retrieve_endpoint)
-    router.add("POST", "/v1/webhook_endpoints/{webhook_endpoint}", update_endpoint)
+    router.add(
+        "POST",
+        "/v1/webhook_endpoints/{webhook_endpoint}",
+        update_endpoint,
+        consumes=("description", "disabled", "enabled_events", "metadata", "url"),
+    )
     router.add("DELETE", "/v1/webhook_endpoints/{webhook_endpoint}", delete_endpoint)
 
 

@@ -17,9 +17,10 @@ import re
 from dataclasses import dataclass
 
 from .. import spec
+from .accepted import event_types, limits
 from .errors import StripeError, no_such
 from .router import Ctx, Handler
-from .schema_objects import apply, has_id, new_object, prefix
+from .schema_objects import has_id, new_object, prefix
 from .search import fields_of, search
 from .store import JSON, paginate, snapshot
 
@@ -114,6 +115,17 @@ def _returns(op: spec.Operation) -> str:
 
 
 def classify(op: spec.Operation) -> Kind:
+    kind = _classify(op)
+    if op.method == "POST" and kind.name != "limit":
+        # A parameter every request must send, which the sandbox would not apply: no request can
+        # be served (a terminal reader's `registration_code` pairs real hardware).
+        refused = [n for n in op.params.get("required", ()) if n in limits(op, consumes(op))]
+        if refused:
+            return Kind("limit", kind.typ, f"it requires `{refused[0]}`, which the sandbox cannot apply")
+    return kind
+
+
+def _classify(op: spec.Operation) -> Kind:
     returns = _returns(op)
     if op.key in _OFFLINE_LIMITS:
         return Kind("limit", returns, _OFFLINE_LIMITS[op.key])
@@ -192,22 +204,23 @@ def _item(ctx: Ctx, op: spec.Operation, typ: str) -> JSON:
 
 
 def _event(ctx: Ctx, typ: str, verb: str, obj: JSON, previous: JSON | None = None) -> None:
-    if f"{typ}.{verb}" in _event_types():
+    if f"{typ}.{verb}" in event_types():
         ctx.acct.emit(f"{typ}.{verb}", obj, previous)
-
-
-@functools.cache
-def _event_types() -> frozenset[str]:
-    op = spec.operation("POST", "/v1/webhook_endpoints")
-    assert op is not None
-    items = spec.deref(op.params["properties"]["enabled_events"]["items"])
-    return frozenset(items.get("enum", ()))
 
 
 def _create(op: spec.Operation, typ: str, ctx: Ctx) -> JSON:
     parent = _parent(op, ctx)
     obj = new_object(typ)
-    apply(typ, obj, ctx.params)
+    if "id" in ctx.params and "id" in obj:  # a custom id, as Stripe allows for plans
+        if ctx.acct.objects.get(ctx.params["id"]) is not None:
+            raise StripeError(
+                400,
+                f"{typ.replace('_', ' ').capitalize()} already exists.",
+                code="resource_already_exists",
+                param="id",
+            )
+        obj["id"] = ctx.params["id"]
+    ctx.store_rest(obj, typ)
     if parent and parent[0] in obj:
         obj[parent[0]] = parent[1]
     if "id" not in obj:
@@ -222,7 +235,7 @@ def _create(op: spec.Operation, typ: str, ctx: Ctx) -> JSON:
 def _update(op: spec.Operation, typ: str, ctx: Ctx) -> JSON:
     obj = _item(ctx, op, typ)
     before = snapshot(obj)
-    apply(typ, obj, ctx.params)
+    ctx.store_rest(obj, typ)
     previous = {k: v for k, v in before.items() if obj.get(k) != v}
     if previous:
         _event(ctx, typ, "updated", obj, previous)
@@ -278,7 +291,7 @@ def _singleton(op: spec.Operation, typ: str, ctx: Ctx, update: bool) -> JSON:
         if parent and parent[0] in obj:
             obj[parent[0]] = parent[1]
     if update:
-        apply(typ, obj, ctx.params)
+        ctx.store_rest(obj, typ)
     return obj
 
 
@@ -290,11 +303,16 @@ def _action(op: spec.Operation, typ: str, ctx: Ctx) -> JSON:
         raise no_such(typ, ctx.path_params[name])
     before = snapshot(obj)
     obj["status"] = _ACTION_STATUS[verb]
-    apply(typ, obj, ctx.params)
+    ctx.store_rest(obj, typ)
     previous = {k: v for k, v in before.items() if obj.get(k) != v}
-    verb_event = obj["status"] if f"{typ}.{obj['status']}" in _event_types() else "updated"
+    verb_event = obj["status"] if f"{typ}.{obj['status']}" in event_types() else "updated"
     _event(ctx, typ, verb_event, obj, previous)
     return obj
+
+
+def consumes(op: spec.Operation) -> frozenset[str]:
+    """What a generic handler consumes besides storing by name: a create's custom ``id``."""
+    return frozenset({"id"}) if _classify(op).name == "create" else frozenset()
 
 
 def handler(op: spec.Operation) -> Handler:

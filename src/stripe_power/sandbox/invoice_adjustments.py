@@ -27,4 +27,4 @@ def mark_uncollectible(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/invoices/{invoice}/mark_uncollectible", mark_uncollectible)
+    router.add("POST", "/v1/invoices/{invoice}/mark_uncollectible", mark_uncollectible, consumes=())

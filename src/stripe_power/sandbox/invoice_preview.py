@@ -113,4 +113,9 @@ def _as_preview(inv: JSON) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/invoices/create_preview", create_preview)
+    router.add(
+        "POST",
+        "/v1/invoices/create_preview",
+        create_preview,
+        consumes=("currency", "customer", "invoice_items", "subscription", "subscription_details"),
+    )

@@ -717,19 +717,85 @@ def list_invoice_items(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/invoices", create_invoice)
+    router.add(
+        "POST",
+        "/v1/invoices",
+        create_invoice,
+        consumes=(
+            "address",
+            "auto_advance",
+            "collection_method",
+            "currency",
+            "customer",
+            "days_until_due",
+            "default_payment_method",
+            "default_tax_rates",
+            "description",
+            "discounts",
+            "due_date",
+            "footer",
+            "metadata",
+            "pending_invoice_items_behavior",
+            "subscription",
+        ),
+    )
     router.add("GET", "/v1/invoices", list_invoices)
     router.add("GET", "/v1/invoices/search", search_invoices)
     router.add("GET", "/v1/invoices/{invoice}", retrieve_invoice)
-    router.add("POST", "/v1/invoices/{invoice}", update_invoice)
+    router.add(
+        "POST",
+        "/v1/invoices/{invoice}",
+        update_invoice,
+        consumes=(
+            "auto_advance",
+            "collection_method",
+            "days_until_due",
+            "default_payment_method",
+            "default_tax_rates",
+            "description",
+            "discounts",
+            "due_date",
+            "footer",
+            "metadata",
+        ),
+    )
     router.add("DELETE", "/v1/invoices/{invoice}", delete_invoice)
     router.add("GET", "/v1/invoices/{invoice}/lines", invoice_lines)
-    router.add("POST", "/v1/invoices/{invoice}/finalize", finalize_invoice)
-    router.add("POST", "/v1/invoices/{invoice}/pay", pay_invoice)
-    router.add("POST", "/v1/invoices/{invoice}/void", void_invoice)
-    router.add("POST", "/v1/invoices/{invoice}/send", send_invoice)
-    router.add("POST", "/v1/invoiceitems", create_invoice_item)
+    router.add(
+        "POST", "/v1/invoices/{invoice}/finalize", finalize_invoice, consumes=("address", "auto_advance")
+    )
+    router.add(
+        "POST",
+        "/v1/invoices/{invoice}/pay",
+        pay_invoice,
+        consumes=("off_session", "paid_out_of_band", "payment_method"),
+    )
+    router.add("POST", "/v1/invoices/{invoice}/void", void_invoice, consumes=("address",))
+    router.add("POST", "/v1/invoices/{invoice}/send", send_invoice, consumes=())
+    router.add(
+        "POST",
+        "/v1/invoiceitems",
+        create_invoice_item,
+        consumes=(
+            "amount",
+            "currency",
+            "customer",
+            "description",
+            "invoice",
+            "metadata",
+            "period",
+            "price",
+            "price_data",
+            "pricing",
+            "quantity",
+            "subscription",
+            "tax_rates",
+            "unit_amount_decimal",
+        ),
+    )
     router.add("GET", "/v1/invoiceitems", list_invoice_items)
     router.add("GET", "/v1/invoiceitems/{invoiceitem}", retrieve_invoice_item)
-    router.add("POST", "/v1/invoiceitems/{invoiceitem}", update_invoice_item)
+    router.add(
+        "POST", "/v1/invoiceitems/{invoiceitem}", update_invoice_item, consumes=("description", "metadata")
+    )
     router.add("DELETE", "/v1/invoiceitems/{invoiceitem}", delete_invoice_item)

@@ -492,11 +492,74 @@ def search_pis(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/payment_intents", create_pi)
+    router.add(
+        "POST",
+        "/v1/payment_intents",
+        create_pi,
+        consumes=(
+            "amount",
+            "automatic_payment_methods",
+            "capture_method",
+            "confirm",
+            "currency",
+            "customer",
+            "description",
+            "error_on_requires_action",
+            "excluded_payment_method_types",
+            "metadata",
+            "off_session",
+            "payment_method",
+            "payment_method_data",
+            "payment_method_options",
+            "payment_method_types",
+            "receipt_email",
+            "return_url",
+            "setup_future_usage",
+            "shipping",
+            "statement_descriptor",
+            "statement_descriptor_suffix",
+            "transfer_group",
+        ),
+    )
     router.add("GET", "/v1/payment_intents", list_pis)
     router.add("GET", "/v1/payment_intents/search", search_pis)
     router.add("GET", "/v1/payment_intents/{intent}", retrieve_pi)
-    router.add("POST", "/v1/payment_intents/{intent}", update_pi)
-    router.add("POST", "/v1/payment_intents/{intent}/confirm", confirm_pi)
-    router.add("POST", "/v1/payment_intents/{intent}/capture", capture_pi)
-    router.add("POST", "/v1/payment_intents/{intent}/cancel", cancel_pi)
+    router.add(
+        "POST",
+        "/v1/payment_intents/{intent}",
+        update_pi,
+        consumes=(
+            "amount",
+            "capture_method",
+            "currency",
+            "customer",
+            "description",
+            "metadata",
+            "payment_method",
+            "receipt_email",
+            "setup_future_usage",
+            "shipping",
+            "statement_descriptor",
+            "statement_descriptor_suffix",
+        ),
+    )
+    router.add(
+        "POST",
+        "/v1/payment_intents/{intent}/confirm",
+        confirm_pi,
+        consumes=(
+            "capture_method",
+            "error_on_requires_action",
+            "off_session",
+            "payment_method",
+            "payment_method_data",
+            "payment_method_options",
+            "receipt_email",
+            "return_url",
+            "setup_future_usage",
+        ),
+    )
+    router.add(
+        "POST", "/v1/payment_intents/{intent}/capture", capture_pi, consumes=("amount_to_capture", "metadata")
+    )
+    router.add("POST", "/v1/payment_intents/{intent}/cancel", cancel_pi, consumes=("cancellation_reason",))

@@ -189,8 +189,25 @@ def session_for_link(ctx: Ctx, pl: JSON) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/payment_links", create_payment_link)
+    router.add(
+        "POST",
+        "/v1/payment_links",
+        create_payment_link,
+        consumes=(
+            "after_completion",
+            "allow_promotion_codes",
+            "currency",
+            "customer_creation",
+            "line_items",
+            "metadata",
+        ),
+    )
     router.add("GET", "/v1/payment_links", list_payment_links)
     router.add("GET", "/v1/payment_links/{payment_link}", retrieve_payment_link)
-    router.add("POST", "/v1/payment_links/{payment_link}", update_payment_link)
+    router.add(
+        "POST",
+        "/v1/payment_links/{payment_link}",
+        update_payment_link,
+        consumes=("active", "after_completion", "allow_promotion_codes", "inactive_message", "metadata"),
+    )
     router.add("GET", "/v1/payment_links/{payment_link}/line_items", payment_link_line_items)

@@ -50,4 +50,9 @@ def create_payment_method(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/payment_methods", create_payment_method)
+    router.add(
+        "POST",
+        "/v1/payment_methods",
+        create_payment_method,
+        consumes=("allow_redisplay", "billing_details", "card", "metadata", "type"),
+    )

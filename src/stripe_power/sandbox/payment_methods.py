@@ -225,9 +225,14 @@ def retrieve_customer_pm(ctx: Ctx) -> JSON:
 def register(router: Router) -> None:
     router.add("GET", "/v1/payment_methods", list_pms)
     router.add("GET", "/v1/payment_methods/{payment_method}", retrieve_pm)
-    router.add("POST", "/v1/payment_methods/{payment_method}", update_pm)
-    router.add("POST", "/v1/payment_methods/{payment_method}/attach", attach_pm)
-    router.add("POST", "/v1/payment_methods/{payment_method}/detach", detach_pm)
+    router.add(
+        "POST",
+        "/v1/payment_methods/{payment_method}",
+        update_pm,
+        consumes=("allow_redisplay", "billing_details", "metadata"),
+    )
+    router.add("POST", "/v1/payment_methods/{payment_method}/attach", attach_pm, consumes=("customer",))
+    router.add("POST", "/v1/payment_methods/{payment_method}/detach", detach_pm, consumes=())
     router.add("GET", "/v1/customers/{customer}/payment_methods", list_pms)
     router.add("GET", "/v1/customers/{customer}/payment_methods/{payment_method}", retrieve_customer_pm)
 

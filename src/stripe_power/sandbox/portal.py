@@ -83,7 +83,12 @@ def create_session(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/billing_portal/sessions", create_session)
+    router.add(
+        "POST",
+        "/v1/billing_portal/sessions",
+        create_session,
+        consumes=("configuration", "customer", "locale", "return_url"),
+    )
 
 
 # -- the page ----------------------------------------------------------------------------------

@@ -126,8 +126,13 @@ def list_refunds(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/refunds", create_refund)
+    router.add(
+        "POST",
+        "/v1/refunds",
+        create_refund,
+        consumes=("amount", "charge", "currency", "metadata", "payment_intent", "reason"),
+    )
     router.add("GET", "/v1/refunds", list_refunds)
     router.add("GET", "/v1/refunds/{refund}", retrieve_refund)
-    router.add("POST", "/v1/refunds/{refund}", update_refund)
-    router.add("POST", "/v1/refunds/{refund}/cancel", cancel_refund)
+    router.add("POST", "/v1/refunds/{refund}", update_refund, consumes=("metadata",))
+    router.add("POST", "/v1/refunds/{refund}/cancel", cancel_refund, consumes=())

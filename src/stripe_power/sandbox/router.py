@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import spec
+from .schema_objects import apply
 from .store import JSON, Account, State, expand, expand_paths
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ class Ctx:
         "path",
         "path_params",
         "request_id",
+        "rest",
         "sandbox",
         "state",
     )
@@ -49,6 +51,8 @@ class Ctx:
         self.request_id = request_id
         self.method = method
         self.path = path
+        # The parameters no handler consumes, stored on the object by name (accepted.py).
+        self.rest: dict[str, Any] = {}
 
     def render(self, obj: JSON) -> JSON:
         rendered: JSON = expand(self.acct, obj, expand_paths(self.params))
@@ -73,6 +77,13 @@ class Ctx:
             "",
         )
 
+    def store_rest(self, obj: JSON, typ: str | None = None) -> None:
+        """Store the parameters the handler does not consume on ``obj`` now (before its events),
+        rather than after the handler returns; ``typ`` if ``obj`` is not the returned type."""
+        if self.rest:
+            apply(typ or obj["object"], obj, self.rest)
+            self.rest = {}
+
     def own(self, obj: JSON) -> None:
         """Make ``obj`` reachable from hosted pages (which carry no API key)."""
         self.state.owners[obj["id"]] = self.acct
@@ -87,6 +98,9 @@ class Route:
     template: str
     handler: Handler
     pattern: re.Pattern[str] | None
+    # The request parameters the handler's behaviour applies (dotted paths); every other one is
+    # stored by name or refused as a sandbox limit (accepted.py). Generic routes consume none.
+    consumes: frozenset[str] = frozenset()
 
 
 class Router:
@@ -94,24 +108,37 @@ class Router:
     (the generic layer). Which operation a path calls is the spec's decision, so literal segments
     win over ids (``/v1/invoices/create_preview`` is not invoice ``create_preview``)."""
 
-    def __init__(self, fallback: Callable[[spec.Operation], Handler] | None = None) -> None:
+    def __init__(
+        self,
+        fallback: Callable[[spec.Operation], Handler] | None = None,
+        fallback_consumes: Callable[[spec.Operation], frozenset[str]] | None = None,
+    ) -> None:
         self._static: dict[tuple[str, str], Route] = {}
         self._dynamic: list[Route] = []
         self._by_template: dict[tuple[str, str], Route] = {}
         self._fallback = fallback
+        self._fallback_consumes = fallback_consumes
         self._generic: dict[str, Route] = {}
 
     def hand_written(self) -> set[str]:
         """The operations served by hand-written handlers, as ``METHOD /template``."""
         return {f"{m} {t}" for m, t in self._by_template}
 
-    def add(self, method: str, template: str, handler: Handler) -> None:
-        self._by_template[(method, template)] = Route(method, template, handler, None)
+    def add(
+        self, method: str, template: str, handler: Handler, consumes: Iterable[str] | None = None
+    ) -> None:
+        """Route ``method template`` to ``handler``. A POST declares ``consumes``: the parameters
+        (dotted paths such as ``invoice_settings.default_payment_method``) its behaviour applies."""
+        if method == "POST" and consumes is None:
+            raise TypeError(f"POST {template}: declare the parameters the handler consumes")
+        declared = frozenset(consumes or ())
+        route = Route(method, template, handler, None, declared)
+        self._by_template[(method, template)] = route
         if "{" not in template:
-            self._static[(method, template)] = Route(method, template, handler, None)
+            self._static[(method, template)] = route
         else:
             regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"
-            self._dynamic.append(Route(method, template, handler, re.compile(regex)))
+            self._dynamic.append(Route(method, template, handler, re.compile(regex), declared))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         op = spec.resolve(method, path)
@@ -123,7 +150,9 @@ class Router:
                 return self._match_hand_written(method, path)
             route = self._generic.get(op.key)
             if route is None:
-                route = self._generic[op.key] = Route(op.method, op.path, self._fallback(op), None)
+                consumes = self._fallback_consumes(op) if self._fallback_consumes else frozenset()
+                route = Route(op.method, op.path, self._fallback(op), None, consumes)
+                self._generic[op.key] = route
         return route, _path_params(op.path, path)
 
     def _match_hand_written(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:

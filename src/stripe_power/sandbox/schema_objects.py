@@ -35,6 +35,8 @@ def coerce(value: Any, node: Schema) -> Any:
         ok = isinstance(value, str) and (not node.get("enum") or value in node["enum"] or _bypass(node))
         return value if ok else _SKIP
     if kind in ("integer", "number"):
+        if value == "now" and node.get("format") == "unix-time":
+            return now()
         try:
             number = float(str(value))
         except ValueError:
@@ -152,13 +154,28 @@ def apply(typ: str, obj: dict[str, Any], params: dict[str, Any]) -> None:
 
 
 def apply_fields(props: dict[str, Schema], obj: dict[str, Any], params: dict[str, Any]) -> None:
-    """``apply`` for any object's ``properties`` (a nested hash such as a dispute's evidence)."""
+    """``apply`` for any object's ``properties`` (a nested hash such as a dispute's evidence).
+    A hash given for a field that holds one is merged key by key, as Stripe updates hashes."""
     for name, value in params.items():
         if name in ("id", "object", "expand", "livemode", "created") or name not in props:
             continue
         if name == "metadata":
             obj["metadata"] = apply_metadata(obj.get("metadata"), value)
             continue
+        current = obj.get(name)
+        sub = _object_props(props[name])
+        if isinstance(value, dict) and isinstance(current, dict) and sub:
+            apply_fields(sub, current, value)
+            continue
         found = coerce(value, props[name])
         if found is not _SKIP:
             obj[name] = found
+
+
+def _object_props(node: Schema) -> dict[str, Schema]:
+    for branch in spec.deref(node).get("anyOf", [node]):
+        branch = spec.deref(branch)
+        if branch.get("properties"):
+            found: dict[str, Schema] = branch["properties"]
+            return found
+    return {}

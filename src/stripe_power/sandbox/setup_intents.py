@@ -253,9 +253,32 @@ def list_sis(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/setup_intents", create_si)
+    router.add(
+        "POST",
+        "/v1/setup_intents",
+        create_si,
+        consumes=(
+            "automatic_payment_methods",
+            "confirm",
+            "customer",
+            "description",
+            "excluded_payment_method_types",
+            "metadata",
+            "payment_method",
+            "payment_method_types",
+            "return_url",
+            "usage",
+        ),
+    )
     router.add("GET", "/v1/setup_intents", list_sis)
     router.add("GET", "/v1/setup_intents/{intent}", retrieve_si)
-    router.add("POST", "/v1/setup_intents/{intent}", update_si)
-    router.add("POST", "/v1/setup_intents/{intent}/confirm", confirm_si)
-    router.add("POST", "/v1/setup_intents/{intent}/cancel", cancel_si)
+    router.add(
+        "POST",
+        "/v1/setup_intents/{intent}",
+        update_si,
+        consumes=("customer", "description", "metadata", "payment_method"),
+    )
+    router.add(
+        "POST", "/v1/setup_intents/{intent}/confirm", confirm_si, consumes=("payment_method", "return_url")
+    )
+    router.add("POST", "/v1/setup_intents/{intent}/cancel", cancel_si, consumes=("cancellation_reason",))

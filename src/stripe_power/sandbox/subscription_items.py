@@ -84,8 +84,26 @@ def list_(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/subscription_items", create)
+    router.add(
+        "POST",
+        "/v1/subscription_items",
+        create,
+        consumes=(
+            "metadata",
+            "price",
+            "price_data",
+            "proration_behavior",
+            "quantity",
+            "subscription",
+            "tax_rates",
+        ),
+    )
     router.add("GET", "/v1/subscription_items", list_)
     router.add("GET", "/v1/subscription_items/{item}", retrieve)
-    router.add("POST", "/v1/subscription_items/{item}", update)
+    router.add(
+        "POST",
+        "/v1/subscription_items/{item}",
+        update,
+        consumes=("metadata", "price", "price_data", "proration_behavior", "quantity", "tax_rates"),
+    )
     router.add("DELETE", "/v1/subscription_items/{item}", delete)

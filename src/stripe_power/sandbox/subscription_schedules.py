@@ -244,10 +244,22 @@ def cancel(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/subscription_schedules", create)
-    router.add("POST", "/v1/subscription_schedules/{schedule}", update)
-    router.add("POST", "/v1/subscription_schedules/{schedule}/release", release)
-    router.add("POST", "/v1/subscription_schedules/{schedule}/cancel", cancel)
+    router.add(
+        "POST",
+        "/v1/subscription_schedules",
+        create,
+        consumes=("customer", "end_behavior", "from_subscription", "metadata", "phases", "start_date"),
+    )
+    router.add(
+        "POST",
+        "/v1/subscription_schedules/{schedule}",
+        update,
+        consumes=("end_behavior", "metadata", "phases"),
+    )
+    router.add("POST", "/v1/subscription_schedules/{schedule}/release", release, consumes=())
+    router.add(
+        "POST", "/v1/subscription_schedules/{schedule}/cancel", cancel, consumes=("invoice_now", "prorate")
+    )
 
 
 def start_due(ctx: Ctx, t: int, schedule: JSON) -> None:

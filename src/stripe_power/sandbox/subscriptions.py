@@ -582,10 +582,46 @@ def search_subscriptions(ctx: Ctx) -> JSON:
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/subscriptions", create_subscription)
+    router.add(
+        "POST",
+        "/v1/subscriptions",
+        create_subscription,
+        consumes=(
+            "address",
+            "collection_method",
+            "currency",
+            "customer",
+            "days_until_due",
+            "default_payment_method",
+            "default_tax_rates",
+            "description",
+            "discounts",
+            "invoice_settings",
+            "items",
+            "metadata",
+            "payment_behavior",
+            "trial_end",
+            "trial_period_days",
+        ),
+    )
     router.add("GET", "/v1/subscriptions", list_subscriptions)
     router.add("GET", "/v1/subscriptions/search", search_subscriptions)
     router.add("GET", "/v1/subscriptions/{subscription_exposed_id}", retrieve_subscription)
-    router.add("POST", "/v1/subscriptions/{subscription_exposed_id}", update_subscription)
+    router.add(
+        "POST",
+        "/v1/subscriptions/{subscription_exposed_id}",
+        update_subscription,
+        consumes=(
+            "cancel_at",
+            "cancel_at_period_end",
+            "cancellation_details",
+            "default_payment_method",
+            "description",
+            "items",
+            "metadata",
+            "proration_behavior",
+            "trial_end",
+        ),
+    )
     router.add("DELETE", "/v1/subscriptions/{subscription_exposed_id}", cancel_subscription)
-    router.add("POST", "/v1/subscriptions/{subscription}/resume", resume_subscription)
+    router.add("POST", "/v1/subscriptions/{subscription}/resume", resume_subscription, consumes=())

@@ -141,8 +141,10 @@ def time_for(acct: Account, params: Mapping[str, Any], path_params: Mapping[str,
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/v1/test_helpers/test_clocks", create)
+    router.add("POST", "/v1/test_helpers/test_clocks", create, consumes=("frozen_time", "name"))
     router.add("GET", "/v1/test_helpers/test_clocks", list_)
     router.add("GET", "/v1/test_helpers/test_clocks/{test_clock}", retrieve)
     router.add("DELETE", "/v1/test_helpers/test_clocks/{test_clock}", delete)
-    router.add("POST", "/v1/test_helpers/test_clocks/{test_clock}/advance", advance)
+    router.add(
+        "POST", "/v1/test_helpers/test_clocks/{test_clock}/advance", advance, consumes=("frozen_time",)
+    )

@@ -1,0 +1,540 @@
+"""Accepted means applied, probed from outside: every (operation, parameter) pair of the spec.
+
+For each create and update operation the sandbox serves (POST, not a `sandbox_limit`), the probe
+makes a baseline request with the required parameters only, then one request per optional
+parameter (and per key of a hash parameter: ``invoice_settings[footer]``) with a spec-valid value,
+through the real ``stripe`` SDK over HTTP. It reads the object back and classifies the parameter:
+
+- ``applied``: the object read back differs from the baseline's (or the field of the same name
+  holds the value), or the request emitted other events than the baseline's;
+- ``limit``: refused with ``sandbox_limit`` naming the parameter (or a parent of it);
+- ``dropped``: a 2xx and nothing differs from the baseline: the parameter was silently ignored;
+- ``error``: another 4xx (the value needs context the probe does not build), ``crash``: a 5xx.
+
+Run ``python tests/sandbox/param_probe.py`` for the counts (``--verbose`` lists the dropped ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from stripe_power import spec
+
+JSON = dict[str, Any]
+_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*_[A-Za-z0-9]{6,}$")
+_VOLATILE = frozenset({
+    "id", "created", "client_secret", "url", "secret", "number", "hosted_invoice_url",
+    "invoice_pdf", "receipt_number", "receipt_url", "request", "invoice_prefix", "code",
+    "hosted_instructions_url", "next_action", "period", "period_start", "period_end",
+    "current_period_start", "current_period_end", "billing_cycle_anchor", "start_date",
+    "expires_at", "webhook_secret", "fingerprint", "last_response", "request_log_url",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outcome:
+    op: str
+    param: str
+    result: str  # applied, limit, dropped, error, crash
+    detail: str = ""
+
+
+# The baseline of operations whose required parameters (as the spec marks them) are not enough
+# for a request Stripe accepts; values refer to fixtures with ``@name``.
+BASELINES: dict[str, JSON] = {
+    "POST /v1/customers/{customer}/balance_transactions": {"amount": -500, "currency": "usd"},
+    "POST /v1/subscriptions": {"customer": "@customer_pm", "items": [{"price": "@price"}]},
+    "POST /v1/subscription_items": {"subscription": "@subscription", "price": "@price2"},
+    "POST /v1/subscription_schedules": {
+        "customer": "@customer_pm",
+        "start_date": "now",
+        "phases": [{"items": [{"price": "@price"}]}],
+    },
+    "POST /v1/invoices": {"customer": "@customer_pm"},
+    "POST /v1/invoiceitems": {"customer": "@customer_pm", "amount": 1500, "currency": "usd"},
+    "POST /v1/prices": {"currency": "usd", "unit_amount": 1000, "product": "@product"},
+    "POST /v1/products": {"name": "probe product"},
+    "POST /v1/plans": {"currency": "usd", "interval": "month", "amount": 1000, "product": "@product"},
+    "POST /v1/coupons": {"percent_off": 10, "duration": "once"},
+    "POST /v1/payment_intents": {"amount": 2000, "currency": "usd"},
+    "POST /v1/setup_intents": {},
+    "POST /v1/payment_methods": {"type": "card", "card": {"token": "tok_visa"}},
+    "POST /v1/charges": {"amount": 2000, "currency": "usd", "source": "tok_visa"},
+    "POST /v1/refunds": {"payment_intent": "@paid_intent"},
+    "POST /v1/credit_notes": {"invoice": "@paid_invoice", "amount": 100},
+    "POST /v1/checkout/sessions": {
+        "mode": "payment",
+        "success_url": "https://example.com/ok",
+        "line_items": [{"price": "@price_once", "quantity": 1}],
+    },
+    "POST /v1/payment_links": {"line_items": [{"price": "@price_once", "quantity": 1}]},
+    "POST /v1/webhook_endpoints": {"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]},
+    "POST /v1/billing_portal/sessions": {"customer": "@customer"},
+    "POST /v1/customer_sessions": {"customer": "@customer", "components": {"pricing_table": {"enabled": True}}},
+    "POST /v1/test_helpers/test_clocks": {"frozen_time": "@now"},
+    "POST /v1/promotion_codes": {"promotion": {"type": "coupon", "coupon": "@coupon"}},
+    "POST /v1/shipping_rates": {"display_name": "Ground", "type": "fixed_amount",
+                                "fixed_amount": {"amount": 500, "currency": "usd"}},
+    "POST /v1/tax_rates": {"display_name": "VAT", "percentage": 20, "inclusive": False},
+}  # fmt: skip
+
+# Fixtures a value can refer to, made on first use in the probe's account.
+FIXTURES: dict[str, Callable[[Probe], str]] = {}
+
+
+def fixture(name: str) -> Callable[[Callable[[Probe], str]], Callable[[Probe], str]]:
+    def register(fn: Callable[[Probe], str]) -> Callable[[Probe], str]:
+        FIXTURES[name] = fn
+        return fn
+
+    return register
+
+
+@fixture("now")
+def _now(p: Probe) -> Any:
+    return int(time.time())
+
+
+@fixture("customer")
+def _customer(p: Probe) -> str:
+    return str(p.post("/v1/customers", {})["id"])
+
+
+@fixture("customer_pm")
+def _customer_pm(p: Probe) -> str:
+    return str(p.post("/v1/customers", {"payment_method": "pm_card_visa",
+                                        "invoice_settings": {"default_payment_method": "pm_card_visa"}})["id"])  # fmt: skip
+
+
+@fixture("product")
+def _product(p: Probe) -> str:
+    return str(p.post("/v1/products", {"name": "probe"})["id"])
+
+
+@fixture("price")
+def _price(p: Probe) -> str:
+    body = {
+        "currency": "usd",
+        "unit_amount": 1000,
+        "product": p.ref("product"),
+        "recurring": {"interval": "month"},
+    }
+    return str(p.post("/v1/prices", body)["id"])
+
+
+@fixture("price2")
+def _price2(p: Probe) -> str:
+    body = {
+        "currency": "usd",
+        "unit_amount": 700,
+        "product": p.ref("product"),
+        "recurring": {"interval": "month"},
+    }
+    return str(p.post("/v1/prices", body)["id"])
+
+
+@fixture("price_once")
+def _price_once(p: Probe) -> str:
+    return str(
+        p.post("/v1/prices", {"currency": "usd", "unit_amount": 1000, "product": p.ref("product")})["id"]
+    )
+
+
+@fixture("coupon")
+def _coupon(p: Probe) -> str:
+    return str(p.post("/v1/coupons", {"percent_off": 10, "duration": "once"})["id"])
+
+
+@fixture("tax_rate")
+def _tax_rate(p: Probe) -> str:
+    return str(p.post("/v1/tax_rates", {"display_name": "VAT", "percentage": 20, "inclusive": False})["id"])
+
+
+@fixture("shipping_rate")
+def _shipping_rate(p: Probe) -> str:
+    return str(p.post("/v1/shipping_rates", BASELINES["POST /v1/shipping_rates"])["id"])
+
+
+@fixture("subscription")
+def _subscription(p: Probe) -> str:
+    body = {"customer": p.ref("customer_pm"), "items": [{"price": p.ref("price")}]}
+    return str(p.post("/v1/subscriptions", body)["id"])
+
+
+@fixture("paid_intent")
+def _paid_intent(p: Probe) -> str:
+    body = {"amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}  # fmt: skip
+    return str(p.post("/v1/payment_intents", body)["id"])
+
+
+@fixture("paid_invoice")
+def _paid_invoice(p: Probe) -> str:
+    cus = p.ref("customer_pm")
+    p.post("/v1/invoiceitems", {"customer": cus, "amount": 5000, "currency": "usd"})
+    inv = p.post("/v1/invoices", {"customer": cus, "pending_invoice_items_behavior": "include"})
+    p.post(f"/v1/invoices/{inv['id']}/pay", {})
+    return str(inv["id"])
+
+
+@fixture("test_clock")
+def _test_clock(p: Probe) -> str:
+    return str(p.post("/v1/test_helpers/test_clocks", {"frozen_time": int(time.time())})["id"])
+
+
+@fixture("account")
+def _account(p: Probe) -> str:
+    return str(p.post("/v1/accounts", {"type": "custom", "country": "US"})["id"])
+
+
+# A string parameter named like this holds the id of that fixture.
+REFERENCES = {
+    "customer": "customer", "price": "price", "product": "product", "coupon": "coupon",
+    "payment_method": "pm_card_visa", "default_payment_method": "pm_card_visa",
+    "tax_rates": "tax_rate", "default_tax_rates": "tax_rate", "shipping_rate": "shipping_rate",
+    "test_clock": "test_clock", "on_behalf_of": "account", "destination": "account",
+    "subscription": "subscription", "payment_intent": "paid_intent", "invoice": "paid_invoice",
+    "promotion_code": None, "source": "tok_visa", "default_source": None,
+}  # fmt: skip
+
+
+class Probe:
+    """One account on the sandbox at ``base_url`` and the fixtures made in it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.client = stripe.StripeClient(
+            "sk_test_" + uuid.uuid4().hex, base_addresses={"api": base_url}, max_network_retries=0
+        )
+        self.refs: dict[str, Any] = {}
+
+    def ref(self, name: str) -> Any:
+        if name not in self.refs:
+            self.refs[name] = FIXTURES[name](self) if name in FIXTURES else name
+        return self.refs[name]
+
+    def call(self, method: str, path: str, params: JSON) -> tuple[int, JSON, str]:
+        try:
+            resp = self.client.raw_request(method.lower(), path, **params)
+        except stripe.StripeError as err:
+            body = (err.json_body or {}).get("error", {})
+            return err.http_status or 0, body, ""
+        return resp.code, json.loads(resp.body), resp.headers.get("request-id", "")  # type: ignore[attr-defined]
+
+    def post(self, path: str, params: JSON) -> JSON:
+        status, body, _ = self.call("POST", path, params)
+        if status != 200:
+            raise RuntimeError(f"fixture {path} {params}: {status} {body}")
+        return body
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("@"):
+            return self.ref(value[1:])
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def events_of(self, request_id: str) -> list[str]:
+        if not request_id:
+            return []
+        _, body, _ = self.call("GET", "/v1/events", {"limit": 100})
+        return sorted(
+            e["type"] for e in body.get("data", ()) if (e.get("request") or {}).get("id") == request_id
+        )
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def _branches(node: JSON) -> list[JSON]:
+    node = spec.deref(node)
+    out = [spec.deref(b) for b in node.get("anyOf", [node])]
+    return [b for b in out if b.get("enum") != [""]] or out
+
+
+def value_for(name: str, node: JSON, probe: Probe, avoid: Any = None) -> Any:
+    """A spec-valid value for a parameter called ``name`` (different from ``avoid`` if it can)."""
+    branch = _branches(node)[0]
+    kind = branch.get("type")
+    if name in REFERENCES and REFERENCES[name] and kind in ("string", "array"):
+        ref = probe.ref(REFERENCES[name])
+        return [ref] if kind == "array" else ref
+    if branch.get("enum"):
+        options = [e for e in branch["enum"] if e != ""]
+        other = [e for e in options if e != avoid]
+        return (other or options)[0]
+    if kind == "boolean":
+        return not avoid if isinstance(avoid, bool) else True
+    if kind in ("integer", "number"):
+        if branch.get("format") == "unix-time":
+            return int(time.time()) + 40 * 86400
+        low = branch.get("minimum", 1)
+        value = max(low, 3 if "day" in name or "quantity" in name or "count" in name else 1234)
+        return value if value != avoid else value + 1
+    if kind == "array":
+        return [value_for(name, branch.get("items", {}), probe)]
+    if kind == "object" or branch.get("properties"):
+        extra = branch.get("additionalProperties")
+        if isinstance(extra, dict) and extra.get("properties"):  # a map by currency (currency_options)
+            return {"eur": value_for("eur", extra, probe)}
+        if name == "metadata" or (extra and not branch.get("properties")):
+            return {"probe": "yes"}
+        props = branch.get("properties", {})
+        required = branch.get("required", [])
+        keys = required or list(props)[:1]
+        return {k: value_for(k, props[k], probe) for k in keys}
+    return _string(name, branch, avoid)
+
+
+def _string(name: str, node: JSON, avoid: Any) -> str:
+    if node.get("format") == "decimal":
+        return "1234.5" if avoid != "1234.5" else "1200.25"
+    if name == "currency":
+        return "eur" if avoid != "eur" else "gbp"
+    if name == "country":
+        return "US" if avoid != "US" else "GB"
+    if "email" in name:
+        return "probe@example.com"
+    if name.endswith("url") or name.endswith("_url"):
+        return "https://example.com/probe"
+    if "phone" in name:
+        return "+15555550123"
+    if "statement_descriptor" in name:
+        return "PROBE SHOP"
+    limit = node.get("maxLength", 5000)
+    text = f"probe {name}"
+    return text[:limit] if text != avoid else text[: limit - 1] + "x"
+
+
+# -- comparison -----------------------------------------------------------------------------
+
+
+def normal(value: Any) -> Any:
+    """``value`` with ids, times and secrets made uniform, so two objects made alike compare equal."""
+    if isinstance(value, dict):
+        return {k: "<v>" if k in _VOLATILE else normal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normal(v) for v in value]
+    if isinstance(value, str) and _ID.match(value):
+        return "<id>"
+    if isinstance(value, int) and not isinstance(value, bool) and value > 1_000_000_000:
+        return "<time>"
+    return value
+
+
+def reflects(obj: Any, parts: tuple[str, ...], sent: Any) -> bool:
+    """Whether ``obj`` holds ``sent`` at the parameter's own path (same name, same place)."""
+    for part in parts:
+        if not isinstance(obj, dict) or part not in obj:
+            return False
+        obj = obj[part]
+    if isinstance(obj, dict) and obj.get("object") == "list":
+        return False
+    return _contains(obj, sent)
+
+
+def _contains(held: Any, sent: Any) -> bool:
+    if isinstance(sent, dict):
+        return isinstance(held, dict) and all(_contains(held.get(k), v) for k, v in sent.items())
+    if isinstance(sent, list):
+        return isinstance(held, list) and len(held) == len(sent) and all(map(_contains, held, sent))
+    if isinstance(held, dict) and isinstance(sent, str):
+        return held.get("id") == sent
+    return held == sent or str(held) == str(sent)
+
+
+# -- the probe ------------------------------------------------------------------------------
+
+
+def _parent_create(path: str) -> str:
+    return re.sub(r"/\{\w+\}$", "", path)
+
+
+def operations(served: Callable[[str, str], bool]) -> Iterator[spec.Operation]:
+    """Create and update operations (POST) that ``served`` says the sandbox serves."""
+    for op in spec.operations():
+        if op.method != "POST" or not served(op.method, op.path):
+            continue
+        last = op.path.rstrip("/").rsplit("/", 1)[-1]
+        is_update = last.startswith("{")
+        is_create = not is_update and any(
+            o.method == "GET"
+            and o.path.startswith(op.path + "/{")
+            and o.path.count("/") == op.path.count("/") + 1
+            for o in spec.operations()
+        )
+        if is_update or is_create:
+            yield op
+
+
+def _fill(path: str, probe: Probe, made: dict[str, str]) -> str | None:
+    """``path`` with each id made by creating its object (parents first); None if one cannot be."""
+    out = ""
+    for seg in path.strip("/").split("/"):
+        if seg.startswith("{"):
+            create = out
+            if create not in made:
+                op = spec.operation("POST", _template(create, path))
+                if op is None:
+                    return None
+                status, body, _ = probe.call("POST", create, _baseline(op, probe))
+                if status != 200 or "id" not in body:
+                    return None
+                made[create] = body["id"]
+            out += "/" + made[create]
+        else:
+            out += "/" + seg
+    return out
+
+
+def _template(concrete_prefix: str, template: str) -> str:
+    depth = concrete_prefix.count("/")
+    return "/" + "/".join(template.strip("/").split("/")[:depth])
+
+
+def _baseline(op: spec.Operation, probe: Probe) -> JSON:
+    if op.key in BASELINES:
+        return probe.resolve(BASELINES[op.key])
+    props = op.params.get("properties", {})
+    return {n: value_for(n, props[n], probe) for n in op.params.get("required", ())}
+
+
+def params_of(op: spec.Operation, nested: bool) -> Iterator[tuple[tuple[str, ...], JSON]]:
+    """The parameters to probe: every top-level one but `expand`, and one level into hashes."""
+    for name, node in op.params.get("properties", {}).items():
+        if name == "expand":
+            continue
+        yield (name,), node
+        branch = _branches(node)[0]
+        props = branch.get("properties") or {}
+        if nested and props and branch.get("type") == "object" and len(props) > 1:
+            for sub, sub_node in props.items():
+                yield (name, sub), {**sub_node, "_required": branch.get("required", []), "_parent": branch}
+
+
+def probe_operation(base_url: str, op: spec.Operation, nested: bool = True) -> list[Outcome]:
+    probe = Probe(base_url)
+    is_update = op.path.rstrip("/").rsplit("/", 1)[-1].startswith("{")
+    made: dict[str, str] = {}
+    try:
+        if is_update:
+            path = _fill(op.path, probe, made)
+            base: JSON = {}
+        else:
+            path = _fill(op.path + "/{x}", probe, made)
+            path = path.rsplit("/", 1)[0] if path else None
+            base = _baseline(op, probe)
+    except RuntimeError as err:
+        return [Outcome(op.key, "*", "unprobed", str(err)[:200])]
+    if path is None:
+        return [Outcome(op.key, "*", "unprobed", "could not create the object")]
+    status, first, rid = probe.call("POST", path, base)
+    if status != 200:
+        return [Outcome(op.key, "*", "unprobed", f"baseline {status}: {first.get('message', '')[:160]}")]
+    read_path = path if is_update else f"{path}/{first.get('id')}"
+    baseline = _read(probe, read_path, first)
+    base_events = probe.events_of(rid)
+    outcomes = []
+    for parts, node in params_of(op, nested):
+        name = parts[-1]
+        current = _at(baseline, parts)
+        if len(parts) == 1:
+            if name in base and not is_update:
+                sent = value_for(name, node, probe, avoid=base[name])
+                if normal(sent) == normal(base[name]):
+                    outcomes.append(Outcome(op.key, name, "applied", "required: in the baseline"))
+                    continue
+            else:
+                sent = value_for(name, node, probe, avoid=current)
+            params = {**base, name: sent}
+        else:
+            parent = node["_parent"]
+            sub = value_for(name, node, probe, avoid=current)
+            hash_value = {k: value_for(k, parent["properties"][k], probe) for k in node["_required"]}
+            hash_value[name] = sub
+            sent = hash_value
+            params = {**base, parts[0]: hash_value}
+        if is_update:
+            before = _read(probe, read_path, first)
+        status, body, rid = probe.call("POST", path, params)
+        label = "[".join(parts) + "]" * (len(parts) - 1)
+        if status >= 500:
+            outcomes.append(Outcome(op.key, label, "crash", str(body.get("message"))[:200]))
+            continue
+        if status >= 400:
+            if body.get("code") == "sandbox_limit":
+                outcomes.append(Outcome(op.key, label, "limit", str(body.get("param"))))
+            else:
+                outcomes.append(
+                    Outcome(op.key, label, "error", f"{body.get('param')}: {body.get('message', '')[:160]}")
+                )
+            continue
+        after = _read(probe, read_path if is_update else f"{path}/{body.get('id')}", body)
+        reference = before if is_update else baseline
+        events = probe.events_of(rid)
+        if reflects(after, parts[:1], sent) or normal(after) != normal(reference) or events != base_events:
+            outcomes.append(Outcome(op.key, label, "applied"))
+        else:
+            outcomes.append(Outcome(op.key, label, "dropped", json.dumps(sent)[:120]))
+    return outcomes
+
+
+def _at(obj: Any, parts: tuple[str, ...]) -> Any:
+    for part in parts:
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
+def _read(probe: Probe, path: str, fallback: JSON) -> JSON:
+    status, body, _ = probe.call("GET", path, {})
+    return body if status == 200 else fallback
+
+
+def run(base_url: str, served: Callable[[str, str], bool], nested: bool = True) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    for op in operations(served):
+        outcomes += probe_operation(base_url, op, nested)
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--top", action="store_true", help="top-level parameters only")
+    parser.add_argument("--json", help="write every outcome to this file")
+    args = parser.parse_args(argv)
+    from stripe_power.sandbox import SandboxServer
+    from stripe_power.sandbox.app import serves
+
+    with SandboxServer(host="127.0.0.1", port=0) as server:
+        outcomes = run(server.url, serves, nested=not args.top)
+    counts = Counter(o.result for o in outcomes)
+    ops = {o.op for o in outcomes if o.result != "unprobed"}
+    print(
+        f"operations probed: {len(ops)}; parameters: {sum(v for k, v in counts.items() if k != 'unprobed')}"
+    )
+    print("  " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if args.verbose:
+        for o in outcomes:
+            if o.result not in ("applied",):
+                print(f"  {o.result:8} {o.op} {o.param}  {o.detail}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump([o.__dict__ for o in outcomes], fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
