@@ -41,7 +41,7 @@ def _sample(node: spec.Schema, name: str = "") -> Any:
         return str(T0 + DAY)
     kind = node.get("type")
     if node.get("enum"):
-        return node["enum"][0]
+        return next(v for v in node["enum"] if v != "")
     if kind in ("integer", "number"):
         return "1"
     if kind == "boolean":
@@ -50,9 +50,12 @@ def _sample(node: spec.Schema, name: str = "") -> Any:
         return [_sample(node.get("items", {}))]
     if kind == "object":
         props = node.get("properties", {})
+        if not props:  # a map (metadata)
+            return {"key": "value"}
         required = node.get("required", [])
         if not required:  # an empty hash is not sent at all: give it one plain field
-            required = [next(k for k, v in props.items() if spec.deref(v).get("type") == "string")]
+            plain = [k for k, v in props.items() if _branch(v).get("type") in ("string", "integer")]
+            required = plain[:1] or list(props)[:1]
         return {k: _sample(v, k) for k, v in props.items() if k in required}
     return "x"
 
@@ -101,9 +104,13 @@ def _other(op: spec.Operation, scope: list[str], key: str, avoid: frozenset[str]
     return next(v for v in node.get("enum") or choices if v not in avoid)
 
 
-def _break(cond: Any, obj: dict[str, Any], op: spec.Operation, scope: list[str]) -> None:
-    """Make `cond` hold on `obj`."""
-    if isinstance(cond, c.Given):
+def _break(
+    cond: Any, obj: dict[str, Any], op: spec.Operation, scope: list[str], root: dict[str, Any]
+) -> None:
+    """Make `cond` hold on `obj` (a `Root` condition: on the request's top level, `root`)."""
+    if isinstance(cond, c.Root):
+        _break(cond.cond, root, op, [], root)
+    elif isinstance(cond, c.Given):
         obj[cond.key] = _sample(_schema(op, scope, cond.key), cond.key)
     elif isinstance(cond, c.Missing):
         obj.pop(cond.key, None)
@@ -130,9 +137,11 @@ def _break(cond: Any, obj: dict[str, Any], op: spec.Operation, scope: list[str])
         raise AssertionError(f"no way to break {cond!r}")
 
 
-def _undo(cond: Any, obj: dict[str, Any], op: spec.Operation, scope: list[str]) -> None:
+def _undo(cond: Any, obj: dict[str, Any], op: spec.Operation, scope: list[str], root: dict[str, Any]) -> None:
     """Make `cond` fail on `obj` (the rule's other conditions untouched)."""
-    if isinstance(cond, c.Given):
+    if isinstance(cond, c.Root):
+        _undo(cond.cond, root, op, [], root)
+    elif isinstance(cond, c.Given):
         obj.pop(cond.key, None)
     elif isinstance(cond, c.Missing):
         obj[cond.key] = _sample(_schema(op, scope, cond.key), cond.key)
@@ -156,8 +165,13 @@ def _undo(cond: Any, obj: dict[str, Any], op: spec.Operation, scope: list[str]) 
         raise AssertionError(f"no way to undo {cond!r}")
 
 
+def _key(cond: Any) -> str | None:
+    key = _key(cond.cond) if isinstance(cond, c.Root) else getattr(cond, "key", None)
+    return key if isinstance(key, str) else None
+
+
 def _keys(rule: c.Rule) -> set[str]:
-    return {k for cond in rule.when if isinstance(k := getattr(cond, "key", None), str)}
+    return {k for cond in rule.when if (k := _key(cond)) is not None}
 
 
 class World:
@@ -168,13 +182,30 @@ class World:
         clock = client.v1.test_helpers.test_clocks.create({"frozen_time": T0})
         self.customer = client.v1.customers.create({"test_clock": clock.id}).id
         self.invoice = client.v1.invoices.create({"customer": self.customer}).id
+        pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": self.customer})
+        price = client.v1.prices.create(
+            {
+                "currency": "usd",
+                "unit_amount": 1000,
+                "recurring": {"interval": "month"},
+                "product_data": {"name": "P"},
+            }
+        )
+        self.subscription = client.v1.subscriptions.create(
+            {
+                "customer": self.customer,
+                "items": [{"price": price.id}],
+                "default_payment_method": pm.id,
+            }
+        ).id
 
     def request(self, rule: c.Rule) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
         """(method, path, params, the scoped object) breaking `rule`, and no other row of its operation."""
         op = _op(rule)
         path = op.path
         for name in op.path_params:
-            path = path.replace("{" + name + "}", self.invoice if name == "invoice" else "x_1")
+            ours = {"invoice": self.invoice, "subscription_exposed_id": self.subscription}
+            path = path.replace("{" + name + "}", ours.get(name, "x_1"))
         required = op.params.get("required", [])
         params: dict[str, Any] = {k: _sample(op.params["properties"][k], k) for k in required}
         if "customer" in op.params["properties"]:  # the request lives at the clock's time
@@ -182,7 +213,7 @@ class World:
         scope = rule.scope.split(".") if rule.scope else []
         obj = _scoped(params, op, scope)
         for cond in rule.when:
-            _break(cond, obj, op, scope)
+            _break(cond, obj, op, scope, params)
         _quiet_others(rule, params, op)
         return op.method, path, params, obj
 
@@ -198,10 +229,10 @@ def _quiet_others(rule: c.Rule, params: dict[str, Any], op: spec.Operation) -> N
         scope = other.scope.split(".") if other.scope else []
         for _, obj in c._objects(params, scope, ()):
             with at_time(T0):
-                broken = all(cond.holds(obj, empty) for cond in other.when)
+                broken = all(cond.holds(obj, empty, params) for cond in other.when)
             if broken:
-                cond = next(x for x in other.when if getattr(x, "key", None) not in mine)
-                _undo(cond, obj, op, scope)
+                cond = next(x for x in other.when if _key(x) not in mine)
+                _undo(cond, obj, op, scope, params)
 
 
 def _count(sandbox: SandboxServer, api_key: str) -> int:
@@ -241,8 +272,12 @@ def test_every_row_names_an_operation_and_parameters_the_spec_has() -> None:
     for rule in RULES:
         op = _op(rule)
         scope = rule.scope.split(".") if rule.scope else []
-        for key in {*_keys(rule), rule.param}:
-            assert _schema(op, scope, key), (_id(rule), key)
+        for cond in rule.when:
+            if isinstance(cond, c.Root):
+                assert _schema(op, [], str(_key(cond))), (_id(rule), cond)
+            elif _key(cond) is not None:
+                assert _schema(op, scope, str(_key(cond))), (_id(rule), cond)
+        assert _schema(op, scope, rule.param), _id(rule)
         assert rule.source and rule.message, _id(rule)
 
 
@@ -264,7 +299,7 @@ def test_a_request_breaking_the_row_is_refused_and_changes_nothing(
     # Undo any one condition: this row no longer refuses it (other answers are the handler's).
     for cond in rule.when:
         _, _, again, obj = world.request(rule)
-        _undo(cond, obj, _op(rule), rule.scope.split(".") if rule.scope else [])
+        _undo(cond, obj, _op(rule), rule.scope.split(".") if rule.scope else [], again)
         assert not _refuses(client, method, path, again, rule, _where(rule, again, obj)), (cond, again)
 
 

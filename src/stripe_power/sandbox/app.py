@@ -34,6 +34,7 @@ from . import (
     events,
     generic,
     invoice_adjustments,
+    invoice_items,
     invoice_preview,
     invoices,
     payment_intents,
@@ -87,6 +88,7 @@ def build_router() -> Router:
         setup_intents,
         subscriptions,
         invoices,
+        invoice_items,
         invoice_preview,
         invoice_adjustments,
         payment_links,
@@ -236,13 +238,14 @@ class Sandbox:
         route, path_params = matched
         ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
         first_event = len(acct.order.get("event", ()))
-        if op is not None and method == "POST":
-            # Accepted means applied: refuse, before anything happens, what would be dropped.
-            ctx.rest = accepted.split(op, route.consumes, params)
         # A customer on a test clock, and all it owns, lives at the clock's frozen time.
         with at_time(test_clocks.time_for(acct, params, path_params)):
-            if op is not None:  # rules Stripe states only in descriptions, at the request's time
+            if op is not None:
+                # Rules Stripe states only in descriptions: Stripe's own refusal comes first.
                 constraints.check(op.key, params, acct)
+                if method == "POST":
+                    # Accepted means applied: refuse, before anything happens, what would be dropped.
+                    ctx.rest = accepted.split(op, route.consumes, params)
             result = route.handler(ctx)
             if op is not None:
                 accepted.store(acct, op, result, ctx.rest, first_event)

@@ -11,7 +11,6 @@ from . import (
     payment_intents,
     payment_methods,
     setup_intents,
-    subscriptions,
 )
 from .errors import StripeError, invalid, missing_param, no_such, unknown_param
 from .ids import client_secret, new_id
@@ -31,6 +30,7 @@ from .store import (
     skeleton,
     snapshot,
 )
+from .subscription_create import Terms, start_subscription
 
 UI_MODES = {
     "hosted": "hosted_page",
@@ -449,16 +449,18 @@ def complete(
         payment_methods.attach(ctx, pm, cust_id)
         sd = priv.get("subscription_data", {})
         line_objects = [acct.objects[i] for i in priv.get("line_item_ids", [])]
-        sub = subscriptions.start_subscription(
-            ctx,
+        bought = [(li["price"], int(li["quantity"] or 1)) for li in line_objects]
+        trial_days = int(sd["trial_period_days"]) if "trial_period_days" in sd else 0
+        terms = Terms(
             cust_id,
-            [(li["price"], int(li["quantity"] or 1)) for li in line_objects],
+            [(p, q) for p, q in bought if p["type"] == "recurring"],
+            add_invoice_items=[(p, q) for p, q in bought if p["type"] != "recurring"],
             default_payment_method=pm["id"],
-            trial_period_days=int(sd["trial_period_days"]) if "trial_period_days" in sd else None,
+            trial_end=now() + 86400 * trial_days if trial_days else None,
             metadata=apply_metadata({}, sd.get("metadata", {})),
             description=sd.get("description"),
-            setup=setup,
         )
+        sub = start_subscription(ctx, terms, setup)
         cs["subscription"] = sub["id"]
         cs["invoice"] = sub.get("latest_invoice")
         cs["payment_status"] = "paid"

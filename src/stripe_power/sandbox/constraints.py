@@ -37,7 +37,7 @@ class Given:
 
     key: str
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         return bool(obj.get(self.key, "") != "")
 
 
@@ -45,7 +45,7 @@ class Given:
 class Missing:
     key: str
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         return bool(obj.get(self.key, "") == "")
 
 
@@ -57,7 +57,7 @@ class Other:
     allowed: frozenset[str]
     default: str | None = None
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         return obj.get(self.key, self.default) not in self.allowed
 
 
@@ -69,7 +69,7 @@ class Is:
     values: frozenset[str]
     default: str | None = None
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         return obj.get(self.key, self.default) in self.values
 
 
@@ -80,7 +80,7 @@ class MoreThan:
     key: str
     limit: int
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         value = obj.get(self.key)
         return isinstance(value, list | dict) and len(value) > self.limit
 
@@ -91,7 +91,7 @@ class Before:
 
     key: str
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         value = _int(obj.get(self.key))
         return value is not None and value < now()
 
@@ -103,7 +103,7 @@ class Beyond:
     key: str
     seconds: int
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         value = _int(obj.get(self.key))
         return value is not None and value > now() + self.seconds
 
@@ -115,7 +115,7 @@ class NotMultiple:
     key: str
     of: int
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         value = _int(obj.get(self.key))
         return value is not None and value % self.of != 0
 
@@ -127,7 +127,7 @@ class Unmatched:
     key: str
     pattern: str
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         value = obj.get(self.key)
         return isinstance(value, str) and value != "" and re.fullmatch(self.pattern, value) is None
 
@@ -141,7 +141,7 @@ class Includes:
     value: str
     absent_has: bool = True
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         found = obj.get(self.key)
         if not isinstance(found, list):
             return self.absent_has
@@ -156,7 +156,7 @@ class Unknown:
     operation: str
     key: str
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         found = obj.get(self.key)
         known = _enum(self.operation, self.key)
         return any(not _known(v, known) for v in (found if isinstance(found, list) else []))
@@ -169,12 +169,22 @@ class Reached:
     typ: str
     limit: int
 
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool:
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
         return sum(1 for _ in acct.of_type(self.typ)) >= self.limit
 
 
 class Condition(Protocol):
-    def holds(self, obj: dict[str, Any], acct: Account) -> bool: ...
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Root:
+    """``cond`` read at the top level of the request, whatever the rule's scope."""
+
+    cond: Condition
+
+    def holds(self, obj: dict[str, Any], acct: Account, root: dict[str, Any]) -> bool:
+        return self.cond.holds(root, acct, root)
 
 
 @dataclass(frozen=True)
@@ -199,8 +209,9 @@ def _known(value: Any, known: frozenset[str]) -> bool:
     sandbox's endpoints match)."""
     if value in known:
         return True
-    group = value[:-1] if isinstance(value, str) and value.endswith(".*") else None
-    return bool(group) and any(k.startswith(group) for k in known)
+    if not (isinstance(value, str) and value.endswith(".*") and len(value) > 2):
+        return False
+    return any(k.startswith(value[:-1]) for k in known)
 
 
 @functools.cache
@@ -315,6 +326,25 @@ _HAND_WRITTEN: tuple[Rule, ...] = (
         "days_until_due",
         "You can only set days_until_due if collection_method is send_invoice.",
         f"{SPEC} `days_until_due`: 'Valid only for subscriptions where collection_method is set to send_invoice'",
+    ),
+    *(
+        Rule(
+            op,
+            (Before("cancel_at"),),
+            "cancel_at",
+            "Invalid cancel_at: it must be a time in the future.",
+            "spec3.json, the subscription's `cancel_at`: 'A date in the future at which the subscription "
+            "will automatically get canceled'",
+        )
+        for op in (SUB, SUB_ID)
+    ),
+    Rule(
+        SUB,
+        (Is("payment_behavior", frozenset({"pending_if_incomplete"})),),
+        "payment_behavior",
+        "payment_behavior=pending_if_incomplete is only supported when updating a subscription.",
+        "https://docs.stripe.com/billing/subscriptions/pending-updates (pending updates apply to updates "
+        "of an existing subscription)",
     ),
     Rule(
         SUB,
@@ -522,10 +552,60 @@ def _scope(op: spec.Operation, parent: tuple[str, ...]) -> str:
     return ".".join(parts)
 
 
+# What a pending update can carry (docs.stripe.com/billing/subscriptions/pending-updates-reference;
+# `metadata` since 2026-05-27.dahlia); of an item, its price and quantity.
+PENDING_PARAMS = frozenset(
+    {
+        "add_invoice_items", "billing_cycle_anchor", "expand", "items", "metadata", "off_session",
+        "payment_behavior", "proration_behavior", "proration_date", "trial_end", "trial_from_plan",
+    }
+)  # fmt: skip
+PENDING_ITEM_PARAMS = frozenset({"id", "price", "price_data", "quantity"})
+_PENDING_SOURCE = (
+    "https://docs.stripe.com/billing/subscriptions/pending-updates-reference (supported attributes)"
+)
+
+
+def _pending_only() -> tuple[Rule, ...]:
+    """With `payment_behavior=pending_if_incomplete`, every other parameter of the update is refused."""
+    op = spec.operation("POST", "/v1/subscriptions/{subscription_exposed_id}")
+    assert op is not None
+    pending = Is("payment_behavior", frozenset({"pending_if_incomplete"}))
+    top = [
+        Rule(
+            SUB_ID,
+            (pending, Given(name)),
+            name,
+            f"You cannot pass `{name}` with `payment_behavior=pending_if_incomplete`: pending updates support "
+            "only " + ", ".join(sorted(PENDING_PARAMS)) + ".",
+            _PENDING_SOURCE,
+        )
+        for name in sorted(op.params["properties"])
+        if name not in PENDING_PARAMS
+    ]
+    item = spec.lookup(op, "items") or {}
+    item_keys = spec.deref(spec.deref(item).get("items", {})).get("properties", {})
+    nested = [
+        Rule(
+            SUB_ID,
+            (Root(pending), Given(name)),
+            name,
+            f"You cannot change an item's `{name}` with `payment_behavior=pending_if_incomplete`: pending "
+            "updates change an item's price and quantity only.",
+            _PENDING_SOURCE,
+            scope="items.*",
+        )
+        for name in sorted(item_keys)
+        if name not in PENDING_ITEM_PARAMS
+    ]
+    return (*top, *nested)
+
+
 @functools.cache
 def table() -> tuple[Rule, ...]:
     return (
         *_HAND_WRITTEN,
+        *_pending_only(),
         *_pairs(
             "unit_amount",
             "unit_amount_decimal",
@@ -572,5 +652,5 @@ def check(operation: str, params: dict[str, Any], acct: Account) -> None:
     for rule in _by_operation().get(operation, ()):
         parts = rule.scope.split(".") if rule.scope else []
         for where, obj in _objects(params, parts, ()):
-            if all(cond.holds(obj, acct) for cond in rule.when):
+            if all(cond.holds(obj, acct, params) for cond in rule.when):
                 raise StripeError(400, rule.message, param=spec.bracketed((*where, rule.param)))

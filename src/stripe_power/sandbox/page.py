@@ -15,7 +15,7 @@ from . import (
     charges,
     checkout,
     checkout_totals,
-    invoices,
+    invoice_lifecycle,
     payment_intents,
     payment_links,
     payment_methods,
@@ -281,8 +281,8 @@ def routes(sb: Sandbox) -> list[Route]:
             ctx = ctx_for(acct, request, request_id)
             try:
                 pm = payment_methods.pm_from_number(ctx, card)
-                invoices.attempt_payment(ctx, inv, pm["id"], off_session=False)
-                pi = invoices.invoice_pi(acct, inv)
+                invoice_lifecycle.attempt_payment(ctx, inv, pm["id"], off_session=False)
+                pi = invoice_lifecycle.invoice_pi(acct, inv)
                 if pi is not None and pi["status"] == "requires_action":
                     payment_intents.authenticate(ctx, pi, True)
             except StripeError as err:
