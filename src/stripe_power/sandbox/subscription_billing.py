@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from . import catalog, invoice_lifecycle, payment_methods
+from . import catalog, invoice_items, invoice_lifecycle, payment_methods
 from .billing_periods import add_interval, day_label, prorated
 from .errors import StripeError, invalid
 from .invoice_items import create_invoice_item
@@ -109,7 +109,6 @@ def proration_items(ctx: Ctx, sub: JSON, changes: list[tuple[JSON, int]], at: in
             "subscription_details": {"subscription": sub["id"], "subscription_item": item["id"]},
             "type": "subscription_details",
         }
-        ii["subscription"] = sub["id"]
         created.append(ii)
     return created
 
@@ -118,11 +117,9 @@ def add_invoice_items(ctx: Ctx, sub: JSON, items: list[tuple[JSON, int]], inv: J
     """``add_invoice_items``: one-time prices on ``inv`` (a first invoice) or, without one, pending
     for the subscription's next invoice."""
     for price, qty in items:
-        params = {"customer": sub["customer"], "pricing": {"price": price["id"]}, "quantity": str(qty)}
-        if inv is not None:
-            params["invoice"] = inv["id"]
-        ii = create_invoice_item(ctx.derive(params))
-        ii["subscription"] = sub["id"]
+        params: JSON = {"customer": sub["customer"], "pricing": {"price": price["id"]}, "quantity": str(qty)}
+        params.update({"invoice": inv["id"]} if inv is not None else {"subscription": sub["id"]})
+        create_invoice_item(ctx.derive(params))
 
 
 def pending_items(acct: Account, sub: JSON) -> list[JSON]:
@@ -133,7 +130,7 @@ def pending_items(acct: Account, sub: JSON) -> list[JSON]:
         for ii in acct.of_type("invoiceitem")
         if ii["customer"] == sub["customer"]
         and ii["invoice"] is None
-        and ii.get("subscription") in (None, sub["id"])
+        and invoice_items.subscription_of(ii) in (None, sub["id"])
         and ii["currency"] == sub["currency"]
     ]
 
