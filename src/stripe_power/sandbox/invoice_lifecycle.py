@@ -241,7 +241,7 @@ def finalize(ctx: Ctx, inv: JSON) -> None:
     inv["automatically_finalizes_at"] = None
     ts = now()
     inv["status_transitions"]["finalized_at"] = ts
-    inv["effective_at"] = ts
+    inv["effective_at"] = inv.get("effective_at") or ts  # "Same as finalized_at unless overwritten"
     inv["hosted_invoice_url"] = f"{ctx.base_url}/i/{inv['id']}"
     inv["invoice_pdf"] = f"{ctx.base_url}/i/{inv['id']}/pdf"
     inv["ending_balance"] = 0

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-from . import catalog, invoice_totals, payment_methods
+from typing import Any
+
+from . import billing_cycle, catalog, invoice_items, invoice_totals, payment_methods
 from .errors import invalid, missing_param
 from .invoice_lifecycle import (
+    DRAFT_SECONDS,
     attach_invoice_item,
     attempt_payment,
     default_pm,
@@ -46,16 +49,25 @@ def create_invoice(ctx: Ctx) -> JSON:
             "Invoices with collection_method=send_invoice must have either days_until_due or due_date set.",
             param="days_until_due",
         )
+    customer = as_str(p["customer"], "customer")
+    sub = None
+    if "subscription" in p:
+        sub = ctx.acct.get(
+            "subscription", as_str(p["subscription"], "subscription"), param="subscription", status=400
+        )
+        if sub["customer"] != customer:
+            raise invalid("The subscription belongs to a different customer.", param="subscription")
     inv = new_invoice(
         ctx,
-        as_str(p["customer"], "customer"),
-        currency=catalog.currency(p["currency"]) if "currency" in p else None,
+        customer,
+        currency=catalog.currency(p["currency"]) if "currency" in p else (sub or {}).get("currency"),
         collection_method=cm,
         days_until_due=dud,
-        auto_advance=as_bool(p["auto_advance"], "auto_advance") if "auto_advance" in p else False,
+        subscription=sub,
         description=as_str(p["description"], "description") if "description" in p else None,
         metadata=apply_metadata({}, p.get("metadata", {})),
     )
+    _automatic_finalization(inv, p)
     if "due_date" in p:
         inv["due_date"] = as_int(p["due_date"], "due_date")
     if "footer" in p:
@@ -69,24 +81,67 @@ def create_invoice(ctx: Ctx) -> JSON:
         "pending_invoice_items_behavior",
         ("exclude", "include"),
     )
-    if behavior == "include":
+    if behavior == "include":  # with `subscription`, only that subscription's pending items
         for ii in list(ctx.acct.of_type("invoiceitem")):
             if (
                 ii["customer"] == inv["customer"]
                 and ii["invoice"] is None
                 and ii["currency"] == inv["currency"]
+                and (sub is None or invoice_items.subscription_of(ii) == sub["id"])
             ):
                 attach_invoice_item(ctx, inv, ii)
     invoice_totals.apply_params(ctx, inv, p)
     return inv
 
 
+def _automatic_finalization(inv: JSON, p: dict[str, Any]) -> None:
+    """``auto_advance`` and ``automatically_finalizes_at`` (spec3.json: "The time when this invoice
+    is currently scheduled to be automatically finalized ... null if the invoice is not scheduled to
+    finalize in the future"; "To turn off automatic finalization, set auto_advance to false").
+    Without a time, a draft is finalized an hour after it was created (or now, if that has passed)."""
+    if inv["status"] != "draft":
+        if "automatically_finalizes_at" in p:
+            raise invalid(
+                "Only a draft invoice can be scheduled to finalize.", param="automatically_finalizes_at"
+            )
+        if "auto_advance" in p:
+            inv["auto_advance"] = as_bool(p["auto_advance"], "auto_advance")
+        return
+    when = (
+        as_int(p["automatically_finalizes_at"], "automatically_finalizes_at")
+        if "automatically_finalizes_at" in p
+        else None
+    )
+    auto = (
+        as_bool(p["auto_advance"], "auto_advance")
+        if "auto_advance" in p
+        else inv["auto_advance"] or when is not None
+    )
+    if when is not None and not auto:
+        raise invalid(
+            "automatically_finalizes_at schedules automatic finalization, which auto_advance=false turns off: "
+            "leave one of them out.",
+            param="automatically_finalizes_at",
+        )
+    if when is not None and when < now():
+        raise invalid("automatically_finalizes_at must be in the future.", param="automatically_finalizes_at")
+    inv["auto_advance"] = auto
+    default = inv.get("automatically_finalizes_at") or max(inv["created"] + DRAFT_SECONDS, now())
+    inv["automatically_finalizes_at"] = (when or default) if auto else None
+
+
+def _get(ctx: Ctx) -> JSON:
+    inv = ctx.acct.get("invoice", ctx.path_params["invoice"], param="invoice")
+    billing_cycle.settle(ctx, [inv["customer"]])
+    return inv
+
+
 def retrieve_invoice(ctx: Ctx) -> JSON:
-    return ctx.acct.get("invoice", ctx.path_params["invoice"], param="invoice")
+    return _get(ctx)
 
 
 def update_invoice(ctx: Ctx) -> JSON:
-    inv = ctx.acct.get("invoice", ctx.path_params["invoice"], param="invoice")
+    inv = _get(ctx)
     p = ctx.params
     before = snapshot(inv)
     if inv["status"] != "draft" and any(k in p for k in ("collection_method", "days_until_due", "currency")):
@@ -94,12 +149,15 @@ def update_invoice(ctx: Ctx) -> JSON:
     for key in ("description", "footer"):
         if key in p:
             inv[key] = as_str(p[key], key) or None
-    if "auto_advance" in p:
-        inv["auto_advance"] = as_bool(p["auto_advance"], "auto_advance")
+    _automatic_finalization(inv, p)
     if "metadata" in p:
         inv["metadata"] = apply_metadata(inv["metadata"], p["metadata"])
     if "days_until_due" in p:
         inv["due_date"] = inv["created"] + 86400 * as_int(p["days_until_due"], "days_until_due")
+    if "due_date" in p:
+        if inv["status"] != "draft":
+            raise invalid("Finalized invoices can't be updated in this way.", param="due_date")
+        inv["due_date"] = as_int(p["due_date"], "due_date")
     if "collection_method" in p:
         inv["collection_method"] = as_enum(
             p["collection_method"], "collection_method", ("charge_automatically", "send_invoice")
@@ -180,6 +238,7 @@ def send_invoice(ctx: Ctx) -> JSON:
 
 def list_invoices(ctx: Ctx) -> JSON:
     p = ctx.params
+    billing_cycle.settle(ctx, [p["customer"]] if isinstance(p.get("customer"), str) else None)
     filters = {k: p[k] for k in ("customer", "status", "collection_method") if k in p}
     sub = p.get("subscription")
 
@@ -215,6 +274,7 @@ def register(router: Router) -> None:
         consumes=(
             "address",
             "auto_advance",
+            "automatically_finalizes_at",
             "collection_method",
             "currency",
             "customer",
@@ -239,6 +299,7 @@ def register(router: Router) -> None:
         update_invoice,
         consumes=(
             "auto_advance",
+            "automatically_finalizes_at",
             "collection_method",
             "days_until_due",
             "default_payment_method",
