@@ -30,7 +30,9 @@ def _customer(client: stripe.StripeClient, **params: Any) -> stripe.Customer:
 
 def _charge(client: stripe.StripeClient, customer: str, amount: int = 1500, **params: Any) -> stripe.Invoice:
     inv = client.v1.invoices.create({"customer": customer, **params})
-    client.v1.invoice_items.create({"customer": customer, "invoice": inv.id, "amount": amount, "currency": "usd"})
+    client.v1.invoice_items.create(
+        {"customer": customer, "invoice": inv.id, "amount": amount, "currency": "usd"}
+    )
     return inv
 
 
@@ -87,7 +89,9 @@ def test_a_due_date_in_the_past_is_refused_and_nothing_is_created(
         )
     assert refused.value.param == "due_date"
     assert client.v1.invoices.list({"customer": cust.id}).data == []
-    ok = client.v1.invoices.create({"customer": cust.id, "collection_method": "send_invoice", "due_date": T0 + DAY})
+    ok = client.v1.invoices.create(
+        {"customer": cust.id, "collection_method": "send_invoice", "due_date": T0 + DAY}
+    )
     assert ok.due_date == T0 + DAY
 
 
@@ -124,7 +128,9 @@ def test_an_invoice_for_a_subscription_takes_only_its_pending_items(client: stri
     cust = _customer(client)
     (price,) = monthly_prices(client, 2000)
     sub = client.v1.subscriptions.create({"customer": cust.id, "items": [{"price": price.id}]})
-    mine = client.v1.invoice_items.create({"customer": cust.id, "amount": 300, "currency": "usd", "subscription": sub.id})
+    mine = client.v1.invoice_items.create(
+        {"customer": cust.id, "amount": 300, "currency": "usd", "subscription": sub.id}
+    )
     other = client.v1.invoice_items.create({"customer": cust.id, "amount": 400, "currency": "usd"})
     assert mine.parent.subscription_details.subscription == sub.id
     inv = client.v1.invoices.create(
