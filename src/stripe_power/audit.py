@@ -8,11 +8,11 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import clock
 from .guardrails import redact_card_numbers
 
 # A key, webhook secret or client secret, wherever it starts (glued to a word, inside a dict key):
@@ -96,7 +96,7 @@ class RedactingFilter(logging.Filter):
 
 def audit_line(entry: Mapping[str, Any]) -> str:
     """One audit line: the time and the redacted entry, as compact JSON."""
-    return json.dumps({"time": round(time.time(), 3), **redact(entry)}, separators=(",", ":"))
+    return json.dumps({"time": round(clock.now(), 3), **redact(entry)}, separators=(",", ":"))
 
 
 class AuditLog:

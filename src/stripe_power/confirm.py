@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
+from . import clock
 from .errors import GuardrailRefusal, InputError
 from .state import State
 from .tools._registry import CONFIRMABLE, ToolSpec
@@ -63,7 +63,7 @@ class ConfirmationTokens:
 
     async def issue(self, tool: str, arguments: dict[str, Any]) -> str:
         token = "conf_" + secrets.token_urlsafe(18)
-        await self.state.issue_token(token, self._binding(tool, arguments), time.time() + self.ttl)
+        await self.state.issue_token(token, self._binding(tool, arguments), clock.now() + self.ttl)
         return token
 
     async def redeem(self, token: str, tool: str, arguments: dict[str, Any]) -> None:
@@ -76,7 +76,7 @@ class ConfirmationTokens:
                 "Call the tool again without it to get a fresh preview and token.",
             )
         expected, expires = bound
-        if time.time() > expires:
+        if clock.now() > expires:
             raise InputError(
                 "confirmation_token",
                 "has expired (tokens last 5 minutes).",

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from . import __version__
+from . import __version__, clock
 from .audit import (
     audit_line,
     current_account,
@@ -324,7 +324,7 @@ class Gateway:
         )
         fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
         key = await self.state.replay_key(
-            f"{scope} {path}", fingerprint, f"stripe-power-{uuid.uuid4()}", time.time() + window
+            f"{scope} {path}", fingerprint, f"stripe-power-{uuid.uuid4()}", clock.now() + window
         )
         return key, fingerprint
 

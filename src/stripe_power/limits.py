@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 import anyio
 
+from . import clock
 from .errors import GuardrailRefusal
 from .guardrails import rule
 from .money import format_amount
@@ -106,4 +106,4 @@ class SpendingLimits:
 
     @staticmethod
     def _date() -> str:
-        return datetime.now(UTC).date().isoformat()
+        return clock.today()

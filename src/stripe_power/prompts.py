@@ -125,9 +125,9 @@ It needs tools outside the default list: start the server with
    invoice_settings={{default_payment_method: "{card}"}}.
 3. `create_subscription` customer=<customer id>, items=[{{price: "{price}"}}],
    payment_behavior="allow_incomplete" (charges the saved card now; add trial_period_days to start with a trial).
-4. `advance_test_clock` test_clock=<clock id>, days=31 (repeat for each of the {months} cycle(s); one
-   advance may cover at most two intervals). Each result lists the invoices created, paid and failed and
-   the subscriptions whose status changed.
+4. `advance_test_clock` test_clock=<clock id> (no days: it moves just past the next renewal, once the
+   renewal invoice is finalized and paid); repeat for each of the {months} cycle(s). Each result lists
+   the invoices created, paid and failed and the subscriptions whose status changed.
 5. `list_invoices` customer=<customer id> to read every invoice; `retrieve_subscription` for its state.
    With {card} failing, expect past_due, retries, then cancellation.
 6. `delete_test_clock` when done: it deletes the customer and everything on the clock."""

@@ -20,7 +20,6 @@ import hmac
 import json
 import logging
 import threading
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -32,6 +31,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import clock
 from .config import Settings
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def compute_signature(payload: bytes | str, secret: str, timestamp: int) -> str:
 
 def sign(payload: bytes | str, secrets: str | Sequence[str], timestamp: int | None = None) -> str:
     """The `Stripe-Signature` header Stripe sends: `t=<ts>,v1=<hex>`, one v1 per active secret."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
+    timestamp = int(clock.now()) if timestamp is None else timestamp
     keys = [secrets] if isinstance(secrets, str) else list(secrets)
     return ",".join([f"t={timestamp}", *(f"v1={compute_signature(payload, k, timestamp)}" for k in keys)])
 
@@ -119,7 +119,7 @@ def verify(
     timestamp, signatures = parse_signature_header(header)
     if timestamp is None:
         return Verification(False, "The Stripe-Signature header has no t= timestamp.")
-    age = int((time.time() if now is None else now) - timestamp)
+    age = int((clock.now() if now is None else now) - timestamp)
     if not signatures:
         return Verification(
             False,
@@ -314,7 +314,7 @@ class WebhookStore:
         signature: str | None = None,
     ) -> bool:
         """Store a verified event; True if it was already stored (a duplicate delivery)."""
-        received_at = time.time() if received_at is None else received_at
+        received_at = clock.now() if received_at is None else received_at
         obj = object_of(event)
         object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
         created = event.get("created") if isinstance(event.get("created"), int) else None
@@ -553,7 +553,7 @@ def build_test_event(
     """A fresh event of `event_type`: a copy of `base` (a real event) with a new id and time, else
     one built from the bundled example object; None when there is neither. `api_version` (the
     Gateway's) is stamped on events built from the example, and on copies of events without one."""
-    now = int(time.time())
+    now = int(clock.now())
     envelope: dict[str, Any] = {
         "id": "evt_" + token_hex(12),
         "object": "event",

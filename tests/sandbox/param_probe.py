@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import stripe
 
 from stripe_power import spec
@@ -71,7 +72,7 @@ BASELINES: dict[str, JSON] = {
     "POST /v1/setup_intents": {},
     "POST /v1/payment_methods": {"type": "card", "card": {"token": "tok_visa"}},
     "POST /v1/charges": {"amount": 2000, "currency": "usd", "source": "tok_visa"},
-    "POST /v1/refunds": {"payment_intent": "@paid_intent"},
+    "POST /v1/refunds": {"payment_intent": "@!paid_intent"},
     "POST /v1/credit_notes": {"invoice": "@paid_invoice", "amount": 100},
     "POST /v1/checkout/sessions": {
         "mode": "payment",
@@ -88,6 +89,90 @@ BASELINES: dict[str, JSON] = {
                                 "fixed_amount": {"amount": 500, "currency": "usd"}},
     "POST /v1/tax_rates": {"display_name": "VAT", "percentage": 20, "inclusive": False},
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a parameter needs for its effect to show (Stripe applies it only with others):
+    ``with_`` is sent in both the reference request and the probe, ``drop`` leaves baseline
+    parameters out of both, ``value`` replaces the generated value, ``setup`` runs before each."""
+
+    with_: JSON | Callable[[Probe, str], JSON] | None = None
+    drop: tuple[str, ...] = ()
+    value: Any = None
+    setup: tuple[tuple[str, JSON], ...] = ()
+    then: Callable[[JSON], None] | None = None  # after the request (pay a Checkout Session)
+    expand: tuple[str, ...] = ()  # for the read-back
+
+
+def _pay(session: JSON) -> None:
+    """Pay a Checkout Session on its hosted page, as a customer would."""
+    reply = httpx.post(session["url"], data={"card_number": "4242424242424242"})
+    if reply.status_code != 303:
+        raise RuntimeError(f"hosted page: {reply.status_code}")
+
+
+_CONFIRM_3DS = {"confirm": True, "payment_method": "pm_card_authenticationRequired"}
+
+
+def _first_item(probe: Probe, path: str) -> JSON:
+    _, sub, _ = probe.call("GET", path, {})
+    return {"items": [{"id": sub["items"]["data"][0]["id"], "quantity": 3}]}
+
+
+# Keyed by (operation, parameter as probed); a top-level name also covers its keys.
+CONTEXTS: dict[tuple[str, str], Context] = {
+    ("POST /v1/payment_intents", "error_on_requires_action"): Context(
+        with_={**_CONFIRM_3DS, "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
+    ),
+    ("POST /v1/payment_intents", "return_url"): Context(with_=_CONFIRM_3DS),
+    ("POST /v1/setup_intents", "return_url"): Context(
+        with_={"confirm": True, "payment_method": "pm_card_authenticationRequiredOnSetup"}
+    ),
+    ("POST /v1/checkout/sessions", "currency"): Context(value="usd"),
+    ("POST /v1/disputes/{dispute}", "submit"): Context(
+        with_={"evidence": {"uncategorized_text": "winning_evidence"}}, value=False
+    ),
+    ("POST /v1/refunds", "charge"): Context(drop=("payment_intent",), value="@!paid_charge"),
+    # Checkout applies these to the objects it makes when the customer pays.
+    ("POST /v1/checkout/sessions", "payment_intent_data"): Context(then=_pay, expand=("payment_intent",)),
+    ("POST /v1/checkout/sessions", "subscription_data"): Context(
+        with_={"mode": "subscription", "line_items": [{"price": "@price", "quantity": 1}]},
+        then=_pay,
+        expand=("subscription",),
+    ),
+    ("POST /v1/checkout/sessions", "setup_intent_data"): Context(
+        with_={"mode": "setup", "currency": "usd"}, drop=("line_items",), then=_pay, expand=("setup_intent",)
+    ),
+    ("POST /v1/checkout/sessions", "redirect_on_completion"): Context(
+        with_={"ui_mode": "embedded_page", "return_url": "https://example.com/back"},
+        drop=("success_url",),
+        value="if_required",
+    ),
+    ("POST /v1/invoices", "pending_invoice_items_behavior"): Context(
+        value="include",
+        setup=(("/v1/invoiceitems", {"customer": "@customer_pm", "amount": 700, "currency": "usd"}),),
+    ),
+    ("POST /v1/prices", "unit_amount_decimal"): Context(drop=("unit_amount",)),
+    ("POST /v1/subscription_items", "price_data"): Context(drop=("price",)),
+    ("POST /v1/subscription_items/{item}", "proration_behavior"): Context(with_={"quantity": 3}),
+    ("POST /v1/subscriptions/{subscription_exposed_id}", "proration_behavior"): Context(with_=_first_item),
+    ("POST /v1/subscriptions", "currency"): Context(value="usd"),
+    ("POST /v1/subscriptions", "days_until_due"): Context(with_={"collection_method": "send_invoice"}),
+    ("POST /v1/subscriptions", "payment_behavior"): Context(value="default_incomplete"),
+    ("POST /v1/payment_links", "currency"): Context(value="usd"),
+    ("POST /v1/payment_links", "after_completion[redirect]"): Context(
+        value={"type": "redirect", "redirect": {"url": "https://example.com/probe"}}
+    ),
+    ("POST /v1/payment_links/{payment_link}", "after_completion[redirect]"): Context(
+        value={"type": "redirect", "redirect": {"url": "https://example.com/probe"}}
+    ),
+}
+
+
+def context_for(op: str, label: str) -> Context | None:
+    return CONTEXTS.get((op, label)) or CONTEXTS.get((op, label.split("[", 1)[0]))
+
 
 # Fixtures a value can refer to, made on first use in the probe's account.
 FIXTURES: dict[str, Callable[[Probe], str]] = {}
@@ -179,6 +264,12 @@ def _paid_intent(p: Probe) -> str:
     return str(p.post("/v1/payment_intents", body)["id"])
 
 
+@fixture("paid_charge")
+def _paid_charge(p: Probe) -> str:
+    _, intent, _ = p.call("GET", f"/v1/payment_intents/{_paid_intent(p)}", {})
+    return str(intent["latest_charge"])
+
+
 @fixture("paid_invoice")
 def _paid_invoice(p: Probe) -> str:
     cus = p.ref("customer_pm")
@@ -196,6 +287,18 @@ def _test_clock(p: Probe) -> str:
 @fixture("account")
 def _account(p: Probe) -> str:
     return str(p.post("/v1/accounts", {"type": "custom", "country": "US"})["id"])
+
+
+def _dispute(p: Probe) -> str:
+    body = {"amount": 2000, "currency": "usd", "payment_method": "pm_card_createDispute", "confirm": True,
+            "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}  # fmt: skip
+    intent = p.post("/v1/payment_intents", body)
+    _, disputes, _ = p.call("GET", "/v1/disputes", {"payment_intent": intent["id"]})
+    return f"/v1/disputes/{disputes['data'][0]['id']}"
+
+
+# Objects no create operation makes: how to make one (its path) for an update's probe.
+TARGETS: dict[str, Callable[[Probe], str]] = {"POST /v1/disputes/{dispute}": _dispute}
 
 
 # A string parameter named like this holds the id of that fixture.
@@ -224,8 +327,20 @@ class Probe:
         return self.refs[name]
 
     def call(self, method: str, path: str, params: JSON) -> tuple[int, JSON, str]:
+        # The requestor directly: raw_request(**params) would take `usage` (and option names) as
+        # its own arguments and never send them.
+        requestor = self.client._requestor
         try:
-            resp = self.client.raw_request(method.lower(), path, **params)
+            body, code, headers = requestor.request_raw(
+                method.lower(),
+                path,
+                params=params,
+                options={},
+                base_address="api",
+                api_mode="V1",
+                usage=["probe"],
+            )
+            resp = requestor._interpret_response(body, code, headers, "V1")
         except stripe.StripeError as err:
             body = (err.json_body or {}).get("error", {})
             return err.http_status or 0, body, ""
@@ -238,6 +353,8 @@ class Probe:
         return body
 
     def resolve(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("@!"):  # a new one each time
+            return FIXTURES[value[2:]](self)
         if isinstance(value, str) and value.startswith("@"):
             return self.ref(value[1:])
         if isinstance(value, dict):
@@ -259,9 +376,12 @@ class Probe:
 
 
 def _branches(node: JSON) -> list[JSON]:
+    """The branches of a parameter's schema, the one to probe with first: not the empty string
+    that unsets, and a timestamp before Stripe's ``now`` (which often matches the default)."""
     node = spec.deref(node)
     out = [spec.deref(b) for b in node.get("anyOf", [node])]
-    return [b for b in out if b.get("enum") != [""]] or out
+    out = [b for b in out if b.get("enum") != [""]] or out
+    return sorted(out, key=lambda b: b.get("enum") == ["now"])
 
 
 def value_for(name: str, node: JSON, probe: Probe, avoid: Any = None) -> Any:
@@ -336,6 +456,8 @@ def normal(value: Any) -> Any:
 
 def reflects(obj: Any, parts: tuple[str, ...], sent: Any) -> bool:
     """Whether ``obj`` holds ``sent`` at the parameter's own path (same name, same place)."""
+    if sent == "now":
+        return isinstance(_at(obj, parts), int)
     for part in parts:
         if not isinstance(obj, dict) or part not in obj:
             return False
@@ -379,13 +501,15 @@ def operations(served: Callable[[str, str], bool]) -> Iterator[spec.Operation]:
             yield op
 
 
-def _fill(path: str, probe: Probe, made: dict[str, str]) -> str | None:
-    """``path`` with each id made by creating its object (parents first); None if one cannot be."""
+def _fill(path: str, probe: Probe, made: dict[str, str], fresh: bool = False) -> str | None:
+    """``path`` with each id made by creating its object (parents first, once); with ``fresh``
+    the last object is made anew. None if one cannot be made."""
     out = ""
-    for seg in path.strip("/").split("/"):
+    segs = path.strip("/").split("/")
+    for i, seg in enumerate(segs):
         if seg.startswith("{"):
             create = out
-            if create not in made:
+            if create not in made or (fresh and i == len(segs) - 1):
                 op = spec.operation("POST", _template(create, path))
                 if op is None:
                     return None
@@ -424,71 +548,134 @@ def params_of(op: spec.Operation, nested: bool) -> Iterator[tuple[tuple[str, ...
                 yield (name, sub), {**sub_node, "_required": branch.get("required", []), "_parent": branch}
 
 
-def probe_operation(base_url: str, op: spec.Operation, nested: bool = True) -> list[Outcome]:
-    probe = Probe(base_url)
-    is_update = op.path.rstrip("/").rsplit("/", 1)[-1].startswith("{")
-    made: dict[str, str] = {}
-    try:
-        if is_update:
-            path = _fill(op.path, probe, made)
-            base: JSON = {}
-        else:
-            path = _fill(op.path + "/{x}", probe, made)
-            path = path.rsplit("/", 1)[0] if path else None
-            base = _baseline(op, probe)
-    except RuntimeError as err:
-        return [Outcome(op.key, "*", "unprobed", str(err)[:200])]
-    if path is None:
-        return [Outcome(op.key, "*", "unprobed", "could not create the object")]
-    status, first, rid = probe.call("POST", path, base)
-    if status != 200:
-        return [Outcome(op.key, "*", "unprobed", f"baseline {status}: {first.get('message', '')[:160]}")]
-    read_path = path if is_update else f"{path}/{first.get('id')}"
-    baseline = _read(probe, read_path, first)
-    base_events = probe.events_of(rid)
-    outcomes = []
-    for parts, node in params_of(op, nested):
-        name = parts[-1]
-        current = _at(baseline, parts)
+@dataclass
+class Attempt:
+    status: int
+    body: JSON
+    read: Any
+    events: list[str]
+
+
+class OperationProbe:
+    """Probes one operation: a baseline, then each parameter against a reference request."""
+
+    def __init__(self, base_url: str, op: spec.Operation) -> None:
+        self.op = op
+        self.probe = Probe(base_url)
+        self.update = op.path.rstrip("/").rsplit("/", 1)[-1].startswith("{")
+        self.made: dict[str, str] = {}
+
+    def target(self, fresh: bool = False) -> str | None:
+        if self.op.key in TARGETS:
+            if fresh or "target" not in self.made:
+                self.made["target"] = TARGETS[self.op.key](self.probe)
+            return self.made["target"]
+        if self.update:
+            return _fill(self.op.path, self.probe, self.made, fresh)
+        path = _fill(self.op.path + "/{x}", self.probe, self.made)
+        return path.rsplit("/", 1)[0] if path else None
+
+    def attempt(self, path: str, params: JSON, context: Context | None = None) -> Attempt:
+        context = context or Context()
+        for where, body in context.setup:
+            self.probe.post(where, self.probe.resolve(body))
+        status, body, rid = self.probe.call("POST", path, params)
+        if status != 200:
+            return Attempt(status, body, None, [])
+        if context.then is not None:
+            context.then(body)
+        read_path = path if self.update else f"{path}/{body.get('id')}"
+        read = _read(self.probe, read_path, body, list(context.expand))
+        return Attempt(status, body, read, self.probe.events_of(rid))
+
+    def run(self, nested: bool) -> list[Outcome]:
+        key = self.op.key
+        try:
+            path = self.target()
+            base: JSON = {} if self.update else _baseline(self.op, self.probe)
+        except RuntimeError as err:
+            return [Outcome(key, "*", "unprobed", str(err)[:200])]
+        if path is None:
+            return [Outcome(key, "*", "unprobed", "could not create the object")]
+        reference = self.attempt(path, base)
+        if reference.status != 200:
+            message = str(reference.body.get("message", ""))[:160]
+            return [Outcome(key, "*", "unprobed", f"baseline {reference.status}: {message}")]
+        outcomes = []
+        for parts, node in params_of(self.op, nested):
+            try:
+                outcomes.append(self.one(path, base, reference, parts, node))
+            except RuntimeError as err:
+                outcomes.append(Outcome(key, _label(parts), "unprobed", str(err)[:200]))
+        return outcomes
+
+    def one(self, path: str, base: JSON, reference: Attempt, parts: tuple[str, ...], node: JSON) -> Outcome:
+        key, label, name = self.op.key, _label(parts), parts[-1]
+        if "@!" in json.dumps(BASELINES.get(key, {})):  # a baseline that uses its fixture up
+            base = _baseline(self.op, self.probe)
+        context = context_for(key, label)
+        current = _at(reference.read, parts)
         if len(parts) == 1:
-            if name in base and not is_update:
-                sent = value_for(name, node, probe, avoid=base[name])
-                if normal(sent) == normal(base[name]):
-                    outcomes.append(Outcome(op.key, name, "applied", "required: in the baseline"))
-                    continue
-            else:
-                sent = value_for(name, node, probe, avoid=current)
-            params = {**base, name: sent}
+            sent = value_for(name, node, self.probe, avoid=base.get(name, current))
+            if name in base and normal(sent) == normal(base[name]) and context is None:
+                return Outcome(key, label, "applied", "required: in the baseline")
         else:
             parent = node["_parent"]
-            sub = value_for(name, node, probe, avoid=current)
-            hash_value = {k: value_for(k, parent["properties"][k], probe) for k in node["_required"]}
-            hash_value[name] = sub
-            sent = hash_value
-            params = {**base, parts[0]: hash_value}
-        if is_update:
-            before = _read(probe, read_path, first)
-        status, body, rid = probe.call("POST", path, params)
-        label = "[".join(parts) + "]" * (len(parts) - 1)
-        if status >= 500:
-            outcomes.append(Outcome(op.key, label, "crash", str(body.get("message"))[:200]))
-            continue
-        if status >= 400:
-            if body.get("code") == "sandbox_limit":
-                outcomes.append(Outcome(op.key, label, "limit", str(body.get("param"))))
-            else:
-                outcomes.append(
-                    Outcome(op.key, label, "error", f"{body.get('param')}: {body.get('message', '')[:160]}")
-                )
-            continue
-        after = _read(probe, read_path if is_update else f"{path}/{body.get('id')}", body)
-        reference = before if is_update else baseline
-        events = probe.events_of(rid)
-        if reflects(after, parts[:1], sent) or normal(after) != normal(reference) or events != base_events:
-            outcomes.append(Outcome(op.key, label, "applied"))
+            sent = {k: value_for(k, parent["properties"][k], self.probe) for k in node["_required"]}
+            sent[name] = value_for(name, node, self.probe, avoid=current)
+        if context is not None and context.value is not None:
+            sent = self.probe.resolve(context.value)
+        if _encodes_to_nothing(sent):
+            return Outcome(key, label, "empty", "an empty hash sends nothing")
+        params = {**base, parts[0]: sent}
+        if context is not None:
+            extra = (
+                context.with_(self.probe, path)
+                if callable(context.with_)
+                else self.probe.resolve(context.with_ or {})
+            )
+            kept = {k: v for k, v in base.items() if k not in context.drop}
+            ref_path = self.target(fresh=True) if self.update else path
+            probe_path = self.target(fresh=True) if self.update else path
+            if ref_path is None or probe_path is None:
+                return Outcome(key, label, "unprobed", "could not create the object")
+            reference = self.attempt(ref_path, {**kept, **extra}, context)
+            tried = self.attempt(probe_path, {**kept, **extra, parts[0]: sent}, context)
         else:
-            outcomes.append(Outcome(op.key, label, "dropped", json.dumps(sent)[:120]))
-    return outcomes
+            if self.update:
+                reference = Attempt(200, {}, _read(self.probe, path, {}), reference.events)
+            tried = self.attempt(path, params)
+        if tried.status >= 500:
+            return Outcome(key, label, "crash", str(tried.body.get("message"))[:200])
+        if tried.status >= 400:
+            if tried.body.get("code") == "sandbox_limit":
+                return Outcome(key, label, "limit", str(tried.body.get("param")))
+            return Outcome(
+                key, label, "error", f"{tried.body.get('param')}: {tried.body.get('message', '')[:160]}"
+            )
+        if reference.status != 200:
+            return Outcome(key, label, "applied", "needed: the request fails without it")
+        if (
+            reflects(tried.read, parts[:1], sent)
+            or normal(tried.read) != normal(reference.read)
+            or tried.events != reference.events
+        ):
+            return Outcome(key, label, "applied")
+        return Outcome(key, label, "dropped", json.dumps(sent)[:120])
+
+
+def _label(parts: tuple[str, ...]) -> str:
+    return parts[0] + "".join(f"[{p}]" for p in parts[1:])
+
+
+def _encodes_to_nothing(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_encodes_to_nothing(v) for v in value.values())
+    return False
+
+
+def probe_operation(base_url: str, op: spec.Operation, nested: bool = True) -> list[Outcome]:
+    return OperationProbe(base_url, op).run(nested)
 
 
 def _at(obj: Any, parts: tuple[str, ...]) -> Any:
@@ -497,15 +684,19 @@ def _at(obj: Any, parts: tuple[str, ...]) -> Any:
     return obj
 
 
-def _read(probe: Probe, path: str, fallback: JSON) -> JSON:
-    status, body, _ = probe.call("GET", path, {})
+def _read(probe: Probe, path: str, fallback: JSON, expand: list[str] | None = None) -> JSON:
+    status, body, _ = probe.call("GET", path, {"expand": expand} if expand else {})
     return body if status == 200 else fallback
 
 
-def run(base_url: str, served: Callable[[str, str], bool], nested: bool = True) -> list[Outcome]:
+def run(
+    base_url: str, served: Callable[[str, str], bool], nested: bool | Callable[[spec.Operation], bool] = True
+) -> list[Outcome]:
+    """Probe every served create and update; ``nested`` (or a predicate on the operation) also
+    probes each key of hash parameters."""
     outcomes: list[Outcome] = []
     for op in operations(served):
-        outcomes += probe_operation(base_url, op, nested)
+        outcomes += probe_operation(base_url, op, nested(op) if callable(nested) else nested)
     return outcomes
 
 

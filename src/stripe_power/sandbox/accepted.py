@@ -201,7 +201,7 @@ def _split(
         here = (*at, name)
         node = plans.get(name)
         if node is None or node.decision == LIMIT:
-            raise not_applied(op, here)
+            raise not_applied(op.method, op.path, here)
         if node.decision == CONSUME:
             continue
         if node.decision == STORE:
@@ -213,11 +213,11 @@ def _split(
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, Mapping) and _split(node.children, item, op, (*here, i)):
-                    raise not_applied(op, (*here, i))
+                    raise not_applied(op.method, op.path, (*here, i))
         elif value == "" and node.nullable:
             rest[name] = value
         else:
-            raise not_applied(op, here)
+            raise not_applied(op.method, op.path, here)
     return rest
 
 
@@ -226,11 +226,13 @@ def bracketed(parts: Iterable[Any]) -> str:
     return first + "".join(f"[{p}]" for p in others)
 
 
-def not_applied(op: spec.Operation, parts: tuple[Any, ...]) -> StripeError:
+def not_applied(method: str, path: str, parts: tuple[Any, ...], what: str = "") -> StripeError:
+    """The `sandbox_limit` answer for a parameter the sandbox would otherwise ignore (``what``
+    narrows it to a value: "a timestamp for")."""
     name = bracketed(parts)
     return StripeError(
         400,
-        f"The offline sandbox does not apply `{name}` on {op.method} {op.path}: Stripe accepts it, "
+        f"The offline sandbox does not apply {what}`{name}` on {method} {path}: Stripe accepts it, "
         "but the sandbox would ignore it, so it refuses the request and changes nothing. This is a "
         "limit of the sandbox, not of Stripe. Leave the parameter out, or try it against Stripe in "
         "test mode (an sk_test_ key without --sandbox).",

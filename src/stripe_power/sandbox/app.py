@@ -25,6 +25,7 @@ from . import (
     catalog,
     charges,
     checkout,
+    clocks,
     constraints,
     credit_notes,
     customer_sessions,
@@ -47,7 +48,6 @@ from . import (
     subscription_items,
     subscription_schedules,
     subscriptions,
-    test_clocks,
 )
 from .dashboard import AuditTail
 from .errors import StripeError, invalid
@@ -102,7 +102,7 @@ def build_router() -> Router:
         subscription_items,
         portal,
         subscription_schedules,
-        test_clocks,
+        clocks,
     ):
         module.register(router)
     return router
@@ -192,7 +192,7 @@ class Sandbox:
         idem_key = headers.get("idempotency-key") if method == "POST" else None
         fingerprint = ""
         if idem_key:
-            fingerprint = hashlib.sha256(f"{method} {path}\n{raw_params}".encode()).hexdigest()
+            fingerprint = _fingerprint(method, path, params)
             prev = acct.idempotency.get(idem_key)
             if prev is not None:
                 if prev.fingerprint != fingerprint:
@@ -211,6 +211,7 @@ class Sandbox:
                 )
         acct.current_request = (request_id, idem_key)
         acct.api_version = headers.get("stripe-version") or DEFAULT_API_VERSION
+        saved = True
         try:
             if "stripe-version" in headers:
                 check_version(headers["stripe-version"], max(DEFAULT_API_VERSION, spec.version()))
@@ -218,8 +219,14 @@ class Sandbox:
         except StripeError as err:
             status, body = err.status, err.body(request_id)
             extra.update(err.headers)
+            # Stripe saves no result for a request that failed validation (a 400 before anything
+            # ran): the corrected retry with the same key is a new request.
+            saved = not err.validation
+        finally:
+            # Events after this request (hosted pages, clocks) are not caused by it.
+            acct.current_request = ("", None)
         payload = _json(body)
-        if idem_key and status < 500:
+        if idem_key and status < 500 and saved:
             acct.idempotency[idem_key] = IdempotentResult(fingerprint, status, payload, request_id)
         return status, payload, extra
 
@@ -229,9 +236,6 @@ class Sandbox:
         # Stripe validates the request against the operation before anything else: every operation
         # in the spec gets the same checks, whichever module (or generic fallback) serves it.
         op = spec.resolve(method, path)
-        if op is not None:
-            check_params(op, params)
-            check_expand(op, expand_paths(params))
         matched = self.router.match(method, path)
         if matched is None:
             raise unrecognized(method, path)
@@ -239,17 +243,31 @@ class Sandbox:
         ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
         first_event = len(acct.order.get("event", ()))
         # A customer on a test clock, and all it owns, lives at the clock's frozen time.
-        with at_time(test_clocks.time_for(acct, params, path_params)):
+        with at_time(clocks.time_for(acct, params, path_params)):
             if op is not None:
-                # Rules Stripe states only in descriptions: Stripe's own refusal comes first.
-                constraints.check(op.key, params, acct)
-                if method == "POST":
-                    # Accepted means applied: refuse, before anything happens, what would be dropped.
-                    ctx.rest = accepted.split(op, route.consumes, params)
+                try:
+                    check_params(op, params)
+                    check_expand(op, expand_paths(params))
+                    # Rules Stripe states only in descriptions (at the request's time): Stripe's own
+                    # refusal comes before the sandbox's limits.
+                    constraints.check(op.key, params, acct)
+                    if method == "POST":
+                        # Accepted means applied: refuse, before anything happens, what would be dropped.
+                        ctx.rest = accepted.split(op, route.consumes, params)
+                except StripeError as err:
+                    err.validation = True
+                    raise
             result = route.handler(ctx)
             if op is not None:
                 accepted.store(acct, op, result, ctx.rest, first_event)
         return ctx.render(result)
+
+
+def _fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
+    """The request's parameters in one canonical form: the same request encoded another way
+    (metadata keys in another order) is the same request to an idempotency key."""
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
 def unrecognized(method: str, path: str) -> StripeError:

@@ -147,7 +147,7 @@ def create(ctx: Ctx) -> JSON:
             raise invalid(
                 "You cannot pass `cancel_url` when `ui_mode` is `embedded_page`.", param="cancel_url"
             )
-        if "return_url" not in p:
+        if "return_url" not in p and p.get("redirect_on_completion") != "never":
             raise invalid(
                 "`return_url` is required when `ui_mode` is `embedded_page`.",
                 param="return_url",
@@ -267,8 +267,13 @@ def create(ctx: Ctx) -> JSON:
         url=f"{ctx.base_url}/c/pay/{sid}" if ui_mode == "hosted_page" else None,
     )
     if ui_mode == "embedded_page":
-        cs["return_url"] = as_str(p["return_url"], "return_url")
-        cs["redirect_on_completion"] = "always"
+        cs["redirect_on_completion"] = as_enum(
+            p.get("redirect_on_completion", "always"),
+            "redirect_on_completion",
+            ("always", "if_required", "never"),
+        )
+        if cs["redirect_on_completion"] != "never" or "return_url" in p:
+            cs["return_url"] = as_str(p["return_url"], "return_url")
     if "excluded_payment_method_types" in p:
         cs["excluded_payment_method_types"] = list(p["excluded_payment_method_types"] or [])
     acct.add(cs)
@@ -527,13 +532,19 @@ def register(router: Router) -> None:
             "line_items",
             "metadata",
             "mode",
-            "payment_intent_data",
+            "payment_intent_data.capture_method",
+            "payment_intent_data.description",
+            "payment_intent_data.metadata",
+            "payment_intent_data.receipt_email",
+            "payment_intent_data.setup_future_usage",
             "payment_method_types",
             "redirect_on_completion",
             "return_url",
-            "setup_intent_data",
+            "setup_intent_data.metadata",
             "shipping_options",
-            "subscription_data",
+            "subscription_data.description",
+            "subscription_data.metadata",
+            "subscription_data.trial_period_days",
             "success_url",
             "ui_mode",
         ),

@@ -5,15 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from . import payment_methods
+from .errors import invalid
 from .ids import new_id
 from .router import Ctx, Router
+from .schema_objects import new_object
 from .search import search
 from .store import (
     JSON,
     apply_metadata,
     as_dict,
+    as_int,
     as_list,
     as_str,
+    changed,
     fields_match,
     now,
     paginate,
@@ -191,3 +195,41 @@ def register(router: Router) -> None:
         ),
     )
     router.add("DELETE", "/v1/customers/{customer}", delete)
+    router.add(
+        "POST",
+        "/v1/customers/{customer}/balance_transactions",
+        create_balance_transaction,
+        consumes=("amount", "currency"),
+    )
+
+
+def create_balance_transaction(ctx: Ctx) -> JSON:
+    """`POST /v1/customers/{customer}/balance_transactions`: adjusts `customer.balance` (negative
+    is a credit) and records `ending_balance`; the first one sets the customer's currency
+    (spec3.json, customer_balance_transaction and the endpoint's description)."""
+    cust = ctx.acct.get("customer", ctx.path_params["customer"], param="customer")
+    amount = as_int(ctx.params["amount"], "amount")
+    currency = as_str(ctx.params["currency"], "currency").lower()
+    if cust.get("currency") and cust["currency"] != currency:
+        raise invalid(
+            f"The currency of this transaction ({currency}) must match the customer's currency "
+            f"({cust['currency']}).",
+            param="currency",
+        )
+    before = snapshot(cust)
+    cust["currency"] = currency
+    cust["balance"] = int(cust.get("balance") or 0) + amount
+    txn = new_object("customer_balance_transaction")
+    txn.update(
+        id=new_id("cbtxn", 24),
+        amount=amount,
+        currency=currency,
+        customer=cust["id"],
+        ending_balance=cust["balance"],
+        type="adjustment",
+    )
+    ctx.store_rest(txn)
+    ctx.acct.add(txn)
+    ctx.acct.priv(txn)["parent"] = ("customer", cust["id"])
+    ctx.acct.emit("customer.updated", cust, changed(before, cust))
+    return txn

@@ -31,20 +31,20 @@ class StripeError(Exception):
         self.decline_code = decline_code
         self.extra = extra or {}
         self.headers = headers or {}
+        # Raised while validating, before any handler ran: Stripe saves no idempotent result.
+        self.validation = False
 
     def body(self, request_id: str | None = None) -> dict[str, Any]:
         err: dict[str, Any] = {"type": self.type, "message": self.message}
         if self.code:
             err["code"] = self.code
-            err["doc_url"] = f"{DOCS}#{self.code.replace('_', '-')}"
+            err["doc_url"] = f"{DOCS}/{self.code.replace('_', '-')}"
         if self.param:
             err["param"] = self.param
         if self.decline_code:
             err["decline_code"] = self.decline_code
         if request_id and self.status not in (401, 404):
-            err["request_log_url"] = (
-                f"https://dashboard.stripe.com/test/logs/{request_id}?t=0"  # same shape as Stripe's
-            )
+            err["request_log_url"] = f"https://dashboard.stripe.com/test/logs/{request_id}"
         err.update(self.extra)
         return {"error": err}
 

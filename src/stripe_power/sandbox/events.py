@@ -7,13 +7,13 @@ import ipaddress
 import json
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from .. import clock
 from ..webhooks import sign
 from .errors import invalid
 from .ids import new_id
@@ -252,7 +252,7 @@ class WebhookDispatcher:
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
                 "Stripe-Signature": sign(payload, secret),
             }
-            sent = time.time()
+            sent = clock.now()
             try:
                 resp = await self._client.post(delivery.url, content=payload.encode(), headers=headers)
                 delivery.status = resp.status_code

@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 from . import catalog, invoice_items, invoice_lifecycle, subscriptions
-from .billing_periods import add_interval
+from .billing_periods import period_around
 from .errors import missing_param
 from .ids import new_id
 from .router import Ctx, Router
@@ -84,7 +84,7 @@ def _next_period(ctx: Ctx, inv: JSON, sub: JSON) -> None:
     first = sub["items"]["data"][0]
     recurring = first["price"]["recurring"]
     start = int(first["current_period_end"])
-    end = add_interval(start, recurring["interval"], int(recurring["interval_count"]))
+    end = period_around(int(sub["billing_cycle_anchor"]), recurring, start)[1]
     bill_period(ctx, inv, sub, start, end)
     inv["period_start"], inv["period_end"] = int(first["current_period_start"]), start
 

@@ -306,7 +306,6 @@ def register(router: Router) -> None:
             "default_tax_rates",
             "description",
             "discounts",
-            "due_date",
             "footer",
             "metadata",
         ),

@@ -15,12 +15,12 @@ from . import (
     charges,
     checkout,
     checkout_totals,
+    clocks,
     invoice_lifecycle,
     payment_intents,
     payment_links,
     payment_methods,
     setup_intents,
-    test_clocks,
 )
 from .cards import TEST_PAYMENT_METHODS
 from .errors import StripeError
@@ -384,7 +384,7 @@ def routes(sb: Sandbox) -> list[Route]:
             (object_id,) = request.path_params.values()
             with sb.state.lock:
                 acct = sb.state.owners.get(object_id)
-                ts = test_clocks.time_for(acct, {}, {"object": object_id}) if acct is not None else None
+                ts = clocks.time_for(acct, {}, {"object": object_id}) if acct is not None else None
             with at_time(ts):
                 return await handler(request)
 

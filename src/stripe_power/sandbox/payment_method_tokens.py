@@ -54,5 +54,14 @@ def register(router: Router) -> None:
         "POST",
         "/v1/payment_methods",
         create_payment_method,
-        consumes=("allow_redisplay", "billing_details", "card", "metadata", "type"),
+        consumes=(
+            "allow_redisplay",
+            "billing_details.address",
+            "billing_details.email",
+            "billing_details.name",
+            "billing_details.phone",
+            "card",
+            "metadata",
+            "type",
+        ),
     )

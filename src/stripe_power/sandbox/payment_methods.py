@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .. import clock
 from .cards import DECLINE_MESSAGES, TestPaymentMethod, card_for_number, card_for_test_pm
 from .errors import StripeError, invalid, no_such
 from .ids import new_id
@@ -65,7 +66,7 @@ def make_card_pm(ctx: Ctx, card: TestPaymentMethod, billing_details: Any = None)
             "country": card.country,
             "display_brand": {"amex": "american_express"}.get(card.brand, card.brand),
             "exp_month": 12,
-            "exp_year": time.gmtime().tm_year + 3,
+            "exp_year": time.gmtime(clock.now()).tm_year + 3,
             "fingerprint": "fp" + card.number[-8:] + card.brand[:4],
             "funding": card.funding,
             "generated_from": None,

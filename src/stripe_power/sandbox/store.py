@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
 
-from .. import spec
+from .. import clock, spec
 from .cards import TestPaymentMethod
 from .errors import StripeError, invalid, no_such
 from .ids import new_id
@@ -235,7 +235,7 @@ clock_time: ContextVar[int | None] = ContextVar("clock_time", default=None)
 
 def now() -> int:
     frozen = clock_time.get()
-    return frozen if frozen is not None else int(time.time())
+    return frozen if frozen is not None else int(clock.now())
 
 
 @contextlib.contextmanager

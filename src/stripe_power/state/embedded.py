@@ -22,12 +22,11 @@ import secrets
 import sqlite3
 import stat
 import threading
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .. import clock
 from ..audit import AuditLog
 from ..errors import ConfigError
 from ..webhooks import STORE_FILE, Signal, StoredEvent, WebhookStore, open_store
@@ -70,7 +69,7 @@ def _tighten(path: Path, mode: int) -> None:
 
 
 def today() -> str:
-    return datetime.now(UTC).date().isoformat()
+    return clock.today()
 
 
 class ThreadedWebhooks:
@@ -244,7 +243,7 @@ class EmbeddedState(State):
     # -- tokens and the replay window (memory) ------------------------------------------------
 
     async def issue_token(self, token: str, binding: str, expires_at: float) -> None:
-        now = time.time()
+        now = clock.now()
         with self._lock:
             self._tokens = {t: v for t, v in self._tokens.items() if v[1] > now}
             self._tokens[token] = (binding, expires_at)
@@ -254,7 +253,7 @@ class EmbeddedState(State):
             return self._tokens.pop(token, None)
 
     async def replay_key(self, lane: str, fingerprint: str, candidate: str, expires_at: float) -> str:
-        now = time.time()
+        now = clock.now()
         with self._lock:
             live = {k: v for k, v in self._writes.items() if v[1] > now}
             if fingerprint not in live:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import clock
 from ..errors import ConfigError
 from ..webhooks import Signal, StoredEvent, is_about, object_of, type_clause
 from . import STATE_URL_ENV, State
@@ -101,7 +101,7 @@ class PostgresWebhooks:
     async def record(
         self, event: Any, payload: str, *, received_at: float | None = None, signature: str | None = None
     ) -> bool:
-        received_at = time.time() if received_at is None else received_at
+        received_at = clock.now() if received_at is None else received_at
         obj = object_of(event)
         object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
         created = event.get("created") if isinstance(event.get("created"), int) else None
@@ -215,7 +215,7 @@ class PostgresState(State):
 
     async def issue_token(self, token: str, binding: str, expires_at: float) -> None:
         async with self.pool.connection() as conn:
-            await conn.execute("DELETE FROM confirmation_tokens WHERE expires_at < %s", (time.time() - 60,))
+            await conn.execute("DELETE FROM confirmation_tokens WHERE expires_at < %s", (clock.now() - 60,))
             await conn.execute(
                 "INSERT INTO confirmation_tokens (token, binding, expires_at) VALUES (%s, %s, %s)",
                 (token, binding, expires_at),
@@ -228,7 +228,7 @@ class PostgresState(State):
         return (str(row[0]), float(row[1])) if row else None
 
     async def replay_key(self, lane: str, fingerprint: str, candidate: str, expires_at: float) -> str:
-        now = time.time()
+        now = clock.now()
         async with self.pool.connection() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lane,))
             cursor = await conn.execute(

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import anyio
 from pydantic import Field
 
+from .. import clock
 from ..audit import redact_text
 from ..config import is_loopback
 from ..errors import InputError, StripePowerError
@@ -205,7 +206,7 @@ async def wait_for_event(
     config = settings(ctx)
     store = webhooks(ctx) if config.receives_webhooks else None
     about = f" about {object_id}" if object_id else ""
-    started, started_wall = time.monotonic(), int(time.time())
+    started, started_wall = time.monotonic(), int(clock.now())
     since = created_gte or started_wall - 2  # what "seen meanwhile" covers on a timeout
     if created_gte is None and object_id is None:
         created_gte = started_wall - RECENT_SECONDS

@@ -8,7 +8,6 @@ so they are read here by that time range, not by `wait_for_event` (which looks a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from typing import Annotated, Any
 import anyio
 from pydantic import Field
 
+from .. import clock as wall_clock
 from ..errors import InputError, StripeAPIError
 from ..guardrails import rule
 from ..money import format_amount
@@ -72,7 +72,7 @@ async def create_test_clock(
     clock = await gateway(ctx).request(
         "POST",
         "/v1/test_helpers/test_clocks",
-        form(frozen_time=frozen_time if frozen_time is not None else int(time.time()), name=name),
+        form(frozen_time=frozen_time if frozen_time is not None else int(wall_clock.now()), name=name),
         idempotency_key=idempotency_key,
     )
     return TestClockSummary.of(
@@ -137,6 +137,41 @@ async def _all_events(ctx: Ctx, start: int, end: int) -> list[Mapping[str, Any]]
     return events
 
 
+# Stripe creates a renewal invoice as a draft when the period ends and finalizes (then pays) it
+# about an hour later; an advance to the next renewal goes past that, so the payment shows.
+FINALIZATION_WINDOW = 3600 + 60
+_RENEWING = ("trialing", "active", "past_due", "unpaid", "paused")
+
+
+def _next_renewal(subscriptions: list[Mapping[str, Any]], after: int) -> int | None:
+    """The earliest moment after `after` at which one of these subscriptions renews, ends a
+    trial or a cancellation comes: a period end of any item, `trial_end`, `cancel_at`."""
+    moments: list[int] = []
+    for sub in subscriptions:
+        if sub.get("status") not in _RENEWING:
+            continue
+        items = (sub.get("items") or {}).get("data") or []
+        ends = [i.get("current_period_end") for i in items] + [sub.get("current_period_end")]
+        ends += [sub.get("trial_end"), sub.get("cancel_at")]
+        moments += [int(t) for t in ends if isinstance(t, int) and t > after]
+    return min(moments, default=None)
+
+
+async def _renewal_target(ctx: Ctx, test_clock: str, start: int, owners: set[str]) -> int:
+    subs = await gateway(ctx).request(
+        "GET", "/v1/subscriptions", {"test_clock": test_clock, "status": "all", "limit": 100}
+    )
+    mine = [s for s in subs.get("data", []) if s.get("customer") in owners]
+    renewal = _next_renewal(mine, start)
+    if renewal is None:
+        raise InputError(
+            "days",
+            f"nothing on {test_clock} renews: no active or trialing subscription of its customers.",
+            "subscribe a customer created with this test_clock first, or pass days or frozen_time.",
+        )
+    return renewal + FINALIZATION_WINDOW
+
+
 @toolset.tool("Advance a test clock", kind="write")
 async def advance_test_clock(
     ctx: Ctx,
@@ -144,18 +179,24 @@ async def advance_test_clock(
     frozen_time: Timestamp | None = None,
     days: Annotated[int | None, Field(ge=1, le=1100, description="Instead of frozen_time")] = None,
 ) -> AdvanceResult:
-    """Move a clock forward, wait until ready (progress reported) and summarise what happened."""
+    """Move a clock forward, wait until ready (progress reported) and summarise what happened.
+    With neither frozen_time nor days: to just past the next renewal, its invoice paid or failed."""
     _test_mode_only(ctx)
-    if (frozen_time is None) == (days is None):
+    if frozen_time is not None and days is not None:
         raise InputError(
-            "frozen_time", "pass exactly one of frozen_time and days.", "e.g. days=31 for a month."
+            "frozen_time", "pass frozen_time or days, not both.", "or neither, for the next renewal."
         )
     path = f"/v1/test_helpers/test_clocks/{test_clock}"
     clock = await gateway(ctx).request("GET", path)
     start = int(clock["frozen_time"])
-    target = frozen_time if frozen_time is not None else start + 86400 * (days or 0)
     customers = await gateway(ctx).request("GET", "/v1/customers", {"test_clock": test_clock, "limit": 100})
     owners = {c["id"] for c in customers.get("data", [])}
+    if frozen_time is not None:
+        target = frozen_time
+    elif days is not None:
+        target = start + 86400 * days
+    else:
+        target = await _renewal_target(ctx, test_clock, start, owners)
     clock = await gateway(ctx).request("POST", f"{path}/advance", {"frozen_time": target})
     waited, delay = 0.0, 0.2
     while clock["status"] == "advancing":
@@ -173,7 +214,8 @@ async def advance_test_clock(
     happened = summarise(await _all_events(ctx, start, target), owners)
     result = TestClockSummary.of(
         clock,
-        "Inspect with list_invoices / retrieve_subscription; advance again to run the next cycle."
+        "Inspect with list_invoices / retrieve_subscription; advance_test_clock again (no days) "
+        "runs the next cycle."
         if happened.events
         else "Nothing fell due: subscribe a customer on this clock, or advance past a period end.",
     )

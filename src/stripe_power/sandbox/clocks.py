@@ -103,6 +103,9 @@ def advance(ctx: Ctx) -> JSON:
     with at_time(clock["frozen_time"]):
         ctx.acct.emit("test_helpers.test_clock.advancing", clock, {"status": before["status"]})
     answer = snapshot(clock)
+    # What the clock sets off happens after this request, not because of it: those events carry
+    # no request (Stripe's `request.id` is null for automatic events).
+    ctx.acct.current_request = ("", None)
     try:
         billing_cycle.run_until(ctx, clock, target, customers_of(ctx.acct, clock["id"]))
     except StripeError:
