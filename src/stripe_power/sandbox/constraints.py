@@ -483,6 +483,15 @@ _HAND_WRITTEN: tuple[Rule, ...] = (
     *(_with_confirm(key) for key in ("error_on_requires_action", "mandate", "mandate_data", "off_session")),
     *_amounts(PI),
     *_amounts(CH),
+    # Invoice items
+    Rule(
+        "POST /v1/invoiceitems",
+        (Given("amount"), Given("unit_amount_decimal")),
+        "unit_amount_decimal",
+        "You may only specify one of these parameters: amount, unit_amount_decimal.",
+        "https://docs.stripe.com/api/invoiceitems/create (`amount`, or `unit_amount_decimal` times the "
+        "quantity, or a price: one way to say the amount)",
+    ),
     # Prices
     Rule(
         "POST /v1/prices",

@@ -51,6 +51,8 @@ def change(ctx: Ctx, sub: JSON, p: dict[str, Any]) -> None:
         p.get("proration_behavior", "create_prorations"), "proration_behavior", PRORATION_BEHAVIORS
     )
     payment = as_enum(p.get("payment_behavior", "allow_incomplete"), "payment_behavior", PAYMENT_BEHAVIORS)
+    # Prorations are computed at `proration_date` ("as though the subscription was updated at the
+    # given time"); a new cycle starts now.
     at = as_int(p["proration_date"], "proration_date") if "proration_date" in p else now()
     off_session = as_bool(p.get("off_session", False), "off_session")
     ends_trial = p.get("trial_end") == "now" and sub["status"] == "trialing"
@@ -68,7 +70,7 @@ def change(ctx: Ctx, sub: JSON, p: dict[str, Any]) -> None:
         changes += [
             (snapshot(i), -1) for i in sub["items"]["data"] if i["id"] not in credited and not ends_trial
         ]
-        period = _reset(sub, at, ends_trial)
+        period = _reset(sub, now(), ends_trial)
     prorate = proration != "none" and sub["status"] in ("active", "past_due")
     created = proration_items(ctx, sub, changes, at) if prorate else []
     add_invoice_items(ctx, sub, extra, None)

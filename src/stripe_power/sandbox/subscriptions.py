@@ -349,7 +349,8 @@ def register(router: Router) -> None:
             "billing_cycle_anchor",
             "cancel_at",
             "cancel_at_period_end",
-            "cancellation_details",
+            "cancellation_details.comment",
+            "cancellation_details.feedback",
             "collection_method",
             "days_until_due",
             "default_payment_method",
@@ -370,7 +371,7 @@ def register(router: Router) -> None:
         "DELETE",
         "/v1/subscriptions/{subscription_exposed_id}",
         cancel_subscription,
-        consumes=("cancellation_details", "invoice_now", "prorate"),
+        consumes=("cancellation_details.comment", "cancellation_details.feedback", "invoice_now", "prorate"),
     )
     router.add(
         "POST",
