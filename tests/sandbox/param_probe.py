@@ -112,6 +112,17 @@ def _pay(session: JSON) -> None:
         raise RuntimeError(f"hosted page: {reply.status_code}")
 
 
+def _pay_with_details(session: JSON) -> None:
+    """Pay on the hosted page with a name, a billing and a shipping address."""
+    address = {"line1": "1 Probe St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+    data = {"card_number": "4242424242424242", "name": "Pat Probe", "shipping_name": "Pat Probe"}
+    data.update({f"billing_{k}": v for k, v in address.items()})
+    data.update({f"shipping_{k}": v for k, v in address.items()})
+    reply = httpx.post(session["url"], data=data)
+    if reply.status_code != 303:
+        raise RuntimeError(f"hosted page: {reply.status_code}")
+
+
 _CONFIRM_3DS = {"confirm": True, "payment_method": "pm_card_authenticationRequired"}
 
 
@@ -203,7 +214,16 @@ CONTEXTS: dict[tuple[str, str], Context] = {
         with_={"mode": "subscription", "line_items": [{"price": "@price", "quantity": 1}]},
         value="if_required",
     ),
-    ("POST /v1/checkout/sessions", "customer_update"): Context(with_={"customer": "@customer"}),
+    # What a session may save on its customer shows on the customer once the page is paid.
+    ("POST /v1/checkout/sessions", "customer_update"): Context(
+        with_=lambda probe, path: {
+            "customer": probe.post("/v1/customers", {})["id"],  # a new one per probe: nothing saved yet
+            "billing_address_collection": "required",
+            "shipping_address_collection": {"allowed_countries": ["US"]},
+        },
+        then=_pay_with_details,
+        expand=("customer",),
+    ),
     ("POST /v1/customers", "invoice_prefix"): Context(value="PROBE1"),
     ("POST /v1/customers/{customer}", "invoice_prefix"): Context(value="PROBE2"),
     ("POST /v1/payment_intents", "statement_descriptor"): Context(

@@ -13,12 +13,10 @@ from starlette.routing import Route
 
 from . import (
     charges,
-    checkout,
-    checkout_totals,
     clocks,
     invoice_lifecycle,
+    page_checkout,
     payment_intents,
-    payment_links,
     payment_methods,
     setup_intents,
 )
@@ -93,144 +91,41 @@ def _line_rows(rows: list[tuple[str, str]], total: str) -> str:
     return f"<table>{cells}<tr class=total><td>Total</td><td class=amt>{html.escape(total)}</td></tr></table>"
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    def owner(oid: str, typ: str) -> tuple[Account, JSON] | None:
-        acct = sb.state.owners.get(oid)
+def _link(href: Any, text: str) -> str:
+    """A muted link to a merchant's page (a cancel URL)."""
+    if not isinstance(href, str) or not href:
+        return ""
+    return f"<p class=muted><a href='{html.escape(href)}'>{html.escape(text)}</a></p>"
+
+
+class Hosted:
+    """The sandbox behind the hosted pages: an object's account (pages carry no API key), a
+    context to call handlers with, and the webhooks of what a page did."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
+
+    def owner(self, oid: str, typ: str) -> tuple[Account, JSON] | None:
+        acct = self.sb.state.owners.get(oid)
         if acct is None:
             return None
         obj = acct.find(typ, oid)
         return (acct, obj) if obj is not None else None
 
-    def ctx_for(acct: Account, request: Request, request_id: str) -> Ctx:
+    def ctx_for(self, acct: Account, request: Request, request_id: str) -> Ctx:
         acct.current_request = (request_id, None)
-        return Ctx(
-            sb, acct, {}, {}, str(request.base_url).rstrip("/"), request_id, request.method, request.url.path
-        )
+        base = str(request.base_url).rstrip("/")
+        return Ctx(self.sb, acct, {}, {}, base, request_id, request.method, request.url.path)
 
-    def flush(acct: Account) -> None:
+    def flush(self, acct: Account) -> None:
         pending, acct.pending_events = acct.pending_events, []
         for event in pending:
-            sb.webhooks.schedule(acct, event)
+            self.sb.webhooks.schedule(acct, event)
 
-    # -- checkout ------------------------------------------------------------------------
-    def checkout_page(
-        acct: Account, cs: JSON, error: str | None = None, request_id: str = ""
-    ) -> HTMLResponse:
-        checkout.refresh(acct, cs)
-        title = {"payment": "Pay", "subscription": "Subscribe", "setup": "Save your card"}[cs["mode"]]
-        if cs["status"] != "open":
-            msg = (
-                "This Checkout Session is complete."
-                if cs["status"] == "complete"
-                else "This Checkout Session has expired."
-            )
-            return _page(
-                title,
-                f"<h1>{title}</h1><p class=muted>{msg}</p>",
-                410 if cs["status"] == "expired" else 200,
-                request_id,
-            )
-        rows = []
-        for li_id in acct.priv(cs).get("line_item_ids", []):
-            li = acct.objects[li_id]
-            price = li["price"]
-            suffix = f" / {price['recurring']['interval']}" if price.get("recurring") else ""
-            rows.append(
-                (
-                    f"{li['description']} × {li['quantity']}",
-                    _money(li["amount_total"], li["currency"]) + suffix,
-                )
-            )
-        table = _line_rows(rows, _money(cs["amount_total"], cs["currency"])) if cs["mode"] != "setup" else ""
-        err = f"<div class=error role=alert>{html.escape(error)}</div>" if error else ""
-        email = cs.get("customer_email") or ""
-        body = (
-            f"<h1>{title}</h1><p class=muted>Checkout Session {html.escape(cs['id'])}</p>{table}"
-            f"<form method=post><label for=email>Email</label>"
-            f"<input id=email name=email type=email value='{html.escape(email)}'>"
-            f"<label for=card_number>Card number</label>"
-            f"<input id=card_number name=card_number inputmode=numeric autocomplete=cc-number "
-            f"placeholder='4242 4242 4242 4242' required>"
-            + (
-                "<label for=promotion_code>Promotion code</label><input id=promotion_code name=promotion_code>"
-                if cs.get("allow_promotion_codes")
-                else ""
-            )
-            + f"{_test_cards()}{err}"
-            f"<button type=submit>{title}</button></form>"
-            + (
-                f"<p class=muted><a href='{html.escape(cs['cancel_url'])}'>Cancel</a></p>"
-                if cs.get("cancel_url")
-                else ""
-            )
-        )
-        return _page(title, body, 402 if error else 200, request_id)
 
-    async def checkout_get(request: Request) -> Response:
-        with sb.state.lock:
-            found = owner(request.path_params["session"], "checkout.session")
-            if found is None:
-                return _not_found("This Checkout Session")
-            acct, cs = found
-            return checkout_page(acct, cs)
-
-    async def checkout_post(request: Request) -> Response:
-        form = await request.form()
-        card = str(form.get("card_number") or "")
-        email = str(form.get("email") or "") or None
-        code = str(form.get("promotion_code") or "").strip()
-        authenticate = str(form.get("three_d_secure") or "complete") != "fail"
-        quantities: dict[int, int] = {}
-        for key, value in form.items():
-            if key.startswith("quantity_") and key[9:].isdigit() and str(value).isdigit():
-                quantities[int(key[9:])] = int(str(value))
-        request_id = new_id("req", 14)
-        with sb.state.lock:
-            found = owner(request.path_params["session"], "checkout.session")
-            if found is None:
-                return _not_found("This Checkout Session")
-            acct, cs = found
-            ctx = ctx_for(acct, request, request_id)
-            try:
-                if code:
-                    checkout_totals.enter_code(ctx, cs, code)
-                checkout.complete(ctx, cs, card, email, quantities, authenticate)
-            except StripeError as err:
-                flush(acct)
-                if cs["status"] != "open":
-                    return _page(
-                        "Checkout",
-                        f"<h1>Checkout</h1><p class=error>{html.escape(err.message)}</p>",
-                        409,
-                        request_id,
-                    )
-                return checkout_page(acct, cs, err.message, request_id)
-            flush(acct)
-            target = cs.get("success_url") or cs.get("return_url")
-        if target:
-            return RedirectResponse(
-                str(target).replace("{CHECKOUT_SESSION_ID}", cs["id"]),
-                status_code=303,
-                headers={"Request-Id": request_id},
-            )
-        return _page("Thanks", "<h1>Thanks</h1><p class=ok>Your payment is complete.</p>", 200, request_id)
-
-    # -- payment links -------------------------------------------------------------------
-    async def link_get(request: Request) -> Response:
-        request_id = new_id("req", 14)
-        with sb.state.lock:
-            found = owner(request.path_params["link"], "payment_link")
-            if found is None:
-                return _not_found("This payment link")
-            acct, pl = found
-            if not pl["active"]:
-                msg = pl.get("inactive_message") or "This link is no longer active."
-                return _page(
-                    "Inactive", f"<h1>Unavailable</h1><p class=muted>{html.escape(msg)}</p>", 410, request_id
-                )
-            cs = payment_links.session_for_link(ctx_for(acct, request, request_id), pl)
-            flush(acct)
-        return RedirectResponse(str(cs["url"]), status_code=303, headers={"Request-Id": request_id})
+def routes(sb: Sandbox) -> list[Route]:
+    h = Hosted(sb)
+    owner, ctx_for, flush = h.owner, h.ctx_for, h.flush
 
     # -- invoices ------------------------------------------------------------------------
     def invoice_page(
@@ -391,9 +286,7 @@ def routes(sb: Sandbox) -> list[Route]:
         return run
 
     pages = [
-        Route("/c/pay/{session}", checkout_get, methods=["GET"]),
-        Route("/c/pay/{session}", checkout_post, methods=["POST"]),
-        Route("/pl/{link}", link_get, methods=["GET"]),
+        *page_checkout.routes(h),
         Route("/i/{invoice}", invoice_get, methods=["GET"]),
         Route("/i/{invoice}/pdf", invoice_get, methods=["GET"]),
         Route("/i/{invoice}", invoice_post, methods=["POST"]),
