@@ -50,6 +50,7 @@ from .router import Ctx
 from .store import JSON, Account, at_time, changed, now, snapshot
 from .subscription_billing import (
     bill_period,
+    missed_attempt,
     payment_method_for,
     pending_items,
     recurring_of,
@@ -316,10 +317,7 @@ def _attempt(ctx: Ctx, t: int, inv: JSON) -> None:
 def _failed(ctx: Ctx, t: int, inv: JSON, *, emitted: bool) -> None:
     acct = ctx.acct
     if not emitted:  # attempt_payment reports failed charges itself; a missing method is reported here
-        before = snapshot(inv)
-        inv["attempt_count"] += 1
-        inv["attempted"] = True
-        acct.emit("invoice.payment_failed", inv, changed(before, inv))
+        missed_attempt(ctx, inv)
     attempts = int(inv["attempt_count"])
     final = attempts > len(RETRY_DAYS)
     inv["next_payment_attempt"] = None if final else t + RETRY_DAYS[attempts - 1] * 86400

@@ -27,6 +27,52 @@ PAID_HOOKS: list[Callable[[Ctx, JSON, JSON | None], None]] = []
 DRAFT_SECONDS = 3600
 
 
+# An invoice's zeroed amounts and empty settings, as a new draft has them.
+_ZERO = dict.fromkeys(
+    (
+        "amount_due", "amount_overpaid", "amount_paid", "amount_paid_off_stripe", "amount_remaining",
+        "amount_shipping", "attempt_count", "post_payment_credit_notes_amount",
+        "pre_payment_credit_notes_amount", "starting_balance", "subtotal", "subtotal_excluding_tax",
+        "total", "total_excluding_tax",
+    ),
+    0,
+)  # fmt: skip
+_EMPTY_SETTINGS: JSON = {
+    "automatic_tax": {
+        "disabled_reason": None,
+        "enabled": False,
+        "liability": None,
+        "provider": None,
+        "status": None,
+    },
+    "payment_settings": {
+        "default_mandate": None,
+        "payment_method_options": None,
+        "payment_method_types": None,
+    },
+    "status_transitions": {
+        "finalized_at": None,
+        "marked_uncollectible_at": None,
+        "paid_at": None,
+        "voided_at": None,
+    },
+}
+
+
+def _customer_fields(cust: JSON) -> JSON:
+    """The customer's details an invoice copies when it is made."""
+    return {
+        "customer": cust["id"],
+        "customer_address": cust.get("address"),
+        "customer_email": cust.get("email"),
+        "customer_name": cust.get("name"),
+        "customer_phone": cust.get("phone"),
+        "customer_shipping": cust.get("shipping"),
+        "customer_tax_exempt": "none",
+        "customer_tax_ids": [],
+    }
+
+
 def new_invoice(
     ctx: Ctx,
     customer_id: str,
@@ -40,44 +86,25 @@ def new_invoice(
     description: str | None = None,
     metadata: dict[str, str] | None = None,
 ) -> JSON:
+    """A draft invoice for the customer (``subscription``'s, where given), with its
+    ``invoice.created`` event."""
     acct = ctx.acct
     cust = acct.get("customer", customer_id, param="customer", status=400)
     iid = new_id("in", 24)
     ts = now()
     inv: JSON = skeleton("invoice")
+    inv.update(_ZERO, **snapshot(_EMPTY_SETTINGS), **_customer_fields(cust))
     inv.update(
         id=iid,
         object="invoice",
         account_country="US",
         account_name="stripe-power sandbox",
-        amount_due=0,
-        amount_overpaid=0,
-        amount_paid=0,
-        amount_paid_off_stripe=0,
-        amount_remaining=0,
-        amount_shipping=0,
-        attempt_count=0,
         attempted=False,
         auto_advance=auto_advance,
-        automatic_tax={
-            "disabled_reason": None,
-            "enabled": False,
-            "liability": None,
-            "provider": None,
-            "status": None,
-        },
         billing_reason=billing_reason,
         collection_method=collection_method,
         created=ts,
         currency=currency or "usd",
-        customer=customer_id,
-        customer_email=cust.get("email"),
-        customer_name=cust.get("name"),
-        customer_phone=cust.get("phone"),
-        customer_address=cust.get("address"),
-        customer_shipping=cust.get("shipping"),
-        customer_tax_exempt="none",
-        customer_tax_ids=[],
         default_tax_rates=[],
         description=description,
         discounts=[],
@@ -86,11 +113,6 @@ def new_invoice(
         lines={"object": "list", "data": [], "has_more": False, "url": f"/v1/invoices/{iid}/lines"},
         livemode=False,
         metadata=metadata or {},
-        payment_settings={
-            "default_mandate": None,
-            "payment_method_options": None,
-            "payment_method_types": None,
-        },
         payments={
             "object": "list",
             "data": [],
@@ -99,21 +121,8 @@ def new_invoice(
         },
         period_end=ts,
         period_start=ts,
-        post_payment_credit_notes_amount=0,
-        pre_payment_credit_notes_amount=0,
-        starting_balance=0,
         status="draft",
-        status_transitions={
-            "finalized_at": None,
-            "marked_uncollectible_at": None,
-            "paid_at": None,
-            "voided_at": None,
-        },
-        subtotal=0,
-        subtotal_excluding_tax=0,
-        total=0,
         total_discount_amounts=[],
-        total_excluding_tax=0,
         total_pretax_credit_amounts=[],
         total_taxes=[],
         webhooks_delivered_at=ts,

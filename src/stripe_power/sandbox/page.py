@@ -123,9 +123,8 @@ class Hosted:
             self.sb.webhooks.schedule(acct, event)
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    h = Hosted(sb)
-    owner, ctx_for, flush = h.owner, h.ctx_for, h.flush
+def _invoice_routes(h: Hosted) -> list[Route]:
+    owner, ctx_for, flush, sb = h.owner, h.ctx_for, h.flush, h.sb
 
     # -- invoices ------------------------------------------------------------------------
     def invoice_page(
@@ -185,6 +184,16 @@ def routes(sb: Sandbox) -> list[Route]:
                 return invoice_page(acct, inv, err.message, request_id=request_id)
             flush(acct)
             return invoice_page(acct, inv, "Payment received. Thank you!", ok=True, request_id=request_id)
+
+    return [
+        Route("/i/{invoice}", invoice_get, methods=["GET"]),
+        Route("/i/{invoice}/pdf", invoice_get, methods=["GET"]),
+        Route("/i/{invoice}", invoice_post, methods=["POST"]),
+    ]
+
+
+def _auth_routes(h: Hosted) -> list[Route]:
+    owner, ctx_for, flush, sb = h.owner, h.ctx_for, h.flush, h.sb
 
     # -- 3D Secure -----------------------------------------------------------------------
     async def auth_get(request: Request) -> Response:
@@ -254,6 +263,15 @@ def routes(sb: Sandbox) -> list[Route]:
             request_id,
         )
 
+    return [
+        Route("/3ds/{intent}", auth_get, methods=["GET"]),
+        Route("/3ds/{intent}", auth_post, methods=["POST"]),
+    ]
+
+
+def _receipt_routes(h: Hosted) -> list[Route]:
+    owner, sb = h.owner, h.sb
+
     async def receipt(request: Request) -> Response:
         with sb.state.lock:
             found = owner(request.path_params["charge"], "charge")
@@ -269,29 +287,27 @@ def routes(sb: Sandbox) -> list[Route]:
                 + _line_rows(rows, _money(ch["amount"] - ch["amount_refunded"], ch["currency"])),
             )
 
-    def on_its_clock(
-        handler: Callable[[Request], Awaitable[Response]],
-    ) -> Callable[[Request], Awaitable[Response]]:
-        """A page about a clocked customer's object (its session, invoice, intent) lives at the
-        clock's time, as API requests about it do: else an open session would look expired."""
+    return [Route("/receipts/{charge}", receipt, methods=["GET"])]
 
-        async def run(request: Request) -> Response:
-            (object_id,) = request.path_params.values()
-            with sb.state.lock:
-                acct = sb.state.owners.get(object_id)
-                ts = clocks.time_for(acct, {}, {"object": object_id}) if acct is not None else None
-            with at_time(ts):
-                return await handler(request)
 
-        return run
+def _on_its_clock(
+    h: Hosted, handler: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """A page about a clocked customer's object (its session, invoice, intent) lives at the
+    clock's time, as API requests about it do: else an open session would look expired."""
 
-    pages = [
-        *page_checkout.routes(h),
-        Route("/i/{invoice}", invoice_get, methods=["GET"]),
-        Route("/i/{invoice}/pdf", invoice_get, methods=["GET"]),
-        Route("/i/{invoice}", invoice_post, methods=["POST"]),
-        Route("/3ds/{intent}", auth_get, methods=["GET"]),
-        Route("/3ds/{intent}", auth_post, methods=["POST"]),
-        Route("/receipts/{charge}", receipt, methods=["GET"]),
-    ]
-    return [Route(r.path, on_its_clock(r.endpoint), methods=r.methods) for r in pages]
+    async def run(request: Request) -> Response:
+        (object_id,) = request.path_params.values()
+        with h.sb.state.lock:
+            acct = h.sb.state.owners.get(object_id)
+            ts = clocks.time_for(acct, {}, {"object": object_id}) if acct is not None else None
+        with at_time(ts):
+            return await handler(request)
+
+    return run
+
+
+def routes(sb: Sandbox) -> list[Route]:
+    h = Hosted(sb)
+    pages = [*page_checkout.routes(h), *_invoice_routes(h), *_auth_routes(h), *_receipt_routes(h)]
+    return [Route(r.path, _on_its_clock(h, r.endpoint), methods=r.methods) for r in pages]

@@ -9,7 +9,7 @@ about, and the button `submit_type` names (docs.stripe.com/payments/checkout/cus
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -20,6 +20,7 @@ from . import checkout, checkout_complete, checkout_totals, page, payment_links
 from .checkout_collection import ADDRESS_KEYS, Collected
 from .errors import StripeError
 from .ids import new_id
+from .router import Ctx
 from .store import JSON, Account
 
 if TYPE_CHECKING:
@@ -227,6 +228,30 @@ def quantities_from(form: Iterable[tuple[str, Any]]) -> dict[int, int]:
     return found
 
 
+def _opens(
+    h: Hosted, name: str, typ: str, make: Callable[[Ctx, JSON], JSON]
+) -> Callable[[Request], Awaitable[Response]]:
+    """A page that opens a new Checkout Session from an object (a payment link, an expired
+    session's recovery link) and sends the customer to it; why it cannot, instead."""
+
+    async def handler(request: Request) -> Response:
+        request_id = new_id("req", 14)
+        with h.sb.state.lock:
+            found = h.owner(request.path_params[name], typ)
+            if found is None:
+                return page._not_found("This link")
+            acct, obj = found
+            try:
+                opened = make(h.ctx_for(acct, request, request_id), obj)
+            except StripeError as err:
+                body = f"<h1>Unavailable</h1><p class=muted>{_e(err.message)}</p>"
+                return page._page("Unavailable", body, 410, request_id)
+            h.flush(acct)
+        return RedirectResponse(str(opened["url"]), status_code=303, headers={"Request-Id": request_id})
+
+    return handler
+
+
 def routes(h: Hosted) -> list[Route]:
     async def session_get(request: Request) -> Response:
         with h.sb.state.lock:
@@ -273,44 +298,18 @@ def routes(h: Hosted) -> list[Route]:
             "Thanks", "<h1>Thanks</h1><p class=ok>Your payment is complete.</p>", 200, request_id
         )
 
-    async def link_get(request: Request) -> Response:
-        request_id = new_id("req", 14)
-        with h.sb.state.lock:
-            found = h.owner(request.path_params["link"], "payment_link")
-            if found is None:
-                return page._not_found("This payment link")
-            acct, pl = found
-            if not pl["active"]:
-                msg = pl.get("inactive_message") or "This link is no longer active."
-                return page._page(
-                    "Inactive", f"<h1>Unavailable</h1><p class=muted>{_e(msg)}</p>", 410, request_id
-                )
-            cs = payment_links.session_for_link(h.ctx_for(acct, request, request_id), pl)
-            h.flush(acct)
-        return RedirectResponse(str(cs["url"]), status_code=303, headers={"Request-Id": request_id})
-
-    async def recover_get(request: Request) -> Response:
-        request_id = new_id("req", 14)
-        with h.sb.state.lock:
-            found = h.owner(request.path_params["session"], "checkout.session")
-            if found is None:
-                return page._not_found("This recovery link")
-            acct, cs = found
-            try:
-                fresh = checkout.recover(h.ctx_for(acct, request, request_id), cs)
-            except StripeError as err:
-                return page._page(
-                    "Unavailable",
-                    f"<h1>Unavailable</h1><p class=muted>{_e(err.message)}</p>",
-                    410,
-                    request_id,
-                )
-            h.flush(acct)
-        return RedirectResponse(str(fresh["url"]), status_code=303, headers={"Request-Id": request_id})
+    def _open_link(ctx: Ctx, pl: JSON) -> JSON:
+        if not pl["active"]:  # the link's own message, where Stripe shows it
+            raise StripeError(410, pl.get("inactive_message") or "This link is no longer active.")
+        return payment_links.session_for_link(ctx, pl)
 
     return [
         Route("/c/pay/{session}", session_get, methods=["GET"]),
         Route("/c/pay/{session}", session_post, methods=["POST"]),
-        Route("/c/recover/{session}", recover_get, methods=["GET"]),
-        Route("/pl/{link}", link_get, methods=["GET"]),
+        Route(
+            "/c/recover/{session}",
+            _opens(h, "session", "checkout.session", checkout.recover),
+            methods=["GET"],
+        ),
+        Route("/pl/{link}", _opens(h, "link", "payment_link", _open_link), methods=["GET"]),
     ]

@@ -211,11 +211,12 @@ def collect(ctx: Ctx, sub: JSON, inv: JSON, behavior: str, *, off_session: bool 
         if err.status != 402 and pm is not None:
             raise
         if pm is None:  # nothing to charge: reported here, as a failed attempt
-            _no_payment_method(ctx, inv)
+            missed_attempt(ctx, inv)
     return bool(inv["status"] == "paid")
 
 
-def _no_payment_method(ctx: Ctx, inv: JSON) -> None:
+def missed_attempt(ctx: Ctx, inv: JSON) -> None:
+    """An attempt that could not charge anything (no payment method): counted and reported."""
     before = snapshot(inv)
     inv["attempt_count"] += 1
     inv["attempted"] = True
