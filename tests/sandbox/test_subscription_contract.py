@@ -41,6 +41,16 @@ def _sub(client: stripe.StripeClient, params: dict[str, Any]) -> stripe.Subscrip
     return client.v1.subscriptions.create(params)  # type: ignore[arg-type]
 
 
+def _start(
+    client: stripe.StripeClient, amount: int = 2000, card: str | None = "pm_card_visa", **params: Any
+) -> tuple[str, str, stripe.Subscription]:
+    """A clock at T0, a customer on it (paying with ``card``), a monthly subscription to ``amount``."""
+    clk = clock(client)
+    cust, _ = _customer(client, clk.id, card=card)
+    (price,) = monthly_prices(client, amount)
+    return clk.id, cust, _sub(client, {"customer": cust, "items": [{"price": price.id}], **params})
+
+
 def _item(sub: stripe.Subscription) -> Any:
     return sub["items"].data[0]
 
@@ -51,14 +61,11 @@ def _item(sub: stripe.Subscription) -> Any:
 def test_cancel_at_period_end_on_create_cancels_instead_of_renewing(client: stripe.StripeClient) -> None:
     # spec3.json POST /v1/subscriptions `cancel_at_period_end`: "Indicate whether this subscription
     # should cancel at the end of the current period".
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(client, {"customer": cust, "items": [{"price": price.id}], "cancel_at_period_end": True})
+    clk_id, _cust, sub = _start(client, 2000, cancel_at_period_end=True)
     assert sub.status == "active" and sub.cancel_at_period_end is True
     assert sub.cancel_at == _item(sub).current_period_end == FEB15
     assert sub.canceled_at == T0 and sub.cancellation_details.reason == "cancellation_requested"
-    _advance(client, clk.id, FEB15 + HOUR)
+    _advance(client, clk_id, FEB15 + HOUR)
     after = client.v1.subscriptions.retrieve(sub.id)
     assert after.status == "canceled" and after.ended_at == FEB15
     assert len(_invoices(client, sub.id)) == 1  # no renewal invoice
@@ -142,24 +149,14 @@ def test_billing_cycle_anchor_config_keeps_the_31st(client: stripe.StripeClient)
     # spec3.json `billing_cycle_anchor_config`: "the billing_cycle_anchor is set to the next
     # occurrence of the day_of_month at the hour, minute, and second UTC"; docs.stripe.com/billing/
     # subscriptions/billing-cycle: a 31st anchor bills on the last day of shorter months.
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id)
-    (price,) = monthly_prices(client, 1000)
-    sub = _sub(
-        client,
-        {
-            "customer": cust,
-            "items": [{"price": price.id}],
-            "billing_cycle_anchor_config": {"day_of_month": 31, "hour": 9},
-        },
-    )
+    clk_id, _cust, sub = _start(client, 1000, billing_cycle_anchor_config={"day_of_month": 31, "hour": 9})
     jan31 = calendar.timegm((2026, 1, 31, 9, 0, 0))
     assert sub.billing_cycle_anchor == jan31
     assert sub.billing_cycle_anchor_config.day_of_month == 31 and sub.billing_cycle_anchor_config.hour == 9
     feb28, mar31 = calendar.timegm((2026, 2, 28, 9, 0, 0)), calendar.timegm((2026, 3, 31, 9, 0, 0))
-    _advance(client, clk.id, jan31 + HOUR * 2)
-    _advance(client, clk.id, feb28 + HOUR * 2)
-    _advance(client, clk.id, mar31 + HOUR * 2)
+    _advance(client, clk_id, jan31 + HOUR * 2)
+    _advance(client, clk_id, feb28 + HOUR * 2)
+    _advance(client, clk_id, mar31 + HOUR * 2)
     starts = [inv.lines.data[0].period.start for inv in _invoices(client, sub.id)]
     assert starts == [T0, jan31, feb28, mar31]
 
@@ -170,12 +167,9 @@ def test_billing_cycle_anchor_now_credits_unused_time_and_bills_a_new_period(
     # spec3.json POST /v1/subscriptions/{id} `billing_cycle_anchor`: "Setting the value to now resets
     # the subscription's billing cycle anchor to the current time"; docs.stripe.com/billing/
     # subscriptions/billing-cycle#changing: an invoice at once, with credit for the unused time.
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id)
-    (price,) = monthly_prices(client, 3100)
-    sub = _sub(client, {"customer": cust, "items": [{"price": price.id}]})
+    clk_id, _cust, sub = _start(client, 3100)
     now = T0 + 10 * DAY
-    _advance(client, clk.id, now)
+    _advance(client, clk_id, now)
     sub = client.v1.subscriptions.update(sub.id, {"billing_cycle_anchor": "now"})
     assert sub.billing_cycle_anchor == now and _item(sub).current_period_start == now
     reset = _invoices(client, sub.id)[-1]
@@ -199,20 +193,15 @@ def test_a_trial_ending_without_a_payment_method(
 ) -> None:
     # docs.stripe.com/billing/subscriptions/trials#create-free-trials-without-payment:
     # trial_settings.end_behavior.missing_payment_method pauses, cancels or invoices.
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id, card=None)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(
+    clk_id, _cust, sub = _start(
         client,
-        {
-            "customer": cust,
-            "items": [{"price": price.id}],
-            "trial_period_days": 7,
-            "trial_settings": {"end_behavior": {"missing_payment_method": behavior}},
-        },
+        2000,
+        card=None,
+        trial_period_days=7,
+        trial_settings={"end_behavior": {"missing_payment_method": behavior}},
     )
     assert sub.trial_settings.end_behavior.missing_payment_method == behavior
-    _advance(client, clk.id, T0 + 8 * DAY)
+    _advance(client, clk_id, T0 + 8 * DAY)
     after = client.v1.subscriptions.retrieve(sub.id)
     assert after.status == status and event in event_types(client)
     invoices = _invoices(client, sub.id)
@@ -222,19 +211,14 @@ def test_a_trial_ending_without_a_payment_method(
 def test_a_paused_subscription_resumes_with_a_paid_invoice(client: stripe.StripeClient) -> None:
     # spec3.json POST /v1/subscriptions/{id}/resume: with billing_cycle_anchor=now (the default) the
     # resumption invoice is finalized at once; paid, the subscription becomes active.
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id, card=None)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(
+    clk_id, cust, sub = _start(
         client,
-        {
-            "customer": cust,
-            "items": [{"price": price.id}],
-            "trial_period_days": 7,
-            "trial_settings": {"end_behavior": {"missing_payment_method": "pause"}},
-        },
+        2000,
+        card=None,
+        trial_period_days=7,
+        trial_settings={"end_behavior": {"missing_payment_method": "pause"}},
     )
-    _advance(client, clk.id, T0 + 8 * DAY)
+    _advance(client, clk_id, T0 + 8 * DAY)
     pm = client.v1.payment_methods.attach("pm_card_visa", {"customer": cust})
     client.v1.customers.update(cust, {"invoice_settings": {"default_payment_method": pm.id}})
     resumed = client.v1.subscriptions.resume(sub.id)
@@ -248,12 +232,9 @@ def test_trial_end_now_resets_the_anchor_and_bills(client: stripe.StripeClient) 
     # spec3.json POST /v1/subscriptions/{id} `trial_end`: "The billing_cycle_anchor will be updated
     # to the trial_end value. The special value now can be provided to end the customer's trial
     # immediately."
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(client, {"customer": cust, "items": [{"price": price.id}], "trial_period_days": 14})
+    clk_id, _cust, sub = _start(client, 2000, trial_period_days=14)
     now = T0 + 3 * DAY
-    _advance(client, clk.id, now)
+    _advance(client, clk_id, now)
     sub = client.v1.subscriptions.update(sub.id, {"trial_end": "now"})
     assert sub.status == "active" and sub.trial_end == now and sub.billing_cycle_anchor == now
     assert _item(sub).current_period_start == now
@@ -267,18 +248,13 @@ def test_trial_end_now_resets_the_anchor_and_bills(client: stripe.StripeClient) 
 def test_save_default_payment_method_on_subscription(client: stripe.StripeClient) -> None:
     # spec3.json subscription `payment_settings.save_default_payment_method`: "on_subscription"
     # sets the payment method that pays the invoice as the subscription's default.
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id, card=None)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(
+    _clk_id, cust, sub = _start(
         client,
-        {
-            "customer": cust,
-            "items": [{"price": price.id}],
-            "payment_behavior": "default_incomplete",
-            "payment_settings": {"save_default_payment_method": "on_subscription"},
-            "expand": ["latest_invoice.confirmation_secret"],
-        },
+        2000,
+        card=None,
+        payment_behavior="default_incomplete",
+        payment_settings={"save_default_payment_method": "on_subscription"},
+        expand=["latest_invoice.confirmation_secret"],
     )
     assert sub.status == "incomplete" and sub.default_payment_method is None
     secret = sub.latest_invoice.confirmation_secret.client_secret  # type: ignore[union-attr]
@@ -293,12 +269,7 @@ def test_an_incomplete_subscription_takes_metadata_only(
 ) -> None:
     # spec3.json subscription `status`: "A subscription in this status can only have metadata and
     # default_source updated."
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id, card=None)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(
-        client, {"customer": cust, "items": [{"price": price.id}], "payment_behavior": "default_incomplete"}
-    )
+    _clk_id, _cust, sub = _start(client, 2000, card=None, payment_behavior="default_incomplete")
     with pytest.raises(stripe.InvalidRequestError) as refused:
         client.v1.subscriptions.update(sub.id, {"items": [{"id": _item(sub).id, "quantity": 3}]})
     assert refused.value.param == "items" and "incomplete" in str(refused.value.user_message)
@@ -313,29 +284,23 @@ def test_a_failing_first_invoice_sends_payment_failed_and_expires_after_23_hours
     # spec3.json subscription `status`: "If the first invoice is not paid within 23 hours, the
     # subscription transitions to incomplete_expired ... the open invoice will be voided".
     # docs.stripe.com/billing/subscriptions/webhooks: invoice.payment_failed on a failed payment.
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id, card="pm_card_chargeCustomerFail")
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(client, {"customer": cust, "items": [{"price": price.id}]})
+    clk_id, _cust, sub = _start(client, 2000, card="pm_card_chargeCustomerFail")
     assert sub.status == "incomplete"
     assert "invoice.payment_failed" in event_types(client)
-    _advance(client, clk.id, T0 + 22 * HOUR)
+    _advance(client, clk_id, T0 + 22 * HOUR)
     assert client.v1.subscriptions.retrieve(sub.id).status == "incomplete"
-    _advance(client, clk.id, T0 + 23 * HOUR + 1)
+    _advance(client, clk_id, T0 + 23 * HOUR + 1)
     expired = client.v1.subscriptions.retrieve(sub.id)
     assert expired.status == "incomplete_expired" and expired.ended_at == T0 + 23 * HOUR
     assert client.v1.invoices.retrieve(str(expired.latest_invoice)).status == "void"
-    _advance(client, clk.id, FEB15 + DAY)
+    _advance(client, clk_id, FEB15 + DAY)
     assert len(_invoices(client, sub.id)) == 1  # no further invoices
 
 
 def test_pending_if_incomplete_keeps_the_change_until_paid(client: stripe.StripeClient) -> None:
     # docs.stripe.com/billing/subscriptions/pending-updates: a failed payment leaves the
     # subscription as it was with the change in `pending_update`; paying applies it.
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(client, {"customer": cust, "items": [{"price": price.id}]})
+    _clk_id, cust, sub = _start(client, 2000)
     failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", {"customer": cust})
     client.v1.subscriptions.update(sub.id, {"default_payment_method": failing.id})
     sub = client.v1.subscriptions.update(
@@ -360,21 +325,18 @@ def test_pending_if_incomplete_keeps_the_change_until_paid(client: stripe.Stripe
 
 def test_a_pending_update_expires_after_23_hours(client: stripe.StripeClient) -> None:
     # docs.stripe.com/billing/subscriptions/pending-updates-reference#expiration.
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(client, {"customer": cust, "items": [{"price": price.id}]})
+    clk_id, cust, sub = _start(client, 2000)
     failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", {"customer": cust})
     client.v1.subscriptions.update(sub.id, {"default_payment_method": failing.id})
     now = T0 + 10 * DAY
-    _advance(client, clk.id, now)
+    _advance(client, clk_id, now)
     pending = client.v1.subscriptions.update(
         sub.id, {"billing_cycle_anchor": "now", "payment_behavior": "pending_if_incomplete"}
     )
     assert pending.billing_cycle_anchor == T0 and pending.pending_update.billing_cycle_anchor == now
-    _advance(client, clk.id, now + 22 * HOUR)
+    _advance(client, clk_id, now + 22 * HOUR)
     assert client.v1.subscriptions.retrieve(sub.id).pending_update is not None
-    _advance(client, clk.id, now + 24 * HOUR)
+    _advance(client, clk_id, now + 24 * HOUR)
     after = client.v1.subscriptions.retrieve(sub.id)
     assert after.pending_update is None and after.billing_cycle_anchor == T0
     assert "customer.subscription.pending_update_expired" in event_types(client)
@@ -383,24 +345,13 @@ def test_a_pending_update_expires_after_23_hours(client: stripe.StripeClient) ->
 def test_an_unpaid_send_invoice_subscription_goes_past_due(client: stripe.StripeClient) -> None:
     # spec3.json subscription `status`: "If subscription collection_method=send_invoice it becomes
     # past_due when its invoice is not paid by the due date".
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id, card=None)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(
-        client,
-        {
-            "customer": cust,
-            "items": [{"price": price.id}],
-            "collection_method": "send_invoice",
-            "days_until_due": 7,
-        },
-    )
+    clk_id, _cust, sub = _start(client, 2000, card=None, collection_method="send_invoice", days_until_due=7)
     assert sub.status == "active"
     first = _invoices(client, sub.id)[0]
     assert first.status == "open" and first.due_date == T0 + 7 * DAY
-    _advance(client, clk.id, T0 + 6 * DAY)
+    _advance(client, clk_id, T0 + 6 * DAY)
     assert client.v1.subscriptions.retrieve(sub.id).status == "active"
-    _advance(client, clk.id, T0 + 8 * DAY)
+    _advance(client, clk_id, T0 + 8 * DAY)
     assert client.v1.subscriptions.retrieve(sub.id).status == "past_due"
     client.v1.invoices.pay(first.id, {"paid_out_of_band": True})
     assert client.v1.subscriptions.retrieve(sub.id).status == "active"
@@ -429,10 +380,7 @@ def test_a_plain_list_leaves_out_test_clock_subscriptions(client: stripe.StripeC
 def test_collection_settings_on_update_are_stored_and_used(client: stripe.StripeClient) -> None:
     # spec3.json POST /v1/subscriptions/{id}: collection_method, days_until_due, invoice_settings,
     # billing_thresholds, cancellation_details; the next invoice is sent with its due date.
-    clk = clock(client)
-    cust, _ = _customer(client, clk.id)
-    (price,) = monthly_prices(client, 2000)
-    sub = _sub(client, {"customer": cust, "items": [{"price": price.id}]})
+    clk_id, _cust, sub = _start(client, 2000)
     with pytest.raises(stripe.InvalidRequestError) as refused:
         client.v1.subscriptions.update(sub.id, {"collection_method": "send_invoice"})
     assert refused.value.param == "days_until_due"
@@ -453,7 +401,7 @@ def test_collection_settings_on_update_are_stored_and_used(client: stripe.Stripe
         again.cancellation_details.comment == "moving"
         and again.cancellation_details.feedback == "too_expensive"
     )
-    _advance(client, clk.id, FEB15 + 2 * HOUR)
+    _advance(client, clk_id, FEB15 + 2 * HOUR)
     renewal = _invoices(client, sub.id)[-1]
     assert renewal.collection_method == "send_invoice" and renewal.due_date == FEB15 + 10 * DAY
     assert renewal.status == "open"
