@@ -32,6 +32,11 @@ FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] =
     ("http_load", http_load.main, ["--clients", "50", "--calls", "100"]),
     ("sandbox_throughput", sandbox_throughput.main, ["--requests", "2000"]),
     ("team_load", team_load.main, ["--instances", "4", "--clients", "50", "--refunds", "20"]),
+    (
+        "team_load_oauth",
+        team_load.main,
+        ["--oauth", "--instances", "4", "--clients", "50", "--refunds", "20"],
+    ),
     ("sandbox_coverage", sandbox_coverage.main, []),
 ]
 QUICK = {
@@ -40,6 +45,19 @@ QUICK = {
     "http_load": ["--clients", "2", "--calls", "2"],
     "sandbox_throughput": ["--requests", "8", "--user-only"],
     "team_load": ["--instances", "2", "--clients", "4", "--accounts", "2", "--refunds", "2"],
+    "team_load_oauth": [
+        "--oauth",
+        "--instances",
+        "2",
+        "--clients",
+        "4",
+        "--accounts",
+        "2",
+        "--people",
+        "3",
+        "--refunds",
+        "2",
+    ],
     "sandbox_coverage": [],
 }
 

@@ -11,6 +11,13 @@ third (it must be refused). Reports MCP calls/s and p50/p99, and proves: 0 token
 refunds in the sandbox = confirmations that succeeded, and per account the ledger in PostgreSQL
 = the sum of the refunds the sandbox made, never over the limit. Skips (a row says why) without
 PostgreSQL (STRIPE_POWER_TEST_POSTGRES, default postgresql://postgres@127.0.0.1:5432/postgres).
+
+``--oauth``: the same run in OAuth mode. A real OpenID provider (tests/external/oidc_provider.mjs,
+`oidc-provider` from npm) signs in --people people (each in the group of one of the --accounts
+keys, which the servers hold and name in an access file); each client is one of those people
+and sends that person's access token. The daily limit is then per person (their access rule's
+max_daily_refunds), and the proof is per person too: their ledger = their confirmed refunds, never
+over the limit, and per key the people's ledgers add up to the refunds the sandbox made.
 """
 
 from __future__ import annotations
@@ -21,18 +28,21 @@ import functools
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import stripe
 from _common import (
+    ROOT,
     Row,
     free_port,
     info,
@@ -47,6 +57,8 @@ from _common import (
 )
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
+
+from stripe_power.oauth.access import scope_material
 
 ADMIN_URL = os.environ.get("STRIPE_POWER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REFUND = 100  # minor units per refund
@@ -69,14 +81,24 @@ async def timed(client: Client, tally: Tally, name: str, arguments: dict[str, An
 
 
 async def one_client(
-    urls: list[str], key: str, intent: str, refunds: int, n: int, barrier: asyncio.Barrier, *, tally: Tally
+    urls: list[str],
+    bearer: str,
+    intent: str,
+    refunds: int,
+    n: int,
+    barrier: asyncio.Barrier,
+    *,
+    tally: Tally,
+    holder: str,
 ) -> None:
-    """Sessions on every instance; each refund: preview on one, confirm on the next, replay on a third."""
+    """Sessions on every instance; each refund: preview on one, confirm on the next, replay on a third.
+    `bearer` is a Stripe key (client keys) or a person's access token (OAuth); `holder` names
+    whose ledger the refunds count against (the key, or the person)."""
     waited = False
     try:
         async with AsyncExitStack() as stack:
             http = await stack.enter_async_context(
-                httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=60)
+                httpx2.AsyncClient(headers={"Authorization": f"Bearer {bearer}"}, timeout=60)
             )
             sessions = [
                 await stack.enter_async_context(
@@ -104,7 +126,7 @@ async def one_client(
                 if is_error:
                     tally.errors.append(f"confirm: {text[:200]}")
                     continue
-                tally.confirmed[key] = tally.confirmed.get(key, 0) + 1
+                tally.confirmed[holder] = tally.confirmed.get(holder, 0) + 1
                 is_error, text = await timed(
                     third, tally, "create_refund", call | {"confirmation_token": token}
                 )
@@ -141,26 +163,31 @@ def refunded_in_sandbox(api_base: str, key: str) -> tuple[int, int]:
     return count, total
 
 
-async def ledger(url: str, keys: list[str]) -> dict[str, int]:
-    """Today's usd ledger per key, read through the state interface (it hashes the key)."""
+async def ledger(url: str, scopes: dict[str, str]) -> dict[str, int]:
+    """Today's usd ledger per holder, read through the state interface (it hashes what `scopes`
+    gives for each: the key, or in OAuth mode the key and the person)."""
     from stripe_power.state.postgres import PostgresState
 
     state = PostgresState(url, max_connections=2)
     await state.start()
     try:
         day = datetime.now(UTC).date().isoformat()
-        return {key: (await state.refunded(state.scope_of(key), day)).get("usd", 0) for key in keys}
+        return {
+            holder: (await state.refunded(state.scope_of(material), day)).get("usd", 0)
+            for holder, material in scopes.items()
+        }
     finally:
         await state.stop()
 
 
 async def load(
-    urls: list[str], plan: list[tuple[str, str]], refunds: int, limit: float
+    urls: list[str], plan: list[tuple[str, str, str]], refunds: int, limit: float
 ) -> tuple[Tally, float]:
+    """`plan`: one (bearer, intent, holder) per client."""
     tally = Tally()
     clients = [
-        functools.partial(one_client, urls, key, intent, refunds, n, tally=tally)
-        for n, (key, intent) in enumerate(plan)
+        functools.partial(one_client, urls, bearer, intent, refunds, n, tally=tally, holder=holder)
+        for n, (bearer, intent, holder) in enumerate(plan)
     ]
     return tally, await run_together(clients, limit, tally.errors)
 
@@ -192,36 +219,56 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     parser.add_argument("--accounts", type=int, default=10, help="Stripe keys the clients share")
     parser.add_argument("--refunds", type=int, default=20, help="confirmed refunds each client attempts")
     parser.add_argument(
-        "--limit-share", type=float, default=0.6, help="daily limit / amount attempted per key"
+        "--limit-share", type=float, default=0.6, help="daily limit / amount attempted per key (per person)"
     )
+    parser.add_argument(
+        "--oauth", action="store_true", help="OAuth mode: people sign in, the servers hold the keys"
+    )
+    parser.add_argument("--people", type=int, default=10, help="--oauth: people the clients act for")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args(argv)
     quiet_logging()
+    mode = "team load (OAuth)" if args.oauth else "team load"
 
     url = create_database()
     if url is None:
-        print(f"team load: skipped, PostgreSQL not reachable at {ADMIN_URL}")
-        return [info("team load: skipped", f"no PostgreSQL at {ADMIN_URL}")]
+        print(f"{mode}: skipped, PostgreSQL not reachable at {ADMIN_URL}")
+        return [info(f"{mode}: skipped", f"no PostgreSQL at {ADMIN_URL}")]
     keys = ["sk_test_" + uuid.uuid4().hex for _ in range(min(args.accounts, args.clients))]
-    per_key = [sum(1 for n in range(args.clients) if n % len(keys) == k) for k in range(len(keys))]
-    attempted = max(per_key) * args.refunds * REFUND
+    # Whose ledger each client's refunds count against: its key, or (OAuth) the person it acts for.
+    holders = [f"person-{p}" for p in range(min(args.people, args.clients))] if args.oauth else keys
+    key_of = {h: keys[i % len(keys)] for i, h in enumerate(holders)}
+    client_holder = [holders[n % len(holders)] for n in range(args.clients)]
+    attempted = max(client_holder.count(h) for h in holders) * args.refunds * REFUND
     cap = int(attempted * args.limit_share)
     sandbox, api_base = start_sandbox()
     servers: list[subprocess.Popen[bytes]] = []
     try:
-        intents = {
-            k: paid_intents(api_base, k, c, args.refunds * REFUND) for k, c in zip(keys, per_key, strict=True)
-        }
-        plan = [
-            (keys[n % len(keys)], intents[keys[n % len(keys)]][n // len(keys)]) for n in range(args.clients)
-        ]
-        with tempfile.TemporaryDirectory() as state_dir:
+        intents = {k: paid_intents(api_base, k, sum(key_of[h] == k for h in client_holder), args.refunds * REFUND)
+                   for k in keys}  # fmt: skip
+        client_intent = [intents[key_of[h]].pop() for h in client_holder]
+        with tempfile.TemporaryDirectory() as state_dir, ExitStack() as stack:
             ports = [free_port() for _ in range(args.instances)]
-            servers = [_start_server(api_base, url, port, state_dir, cap) for port in ports]
+            if args.oauth:
+                issuer, bearers, access_file = _sign_in(
+                    stack, holders, key_of, keys, ports[0], state_dir, cap
+                )
+                env = {f"KEY_{i}": key for i, key in enumerate(keys)}
+                extra = ["--access-file", access_file]
+            else:
+                issuer, bearers, env, extra = (
+                    "",
+                    dict(key_of),
+                    {},
+                    ["--client-keys", "--max-daily-refunds", f"usd:{cap}"],
+                )
+            servers = [_start_server(api_base, url, port, state_dir, extra, env) for port in ports]
             urls = [f"http://127.0.0.1:{port}" for port in ports]
+            plan = [(bearers[h], intent, h) for h, intent in zip(client_holder, client_intent, strict=True)]
             tally, elapsed = asyncio.run(load(urls, plan, args.refunds, args.timeout))
         made = {k: refunded_in_sandbox(api_base, k) for k in keys}
-        ledgers = asyncio.run(ledger(url, keys))
+        scopes = {h: scope_material(key_of[h], issuer, h) if args.oauth else h for h in holders}
+        ledgers = asyncio.run(ledger(url, scopes))
     finally:
         for server in servers:
             stop(server)
@@ -234,10 +281,17 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     p99 = pct(tally.latencies_ms, 0.99) if calls else float("nan")
     confirmed = sum(tally.confirmed.values())
     in_sandbox = sum(count for count, _ in made.values())
-    ledger_matches = all(ledgers[k] == made[k][1] for k in keys)
-    under_cap = all(ledgers[k] <= cap for k in keys)
-    print(f"{args.instances} instances, one PostgreSQL; {args.clients} clients on {len(keys)} accounts, "
-          f"{args.refunds} confirmed refunds of {REFUND} each; daily limit usd:{cap} per account")  # fmt: skip
+    # Exact books: per key, the ledgers of its holders add up to what the sandbox refunded; each
+    # holder's ledger is its confirmed refunds and never passes the limit.
+    per_key = {k: sum(ledgers[h] for h in holders if key_of[h] == k) for k in keys}
+    ledger_matches = all(per_key[k] == made[k][1] for k in keys) and all(
+        ledgers[h] == tally.confirmed.get(h, 0) * REFUND for h in holders
+    )
+    under_cap = all(ledgers[h] <= cap for h in holders)
+    who = f"{len(holders)} people on {len(keys)} keys" if args.oauth else f"{len(keys)} accounts"
+    print(f"{mode}: {args.instances} instances, one PostgreSQL; {args.clients} clients, {who}, "
+          f"{args.refunds} confirmed refunds of {REFUND} each; daily limit usd:{cap} per "
+          f"{'person' if args.oauth else 'account'}")  # fmt: skip
     print(
         f"  {calls:,} MCP calls in {elapsed:.1f} s: {rate:,.1f} calls/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
     )
@@ -246,42 +300,69 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     print(f"  tokens honoured twice: {tally.honoured_twice}; errors: {len(tally.errors)}")
     for error in tally.errors[:5]:
         print(f"    {error}")
-    for k in keys[:3]:
-        print(
-            f"  account …{k[-4:]}: ledger {ledgers[k]}, sandbox refunds {made[k][1]} ({made[k][0]}), cap {cap}"
-        )
+    for h in holders[:3]:
+        print(f"  {h if args.oauth else '…' + h[-4:]}: ledger {ledgers[h]}, confirmed "
+              f"{tally.confirmed.get(h, 0) * REFUND}, cap {cap}")  # fmt: skip
     return [
-        info(
-            f"team load: calls/s ({args.instances} instances, {args.clients} clients)", f"{rate:,.1f} calls/s"
-        ),
-        info("team load: latency p50 / p99", f"{p50:.1f} / {p99:.1f} ms"),
+        info(f"{mode}: calls/s ({args.instances} instances, {args.clients} clients)", f"{rate:,.1f} calls/s"),
+        info(f"{mode}: latency p50 / p99", f"{p50:.1f} / {p99:.1f} ms"),
+        Row(f"{mode}: tokens honoured twice", str(tally.honoured_twice), "0", "-", tally.honoured_twice == 0),
         Row(
-            "team load: tokens honoured twice", str(tally.honoured_twice), "0", "-", tally.honoured_twice == 0
-        ),
-        Row(
-            "team load: refunds made = confirmed",
+            f"{mode}: refunds made = confirmed",
             f"{in_sandbox} = {confirmed}",
             "equal",
             "-",
             in_sandbox == confirmed,
         ),
         Row(
-            "team load: ledger = refunds made, <= limit",
+            f"{mode}: ledger = refunds made, <= limit",
             f"{sum(ledgers.values())} = {sum(t for _, t in made.values())}",
-            "equal, per account",
+            f"equal, per {'person and key' if args.oauth else 'account'}",
             "-",
             ledger_matches and under_cap,
         ),
-        Row("team load: errors", str(len(tally.errors)), "0", "-", not tally.errors),
+        Row(f"{mode}: errors", str(len(tally.errors)), "0", "-", not tally.errors),
     ]
 
 
-def _start_server(api_base: str, url: str, port: int, state_dir: str, cap: int) -> subprocess.Popen[bytes]:
+def _sign_in(
+    stack: ExitStack,
+    people: list[str],
+    key_of: dict[str, str],
+    keys: list[str],
+    port: int,
+    folder: str,
+    cap: int,
+) -> tuple[str, dict[str, str], str]:
+    """Start the OpenID provider (left running on `stack`), write the access file (one rule per
+    key, for the group of that key's people), and sign each person in: (issuer, tokens, file)."""
+    sys.path.insert(0, str(ROOT))
+    from tests.oidc import openid_provider, write_access_file
+
+    groups = {person: f"key-{keys.index(key_of[person])}" for person in people}
+    users = {
+        person: {"email": f"{person}@example.com", "groups": [group]} for person, group in groups.items()
+    }
+    idp = stack.enter_context(openid_provider(users))
+    resource = f"http://127.0.0.1:{port}/mcp"  # one URL for every instance, as behind a load balancer
+    rules = "[keys]\n" + "".join(f'k{i} = {{ env = "KEY_{i}" }}\n' for i in range(len(keys)))
+    rules += "".join(
+        f'\n[[access]]\nname = "key {i}"\nwhen = {{ claim = "groups", is = "key-{i}" }}\nkey = "k{i}"\n'
+        f'toolsets = ["all"]\nmax_daily_refunds = "usd:{cap}"\n'
+        for i in range(len(keys))
+    )
+    path = write_access_file(Path(folder) / "team.toml", idp.issuer, resource, rules)
+    return idp.issuer, {person: idp.token(person, resource) for person in people}, str(path)
+
+
+def _start_server(
+    api_base: str, url: str, port: int, state_dir: str, extra: list[str], env: dict[str, str]
+) -> subprocess.Popen[bytes]:
     return start_stripe_power(
-        ["serve", "--transport", "http", "--port", str(port), "--api-base", api_base, "--client-keys",
-         "--confirm-writes", "--max-daily-refunds", f"usd:{cap}", "--log-level", "ERROR"],
+        ["serve", "--transport", "http", "--port", str(port), "--api-base", api_base, *extra,
+         "--confirm-writes", "--log-level", "ERROR"],
         f"http://127.0.0.1:{port}/readyz",
-        quiet_env(STRIPE_POWER_STATE_URL=url, STRIPE_POWER_STATE_DIR=state_dir),
+        quiet_env(STRIPE_POWER_STATE_URL=url, STRIPE_POWER_STATE_DIR=state_dir, **env),
     )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ def bench() -> Iterator[dict[str, ModuleType]]:
     sys.path.insert(0, str(BENCH))
     try:
         run_all = importlib.import_module("run_all")
-        yield {name: importlib.import_module(name) for name in ("run_all", *run_all.QUICK)} | {
+        yield {"run_all": run_all} | {
             name: importlib.import_module(name) for name in ("context_cost", "result_size", "api_search")
         }
     finally:
@@ -42,10 +42,15 @@ def test_in_process_benchmarks_report_their_goals(bench: dict[str, ModuleType]) 
 def test_process_benchmarks_run(bench: dict[str, ModuleType]) -> None:
     """The benchmarks that start processes, two at a time, with the quick parameters of bench/run."""
     quick = bench["run_all"].QUICK
+    runs = {name: run for name, run, _ in bench["run_all"].FULL}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(bench[name].main, quick[name]) for name in quick}
+        futures = {name: pool.submit(runs[name], quick[name]) for name in quick}
         rows = {name: future.result(timeout=60) for name, future in futures.items()}
     assert {row.figure: row.value for row in rows["http_load"]}["http load: errors"] == "0"
     answered = {row.figure: row for row in rows["sandbox_coverage"]}["sandbox: operations answered"]
     assert answered.passed is True and answered.value.startswith("594/594"), answered
     assert all(rows.values())
+    # Both team modes keep exact books (client keys, and OAuth with a real provider and people).
+    for name in ("team_load", "team_load_oauth"):
+        exact = [row for row in rows[name] if row.goal != "-"]
+        assert len(exact) == 4 and all(row.passed for row in exact), rows[name]

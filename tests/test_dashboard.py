@@ -283,11 +283,17 @@ def test_hosted_checkout_offers_the_common_test_cards(sandbox: Any) -> None:
             "success_url": "http://127.0.0.1:9/done",
         }
     )  # fmt: skip
-    page = get(str(session.url)).text
+    answer = get(str(session.url))
+    page = answer.text
     numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
     for pm in ("pm_card_visa", "pm_card_chargeDeclined", "pm_card_authenticationRequired"):
         assert f"data-number='{numbers[pm]}'" in page
-    assert "3-D Secure" in page and "Declined" in page and "overflow-wrap:anywhere" in page
+    assert "3-D Secure" in page and "Declined" in page
+    # The buttons work from a served script and the styles from a served sheet: no inline script.
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    assert "onclick" not in page and "<style" not in page
+    assert "overflow-wrap:anywhere" in get(f"{sandbox.url}/_sandbox/static/page.css").text
+    assert "dataset.number" in get(f"{sandbox.url}/_sandbox/static/page.js").text
 
 
 def test_serve_sandbox_prints_the_dashboard_url(tmp_path: Path) -> None:

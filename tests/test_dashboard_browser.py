@@ -173,3 +173,68 @@ async def test_dashboard_shows_the_agent_session_in_chromium(
 
     assert (ARTIFACTS / "dashboard-agent.png").stat().st_size > 10_000
     assert not [s for s in seen if sandbox_key in s], "the API key reached a dashboard page or URL"
+
+
+async def test_a_javascript_url_cannot_be_stored_and_pages_run_no_inline_script(
+    sandbox: Any, connect_sandbox: Connect
+) -> None:
+    """The attack of issue 24: a `javascript:` cancel_url rendered as the hosted page's link ran
+    script on the sandbox's origin (which serves the dashboard). Stripe refuses it; so does the
+    sandbox, and its pages' policy would not run an inline script that got in anyway."""
+    async_playwright, chromium = _browser()
+    async with connect_sandbox() as client:
+        product = payload(await client.call_tool("create_product", {"name": "Tea"}))
+        price = payload(
+            await client.call_tool(
+                "create_price", {"product": product["id"], "unit_amount": 500, "currency": "usd"}
+            )
+        )
+        base = {"mode": "payment", "line_items": [{"price": price["id"], "quantity": 1}]}
+        evil = {
+            **base,
+            "success_url": sandbox.dashboard_url,
+            "cancel_url": "javascript:alert(document.domain)",
+        }
+        typed = error_text(await client.call_tool("create_checkout_session", evil))
+        # The generic tool passes it on: the sandbox refuses it as Stripe does.
+        generic = error_text(
+            await client.call_tool(
+                "call_stripe_api", {"method": "POST", "path": "/v1/checkout/sessions", "params": evil}
+            )
+        )
+        stored = payload(
+            await client.call_tool(
+                "create_checkout_session",
+                {**base, "success_url": sandbox.dashboard_url, "cancel_url": "https://example.com/no"},
+            )
+        )
+        listed = payload(await client.call_tool("list_checkout_sessions", {}))
+    assert "`cancel_url`" in typed and "Nothing was sent" in typed
+    assert "cancel_url" in generic and "Not a valid URL" in generic
+    assert [s["id"] for s in listed["data"]] == [stored["id"]]  # the refused one was not made
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = await browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+        violations: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        answer = await page.goto(stored["url"])
+        assert answer is not None
+        assert "script-src 'self'" in (await answer.all_headers())["content-security-policy"]
+        assert await page.get_attribute("text=Cancel", "href") == "https://example.com/no"
+        with pytest.raises(Exception, match=r"(?i)content security policy|refused"):
+            await page.add_script_tag(content="window.ranInline = true")
+        assert await page.evaluate("window.ranInline") is None
+        # The page's own (served) script still works: a test-card button fills the field.
+        await page.click("text=Succeeds · 4242")
+        assert await page.input_value("#card_number") == "4242424242424242"
+        await browser.close()
+    assert dialogs == []
+    assert violations, "the blocked inline script was reported by the browser"

@@ -1,6 +1,6 @@
 """Fuzzing every registered tool with hypothesis: random and malformed arguments (wrong types, huge
-strings, negative and enormous amounts, unicode, injected path segments, form-key brackets, nulls,
-extra keys) must give a normal result or a tool error that names the parameter; never a crash,
+strings, negative and enormous amounts, numbers past 64 bits and of thousands of digits, values
+nested 150 deep, unicode, injected path segments, form-key brackets, nulls, extra keys) must give a normal result or a tool error that names the parameter; never a crash,
 never a protocol error, and nothing reaches Stripe (the recording fake) when the input is invalid.
 
 How hypothesis is driven: the tests are plain sync `@given` tests, so shrinking, the example
@@ -75,7 +75,23 @@ INJECTIONS = [
     "🙂" * 50,
 ]
 BRACKET_KEYS = ["metadata[a][b]", "a][b", "a]", "[", "payment_method_types[0]", "card[number]", "x[]"]
-NUMBERS = [-1, -(2**31), -(2**63), 0, 2**31, 2**53 + 1, 2**63, 10**30, 99_999_999, 100_000_000]
+NUMBERS = [-1, -(2**31), -(2**63), 0, 2**31, 2**53 + 1, 2**63, 10**30, 99_999_999, 100_000_000]  # fmt: skip
+
+# Past 64 bits, and up to the 4000 digits a JSON client sends (over stdio and HTTP the parser
+# refuses more: "number out of range"); a 5000-digit one is in HOSTILE_CASES.
+HUGE_NUMBERS = [2**63, -(2**63) - 1, 10**30, 10**400, -(10**4000), 1e308, -1e308, "9" * 5000, "1e309"]
+
+
+def nested(depth: int, list_of: bool) -> Any:
+    """A value nested `depth` levels deep: {"a": {"a": ...}} or [[...]]."""
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value] if list_of else {"a": value}
+    return value
+
+
+# Nesting deep enough to break a recursive walk, within what a JSON client serializes (~200).
+DEEP: st.SearchStrategy[Any] = st.builds(nested, st.integers(20, 150), st.booleans())
 
 HOSTILE: st.SearchStrategy[Any] = st.one_of(
     st.none(),
@@ -88,6 +104,8 @@ HOSTILE: st.SearchStrategy[Any] = st.one_of(
     st.just("x" * 100_000),
     st.lists(st.sampled_from(INJECTIONS) | st.integers(), max_size=3),
     st.dictionaries(st.sampled_from(BRACKET_KEYS) | st.text(max_size=8), st.text(max_size=8), max_size=3),
+    st.sampled_from(HUGE_NUMBERS),
+    DEEP,
 )
 EXTRA_KEYS = st.dictionaries(
     st.sampled_from(["payment_method_types", "metadata[a][b]", "api_key", "stripe_version", "__proto__"])
@@ -291,6 +309,23 @@ HOSTILE_CASES = [
     pytest.param("retrieve_customer", {"customer": "cus_1/../../v1/charges"}, id="path-injection"),
     pytest.param("create_refund", {"payment_intent": "pi_1", "amount": -1}, id="negative-amount"),
     pytest.param("create_price", {"unit_amount": 10**30, "currency": "usd"}, id="enormous-amount"),
+    pytest.param("create_refund", {"payment_intent": "pi_1", "amount": 10**5000}, id="5000-digit-amount"),
+    pytest.param(
+        "call_stripe_api",
+        {"method": "POST", "path": "/v1/customers", "params": {"balance": 10**4000}},
+        id="generic-4000-digit-integer",
+    ),
+    pytest.param(
+        "call_stripe_api",
+        {"method": "POST", "path": "/v1/customers", "params": {"metadata": nested(150, False)}},
+        id="generic-metadata-150-deep",
+    ),
+    pytest.param(
+        "call_stripe_api",
+        {"method": "GET", "path": "/v1/customers", "params": {"expand": nested(150, True)}},
+        id="generic-expand-150-deep",
+    ),
+    pytest.param("create_customer", {"metadata": nested(150, False)}, id="metadata-150-deep"),
 ]
 
 

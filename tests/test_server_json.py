@@ -53,7 +53,7 @@ def test_the_vendored_schema_rejects_what_the_registry_rejects(where: tuple[Any,
 
 
 def test_server_json_is_in_step_with_the_package() -> None:
-    (package,) = SERVER["packages"]
+    package, _ = SERVER["packages"]
     assert SERVER["version"] == package["version"] == PYPROJECT["version"] == __version__
     assert package["identifier"] == PYPROJECT["name"]
     assert SERVER["description"] == PYPROJECT["description"]
@@ -68,13 +68,34 @@ def test_server_json_is_in_step_with_the_package() -> None:
 
 
 def test_environment_variables_are_real_documented_and_secrets_flagged() -> None:
-    (package,) = SERVER["packages"]
-    variables = {v["name"]: v for v in package["environmentVariables"]}
-    code = "".join(p.read_text() for p in (ROOT / "src" / "stripe_power").glob("*.py"))
+    package, oauth = SERVER["packages"]
+    variables = {v["name"]: v for v in package["environmentVariables"] + oauth["environmentVariables"]}
+    code = "".join(p.read_text() for p in (ROOT / "src" / "stripe_power").rglob("*.py"))
     documented = set(re.findall(r"^\| `([A-Z_]+)", README, flags=re.MULTILINE))
     for name, variable in variables.items():
         assert f'"{name}"' in code, f"{name} is not read by the server"
         assert name in documented, f"{name} is not in the README's configuration table"
         assert variable.get("isSecret", False) == any(word in name for word in SECRET_NAMES), name
     required = [name for name, variable in variables.items() if variable.get("isRequired")]
+    assert all(not variable.get("isSecret") for variable in oauth["environmentVariables"])
     assert required == ["STRIPE_SECRET_KEY"]
+
+
+def test_the_oauth_package_entry_starts_oauth_mode_as_the_cli_reads_it() -> None:
+    """The second package: `serve --transport http --access-file FILE` (OAuth mode, the README's
+    "Serve a team with OAuth") at the URL its transport names. Its flags are the CLI's own."""
+    from stripe_power.cli import build_parser
+
+    _, oauth = SERVER["packages"]
+    assert oauth["identifier"] == PYPROJECT["name"] and oauth["version"] == __version__
+    arguments = oauth["packageArguments"]
+    argv = [a["value"] for a in arguments if a["type"] == "positional"]
+    for argument in (a for a in arguments if a["type"] == "named"):
+        argv += [argument["name"], argument.get("value", "team.toml")]
+    parsed = build_parser().parse_args(argv)
+    assert (parsed.command, parsed.transport, parsed.access_file) == ("serve", "http", "team.toml")
+    assert oauth["transport"] == {"type": "streamable-http", "url": f"http://127.0.0.1:{parsed.port}/mcp"}
+    access = next(a for a in arguments if a.get("name") == "--access-file")
+    assert access["isRequired"] is True and access["format"] == "filepath"
+    assert "OAuth" in access["description"] and "Serve a team with OAuth" in README
+    assert "STRIPE_POWER_ACCESS_FILE" in README  # the flag's environment variable is documented

@@ -138,7 +138,10 @@ def _shown(value: Any) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except ValueError:  # an integer of 4300 digits or more has no text Python will make
+            text = "a number too long to show"
     return redact_text(text if len(text) <= 60 else text[:57] + "...")
 
 

@@ -8,7 +8,7 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .http_guard import HttpLimits
     from .sandbox import SandboxServer
     from .state import State
 
@@ -92,7 +93,50 @@ def _serve_options(parser: argparse.ArgumentParser) -> None:
         help="HTTP: each request sends its own Stripe key as the bearer token (STRIPE_POWER_CLIENT_KEYS=1)",
     )
     parser.add_argument("--state-url", help="PostgreSQL URL for shared state (STRIPE_POWER_STATE_URL)")
+    parser.add_argument(
+        "--access-file",
+        help="HTTP, OAuth mode: people sign in with the team's identity provider; this TOML file names "
+        "the issuer, the Stripe keys the server holds and who gets which (STRIPE_POWER_ACCESS_FILE)",
+    )
+    parser.add_argument(
+        "--allow-private-webhook-targets",
+        action="store_true",
+        help="team mode: let send_test_webhook post to loopback/private addresses "
+        "(STRIPE_POWER_ALLOW_PRIVATE_WEBHOOK_TARGETS=1)",
+    )
+    limits = parser.add_argument_group("HTTP limits")
+    for name, (meaning, _) in HTTP_LIMIT_FLAGS.items():
+        limits.add_argument(f"--{name.replace('_', '-')}", help=f"{meaning} (STRIPE_POWER_{name.upper()})")
     _log_options(parser)
+
+
+# --flag -> (meaning, type); defaults are HttpLimits' (README, Security).
+HTTP_LIMIT_FLAGS: dict[str, tuple[str, type[int] | type[float]]] = {
+    "max_request_bytes": ("largest request body, bytes (default 1048576)", int),
+    "session_idle_timeout": ("seconds an idle session is kept (default 1800)", float),
+    "max_sessions": ("open sessions in all (default 1000)", int),
+    "max_sessions_per_client": ("open sessions per client key (default 100)", int),
+    "max_requests_per_session": ("requests in flight per session (default 16)", int),
+}
+
+
+def http_limits(args: argparse.Namespace, env: Mapping[str, str]) -> HttpLimits:
+    """HttpLimits from the flags, then STRIPE_POWER_* variables, then the defaults."""
+    from .http_guard import HttpLimits
+
+    chosen: dict[str, Any] = {}
+    for name, (_, kind) in HTTP_LIMIT_FLAGS.items():
+        value = getattr(args, name, None) or env.get(f"STRIPE_POWER_{name.upper()}")
+        if value is None or value == "":
+            continue
+        try:
+            number = kind(value)
+        except ValueError:
+            number = 0
+        if not 0 < number < float("inf"):
+            raise ConfigError(f"--{name.replace('_', '-')} {value!r}: give a positive number.")
+        chosen[name] = number
+    return HttpLimits(**chosen)
 
 
 def _log_options(parser: argparse.ArgumentParser) -> None:
@@ -160,7 +204,7 @@ def embedded_sandbox() -> Iterator[tuple[SandboxServer, str]]:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .config import load_settings
+    from .config import is_loopback, load_settings
     from .server import create_server
     from .tools import TOOLSET_NAMES
 
@@ -169,8 +213,10 @@ def serve(args: argparse.Namespace) -> int:
         from .http import check_exposure
 
         client_keys = args.client_keys or flag(os.environ, "STRIPE_POWER_CLIENT_KEYS")
+        oauth = bool(args.access_file or os.environ.get("STRIPE_POWER_ACCESS_FILE"))
         token = os.environ.get("STRIPE_POWER_HTTP_TOKEN")
-        check_exposure(args.host, token, _allowed_hosts(args), client_keys=client_keys)
+        check_exposure(args.host, token, _allowed_hosts(args), client_keys=client_keys or oauth)
+        http_limits(args, os.environ)
 
     with embedded_sandbox() if args.sandbox else _nothing() as sandbox:
         api_base, api_key = (sandbox[0].url, sandbox[1]) if sandbox else (args.api_base, args.api_key)
@@ -193,8 +239,17 @@ def serve(args: argparse.Namespace) -> int:
             sandbox=args.sandbox,
             client_keys=args.client_keys,
             state_url=args.state_url,
+            access_file=args.access_file,
+            allow_private_webhook_targets=args.allow_private_webhook_targets,
+            remote_clients=args.transport == "http"
+            and (not is_loopback(args.host) or bool(_allowed_hosts(args))),
         )
-        if settings.key is None:
+        if settings.oauth is not None:
+            logger.info(
+                "stripe-power %s: OAuth mode, tokens from %s for %s, %d access rule(s) in %s", __version__,
+                settings.oauth.issuer, settings.oauth.resource, len(settings.oauth.rules), settings.oauth.path,
+            )  # fmt: skip
+        elif settings.key is None:
             logger.info("stripe-power %s: client keys (each request brings its own Stripe key)", __version__)
         else:
             if settings.key.kind == "secret" and not args.sandbox:
@@ -262,6 +317,7 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace, state
 
     from .client_log import client_log_of
     from .http import create_http_app
+    from .oauth.guard import guard_for
     from .webhooks import webhook_routes
 
     if not settings.receives_webhooks:
@@ -281,6 +337,8 @@ def _serve_http(server: Any, settings: Settings, args: argparse.Namespace, state
         allow_live=settings.allow_live,
         state=state,
         allowed_hosts=_allowed_hosts(args),
+        oauth=guard_for(settings, state) if settings.oauth is not None else None,
+        limits=http_limits(args, os.environ),
     )
     logger.info("Streamable HTTP on http://%s:%d/mcp", args.host, args.port)
     # Keep-alive longer than a reverse proxy's idle timeout (60 s on common load balancers): a

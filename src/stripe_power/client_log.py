@@ -36,6 +36,7 @@ from mcp.types import (
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .audit import redact
+from .clients import connection_of
 
 LEVELS: tuple[LoggingLevel, ...] = get_args(LoggingLevel)  # least to most severe
 LOGGER = "stripe-power"  # the `logger` field of every notification
@@ -45,13 +46,6 @@ Request = ServerRequestContext[Any, Any]
 _installed: WeakKeyDictionary[MCPServer[Any], ClientLog] = WeakKeyDictionary()
 # The request being served and the ClientLog of its server; set by ClientLog.middleware.
 _current: ContextVar[tuple[ClientLog, Request] | None] = ContextVar("client_log_request", default=None)
-
-
-def _connection(ctx: Request) -> Connection:
-    # The ServerSession is made per request; setLevel configures the connection behind it,
-    # which mcp 2.3 exposes on no public attribute.
-    connection: Connection = ctx.session._connection
-    return connection
 
 
 def _at_least(level: LoggingLevel, threshold: LoggingLevel) -> bool:
@@ -81,7 +75,7 @@ class ClientLog:
         _installed[server] = self
 
     async def set_level(self, ctx: Request, params: SetLevelRequestParams) -> EmptyResult:
-        self._levels[_connection(ctx)] = params.level
+        self._levels[connection_of(ctx)] = params.level
         return EmptyResult()
 
     async def middleware(self, ctx: Request, call_next: CallNext) -> HandlerResult:
@@ -94,7 +88,7 @@ class ClientLog:
     def wants(self, ctx: Request, level: LoggingLevel) -> bool:
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
             return level in allowed_log_levels(ctx.protocol_version, ctx.meta)
-        threshold = self._levels.get(_connection(ctx))
+        threshold = self._levels.get(connection_of(ctx))
         return threshold is not None and _at_least(level, threshold)
 
     async def broadcast(self, level: LoggingLevel, message: str, **fields: Any) -> int:

@@ -31,7 +31,6 @@ from mcp.types import (
 )
 
 from . import spec
-from .clients import bearer, current_key
 from .errors import StripePowerError
 from .gateway import Gateway
 from .prompts import PROMPTS
@@ -132,16 +131,11 @@ class Completer:
             return CompleteResult(completion=Completion(values=[], total=0, has_more=False))
         context = dict(params.context.arguments or {}) if params.context else {}
         gateway: Gateway = ctx.lifespan_context.gateway
-        # With client keys, the completing client's own key (and account), as for a tool call.
-        headers = getattr(ctx.request, "headers", None)
-        key = current_key.set(bearer(headers) if gateway.settings.client_keys else None)
-        try:
+        try:  # with client keys, the completing client's own key (clients.install), as for a tool call
             offered = await values(gateway, context)
         except StripePowerError as error:
             logger.warning("no completions for %s: %s", params.argument.name, error)
             offered = []
-        finally:
-            current_key.reset(key)
         typed = params.argument.value.lower()
         matches = [value for value in offered if value.lower().startswith(typed)]
         return CompleteResult(

@@ -12,12 +12,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .guardrails import rule
 from .state import check_state_url
+
+if TYPE_CHECKING:
+    from .oauth.access_file import AccessFile
 
 KeyMode = Literal["test", "live"]
 KeyKind = Literal["secret", "restricted"]
@@ -129,16 +132,29 @@ class Settings:
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     webhook_receiver: bool = False
     allow_webhook_hosts: frozenset[str] = frozenset()
+    # Team mode (`team`): send_test_webhook refuses loopback and private addresses unless this is on.
+    allow_private_webhook_targets: bool = False
+    # HTTP clients on other machines: a non-loopback bind, or --allowed-host names (a proxy in front).
+    remote_clients: bool = False
     # The Stripe API is this package's offline sandbox (`serve --sandbox`): lists its test helpers.
     sandbox: bool = False
     # Team deployment: each HTTP request carries its client's own Stripe key (no server key),
     # and state lives in PostgreSQL when state_url is set (else in state_dir).
     client_keys: bool = False
     state_url: str | None = field(default=None, repr=False)
+    # OAuth mode (oauth/): people sign in with the team's identity provider; the access file
+    # maps them to the Stripe keys this server holds. As read at start (the guard re-reads it).
+    oauth: AccessFile | None = field(default=None, repr=False)
 
     @property
     def live(self) -> bool:
         return self.key is not None and self.key.mode == "live"
+
+    @property
+    def team(self) -> bool:
+        """Clients other than the server's own user: their requests may not reach its machine's
+        own network (send_test_webhook) unless the operator allows private targets."""
+        return self.client_keys or self.remote_clients or self.oauth is not None
 
     @property
     def receives_webhooks(self) -> bool:
@@ -149,6 +165,8 @@ class Settings:
     def confirms(self) -> bool:
         """Money-moving and destructive calls need the user's yes: always live, opt-in in test mode.
         With client keys and --allow-live any request may be live, so every one is confirmed."""
+        if self.oauth is not None:  # per person at call time (confirm.py); here: may any need it
+            return self.confirm_writes or self.oauth.any_confirms or self.oauth.any_live
         return self.live or self.confirm_writes or (self.client_keys and self.allow_live)
 
 
@@ -177,13 +195,26 @@ def load_settings(
     sandbox: bool = False,
     client_keys: bool = False,
     state_url: str | None = None,
+    access_file: str | None = None,
+    allow_private_webhook_targets: bool = False,
+    remote_clients: bool = False,
 ) -> Settings:
     """Merge flags over the environment (STRIPE_SECRET_KEY, then STRIPE_API_KEY) and validate."""
     env = os.environ if env is None else env
     client_keys = client_keys or flag(env, "STRIPE_POWER_CLIENT_KEYS")
     key = api_key or env.get("STRIPE_SECRET_KEY") or env.get("STRIPE_API_KEY")
     allow_live = allow_live or flag(env, "STRIPE_POWER_ALLOW_LIVE")
-    if client_keys:
+    access_file = access_file or env.get("STRIPE_POWER_ACCESS_FILE") or None
+    selected = parse_toolsets(toolsets or env.get("STRIPE_POWER_TOOLSETS"), known_toolsets)
+    oauth: AccessFile | None = None
+    if access_file:  # OAuth mode: the keys come from the access file, per person
+        oauth = load_oauth(
+            access_file, key, env, client_keys=client_keys, webhook_receiver=webhook_receiver,
+            allow_live=allow_live, known_toolsets=known_toolsets, base_toolsets=selected,
+        )  # fmt: skip
+        selected = oauth.toolsets  # registered: every toolset some rule grants
+        key, info = "", None
+    elif client_keys:
         check_client_keys_mode(key, env, webhook_receiver=webhook_receiver)
         key, info = "", None
     elif not key:
@@ -195,7 +226,6 @@ def load_settings(
         info = inspect_key(key, allow_live=allow_live)
     url = state_url or env.get("STRIPE_POWER_STATE_URL") or None
     base = api_base or env.get("STRIPE_API_BASE")
-    selected = parse_toolsets(toolsets or env.get("STRIPE_POWER_TOOLSETS"), known_toolsets)
     account = stripe_account or env.get("STRIPE_ACCOUNT") or None
     if account is not None and not account.startswith("acct_"):
         raise ConfigError(f"--stripe-account {account!r} must be a connected account id (acct_...).")
@@ -225,6 +255,43 @@ def load_settings(
             [*(allow_webhook_hosts or []), *env.get("STRIPE_POWER_ALLOW_WEBHOOK_HOSTS", "").split(",")]
         ),
         sandbox=sandbox,
+        oauth=oauth,
+        allow_private_webhook_targets=allow_private_webhook_targets
+        or flag(env, "STRIPE_POWER_ALLOW_PRIVATE_WEBHOOK_TARGETS"),
+        remote_clients=remote_clients,
+    )
+
+
+def load_oauth(
+    path: str,
+    key: str | None,
+    env: Mapping[str, str],
+    *,
+    client_keys: bool,
+    webhook_receiver: bool,
+    allow_live: bool,
+    known_toolsets: frozenset[str] | None,
+    base_toolsets: frozenset[str] | None,
+) -> AccessFile:
+    """OAuth mode: HTTP only, and the Stripe keys are the access file's (none on the server)."""
+    from .oauth.access_file import load_access_file
+
+    if client_keys:
+        raise ConfigError("--access-file and --client-keys are two ways to sign in; choose one.")
+    if key:
+        raise ConfigError(
+            "--access-file: the Stripe keys are named in the access file's [keys]; unset "
+            "STRIPE_SECRET_KEY/--api-key and drop --sandbox."
+        )
+    if not webhook_receiver:
+        raise ConfigError("--access-file works with --transport http only (people sign in over HTTP).")
+    if env.get("STRIPE_WEBHOOK_SECRET"):
+        raise ConfigError(
+            "--access-file: unset STRIPE_WEBHOOK_SECRET; one receiver cannot tell whose key an event "
+            "belongs to (wait_for_event reads each person's events from the Events API)."
+        )
+    return load_access_file(
+        Path(path), allow_live=allow_live, env=env, known_toolsets=known_toolsets, base_toolsets=base_toolsets
     )
 
 
@@ -264,7 +331,7 @@ def parse_hosts(values: Sequence[str]) -> frozenset[str]:
                 f"--allow-webhook-host {host!r}: give a bare host name like hooks.example.com "
                 "(no scheme, port or path)."
             )
-    return hosts
+    return frozenset(host.strip("[]") for host in hosts)  # IPv6 as URLs' parsers give it: ::1
 
 
 def parse_amounts(option: str, value: str | None) -> dict[str, int]:

@@ -21,6 +21,7 @@ from pydantic_core import to_jsonable_python
 
 from . import clock
 from .errors import GuardrailRefusal, InputError
+from .oauth.access import current_access
 from .state import State
 from .tools._registry import CONFIRMABLE, ToolSpec
 
@@ -50,7 +51,8 @@ def fingerprint(tool: str, arguments: dict[str, Any]) -> str:
 
 class ConfirmationTokens:
     """One-time tokens, each bound to one tool call's exact arguments and to the caller's scope
-    (a keyed hash of its Stripe key); expire after 5 minutes. Kept in the shared state, so a
+    (a keyed hash of its Stripe key and, in OAuth mode, of the person who was asked); expire
+    after 5 minutes. Kept in the shared state, so a
     token issued by one instance is honoured, once, by any other."""
 
     def __init__(self, state: State, scope: Callable[[], str], ttl: float = TOKEN_TTL_SECONDS) -> None:
@@ -112,6 +114,9 @@ async def confirmation_gate(
     if spec.kind_for(arguments) not in CONFIRMABLE:
         return None
     state = ctx.request_context.lifespan_context
+    access = current_access.get()  # OAuth mode: confirmation is per person (their rule, their key)
+    if access is not None and not (access.confirm_writes or access.live or state.settings.confirm_writes):
+        return None
     if token is not None:
         await state.tokens.redeem(token, spec.name, arguments)
         return None

@@ -38,6 +38,7 @@ from .clients import current_key
 from .config import KeyInfo, Settings, inspect_key
 from .errors import DECLINE_MEANINGS, NEXT_STEPS, GuardrailRefusal, InputError, StripeAPIError
 from .guardrails import violation
+from .oauth.access import current_access
 from .state import State
 
 logger = logging.getLogger("stripe_power.gateway")
@@ -132,6 +133,9 @@ class Gateway:
     def key(self) -> str:
         """The Stripe key of the running call: the client's (client-keys mode) or the server's."""
         key = current_key.get() if self.settings.client_keys else self.settings.api_key
+        if self.settings.oauth is not None:  # OAuth mode: the key the signed-in person's rule names
+            access = current_access.get()
+            key = access.stripe_key if access is not None else ""
         if not key:
             raise InputError(
                 "Authorization", "carries no Stripe key.", "Send Authorization: Bearer <rk_test_... key>."
@@ -147,8 +151,10 @@ class Gateway:
 
     @property
     def scope(self) -> str:
-        """Whose state this call reads and writes: a keyed hash of the key, never the key."""
-        return self.state.scope_of(self.key)
+        """Whose state this call reads and writes: a keyed hash of the key (and, in OAuth mode,
+        of the person), never the key."""
+        access = current_access.get()
+        return self.state.scope_of(self.key if access is None else access.scope_material)
 
     def _client(self) -> stripe.StripeClient:
         import stripe
@@ -192,6 +198,14 @@ class Gateway:
         params = dict(params or {})
         account = stripe_account or current_account.get() or self.settings.stripe_account
         check_path(path)
+        if method != "GET" and (access := current_access.get()) is not None and access.read_only:
+            read_only = GuardrailRefusal(
+                "read-only",
+                f"{method} {path} is a write and access rule {access.rule!r} gives {access.person.name} "
+                "read-only access; only GET is allowed. Nothing was sent to Stripe.",
+            )
+            await self._log_refusal(tool, method, path, params, read_only)
+            raise read_only
         if (encoded := next(bracketed_keys(params), None)) is not None:
             raise InputError(
                 f"params.{encoded}",
@@ -225,6 +239,8 @@ class Gateway:
         if self.settings.api_base and call:
             # Only to a Stripe stand-in (the sandbox): lets its dashboard link the request to the tool call.
             options["headers"] = {"X-Stripe-Power-Call": call, "X-Stripe-Power-Tool": tool}
+            if (access := current_access.get()) is not None:  # the dashboard shows who
+                options["headers"]["X-Stripe-Power-Person"] = printable(access.person.name)
         started = time.perf_counter()
         status: int | None = None
         request_id: str | None = None
@@ -346,6 +362,8 @@ class Gateway:
         a call cancelled after it was sent still leaves its line."""
         if self.settings.client_keys:
             entry["client"] = self.scope
+        if (access := current_access.get()) is not None:  # OAuth mode: the person, not only the key
+            entry.update(access.audit_fields(), client=self.scope)
         with anyio.CancelScope(shield=True):
             await self.state.audit(audit_line(entry))
 
@@ -353,6 +371,11 @@ class Gateway:
         """Close the HTTP client this Gateway made (an injected one belongs to its owner)."""
         if self._own_http_client and self._http_client is not None:
             await self._http_client.close_async()
+
+
+def printable(text: str) -> str:
+    """A header-safe copy: printable ASCII only (a claim can hold anything)."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)[:200]
 
 
 def retrieve_path(path: str, obj: Mapping[str, Any]) -> str | None:

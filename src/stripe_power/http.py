@@ -8,7 +8,8 @@ import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
@@ -17,72 +18,61 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from . import __version__
-from .clients import bearer
 from .config import inspect_key, is_loopback
 from .errors import ConfigError
+from .http_guard import (
+    Credential,
+    HttpLimits,
+    Principals,
+    Refusal,
+    RequestGuard,
+    Verifier,
+    bearer_token,
+)
 from .state import State
+
+if TYPE_CHECKING:
+    from .oauth.guard import OAuthGuard
 
 logger = logging.getLogger("stripe_power.http")
 
 MCP_PATH = "/mcp"
 
 
-class BearerAuth:
-    """Every request under /mcp must carry `Authorization: Bearer <token>` (constant-time check)."""
+def token_verifier(token: str, principals: Principals) -> Verifier:
+    """The server's own token (STRIPE_POWER_HTTP_TOKEN), compared in constant time."""
+    expected = token.encode()
+    holder = principals.name(token)
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.expected = f"Bearer {token}".encode()
+    async def verify(given: str | None) -> Credential | Refusal:
+        if given is None or not hmac.compare_digest(given.encode(), expected):
+            return Refusal(401, "unauthorized", "Send Authorization: Bearer <STRIPE_POWER_HTTP_TOKEN>.")
+        return Credential(given, holder)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(MCP_PATH):
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
-                response = JSONResponse(
-                    {
-                        "error": "unauthorized",
-                        "message": "Send Authorization: Bearer <STRIPE_POWER_HTTP_TOKEN>.",
-                    },
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="stripe-power"'},
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    return verify
 
 
-class ClientKeyAuth:
-    """--client-keys: every request under /mcp carries its client's own Stripe key as the bearer
-    token, checked per request like a server key (publishable refused, live only if allowed)."""
+def client_key_verifier(*, allow_live: bool, principals: Principals) -> Verifier:
+    """--client-keys: the token is the client's own Stripe key, checked like a server key
+    (publishable refused, live only with --allow-live); its principal is a hash of the key."""
 
-    def __init__(self, app: ASGIApp, *, allow_live: bool) -> None:
-        self.app = app
-        self.allow_live = allow_live
+    async def verify(given: str | None) -> Credential | Refusal:
+        if given is None:
+            return Refusal(
+                401,
+                "unauthorized",
+                "Send your own Stripe key: Authorization: Bearer <rk_test_... or sk_test_...>.",
+            )
+        try:
+            inspect_key(given, allow_live=allow_live)
+        except ConfigError as error:
+            return Refusal(401, "unauthorized", str(error).replace("STRIPE_SECRET_KEY", "The bearer key"))
+        return Credential(given, principals.name(given))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(MCP_PATH):
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            key = bearer(headers)
-            problem = None
-            if key is None:
-                problem = "Send your own Stripe key: Authorization: Bearer <rk_test_... or sk_test_...>."
-            else:
-                try:
-                    inspect_key(key, allow_live=self.allow_live)
-                except ConfigError as error:
-                    problem = str(error).replace("STRIPE_SECRET_KEY", "The bearer key")
-            if problem is not None:
-                response = JSONResponse(
-                    {"error": "unauthorized", "message": problem},
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="stripe-power"'},
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    return verify
 
 
 MIN_TOKEN_CHARS = 32
@@ -112,6 +102,11 @@ def check_exposure(
         raise ConfigError(
             f"HTTP transport on {host} needs a bearer token: set STRIPE_POWER_HTTP_TOKEN to a long random "
             "string and send it as `Authorization: Bearer <token>`."
+        )
+    if token and not client_keys and bearer_token(f"Bearer {token}") != token:
+        raise ConfigError(
+            "STRIPE_POWER_HTTP_TOKEN must be one bearer token: letters, digits and -._~+/ (then = padding), "
+            "no spaces or commas; make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
     if is_loopback(host):
         return
@@ -162,16 +157,24 @@ def create_http_app(
     allow_live: bool = False,
     state: State | None = None,
     allowed_hosts: Sequence[str] = (),
+    oauth: OAuthGuard | None = None,
+    limits: HttpLimits | None = None,
 ) -> ASGIApp:
     """The ASGI app. It refuses to exist without a bearer token, on loopback too: any local
     process (or a web page, through DNS rebinding) could otherwise drive a Stripe key. With
     `client_keys` the bearer token is each client's own Stripe key and the server has none. Off
-    loopback it also needs a strong token and the list of allowed host names."""
-    check_exposure(host, token, allowed_hosts, client_keys=client_keys)
+    loopback it also needs a strong token and the list of allowed host names. With `oauth`
+    (oauth/guard.py) people sign in with access tokens from the team's identity provider.
+    `limits` bound request bodies, sessions and idle time (HttpLimits' defaults)."""
+    check_exposure(host, token, allowed_hosts, client_keys=client_keys or oauth is not None)
+    limits = limits or HttpLimits()
     mcp_app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         transport_security=security_settings(host, port, allowed_origins or [], allowed_hosts),
         host=host,
+        session_idle_timeout=limits.session_idle_timeout,
+        max_sessions=limits.max_sessions,
+        max_request_body_size=limits.max_request_bytes,
     )
 
     async def healthz(_: Request) -> Response:
@@ -200,11 +203,22 @@ def create_http_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *(extra_routes or []),
+            *(oauth.routes() if oauth is not None else []),  # Protected Resource Metadata
             Mount("/", app=mcp_app),
         ],
         lifespan=lifespan,
     )
+    if oauth is not None:
+        return oauth.protect(app)
+    principals = Principals()
     if client_keys:
-        return ClientKeyAuth(app, allow_live=allow_live)
-    assert token is not None
-    return BearerAuth(app, token)
+        verify = client_key_verifier(allow_live=allow_live, principals=principals)
+    else:
+        assert token is not None
+        # One token, one principal: a per-client session cap would be a cap on everyone.
+        verify, limits = (
+            token_verifier(token, principals),
+            replace(limits, max_sessions_per_client=limits.max_sessions),
+        )
+    public = frozenset({"/healthz", "/readyz", *(route.path for route in extra_routes or [])})
+    return RequestGuard(app, verify, limits, lambda: server.session_manager, public)

@@ -20,6 +20,7 @@ from . import clock
 from .errors import GuardrailRefusal
 from .guardrails import rule
 from .money import format_amount
+from .oauth.access import current_access
 from .state import State
 
 
@@ -49,21 +50,45 @@ class SpendingLimits:
         state: State,
         scope: Callable[[], str],
     ) -> None:
-        self.max_amount = dict(max_amount)
-        self.max_daily_refunds = dict(max_daily_refunds)
+        self._max_amount = dict(max_amount)
+        self._max_daily_refunds = dict(max_daily_refunds)
         self.state = state
         self.scope = scope
+
+    # In OAuth mode each person's access rule sets their own caps (limits per person, counted in
+    # their own ledger: the scope includes them); the server's flags apply where a rule sets none.
+    @property
+    def max_amount(self) -> dict[str, int]:
+        access = current_access.get()
+        return dict(access.max_amount) if access is not None and access.max_amount else self._max_amount
+
+    @property
+    def max_daily_refunds(self) -> dict[str, int]:
+        access = current_access.get()
+        if access is not None and access.max_daily_refunds:
+            return dict(access.max_daily_refunds)
+        return self._max_daily_refunds
+
+    @staticmethod
+    def _named(option: str) -> str:
+        """Where a cap comes from, for the refusal: the flag, or the person's access rule."""
+        access = current_access.get()
+        field = option.removeprefix("--").replace("-", "_")
+        limits = (
+            (access.max_amount if field == "max_amount" else access.max_daily_refunds) if access else None
+        )
+        return f"{field} of access rule {access.rule!r}" if access is not None and limits else option
 
     @property
     def active(self) -> bool:
         return bool(self.max_amount or self.max_daily_refunds)
 
     def check_amount(self, amount: int, currency: str, param: str = "amount") -> None:
-        cap = limit_for(self.max_amount, currency, "--max-amount")
+        cap = limit_for(self.max_amount, currency, self._named("--max-amount"))
         if cap is not None and amount > cap:
             raise _refuse(
                 f"`{param}` {format_amount(amount, currency)} is over the per-call limit of "
-                f"{format_amount(cap, currency)} (--max-amount)"
+                f"{format_amount(cap, currency)} ({self._named('--max-amount')})"
             )
 
     @asynccontextmanager
@@ -74,7 +99,7 @@ class SpendingLimits:
         refund is sent. Yields `release`, to await when nothing was refunded after all (a replay,
         a failed refund); the block raising releases it too."""
         self.check_amount(amount, currency)
-        cap = limit_for(self.max_daily_refunds, currency, "--max-daily-refunds")
+        cap = limit_for(self.max_daily_refunds, currency, self._named("--max-daily-refunds"))
         if cap is None:
 
             async def nothing() -> None:
@@ -88,7 +113,7 @@ class SpendingLimits:
             raise _refuse(
                 f"refunding {format_amount(amount, currency)} would bring today's refunds to "
                 f"{format_amount(spent + amount, currency)}, over the daily limit of "
-                f"{format_amount(cap, currency)} (--max-daily-refunds; "
+                f"{format_amount(cap, currency)} ({self._named('--max-daily-refunds')}; "
                 f"{format_amount(max(cap - spent, 0), currency)} left today)"
             )
         held = [amount]

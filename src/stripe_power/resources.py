@@ -15,7 +15,6 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
 from pydantic import BaseModel
 
-from .clients import current_key, key_of
 from .errors import StripePowerError
 from .guardrails import RULES
 from .tools.checkout import SessionSummary
@@ -112,8 +111,6 @@ def register_resources(server: MCPServer[Any]) -> None:
             raise ResourceError(f"{id!r} is not a Stripe id.")
         path, summary = found
         gateway = ctx.request_context.lifespan_context.gateway
-        # With client keys the read runs with the reading client's own key.
-        key = current_key.set(key_of(ctx) if gateway.settings.client_keys else None)
         try:
             obj = await gateway.request(
                 "GET",
@@ -123,8 +120,6 @@ def register_resources(server: MCPServer[Any]) -> None:
             )
         except StripePowerError as error:
             raise ResourceError(str(error)) from None
-        finally:
-            current_key.reset(key)
         return summary(obj).model_dump_json(exclude_none=True)
 
     server.resource(

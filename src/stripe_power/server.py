@@ -16,7 +16,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from . import __version__
+from . import __version__, clients
 from .arguments import CheckedTool, LazyTool, strict
 from .audit import redact_result
 from .client_log import ClientLog
@@ -197,7 +197,6 @@ def build_tools(settings: Settings, *, structured_output: bool, published: bool 
             lambda summary, replay: render(summary, replay, structured=structured_output),
             gate=confirmation_gate if confirmation else None,
             connect=settings.connect,
-            client_keys=settings.client_keys,
         )
         description = inspect.cleandoc(spec.fn.__doc__ or "")  # without the docstring's indent
         annotations = spec.annotations(read_only_mode=settings.read_only)
@@ -292,4 +291,9 @@ def create_server(
     register_prompts(server)
     register_completions(server)
     ClientLog().install(server)
+    clients.install(server, client_keys=settings.client_keys)
+    if settings.oauth is not None:  # OAuth mode: each message runs as the person who sent it
+        from .oauth.guard import server_middleware
+
+        server.middleware.append(server_middleware)
     return server

@@ -25,7 +25,7 @@ def test_no_parameter_is_silently_dropped(sandbox: SandboxServer) -> None:
     # Every hand-written create and update is probed (not skipped for want of a baseline).
     hand_ops = {o.op for o in outcomes if o.op in {f"POST {k.split(' ', 1)[1]}" for k in hand}}
     assert hand_ops <= probed, sorted(hand_ops - probed)
-    assert len(probed) >= 120 and sum(o.result == "applied" for o in outcomes) >= 2000
+    assert len(probed) >= 120 and sum(o.result == "applied" for o in outcomes) >= 1600
 
 
 def test_a_refused_parameter_changes_nothing_and_is_named(sandbox: SandboxServer) -> None:

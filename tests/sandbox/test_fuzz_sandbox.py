@@ -3,7 +3,8 @@
 Every operation in `spec3.json` that the sandbox routes is a target. Hypothesis builds requests
 from the operation's own parameter schema (right names with right or wrong shapes, unknown names,
 empty strings, nested junk, missing required parameters) and sends them over HTTP as the SDK would
-(form encoding with brackets). The oracle:
+(form encoding with brackets), with keys nested hundreds of levels deep and numbers of thousands of
+digits among the junk. The oracle:
 
 - the sandbox answers with Stripe's error shape (`{"error": {"type", "message"}}`) and a 4xx, or a
   2xx, never a 5xx (docs.stripe.com/api/errors: 5xx means Stripe's servers failed);
@@ -42,12 +43,33 @@ def _served() -> list[spec.Operation]:
 
 SERVED = _served()
 
-_junk = st.recursive(
-    st.one_of(st.text(max_size=12), st.sampled_from(["", "true", "-1", "0", "1e9", "x" * 6000])),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=3)
-    ),
-    max_leaves=6,
+# Numbers no Stripe parameter holds: past 64 bits, past float range, past the 4300 digits Python
+# converts by default.
+HUGE_NUMBERS = ["9" * 5000, "-" + "9" * 20, str(2**63), "1e309", "9" * 400 + ".5", "0." + "0" * 5000 + "1"]
+NOT_FINITE = ["9" * 5000, "1e309", "-1e309", "9" * 400 + ".5"]  # decimals that overflow a float
+
+
+def _nested(depth: int, list_of: bool) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value] if list_of else {"a": value}
+    return value
+
+
+# Keys nested past any parameter (Stripe's deepest nests 8 levels) and past a recursive walk's reach.
+_deep = st.builds(_nested, st.integers(9, 700), st.booleans())
+
+_junk = (
+    st.recursive(
+        st.one_of(
+            st.text(max_size=12), st.sampled_from(["", "true", "-1", "0", "1e9", "x" * 6000, *HUGE_NUMBERS])
+        ),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
+    | _deep
 )
 
 
@@ -56,9 +78,9 @@ def _scalar(schema: spec.Schema) -> st.SearchStrategy[Any]:
     if schema.get("enum"):
         return st.sampled_from([str(e) for e in schema["enum"]])
     if kind == "integer":
-        return st.integers(-(10**12), 10**12).map(str)
+        return st.integers(-(10**12), 10**12).map(str) | st.sampled_from(HUGE_NUMBERS)
     if kind == "number":
-        return st.floats(allow_nan=False, allow_infinity=False).map(str)
+        return st.floats(allow_nan=False, allow_infinity=False).map(str) | st.sampled_from(HUGE_NUMBERS)
     if kind == "boolean":
         return st.sampled_from(["true", "false"])
     return st.text(max_size=20)
@@ -151,3 +173,48 @@ def test_every_bad_request_gets_a_stripe_shaped_4xx(http: httpx.Client, request:
     if problems:
         assert r.status_code == 400, (op.key, decoded, r.text[:300])
         assert r.json()["error"].get("param") == problems[0].param, (op.key, decoded, r.text[:300])
+
+
+# -- deep nesting and huge numbers on every served operation ---------------------------------
+
+
+def _first_param(op: spec.Operation, kind: str) -> str | None:
+    props = op.params.get("properties", {})
+    for name in sorted(props):
+        schema = spec.deref(props[name])
+        branches = [spec.deref(b) for b in schema.get("anyOf", [schema])]
+        if any(b.get("type") == kind for b in branches):
+            return name
+    return None
+
+
+def _send(http: httpx.Client, op: spec.Operation, pairs: list[tuple[str, str]]) -> httpx.Response:
+    path = op.path
+    for name in op.path_params:
+        path = path.replace("{" + name + "}", "x")
+    if op.method == "POST":
+        body = urlencode(pairs)
+        return http.post(path, content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return http.request(op.method, path, params=pairs)
+
+
+@pytest.mark.parametrize("op", SERVED, ids=lambda op: op.key)
+def test_deep_keys_and_huge_numbers_are_400_on_every_operation(
+    http: httpx.Client, op: spec.Operation
+) -> None:
+    """500 levels of `metadata` (`expand` on reads) and of the first parameter, a 5000-digit list
+    index, and each huge number in the first integer and decimal parameter: a 400, never a 500."""
+    first = sorted(op.params.get("properties", {}) or {"metadata": {}})[0]
+    deep = ("expand", first) if op.method == "GET" else ("metadata", first)  # one parser for every key
+    cases: list[tuple[str, list[tuple[str, str]]]] = [(name, [(name + "[a]" * 500, "x")]) for name in deep]
+    cases.append((first, [(f"{first}[{'9' * 5000}][a]", "x")]))
+    for kind, values in (("integer", HUGE_NUMBERS), ("number", NOT_FINITE)):
+        name = _first_param(op, kind)
+        if name is not None:
+            cases += [(name, [(name, value)]) for value in values]
+    for name, pairs in cases:
+        answer = _send(http, op, pairs)
+        assert answer.status_code == 400, (op.key, pairs[0][0][:60], pairs[0][1][:40], answer.text[:300])
+        error = answer.json()["error"]
+        assert error["type"] == "invalid_request_error" and error["message"], (op.key, error)
+        assert str(error.get("param", name)).startswith(name) or op.path_params, (op.key, name, error)

@@ -56,7 +56,7 @@ from .forms import FormError, Params, parse_body, parse_query
 from .ids import new_id
 from .router import Ctx, Router
 from .store import Account, IdempotentResult, RecordedRequest, State, at_time, expand_paths
-from .validation import check_expand, check_params, check_version
+from .validation import check_expand, check_params, check_urls, check_version
 
 logger = logging.getLogger("stripe_power.sandbox")
 
@@ -64,7 +64,7 @@ DEFAULT_API_VERSION = "2026-10-28.endive"
 RECORDED_HEADERS = (
     "idempotency-key", "stripe-account", "stripe-version", "user-agent", "content-type",
     # Sent by stripe-power's Gateway: the MCP tool call that made the request (see the dashboard).
-    "x-stripe-power-call", "x-stripe-power-tool",
+    "x-stripe-power-call", "x-stripe-power-tool", "x-stripe-power-person",
 )  # fmt: skip
 
 
@@ -247,6 +247,7 @@ class Sandbox:
             if op is not None:
                 try:
                     check_params(op, params)
+                    check_urls(op, params)
                     check_expand(op, expand_paths(params))
                     # Rules Stripe states only in descriptions (at the request's time): Stripe's own
                     # refusal comes before the sandbox's limits.
@@ -308,7 +309,7 @@ def _response(status: int, body: bytes, request_id: str, extra: dict[str, str] |
 
 def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None) -> Starlette:
     """The sandbox as a Starlette app; ``app.state.sandbox`` is its :class:`Sandbox`."""
-    from . import dashboard, page
+    from . import assets, dashboard, page
 
     sb = sandbox or Sandbox(faults)
 
@@ -328,7 +329,7 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
                 params.update(parse_body(body))
                 raw = f"{raw}&{body.decode('utf-8', 'replace')}" if raw else body.decode("utf-8", "replace")
         except FormError as exc:
-            bad = invalid(f"Invalid parameter: {exc.key}", param=exc.key)
+            bad = invalid(exc.message, param=exc.key)
             return _response(400, _json(bad.body(request_id)), request_id)
         headers = {h: v for h in RECORDED_HEADERS if (v := request.headers.get(h)) is not None}
         record = RecordedRequest(request_id, method, path, params, headers)
@@ -397,11 +398,15 @@ def create_app(faults: FaultConfig | None = None, sandbox: Sandbox | None = None
     routes = [
         StarletteRoute("/v1/{rest:path}", api, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
         StarletteRoute("/_sandbox/requests", introspect, methods=["GET", "DELETE"]),
+        *assets.routes(),
         *page.routes(sb),
         *portal.routes(sb),
         *dashboard.routes(sb),
         StarletteRoute("/{rest:path}", not_found, methods=["GET", "POST", "DELETE", "PUT", "PATCH"]),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(DropConnectionMiddleware)])
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(DropConnectionMiddleware), Middleware(assets.ContentSecurityPolicy)],
+    )
     app.state.sandbox = sb
     return app

@@ -13,12 +13,17 @@ from urllib.parse import parse_qsl
 
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _KEEP_DICT = frozenset({"metadata"})
+# Stripe's deepest parameter nests 8 levels (spec3.json, `invoices/create_preview`); past this
+# many levels a key can name no parameter, and is refused before anything walks it.
+MAX_DEPTH = 32
+MAX_INDEX_DIGITS = 6
 
 
 class FormError(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(f"Invalid parameter: {key}")
+    def __init__(self, key: str, message: str | None = None) -> None:
+        super().__init__(message or f"Invalid parameter: {key}")
         self.key = key
+        self.message = message or f"Invalid parameter: {key}"
 
 
 def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -33,6 +38,8 @@ def parse_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
         segments = _SEGMENT.findall(rest)
         if not head or "".join(f"[{s}]" for s in segments) != rest:
             raise FormError(key)
+        if len(segments) >= MAX_DEPTH:
+            raise FormError(head, f"Invalid parameter: {head} is nested more than {MAX_DEPTH} levels deep.")
         node: dict[str, Any] = root
         path = [head, *segments]
         for seg in path[:-1]:
@@ -56,6 +63,8 @@ def _listify(value: Any, key: str) -> Any:
         return value
     converted = {k: _listify(v, k) for k, v in value.items()}
     if key not in _KEEP_DICT and converted and all(k.isascii() and k.isdigit() for k in converted):
+        if any(len(k) > MAX_INDEX_DIGITS for k in converted):  # no list is that long (nor int() of it safe)
+            raise FormError(key, f"Invalid array index for {key}: more than {MAX_INDEX_DIGITS} digits.")
         return [converted[k] for k in sorted(converted, key=int)]
     return converted
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import (
+    assets,
     charges,
     clocks,
     invoice_lifecycle,
@@ -25,26 +26,11 @@ from .errors import StripeError
 from .ids import new_id
 from .router import Ctx
 from .store import JSON, Account, at_time
+from .validation import is_web_url
 
 if TYPE_CHECKING:
     from .app import Sandbox
 
-_CSS = """
-body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,sans-serif;background:#f6f9fc;color:#1a1f36;margin:0}
-main{max-width:460px;margin:48px auto;background:#fff;border-radius:8px;padding:32px;box-shadow:0 2px 8px rgba(0,0,0,.08);overflow-wrap:anywhere}
-h1{font-size:20px;margin:0 0 4px}.muted{color:#697386;font-size:13px}
-table{width:100%;border-collapse:collapse;margin:20px 0}td{padding:6px 0;border-bottom:1px solid #e3e8ee}
-td.amt{text-align:right}tr.total td{font-weight:600;border-bottom:none}
-label{display:block;font-size:13px;margin:12px 0 4px}
-input{width:100%;box-sizing:border-box;padding:10px;border:1px solid #cfd7df;border-radius:6px;font-size:15px}
-button{margin-top:16px;width:100%;padding:12px;border:0;border-radius:6px;background:#635bff;color:#fff;font-size:15px}
-button.secondary{background:#e3e8ee;color:#1a1f36}
-.error{background:#fde8e8;color:#a4161a;padding:10px;border-radius:6px;margin-top:12px}
-.ok{background:#e6f6ec;color:#0e6245;padding:10px;border-radius:6px;margin-top:12px}
-.badge{display:inline-block;font-size:11px;background:#ffde92;color:#5c3b00;border-radius:4px;padding:2px 6px}
-.picks{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px}
-.picks button{width:auto;margin:0;padding:5px 9px;font-size:12px;background:#f0f3ff;color:#3c4257;border:1px solid #cfd7df}
-"""
 
 # The test cards a tester reaches for first, by their PaymentMethod id in cards.py: label -> card.
 _PICKS = (
@@ -56,11 +42,11 @@ _PICKS = (
 
 
 def _test_cards() -> str:
-    """Buttons that fill the card number field with a test card (the numbers stay visible for typing)."""
+    """Buttons that fill the card number field with a test card (static/page.js; the numbers stay
+    visible for typing)."""
     numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
     buttons = "".join(
-        f"<button type=button data-number='{numbers[pm]}' title='{numbers[pm]}' "
-        "onclick=\"document.getElementById('card_number').value=this.dataset.number\">"
+        f"<button type=button data-number='{numbers[pm]}' title='{numbers[pm]}'>"
         f"{html.escape(label)} · {numbers[pm][-4:]}</button>"
         for label, pm in _PICKS
     )
@@ -70,10 +56,38 @@ def _test_cards() -> str:
 def _page(title: str, body: str, status: int = 200, request_id: str = "") -> HTMLResponse:
     doc = (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-        f"<meta name=viewport content='width=device-width,initial-scale=1'><style>{_CSS}</style></head>"
+        f"<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<link rel=stylesheet href={assets.url('page.css')}><script src={assets.url('page.js')} defer></script></head>"
         f"<body><main><span class=badge>TEST MODE · stripe-power sandbox</span>{body}</main></body></html>"
     )
     return HTMLResponse(doc, status_code=status, headers={"Request-Id": request_id or new_id("req", 14)})
+
+
+def _link(href: Any, text: str) -> str:
+    """A muted link to a merchant's page; none unless it is an http(s) URL (the API refuses any
+    other; this holds for whatever else stored one)."""
+    if not isinstance(href, str) or not is_web_url(href):
+        return ""
+    return f"<p class=muted><a href='{html.escape(href)}'>{html.escape(text)}</a></p>"
+
+
+QUANTITY_DIGITS = 6  # the page's quantities are whole numbers well under a million
+
+
+def _quantities(fields: Iterable[tuple[str, Any]]) -> dict[int, int]:
+    """`quantity_<line index>=<whole number>` fields of the Checkout form; a malformed one is a 400
+    (read with bounded digits: Python refuses to convert 4300 digits or more)."""
+    found: dict[int, int] = {}
+    for key, value in fields:
+        if not key.startswith("quantity_"):
+            continue
+        index, text = key.removeprefix("quantity_"), str(value).strip()
+        if not (index.isascii() and index.isdigit() and len(index) <= QUANTITY_DIGITS):
+            raise StripeError(400, f"{key[:40]!r} names no line item of this session.", param="quantity")
+        if not (text.isascii() and text.isdigit() and len(text) <= QUANTITY_DIGITS):
+            raise StripeError(400, f"Quantity must be a whole number (got {text[:20]!r}).", param="quantity")
+        found[int(index)] = int(text)
+    return found
 
 
 def _not_found(what: str) -> HTMLResponse:
@@ -89,13 +103,6 @@ def _money(amount: Any, cur: Any) -> str:
 def _line_rows(rows: list[tuple[str, str]], total: str) -> str:
     cells = "".join(f"<tr><td>{html.escape(d)}</td><td class=amt>{html.escape(a)}</td></tr>" for d, a in rows)
     return f"<table>{cells}<tr class=total><td>Total</td><td class=amt>{html.escape(total)}</td></tr></table>"
-
-
-def _link(href: Any, text: str) -> str:
-    """A muted link to a merchant's page (a cancel URL)."""
-    if not isinstance(href, str) or not href:
-        return ""
-    return f"<p class=muted><a href='{html.escape(href)}'>{html.escape(text)}</a></p>"
 
 
 class Hosted:

@@ -213,21 +213,6 @@ def collected_from(form: Iterable[tuple[str, Any]]) -> Collected:
     return got
 
 
-def quantities_from(form: Iterable[tuple[str, Any]]) -> dict[int, int]:
-    """`quantity_<line index>=<whole number>` fields; a malformed one is a 400."""
-    found: dict[int, int] = {}
-    for key, value in form:
-        if not key.startswith("quantity_"):
-            continue
-        index, text = key.removeprefix("quantity_"), str(value).strip()
-        if not (index.isascii() and index.isdigit() and len(index) <= 6):
-            raise StripeError(400, f"{key[:40]!r} names no line item of this session.", param="quantity")
-        if not (text.isascii() and text.isdigit() and len(text) <= 6):
-            raise StripeError(400, f"Quantity must be a whole number (got {text[:20]!r}).", param="quantity")
-        found[int(index)] = int(text)
-    return found
-
-
 def _opens(
     h: Hosted, name: str, typ: str, make: Callable[[Ctx, JSON], JSON]
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -274,7 +259,7 @@ def routes(h: Hosted) -> list[Route]:
             acct, cs = found
             ctx = h.ctx_for(acct, request, request_id)
             try:
-                quantities = quantities_from(form)
+                quantities = page._quantities(form)
                 checkout_complete.check_quantities(acct, cs, quantities)
             except StripeError as err:
                 return render(h, acct, cs, err.message, request_id, status=err.status)

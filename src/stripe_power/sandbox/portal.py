@@ -22,7 +22,7 @@ from .customers import customer_ref
 from .errors import StripeError, missing_param
 from .ids import new_id
 from .invoice_lifecycle import price_desc
-from .page import _money, _not_found, _page
+from .page import _link, _money, _not_found, _page
 from .router import Ctx, Router
 from .schema_objects import new_object
 from .store import JSON, Account, as_str
@@ -159,8 +159,7 @@ def routes(sb: Sandbox) -> list[Route]:
             body += f"<p class=ok>{html.escape(note)}</p>"
         if error:
             body += f"<div class=error role=alert>{html.escape(error)}</div>"
-        if session.get("return_url"):
-            body += f"<p class=muted><a href='{html.escape(session['return_url'])}'>Return</a></p>"
+        body += _link(session.get("return_url"), "Return")
         return _page("Customer portal", body, 400 if error else 200, request_id)
 
     async def get(request: Request) -> Response:

@@ -6,6 +6,8 @@
   field left out by default: a list such as `line_items`, or one of a few objects such as a
   customer's `tax`); list responses need the `data.` prefix.
 - `Stripe-Version`: a well-formed release (`YYYY-MM-DD`, `.codename` from 2024-09-30 on).
+- Web addresses: the parameters Stripe sends a customer's browser to (or posts to) must be http(s)
+  URLs (`WEB_URLS`); the spec types them as plain strings.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import spec
 from ..currencies import SUPPORTED
@@ -38,6 +41,64 @@ def check_params(op: spec.Operation, params: dict[str, Any]) -> None:
                 + ", ".join(SUPPORTED),
                 param=spec.bracketed(parts),
             )
+
+
+# Parameters that Stripe answers `url_invalid` "Not a valid URL" unless they are an http(s) address,
+# by operation: pages a customer's browser is sent to, and webhook endpoints. Not listed, on
+# purpose: PaymentIntent and SetupIntent `return_url`, where the spec lets "an application URI
+# scheme" stand in to return to a mobile app.
+_PORTAL_CONFIGURATION = (
+    ("default_return_url",),
+    ("business_profile", "privacy_policy_url"),
+    ("business_profile", "terms_of_service_url"),
+)
+_PAYMENT_LINK = (("after_completion", "redirect", "url"),)
+WEB_URLS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "POST /v1/checkout/sessions": (("success_url",), ("cancel_url",), ("return_url",)),
+    "POST /v1/billing_portal/sessions": (
+        ("return_url",),
+        ("flow_data", "after_completion", "redirect", "return_url"),
+    ),
+    "POST /v1/billing_portal/configurations": _PORTAL_CONFIGURATION,
+    "POST /v1/billing_portal/configurations/{configuration}": _PORTAL_CONFIGURATION,
+    "POST /v1/payment_links": _PAYMENT_LINK,
+    "POST /v1/payment_links/{payment_link}": _PAYMENT_LINK,
+    "POST /v1/account_links": (("refresh_url",), ("return_url",)),
+    "POST /v1/webhook_endpoints": (("url",),),
+    "POST /v1/webhook_endpoints/{webhook_endpoint}": (("url",),),
+}
+MAX_URL_CHARS = 5000
+
+
+def is_web_url(value: str) -> bool:
+    """An absolute http(s) URL with a host and nothing a browser would trim or reinterpret
+    (whitespace, control characters): `javascript:`, `data:`, `//host` and `http:x` are not."""
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not one)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def check_urls(op: spec.Operation, params: dict[str, Any]) -> None:
+    """Refuse a web-address parameter (`WEB_URLS`) that is not one, as Stripe does."""
+    for path in WEB_URLS.get(op.key, ()):
+        value: Any = params
+        for name in path:
+            value = value.get(name) if isinstance(value, dict) else None
+        if not isinstance(value, str) or value == "":  # absent, unset (""), or a type spec.check refused
+            continue
+        if len(value) > MAX_URL_CHARS:
+            raise invalid(
+                f"Invalid URL: URL must be {MAX_URL_CHARS} characters or less.",
+                spec.bracketed(path),
+                "url_invalid",
+            )
+        if not is_web_url(value):
+            raise invalid("Not a valid URL", spec.bracketed(path), "url_invalid")
 
 
 def _currencies(value: Any, parts: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:

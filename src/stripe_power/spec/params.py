@@ -8,6 +8,7 @@ Values are checked as Stripe receives them (form encoding): every leaf is a stri
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,17 @@ from ._index import Operation, Schema, deref, operations
 
 _INTEGER = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _int64(text: str) -> bool:
+    """Stripe's integers are 64-bit: a longer run of digits is no integer to it (and is never
+    converted here: Python refuses to read 4300 digits or more)."""
+    return bool(_INTEGER.fullmatch(text)) and len(text) <= 20 and -(2**63) <= int(text) < 2**63
+
+
+def _finite(text: str) -> bool:
+    """A decimal that is a finite number (`1e309` and 5000 digits overflow to infinity)."""
+    return bool(_NUMBER.fullmatch(text)) and math.isfinite(float(text))
 
 
 @dataclass(frozen=True)
@@ -163,9 +175,9 @@ class _Checker:
                 f"unset a parameter; however '{name}' cannot be unset. You should remove '{name}' from "
                 "your request or supply a non-empty value.",
             )
-        elif kind == "integer" and not _INTEGER.fullmatch(text):
+        elif kind == "integer" and not _int64(text):
             self.add("parameter_invalid_integer", parts, f"Invalid integer: {text[:40]}")
-        elif kind == "number" and not _NUMBER.fullmatch(text):
+        elif kind == "number" and not _finite(text):
             self.add(None, parts, f"Invalid decimal: {text[:40]}")
         elif kind == "boolean" and text not in ("true", "false"):
             self.add(None, parts, f"Invalid boolean: {text[:40]}")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from pydantic_core import to_jsonable_python
 
 from ..audit import current_account, current_call, current_session, current_tool, redact_text, replayed
-from ..clients import current_key, key_of
+from ..clients import session_id_of
 from ..errors import GuardrailRefusal, StripePowerError
 
 # read: only reads. write: creates or changes, nothing irreversible. money: moves money.
@@ -146,21 +146,12 @@ Gate = Callable[[ToolSpec, Any, dict[str, Any], str | None], Awaitable[BaseModel
 Render = Callable[[BaseModel, bool], CallToolResult]  # (summary, was it an idempotent replay)
 
 
-def session_of(ctx: Any) -> str | None:
-    """The Streamable HTTP session id of this call (None on stdio): the replay window and
-    confirmation tokens are scoped to it, so two clients never share them."""
-    request = getattr(getattr(ctx, "request_context", None), "request", None)
-    headers = getattr(request, "headers", None)
-    return headers.get("mcp-session-id") if headers is not None else None
-
-
 def as_mcp_function(
     spec: ToolSpec,
     render: Render,
     *,
     gate: Gate | None = None,
     connect: bool = False,
-    client_keys: bool = False,
 ) -> Callable[..., Awaitable[CallToolResult]]:
     """Wrap a tool function: name it for the audit log, add the server-wide parameters
     (`stripe_account` with --connect, `confirmation_token` when calls need confirmation),
@@ -184,11 +175,11 @@ def as_mcp_function(
         call_token = current_call.set(call_id)
         tool_token = current_tool.set(spec.name)
         account_token = current_account.set(kwargs.pop("stripe_account", None))
-        session_token = current_session.set(session_of(kwargs.get("ctx")))
+        # The replay window and confirmation tokens are scoped to the session: two clients never share them.
+        session_token = current_session.set(session_id_of(kwargs.get("ctx")))
         replay_token = replayed.set(False)
         started = time.perf_counter()
         outcome: dict[str, Any] = {"outcome": "error"}
-        key_token = current_key.set(key_of(kwargs.get("ctx")) if client_keys else None)
         try:
             confirmation = kwargs.pop("confirmation_token", None)
             if gate is not None:
@@ -220,7 +211,6 @@ def as_mcp_function(
                     **outcome,
                 )
             current_call.reset(call_token)
-            current_key.reset(key_token)
             replayed.reset(replay_token)
             current_session.reset(session_token)
             current_account.reset(account_token)

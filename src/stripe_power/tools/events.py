@@ -7,15 +7,13 @@ import json
 import time
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 import anyio
 from pydantic import Field
 
 from .. import clock
 from ..audit import redact_text
-from ..config import is_loopback
-from ..errors import InputError, StripePowerError
+from ..errors import InputError
 from ..webhooks import (
     WEBHOOK_PATH,
     build_test_event,
@@ -351,22 +349,6 @@ class DeliveryResult(Summary):
     next_step: str | None = None
 
 
-def _check_url(url: str, allowed: frozenset[str]) -> None:
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        raise InputError(
-            "url", f"{url[:60]!r} is not a valid URL.", "Pass http://127.0.0.1:PORT/path."
-        ) from None
-    if not host or not (is_loopback(host) or host in allowed):
-        raise InputError(
-            "url",
-            f"{host or url[:60]!r} is not a loopback host; nothing was sent.",
-            "Use your local handler (http://127.0.0.1:PORT/...), or start the server with "
-            f"--allow-webhook-host {host or 'HOST'}.",
-        )
-
-
 def _next_step(status: int) -> str | None:
     if 200 <= status < 300:
         return None
@@ -403,8 +385,9 @@ async def send_test_webhook(
     secret: Secret | None = None,
 ) -> DeliveryResult:
     """POST a realistic event, signed as Stripe does, to your webhook handler."""
-    config = settings(ctx)
-    _check_url(url, config.allow_webhook_hosts)
+    from ..webhook_targets import check_target, post
+
+    target = await check_target(url, settings(ctx))
     secrets = _secrets(ctx, secret)
     if event is not None:
         if type is not None or object_id is not None:
@@ -439,17 +422,8 @@ async def send_test_webhook(
         "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         "Stripe-Signature": sign(payload, secrets),
     }
-    import httpx  # only this tool posts anywhere: not an import paid at start-up
-
     started = time.perf_counter()
-    try:
-        async with httpx.AsyncClient(follow_redirects=False, timeout=10.0, trust_env=False) as http:
-            response = await http.post(url, content=payload.encode(), headers=headers)
-    except httpx.HTTPError as error:
-        raise StripePowerError(
-            f"Could not deliver to {url}: {error.__class__.__name__}"
-            f"{': ' + str(error)[:200] if str(error) else ''}. Is the handler running and listening there?"
-        ) from None
+    response = await post(target, payload.encode(), headers)
     return DeliveryResult(
         event_id=to_send["id"],
         type=to_send["type"],

@@ -179,8 +179,7 @@ async def advance_test_clock(
     frozen_time: Timestamp | None = None,
     days: Annotated[int | None, Field(ge=1, le=1100, description="Instead of frozen_time")] = None,
 ) -> AdvanceResult:
-    """Move a clock forward, wait until ready (progress reported) and summarise what happened.
-    With neither frozen_time nor days: to just past the next renewal, its invoice paid or failed."""
+    """Move a clock forward (by default just past the next renewal), wait until ready, summarise."""
     _test_mode_only(ctx)
     if frozen_time is not None and days is not None:
         raise InputError(

@@ -22,6 +22,7 @@ from ..store import RecordedRequest
 
 CALL_HEADER = "x-stripe-power-call"
 TOOL_HEADER = "x-stripe-power-tool"
+PERSON_HEADER = "x-stripe-power-person"  # OAuth mode: who signed in (an email or user name)
 
 
 class AuditTail:
@@ -72,6 +73,7 @@ class ToolCall:
     duration_ms: float | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)  # Gateway refusal lines: method, path, rule
+    person: str | None = None  # OAuth mode: the person who made the call
 
 
 def timeline(entries: Iterable[dict[str, Any]], requests: Iterable[RecordedRequest]) -> list[ToolCall]:
@@ -90,6 +92,7 @@ def timeline(entries: Iterable[dict[str, Any]], requests: Iterable[RecordedReque
             found.error = entry.get("error")
             found.arguments = entry.get("arguments")
             found.duration_ms = duration
+            found.person = entry.get("person_name") or entry.get("person") or found.person
         elif entry.get("refused"):
             found = calls.setdefault(call_id, ToolCall(call_id, str(entry.get("tool")), float(entry["time"])))
             found.refused.append(entry)
@@ -100,4 +103,5 @@ def timeline(entries: Iterable[dict[str, Any]], requests: Iterable[RecordedReque
         if call_id not in calls:
             calls[call_id] = ToolCall(call_id, record.headers.get(TOOL_HEADER, "?"), record.time)
         calls[call_id].requests.append(record)
+        calls[call_id].person = calls[call_id].person or record.headers.get(PERSON_HEADER)
     return sorted(calls.values(), key=lambda c: c.time)

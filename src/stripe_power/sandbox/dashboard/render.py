@@ -18,35 +18,10 @@ from urllib.parse import urlencode
 from starlette.responses import HTMLResponse
 
 from ...money import format_amount
+from .. import assets
 
 PAGE_SIZE = 50
 
-_CSS = """
-*{box-sizing:border-box}
-body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,sans-serif;font-size:14px;background:#f6f9fc;color:#1a1f36;margin:0;display:flex;min-height:100vh}
-nav{width:210px;flex:none;background:#fff;border-right:1px solid #e3e8ee;padding:16px 0}
-nav a{display:block;padding:6px 20px;color:#1a1f36;text-decoration:none}nav a:hover,nav a.on{background:#f0f3ff;color:#635bff}
-nav .brand{font-weight:600;padding:4px 20px 12px}nav .acct{padding:0 20px 12px;color:#697386;font-size:12px;overflow-wrap:anywhere}
-main{flex:1;min-width:0;padding:24px 32px}
-h1{font-size:22px;margin:0 0 16px}h2{font-size:16px;margin:24px 0 8px}
-a{color:#635bff}.muted{color:#697386}
-table{width:100%;border-collapse:collapse;background:#fff;border:1px solid #e3e8ee;border-radius:6px}
-th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e3e8ee;vertical-align:top;overflow-wrap:anywhere}
-th{font-size:12px;color:#697386;font-weight:600;background:#fafbfc;white-space:nowrap;overflow-wrap:normal}
-.nw{white-space:nowrap}
-td.num{text-align:right;white-space:nowrap}
-pre{background:#fff;border:1px solid #e3e8ee;border-radius:6px;padding:12px;overflow:auto;font-size:12.5px;max-height:640px;white-space:pre-wrap;overflow-wrap:anywhere}
-.b{display:inline-block;border-radius:4px;padding:1px 6px;font-size:12px;background:#e3e8ee;white-space:nowrap}
-.b.ok{background:#d7f7c2;color:#05690d}.b.bad{background:#ffe7f2;color:#b3093c}.b.warn{background:#fcedb9;color:#a82c00}
-.b.info{background:#e0ecff;color:#0055bc}
-.tag{display:inline-block;font-size:11px;background:#ffde92;color:#5c3b00;border-radius:4px;padding:2px 6px;margin-bottom:12px}
-.pager{margin:12px 0;display:flex;gap:16px}.cards{display:flex;flex-wrap:wrap;gap:12px}
-.card{background:#fff;border:1px solid #e3e8ee;border-radius:6px;padding:12px 16px;min-width:150px;text-decoration:none;color:#1a1f36}
-.card b{display:block;font-size:20px}
-.call{background:#fff;border:1px solid #e3e8ee;border-radius:6px;padding:10px 14px;margin:0 0 10px}
-.call:target{outline:2px solid #635bff}.call .args{font-family:monospace;font-size:12px;color:#3c4257;overflow-wrap:anywhere}
-.call table{margin-top:8px}
-"""
 
 _OK = {"succeeded", "paid", "active", "complete", "ok", "enabled", "trialing", "delivered", "ready"}
 _BAD = {
@@ -165,7 +140,8 @@ def json_html(value: Any, href_for: Callable[[str], str | None], indent: int = 0
 def frame(title: str, body: str, nav: str = "", status: int = 200) -> HTMLResponse:
     doc = (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{esc(title)} · sandbox dashboard</title>"
-        f"<meta name=viewport content='width=device-width,initial-scale=1'><style>{_CSS}</style></head>"
+        f"<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<link rel=stylesheet href={assets.url('dashboard.css')}></head>"
         f"<body>{nav}<main><span class=tag>TEST MODE · stripe-power sandbox</span>{body}</main></body></html>"
     )
     # The dashboard shows request bodies: never let another site frame or cache it.

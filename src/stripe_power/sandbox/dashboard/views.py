@@ -281,6 +281,9 @@ class Views:
         calls.reverse()
         if only:
             calls = [c for c in calls if c.call == only]
+        who = request.query_params.get("person")  # OAuth mode: one person's calls
+        if who:
+            calls = [c for c in calls if c.person == who]
         start = (page - 1) * PAGE_SIZE
         shown = calls[start : start + PAGE_SIZE]
         source = (
@@ -290,10 +293,10 @@ class Views:
             "<code>serve --sandbox</code> or the demo); tool calls below come from the requests they sent."
         )
         body = f"<h1>What the agent did</h1><p class=muted>{source} Newest first.</p>"
-        if only:
+        if only or who:
             body += f"<p>{link(base, 'Show every tool call')}</p>"
         body += "".join(self._call(acct, c) for c in shown) or "<p class=muted>No tool calls yet.</p>"
-        extra = {"call": only} if only else None
+        extra = {"call": only} if only else {"person": who} if who else None
         return self._page(
             acct, base, "What the agent did", body + pager(base, page, len(calls) > start + PAGE_SIZE, extra)
         )
@@ -308,6 +311,11 @@ class Views:
         }.get(c.outcome, badge(c.outcome))
         head = (
             f"<div><b>{esc(c.tool)}</b> {outcome} <span class=muted>{esc(when(c.time))} · {esc(c.call)}"
+            + (
+                " · by " + link(f"/dashboard/{acct.id}/agent?" + urlencode({"person": c.person}), c.person)
+                if c.person
+                else ""
+            )
             + (f" · {c.duration_ms} ms" if c.duration_ms is not None else "")
             + "</span></div>"
         )
