@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import stripe
 
-from stripe_power import spec
+from stripe_power import clock, spec
 
 JSON = dict[str, Any]
 _ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*_[A-Za-z0-9]{6,}$")
@@ -277,7 +277,7 @@ def _customer_3ds(p: Probe) -> str:
 
 @fixture("later")
 def _later(p: Probe) -> Any:
-    return int(time.time()) + 10 * 86400
+    return int(clock.now()) + 10 * 86400  # the sandbox's clock (STRIPE_POWER_CLOCK_START may move it)
 
 
 @fixture("customer_pm")

@@ -37,6 +37,8 @@ def _sample(node: spec.Schema, name: str = "") -> Any:
         return _sample(_branch(node), name)
     if name == "currency":
         return "usd"
+    if name.endswith("url"):  # web addresses are checked (http or https)
+        return "https://example.com/x"
     if node.get("format") == "unix-time":  # a time ahead of the test clock
         return str(T0 + DAY)
     kind = node.get("type")
