@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,16 @@ def budget() -> str:
     return "\n".join(rows)
 
 
-def sandbox_coverage() -> str:
-    from .sandbox import Sandbox
-    from .sandbox.coverage import markdown
+def _sandbox(section: str) -> Callable[[], str]:
+    """A docs section from sandbox/coverage.py, computed from the sandbox's own routes."""
 
-    return markdown(Sandbox().router)
+    def render() -> str:
+        from .sandbox import Sandbox, coverage
+
+        made: str = getattr(coverage, section)(Sandbox().router)
+        return made
+
+    return render
 
 
 SECTIONS = {
@@ -87,18 +93,25 @@ SECTIONS = {
     "toolsets": toolset_list,
     "best-practices": best_practices,
     "budget": budget,
-    "sandbox-coverage": sandbox_coverage,
+    "sandbox-coverage": _sandbox("markdown"),
+    "sandbox-limits": _sandbox("limits_markdown"),
+    "sandbox-emulated": _sandbox("emulated_markdown"),
+    "sandbox-figures": _sandbox("figures"),
 }
 
 
 def render(text: str) -> str:
-    """Replace every `<!-- name:start -->...<!-- name:end -->` block with its generated content."""
+    """Replace every `<!-- name:start -->...<!-- name:end -->` block with its generated content;
+    a block on one line (inside a sentence) stays on one line."""
 
     def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return f"<!-- {name}:start -->\n{SECTIONS[name]().strip()}\n<!-- {name}:end -->"
+        name, inline = match.group(1), not match.group(2).startswith("\n")
+        made = SECTIONS[name]().strip()
+        if inline:
+            return f"<!-- {name}:start -->{made}<!-- {name}:end -->"
+        return f"<!-- {name}:start -->\n{made}\n<!-- {name}:end -->"
 
-    return re.sub(r"<!-- ([a-z-]+):start -->.*?<!-- \1:end -->", fill, text, flags=re.S)
+    return re.sub(r"<!-- ([a-z-]+):start -->(.*?)<!-- \1:end -->", fill, text, flags=re.S)
 
 
 def sync(path: Path, *, check: bool) -> bool:

@@ -16,7 +16,7 @@ def paying_customer(client: stripe.StripeClient, clock: str | None = None) -> st
     }
     if clock:
         params["test_clock"] = clock
-    return client.v1.customers.create(params)  # type: ignore[arg-type]
+    return client.v1.customers.create(params)
 
 
 def monthly_prices(client: stripe.StripeClient, *amounts: int) -> list[stripe.Price]:

@@ -56,6 +56,13 @@ class Outcome:
 BASELINES: dict[str, JSON] = {
     "POST /v1/customers/{customer}/balance_transactions": {"amount": -500, "currency": "usd"},
     "POST /v1/subscriptions": {"customer": "@customer_pm", "items": [{"price": "@price"}]},
+    "POST /v1/customers/{customer}/subscriptions": {"items": [{"price": "@price"}]},
+    "POST /v1/customers/{customer}/sources": {"source": "tok_visa"},
+    "POST /v1/billing/credit_grants": {
+        "customer": "@customer",
+        "amount": {"type": "monetary", "monetary": {"currency": "usd", "value": 1000}},
+        "applicability_config": {"scope": {"price_type": "metered"}},
+    },
     "POST /v1/subscription_items": {"subscription": "@subscription", "price": "@price2"},
     "POST /v1/subscription_schedules": {
         "customer": "@customer_pm",
@@ -180,6 +187,9 @@ CONTEXTS: dict[tuple[str, str], Context] = {
         setup=(("/v1/invoiceitems", {"customer": "@customer_pm", "amount": 700, "currency": "usd"}),),
     ),
     ("POST /v1/prices", "unit_amount_decimal"): Context(drop=("unit_amount",)),
+    ("POST /v1/prices", "custom_unit_amount"): Context(drop=("unit_amount",)),
+    # Sent only when expanded (an includable field).
+    ("POST /v1/prices", "currency_options"): Context(expand=("currency_options",)),
     ("POST /v1/subscription_items", "price_data"): Context(drop=("price",)),
     ("POST /v1/subscription_items/{item}", "proration_behavior"): Context(with_={"quantity": 3}),
     ("POST /v1/subscriptions/{subscription_exposed_id}", "proration_behavior"): Context(with_=_first_item),
@@ -242,6 +252,8 @@ CONTEXTS: dict[tuple[str, str], Context] = {
 
 
 def context_for(op: str, label: str) -> Context | None:
+    # The customer's subscriptions endpoints are /v1/subscriptions with the customer in the path.
+    op = op.replace("/v1/customers/{customer}/subscriptions", "/v1/subscriptions")
     return CONTEXTS.get((op, label)) or CONTEXTS.get((op, label.split("[", 1)[0]))
 
 
@@ -382,7 +394,22 @@ def _dispute(p: Probe) -> str:
 
 
 # Objects no create operation makes: how to make one (its path) for an update's probe.
-TARGETS: dict[str, Callable[[Probe], str]] = {"POST /v1/disputes/{dispute}": _dispute}
+def _customer_subscriptions(probe: Probe) -> str:
+    """The customer's subscriptions endpoint of a customer who pays by card (as `@customer_pm`)."""
+    return f"/v1/customers/{probe.ref('customer_pm')}/subscriptions"
+
+
+def _customer_subscription(probe: Probe) -> str:
+    path = _customer_subscriptions(probe)
+    _, sub, _ = probe.call("POST", path, probe.resolve({"items": [{"price": "@price"}]}))
+    return f"{path}/{sub['id']}"
+
+
+TARGETS: dict[str, Callable[[Probe], str]] = {
+    "POST /v1/disputes/{dispute}": _dispute,
+    "POST /v1/customers/{customer}/subscriptions": _customer_subscriptions,
+    "POST /v1/customers/{customer}/subscriptions/{subscription_exposed_id}": _customer_subscription,
+}
 
 
 # A string parameter named like this holds the id of that fixture.

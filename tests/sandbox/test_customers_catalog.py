@@ -45,19 +45,25 @@ def test_products_and_prices(client: stripe.StripeClient) -> None:
     )
     assert monthly.type == "recurring" and monthly.recurring and monthly.recurring.interval == "month"
     assert monthly.recurring.interval_count == 1 and monthly.recurring.usage_type == "licensed"
-    metered = client.v1.prices.create(
+    quarterly = client.v1.prices.create(
         {
             "currency": "usd",
             "unit_amount": 5,
             "product_data": {"name": "API calls"},
-            "recurring": {"interval": "month", "interval_count": 3, "usage_type": "metered"},
+            "recurring": {"interval": "month", "interval_count": 3},
         }
     )
-    assert (
-        metered.recurring
-        and metered.recurring.usage_type == "metered"
-        and metered.recurring.interval_count == 3
-    )
+    assert quarterly.recurring and quarterly.recurring.interval_count == 3
+    with pytest.raises(stripe.InvalidRequestError) as usage:  # billing usage is a sandbox limit
+        client.v1.prices.create(
+            {
+                "currency": "usd",
+                "unit_amount": 5,
+                "product": prod.id,
+                "recurring": {"interval": "month", "usage_type": "metered"},
+            }
+        )
+    assert usage.value.code == "sandbox_limit"
     assert {p.id for p in client.v1.prices.list({"product": prod.id}).data} == {one.id, monthly.id}
     assert [p.id for p in client.v1.prices.list({"type": "one_time"}).data] == [one.id]
     client.v1.prices.update(one.id, {"active": False})

@@ -226,19 +226,45 @@ def bracketed(parts: Iterable[Any]) -> str:
     return first + "".join(f"[{p}]" for p in others)
 
 
-def not_applied(method: str, path: str, parts: tuple[Any, ...], what: str = "") -> StripeError:
+def not_applied(
+    method: str, path: str, parts: tuple[Any, ...], what: str = "", why: str = "the sandbox would ignore it"
+) -> StripeError:
     """The `sandbox_limit` answer for a parameter the sandbox would otherwise ignore (``what``
-    narrows it to a value: "a timestamp for")."""
+    narrows it to a value: "a timestamp for"; ``why`` says what the sandbox cannot do with it)."""
     name = bracketed(parts)
     return StripeError(
         400,
         f"The offline sandbox does not apply {what}`{name}` on {method} {path}: Stripe accepts it, "
-        "but the sandbox would ignore it, so it refuses the request and changes nothing. This is a "
+        f"but {why}, so it refuses the request and changes nothing. This is a "
         "limit of the sandbox, not of Stripe. Leave the parameter out, or try it against Stripe in "
         "test mode (an sk_test_ key without --sandbox).",
         code="sandbox_limit",
         param=name,
     )
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A sandbox limit a hand-written handler applies to some values of a parameter it consumes
+    (``when``: "`billing_scheme=tiered`"), declared once where the handler lives so docs/sandbox.md
+    lists it (``REFUSALS``) and the handler raises it (``error``)."""
+
+    operations: tuple[str, ...]
+    when: str
+    why: str
+
+    def error(self, method: str, path: str, parts: tuple[Any, ...]) -> StripeError:
+        return not_applied(method, path, parts, why=self.why)
+
+
+REFUSALS: list[Refusal] = []
+
+
+def refusal(operations: Iterable[str], when: str, why: str) -> Refusal:
+    """Declare a hand-written sandbox limit (see ``Refusal``)."""
+    found = Refusal(tuple(operations), when, why)
+    REFUSALS.append(found)
+    return found
 
 
 def limits(op: spec.Operation, consumes: frozenset[str]) -> list[str]:

@@ -27,7 +27,10 @@ from . import (
     checkout,
     clocks,
     constraints,
+    credit_grants,
     credit_notes,
+    customer_balance,
+    customer_legacy,
     customer_sessions,
     customers,
     discounts,
@@ -99,10 +102,13 @@ def build_router() -> Router:
         payment_method_tokens,
         discounts,
         credit_notes,
+        credit_grants,
+        customer_balance,
         subscription_items,
         portal,
         subscription_schedules,
         clocks,
+        customer_legacy,  # after the subscription routes it serves through
     ):
         module.register(router)
     return router

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from .errors import StripeError, invalid, missing_param, no_such, unknown_param
+from . import custom_amounts
+from .accepted import refusal
+from .errors import invalid, missing_param, no_such, unknown_param
 from .ids import new_id
 from .router import Ctx, Router
 from .search import fields_of, search
@@ -201,27 +204,17 @@ _PRICE_KEYS = {
 def make_price(ctx: Ctx, data: dict[str, Any], param: str = "", inline: bool = False) -> JSON:
     """Create a price from create params or inline ``price_data`` (``inline=True``)."""
 
-    def pn(name: str) -> str:
-        return f"{param}[{name}]" if param else name
-
+    pn = _namer(param)
     for key in data:
         if key not in _PRICE_KEYS:
             raise unknown_param(pn(key))
     if "currency" not in data:
         raise missing_param(pn("currency"))
     cur = currency(data["currency"], pn("currency"))
-    if data.get("billing_scheme", "per_unit") != "per_unit" or "tiers" in data:
-        raise StripeError(400, "The sandbox supports per_unit prices only.", param=pn("billing_scheme"))
-    if "unit_amount" in data:
-        amount = as_int(data["unit_amount"], pn("unit_amount"), minimum=0)
-        decimal = str(amount)
-    elif "unit_amount_decimal" in data:
-        decimal = as_str(data["unit_amount_decimal"], pn("unit_amount_decimal"))
-        try:
-            amount = round(float(decimal))
-        except ValueError:
-            raise invalid(f"Invalid decimal: {decimal}", param=pn("unit_amount_decimal")) from None
-    else:
+    _refuse_unbillable(ctx, data, param)
+    amount, decimal = _unit_amount(data, pn)
+    custom = custom_amounts.price_param(data, pn, cur) if "custom_unit_amount" in data else None
+    if amount is None and custom is None:
         raise missing_param(pn("unit_amount"))
     if "product" in data and "product_data" in data:
         raise invalid(
@@ -261,6 +254,10 @@ def make_price(ctx: Ctx, data: dict[str, Any], param: str = "", inline: bool = F
                 r.get("usage_type", "licensed"), f"{pn('recurring')}[usage_type]", ("licensed", "metered")
             ),
         }
+    if custom is not None and recurring is not None:
+        raise invalid(
+            "You cannot use `custom_unit_amount` on a recurring price.", param=pn("custom_unit_amount")
+        )
     price: JSON = skeleton("price")
     price.update(
         id=new_id("price", 24),
@@ -269,6 +266,7 @@ def make_price(ctx: Ctx, data: dict[str, Any], param: str = "", inline: bool = F
         billing_scheme="per_unit",
         created=now(),
         currency=cur,
+        custom_unit_amount=custom,
         livemode=False,
         metadata=apply_metadata({}, data.get("metadata", {}), pn("metadata")),
         product=product_id,
@@ -284,8 +282,119 @@ def make_price(ctx: Ctx, data: dict[str, Any], param: str = "", inline: bool = F
     if inline:
         price["active"] = False
     ctx.acct.add(price)
+    # `currency_options` is sent only when expanded; it lists the price's own currency too.
+    ctx.acct.hidden[price["id"]] = {"currency_options": _currency_options(data, pn, price)}
     ctx.acct.emit("price.created", price)
     return price
+
+
+# Prices the sandbox cannot bill: tiers and quantity transforms change what a quantity costs, and
+# metered prices bill usage reported to a Billing Meter, which the sandbox never computes.
+_PRICES = ("POST /v1/prices",)
+_TIERED = refusal(
+    _PRICES,
+    "`billing_scheme=tiered`, `tiers`, `tiers_mode`, `currency_options[...][tiers]`",
+    "the sandbox computes per-unit prices only, not tiered ones",
+)
+_TRANSFORM = refusal(
+    _PRICES, "`transform_quantity`", "the sandbox bills quantities as given, without transforming them"
+)
+_METERED = refusal(
+    _PRICES,
+    "`recurring[usage_type]=metered`, `recurring[meter]`",
+    "the sandbox bills no usage: it totals no Billing Meter events",
+)
+_UNBILLABLE = (
+    (("billing_scheme",), "tiered", _TIERED),
+    (("tiers",), None, _TIERED),
+    (("tiers_mode",), None, _TIERED),
+    (("currency_options", "*", "tiers"), None, _TIERED),
+    (("transform_quantity",), None, _TRANSFORM),
+    (("recurring", "usage_type"), "metered", _METERED),
+    (("recurring", "meter"), None, _METERED),
+)
+
+
+def _refuse_unbillable(ctx: Ctx, data: dict[str, Any], param: str) -> None:
+    """A price the sandbox could store but not bill answers `sandbox_limit`, naming the parameter."""
+    at = tuple(re.findall(r"[^\[\]]+", param))
+    for path, value, limit in _UNBILLABLE:
+        for found, where in _walk(data, path, ()):
+            if value is None or found == value:
+                raise limit.error(ctx.method or "POST", ctx.path or "/v1/prices", (*at, *where))
+
+
+def _walk(node: Any, path: tuple[str, ...], at: tuple[str, ...]) -> Iterator[tuple[Any, tuple[str, ...]]]:
+    """The values at ``path`` in ``node`` (``*`` matches every key), with where each was found."""
+    if not path:
+        yield node, at
+        return
+    if not isinstance(node, dict):
+        return
+    keys = list(node) if path[0] == "*" else [path[0]] if path[0] in node else []
+    for key in keys:
+        yield from _walk(node[key], path[1:], (*at, key))
+
+
+def _namer(at: str) -> Callable[[str], str]:
+    """Parameter names under ``at``: ``name("unit_amount")`` is ``at[unit_amount]``."""
+    return lambda name: f"{at}[{name}]" if at else name
+
+
+def _unit_amount(data: dict[str, Any], pn: Callable[[str], str]) -> tuple[int | None, str | None]:
+    """``unit_amount`` or ``unit_amount_decimal`` as (amount, decimal string); (None, None) if neither."""
+    if "unit_amount" in data:
+        amount = as_int(data["unit_amount"], pn("unit_amount"), minimum=0)
+        return amount, str(amount)
+    if "unit_amount_decimal" in data:
+        decimal = as_str(data["unit_amount_decimal"], pn("unit_amount_decimal"))
+        try:
+            return round(float(decimal)), decimal
+        except ValueError:
+            raise invalid(f"Invalid decimal: {decimal}", param=pn("unit_amount_decimal")) from None
+    return None, None
+
+
+def _option(custom: JSON | None, amount: int | None, decimal: str | None, tax_behavior: str) -> JSON:
+    return {
+        "custom_unit_amount": custom,
+        "tax_behavior": tax_behavior,
+        "unit_amount": amount,
+        "unit_amount_decimal": decimal,
+    }
+
+
+def _currency_options(data: dict[str, Any], pn: Callable[[str], str], price: JSON) -> JSON:
+    """The price in each currency it offers (``currency_options``), its own currency first."""
+    own = price["currency"]
+    options = {
+        own: _option(
+            price["custom_unit_amount"],
+            price["unit_amount"],
+            price["unit_amount_decimal"],
+            price["tax_behavior"],
+        )
+    }
+    for code, entry_raw in as_dict(data.get("currency_options", {}), pn("currency_options")).items():
+        at = f"{pn('currency_options')}[{code}]"
+        entry = as_dict(entry_raw, at)
+        cur = currency(code, at)
+        if cur == own:
+            raise invalid(
+                f"The price's own currency ({cur}) cannot be one of its currency options.", param=at
+            )
+        name = _namer(at)
+        amount, decimal = _unit_amount(entry, name)
+        custom = custom_amounts.price_param(entry, name, cur) if "custom_unit_amount" in entry else None
+        if amount is None and custom is None:
+            raise missing_param(name("unit_amount"))
+        behavior = as_enum(
+            entry.get("tax_behavior", price["tax_behavior"]),
+            f"{at}[tax_behavior]",
+            ("exclusive", "inclusive", "unspecified"),
+        )
+        options[cur] = _option(custom, amount, decimal, behavior)
+    return options
 
 
 def create_price(ctx: Ctx) -> JSON:
@@ -408,6 +517,10 @@ def register(router: Router) -> None:
             "recurring",
             "tax_behavior",
             "tiers",
+            "tiers_mode",
+            "transform_quantity",
+            "custom_unit_amount",
+            "currency_options",
             "unit_amount",
             "unit_amount_decimal",
         ),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import spec
-from . import accepted, checkout_collection, checkout_totals
+from . import accepted, checkout_collection, checkout_totals, custom_amounts
 from .checkout_lines import build_line_items, line_item_object, lines_list
 from .errors import invalid, missing_param, no_such
 from .ids import client_secret, new_id
@@ -78,6 +78,7 @@ def _items(ctx: Ctx, p: dict[str, Any], mode: str) -> list[tuple[JSON, int, JSON
         )
     if mode == "setup" and items:
         raise invalid("You cannot pass `line_items` in `setup` mode.", param="line_items")
+    custom_amounts.check_items(ctx, items, p, mode)
     # spec3.json `currency`: "Required in `setup` mode when `payment_method_types` is not set."
     if mode == "setup" and "currency" not in p and "payment_method_types" not in p:
         raise missing_param("currency")
@@ -210,6 +211,7 @@ def create(ctx: Ctx) -> JSON:
     ctx.own(cs)
     _remember(ctx, cs, p, items)
     checkout_totals.configure(ctx, cs, p)
+    custom_amounts.configure(acct, cs)
     acct.hidden[sid] = {"line_items": lines_list(acct, cs, f"/v1/checkout/sessions/{sid}/line_items")}
     return cs
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 
 from .. import spec
+from . import accepted, generic
 from .generic import classify
 from .router import Router
 
@@ -69,6 +70,97 @@ def _resource(key: str) -> str:
     path = key.split(" ", 1)[1]
     parts = [p for p in path.split("/")[2:] if not p.startswith("{")]
     return "/".join(parts[:2] if parts and parts[0] in ("test_helpers", "billing_portal") else parts[:1])
+
+
+def parameter_limits(router: Router) -> dict[str, list[str]]:
+    """Per served POST operation, the parameters it answers `sandbox_limit` for (accepted.py)."""
+    hand = router.hand_written()
+    out: dict[str, list[str]] = {}
+    for op in spec.operations():
+        if op.method != "POST" or (op.key not in hand and classify(op).name == "limit"):
+            continue
+        route = router.route(op.method, op.path)
+        consumes = route.consumes if route is not None else generic.consumes(op)
+        found = accepted.limits(op, consumes)
+        if found:
+            out[op.key] = found
+    return out
+
+
+def figures(router: Router) -> str:
+    """README's one-line summary: operations served and refused, and refused parameters."""
+    table = by_kind(router)
+    total = sum(len(v) for v in table.values())
+    refused = len(table.get("limit", []))
+    params = sum(len(v) for v in parameter_limits(router).values())
+    return (
+        f"{total}: {total - refused} emulated, {refused} answered as named sandbox limits; "
+        f"{params} parameters of emulated operations are refused the same way rather than ignored"
+    )
+
+
+def limits_markdown(router: Router) -> str:
+    """The sandbox limits section of docs/sandbox.md: operations, hand-written refusals, parameters."""
+    table = by_kind(router)
+    whole = sorted(table.get("limit", []), key=lambda k: k.split(" ", 1)[::-1])
+    reasons = {op.key: classify(op).why for op in spec.operations()}
+    params = parameter_limits(router)
+    lines = [
+        f"**Operations** ({len(whole)}) that answer `sandbox_limit` whatever the request:",
+        "",
+        "<details><summary>the list</summary>",
+        "",
+        *(f"- `{key}`: {reasons[key] or 'not emulated'}" for key in whole),
+        "",
+        "</details>",
+        "",
+        f"**Values refused by hand** ({len(accepted.REFUSALS)}): served operations refuse these "
+        "as `sandbox_limit`, naming the parameter, because the sandbox cannot carry them out:",
+        "",
+        *(
+            f"- {', '.join(f'`{o}`' if o.startswith(('POST', 'GET', 'DELETE')) else o for o in r.operations)}"
+            f": {r.when}; {r.why}"
+            for r in accepted.REFUSALS
+        ),
+        "",
+        f"**Parameters** ({sum(len(v) for v in params.values())}, on {len(params)} served "
+        "operations) that answer `sandbox_limit`: the handler does not apply them and the object has "
+        "no field of that name to store them in (`[]` marks an item of an array):",
+        "",
+        "<details><summary>the list</summary>",
+        "",
+        *(
+            f"- `{key}`: " + ", ".join(f"`{p}`" for p in found)
+            for key, found in sorted(params.items(), key=lambda kv: kv[0].split(" ", 1)[::-1])
+        ),
+        "",
+        "</details>",
+    ]
+    return "\n".join(lines)
+
+
+def emulated_markdown(router: Router) -> str:
+    """The operations with hand-written behaviour, by resource (docs/sandbox.md)."""
+    by_resource: dict[str, list[str]] = {}
+    for key in sorted(router.hand_written(), key=lambda k: k.split(" ", 1)[::-1]):
+        if spec.operation(*key.split(" ", 1)) is not None:
+            by_resource.setdefault(_resource(key), []).append(key)
+    count = sum(len(v) for v in by_resource.values())
+    return "\n".join(
+        [
+            f"{count} operations have hand-written behaviour; every other served operation is generic "
+            "storage from the spec (see Coverage).",
+            "",
+            "<details><summary>the list, by resource</summary>",
+            "",
+            *(
+                f"- `{name}`: " + ", ".join(f"`{k}`" for k in keys)
+                for name, keys in sorted(by_resource.items())
+            ),
+            "",
+            "</details>",
+        ]
+    )
 
 
 def markdown(router: Router) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import invoice_totals, refunds
+from . import customer_balance, invoice_totals, refunds
 from .errors import invalid, missing_param, no_such
 from .invoice_lifecycle import invoice_pi, mark_paid
 from .router import Ctx, Router
@@ -245,20 +245,11 @@ def _sync(acct: Account, inv: JSON) -> None:
 
 
 def _credit_balance(acct: Account, cn: JSON, amount: int) -> str:
+    """The credit goes to the customer's balance in the invoice's currency, for the next invoices."""
     cust = acct.get("customer", cn["customer"])
-    cust["balance"] = int(cust["balance"]) - amount  # negative balance: credit for the next invoices
-    txn = new_object("customer_balance_transaction")
-    txn.update(
-        amount=-amount,
-        credit_note=cn["id"],
-        currency=cn["currency"],
-        customer=cust["id"],
-        ending_balance=cust["balance"],
-        invoice=cn["invoice"],
-        type="credit_note",
+    txn = customer_balance.record(
+        acct, cust, -amount, "credit_note", cn["currency"], credit_note=cn["id"], invoice=cn["invoice"]
     )
-    acct.add(txn)
-    acct.priv(txn)["parent"] = ("customer", cust["id"])
     return str(txn["id"])
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import payment_methods
-from .errors import invalid
+from . import customer_balance, payment_methods
 from .ids import new_id
 from .router import Ctx, Router
-from .schema_objects import new_object
 from .search import search
 from .store import (
     JSON,
@@ -17,7 +15,6 @@ from .store import (
     as_int,
     as_list,
     as_str,
-    changed,
     fields_match,
     now,
     paginate,
@@ -98,6 +95,8 @@ def create(ctx: Ctx) -> JSON:
         )["id"]
     ctx.acct.add(cust)
     _apply(ctx, cust, p)
+    if "balance" in p:
+        customer_balance.set_balance(ctx.acct, cust, as_int(p["balance"], "balance"), "initial")
     if "payment_method" in p:
         pm = payment_methods.resolve_payment_method(
             ctx, as_str(p["payment_method"], "payment_method"), "payment_method"
@@ -119,6 +118,8 @@ def update(ctx: Ctx) -> JSON:
     cust = ctx.acct.get("customer", ctx.path_params["customer"])
     before = snapshot(cust)
     _apply(ctx, cust, ctx.params)
+    if "balance" in ctx.params:
+        customer_balance.set_balance(ctx.acct, cust, as_int(ctx.params["balance"], "balance"), "adjustment")
     previous = {k: v for k, v in before.items() if cust.get(k) != v}
     if previous:
         ctx.acct.emit("customer.updated", cust, previous)
@@ -161,6 +162,7 @@ def register(router: Router) -> None:
         create,
         consumes=(
             "address",
+            "balance",
             "description",
             "email",
             "invoice_settings",
@@ -183,6 +185,7 @@ def register(router: Router) -> None:
         update,
         consumes=(
             "address",
+            "balance",
             "description",
             "email",
             "invoice_settings",
@@ -195,41 +198,3 @@ def register(router: Router) -> None:
         ),
     )
     router.add("DELETE", "/v1/customers/{customer}", delete)
-    router.add(
-        "POST",
-        "/v1/customers/{customer}/balance_transactions",
-        create_balance_transaction,
-        consumes=("amount", "currency"),
-    )
-
-
-def create_balance_transaction(ctx: Ctx) -> JSON:
-    """`POST /v1/customers/{customer}/balance_transactions`: adjusts `customer.balance` (negative
-    is a credit) and records `ending_balance`; the first one sets the customer's currency
-    (spec3.json, customer_balance_transaction and the endpoint's description)."""
-    cust = ctx.acct.get("customer", ctx.path_params["customer"], param="customer")
-    amount = as_int(ctx.params["amount"], "amount")
-    currency = as_str(ctx.params["currency"], "currency").lower()
-    if cust.get("currency") and cust["currency"] != currency:
-        raise invalid(
-            f"The currency of this transaction ({currency}) must match the customer's currency "
-            f"({cust['currency']}).",
-            param="currency",
-        )
-    before = snapshot(cust)
-    cust["currency"] = currency
-    cust["balance"] = int(cust.get("balance") or 0) + amount
-    txn = new_object("customer_balance_transaction")
-    txn.update(
-        id=new_id("cbtxn", 24),
-        amount=amount,
-        currency=currency,
-        customer=cust["id"],
-        ending_balance=cust["balance"],
-        type="adjustment",
-    )
-    ctx.store_rest(txn)
-    ctx.acct.add(txn)
-    ctx.acct.priv(txn)["parent"] = ("customer", cust["id"])
-    ctx.acct.emit("customer.updated", cust, changed(before, cust))
-    return txn

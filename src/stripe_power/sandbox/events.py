@@ -15,6 +15,7 @@ import httpx
 
 from .. import clock
 from ..webhooks import sign
+from .accepted import refusal
 from .errors import invalid
 from .ids import new_id
 from .router import Ctx, Router
@@ -98,14 +99,25 @@ def _enabled_events(value: Any) -> list[str]:
     return events
 
 
-def _url(value: Any) -> str:
+_OFF_MACHINE = refusal(
+    ("POST /v1/webhook_endpoints", "POST /v1/webhook_endpoints/{webhook_endpoint}"),
+    "`url` on a host other than 127.0.0.1, ::1 or localhost",
+    "the offline sandbox delivers webhooks only to this machine",
+)
+
+
+def _url(ctx: Ctx, value: Any) -> str:
+    """An http(s) URL (else Stripe's "Invalid URL"); one off this machine is a sandbox limit."""
     url = as_str(value, "url")
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        valid = False
+    if not valid:
+        raise invalid(f"Invalid URL: {url}", param="url", code="url_invalid")
     if not is_loopback_url(url):
-        raise invalid(
-            "Invalid URL: the sandbox delivers webhooks only to loopback hosts (127.0.0.1, ::1 or localhost), "
-            "over http or https.",
-            param="url",
-        )
+        raise _OFF_MACHINE.error(ctx.method, ctx.path, ("url",))
     return url
 
 
@@ -123,7 +135,7 @@ def create_endpoint(ctx: Ctx) -> JSON:
         livemode=False,
         metadata=apply_metadata({}, p.get("metadata", {})),
         status="enabled",
-        url=_url(p["url"]),
+        url=_url(ctx, p["url"]),
     )
     ctx.acct.add(we)
     ctx.acct.priv(we)["secret"] = secret
@@ -138,7 +150,7 @@ def update_endpoint(ctx: Ctx) -> JSON:
     we = ctx.acct.get("webhook_endpoint", ctx.path_params["webhook_endpoint"], param="webhook_endpoint")
     p = ctx.params
     if "url" in p:
-        we["url"] = _url(p["url"])
+        we["url"] = _url(ctx, p["url"])
     if "enabled_events" in p:
         we["enabled_events"] = _enabled_events(p["enabled_events"])
     if "description" in p:
@@ -208,15 +220,28 @@ class Delivery:
 
 
 class WebhookDispatcher:
-    """Delivers events to registered endpoints in background tasks, retrying with backoff."""
+    """Delivers events to registered endpoints in background tasks, retrying with backoff.
+
+    The API never waits for a delivery: ``schedule`` only starts a task, after the response is
+    decided. Each attempt is bounded (``connect_s`` to connect, ``timeout_s`` in all), a delivery
+    makes at most ``max_attempts``, and at most ``max_concurrent`` deliveries are in flight, so a
+    dead or hanging endpoint costs a bounded number of sockets and never the API's time."""
 
     def __init__(
-        self, state: State, max_attempts: int = 4, backoff_s: float = 0.05, timeout_s: float = 5.0
+        self,
+        state: State,
+        max_attempts: int = 4,
+        backoff_s: float = 0.05,
+        timeout_s: float = 5.0,
+        connect_s: float = 2.0,
+        max_concurrent: int = 16,
     ) -> None:
         self.state = state
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.timeout_s = timeout_s
+        self.connect_s = connect_s
+        self._slots = asyncio.Semaphore(max_concurrent)
         self.deliveries: list[Delivery] = []
         self.by_event: dict[str, list[Delivery]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -244,7 +269,8 @@ class WebhookDispatcher:
         self, acct: Account, event: JSON, delivery: Delivery, secret: str, payload: str
     ) -> None:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.timeout_s, trust_env=False)
+            timeout = httpx.Timeout(self.timeout_s, connect=min(self.connect_s, self.timeout_s))
+            self._client = httpx.AsyncClient(timeout=timeout, trust_env=False)
         for attempt in range(self.max_attempts):
             delivery.attempts = attempt + 1
             headers = {
@@ -254,7 +280,11 @@ class WebhookDispatcher:
             }
             sent = clock.now()
             try:
-                resp = await self._client.post(delivery.url, content=payload.encode(), headers=headers)
+                async with self._slots:
+                    resp = await asyncio.wait_for(
+                        self._client.post(delivery.url, content=payload.encode(), headers=headers),
+                        self.timeout_s,
+                    )
                 delivery.status = resp.status_code
                 if 200 <= resp.status_code < 300:
                     delivery.delivered = True
@@ -264,7 +294,7 @@ class WebhookDispatcher:
                     return
                 delivery.errors.append(f"HTTP {resp.status_code}")
                 delivery.log.append(Attempt(sent, resp.status_code, None))
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, TimeoutError) as exc:
                 delivery.errors.append(f"{type(exc).__name__}: {exc}")
                 delivery.log.append(Attempt(sent, None, f"{type(exc).__name__}: {exc}"))
             if attempt + 1 < self.max_attempts:

@@ -21,7 +21,7 @@ from .accepted import event_types, limits
 from .errors import StripeError, no_such
 from .router import Ctx, Handler
 from .schema_objects import has_id, new_object, prefix
-from .search import fields_of, search
+from .search import DOCUMENTED_FIELDS, fields_of, search
 from .store import JSON, paginate, snapshot
 
 _PARAM = re.compile(r"^\{(\w+)\}$")
@@ -267,7 +267,7 @@ def _list(op: spec.Operation, typ: str, ctx: Ctx) -> JSON:
 
 
 def _search(op: spec.Operation, typ: str, ctx: Ctx) -> JSON:
-    return search(ctx, typ, fields_of(*_scalar_fields(typ)), ctx.path)
+    return search(ctx, typ, fields_of(*DOCUMENTED_FIELDS.get(typ, _scalar_fields(typ))), ctx.path)
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalog, invoice_totals
+from . import catalog, custom_amounts, invoice_totals
 from .errors import invalid, missing_param, no_such
 from .ids import new_id
 from .invoice_lifecycle import attach_invoice_item
@@ -84,6 +84,7 @@ def create_invoice_item(ctx: Ctx) -> JSON:
     qty = as_int(p.get("quantity", 1), "quantity", minimum=0)
     price = _price(ctx, p)
     if price is not None:
+        custom_amounts.refuse_on_invoice(ctx, price, "pricing" if "pricing" in p else "price")
         cur, unit_decimal = price["currency"], str(price["unit_amount_decimal"] or price["unit_amount"] or 0)
         amount = int(price["unit_amount"] or 0) * qty
     elif "amount" in p:
@@ -212,6 +213,7 @@ def _reprice(ctx: Ctx, ii: JSON, p: dict[str, Any]) -> None:
     qty = as_int(p["quantity"], "quantity", minimum=0) if "quantity" in p else int(ii["quantity"] or 0)
     unit = acct.priv(ii).get("unit_amount_decimal") or str(ii["amount"])
     if price is not None:
+        custom_amounts.refuse_on_invoice(ctx, price, "pricing")
         if price["currency"] != ii["currency"]:
             raise invalid(
                 "The price's currency must match the invoice item's currency.", param="pricing[price]"

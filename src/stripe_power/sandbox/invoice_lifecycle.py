@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..currencies import minimum_charge
-from . import catalog, charges, invoice_totals, payment_intents, payment_methods
+from . import catalog, charges, customer_balance, invoice_totals, payment_intents, payment_methods
 from .errors import StripeError, invalid
 from .ids import new_id
 from .router import Ctx
@@ -253,13 +252,7 @@ def finalize(ctx: Ctx, inv: JSON) -> None:
     inv["effective_at"] = inv.get("effective_at") or ts  # "Same as finalized_at unless overwritten"
     inv["hosted_invoice_url"] = f"{ctx.base_url}/i/{inv['id']}"
     inv["invoice_pdf"] = f"{ctx.base_url}/i/{inv['id']}/pdf"
-    inv["ending_balance"] = 0
-    if 0 < inv["amount_due"] < minimum_charge(inv["currency"]):
-        # Below the minimum charge amount Stripe charges nothing: the invoice is paid and the
-        # amount goes to the customer's balance, collected with the next invoice.
-        cust["balance"] = int(cust.get("balance") or 0) + inv["amount_due"]
-        inv["ending_balance"] = inv["amount_due"]
-        inv["amount_due"] = inv["amount_remaining"] = 0
+    customer_balance.apply_at_finalization(acct, inv)
     if inv["amount_due"] > 0:
         pi = payment_intents.new_payment_intent(
             ctx,
@@ -359,6 +352,7 @@ def void(ctx: Ctx, inv: JSON) -> None:
     for pay in inv["payments"]["data"]:
         pay["status"] = "canceled"
         pay["status_transitions"]["canceled_at"] = ts
+    customer_balance.unapply(ctx.acct, inv)
     ctx.acct.emit("invoice.voided", inv, changed(before, inv))
 
 

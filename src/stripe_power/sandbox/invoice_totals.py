@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import discounts
+from . import customer_balance, discounts
 from .errors import invalid, no_such
 from .router import Ctx
 from .store import JSON, Account, as_list, as_str
@@ -101,7 +101,8 @@ def recompute(acct: Account, inv: JSON) -> None:
     inv["total_taxes"] = list(by_rate.values())
     inv["total"] = subtotal - discount_total + exclusive_tax
     inv["total_excluding_tax"] = inv["total"] - exclusive_tax - inclusive_tax
-    inv["amount_due"] = max(inv["total"] - int(inv.get("pre_payment_credit_notes_amount") or 0), 0)
+    due = inv["total"] - int(inv.get("pre_payment_credit_notes_amount") or 0)
+    inv["amount_due"] = customer_balance.amount_due(acct, inv, due)
     inv["amount_remaining"] = max(inv["amount_due"] - inv["amount_paid"], 0)
     inv["lines"]["total_count"] = len(lines)
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import checkout, checkout_complete, checkout_totals, page, payment_links
+from . import checkout, checkout_complete, checkout_totals, custom_amounts, page, payment_links
 from .checkout_collection import ADDRESS_KEYS, Collected
 from .errors import StripeError
 from .ids import new_id
@@ -184,6 +184,7 @@ def render(
             required=True,
             extra=" inputmode=numeric autocomplete=cc-number placeholder='4242 4242 4242 4242'",
         )
+        + custom_amounts.field(acct, cs)
         + (_input("promotion_code", "Promotion code") if cs.get("allow_promotion_codes") else "")
         + _consent(cs)
         + page._test_cards()
@@ -266,6 +267,8 @@ def routes(h: Hosted) -> list[Route]:
             try:
                 if code:
                     checkout_totals.enter_code(ctx, cs, code)
+                if "custom_amount" in fields:
+                    custom_amounts.enter(acct, cs, str(fields["custom_amount"]))
                 checkout_complete.complete(ctx, cs, card, collected_from(form), quantities, authenticate)
             except StripeError as err:
                 h.flush(acct)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import spec
-from . import accepted, checkout, checkout_collection, checkout_complete, constraints
+from . import accepted, checkout, checkout_collection, checkout_complete, constraints, custom_amounts
 from .checkout_lines import build_line_items, line_item_object, lines_list
 from .errors import StripeError, invalid, missing_param, no_such
 from .ids import new_id
@@ -82,6 +82,7 @@ def create_payment_link(ctx: Ctx) -> JSON:
     items = build_line_items(ctx, p["line_items"])
     if not items:
         raise missing_param("line_items")
+    custom_amounts.check_items(ctx, items, p)
     currencies = {price["currency"] for price, _, _ in items}
     if len(currencies) > 1:
         raise invalid("All line items must use the same currency.", param="line_items")

@@ -7,9 +7,9 @@ behaves like that card when charged. Raw card numbers get Stripe's test-mode ref
 
 from __future__ import annotations
 
+from .accepted import refusal
 from .cards import card_for_token
 from .errors import StripeError, invalid, missing_param
-from .generic import sandbox_limit
 from .payment_methods import make_card_pm
 from .router import Ctx, Router
 from .store import JSON, apply_metadata, as_dict, as_enum, as_str
@@ -21,15 +21,20 @@ RAW_CARD_REFUSAL = (
 )
 
 
+_NOT_A_CARD = refusal(
+    ("POST /v1/payment_methods",),
+    "`type` other than `card`",
+    "the sandbox makes card PaymentMethods from test tokens only",
+)
+
+
 def create_payment_method(ctx: Ctx) -> JSON:
     p = ctx.params
     if "type" not in p:
         raise missing_param("type")
     kind = as_str(p["type"], "type")
     if kind != "card":
-        raise sandbox_limit(
-            "POST", "/v1/payment_methods", f"only `type=card` from a test token, not `{kind}`"
-        )
+        raise _NOT_A_CARD.error(ctx.method, ctx.path or "/v1/payment_methods", ("type",))
     card_param = as_dict(p.get("card", {}), "card")
     if "number" in card_param:
         raise StripeError(400, RAW_CARD_REFUSAL, param="card[number]")

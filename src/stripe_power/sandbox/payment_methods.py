@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any
 
@@ -27,29 +28,32 @@ from .store import (
 PM_KIND = "PaymentMethod"
 
 
-def _billing_details(data: Any = None) -> JSON:
-    details: JSON = {
-        "address": {
-            "city": None,
-            "country": None,
-            "line1": None,
-            "line2": None,
-            "postal_code": None,
-            "state": None,
-        },
-        "email": None,
-        "name": None,
-        "phone": None,
-        "tax_id": None,
-    }
+_ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def _billing_details(data: Any = None, current: JSON | None = None) -> JSON:
+    """``billing_details`` from a create, or merged onto ``current`` by an update: the fields given
+    change, the others stay; "" clears a field (an address: all of it)."""
+    details: JSON = (
+        copy.deepcopy(current)
+        if current
+        else {
+            "address": dict.fromkeys(_ADDRESS_KEYS),
+            "email": None,
+            "name": None,
+            "phone": None,
+            "tax_id": None,
+        }
+    )
     if isinstance(data, dict):
-        for key in ("email", "name", "phone"):
+        for key in ("email", "name", "phone", "tax_id"):
             if key in data:
                 details[key] = as_str(data[key], f"billing_details[{key}]") or None
-        if isinstance(data.get("address"), dict):
-            details["address"].update(
-                {k: v or None for k, v in data["address"].items() if k in details["address"]}
-            )
+        address = data.get("address")
+        if address == "":
+            details["address"] = dict.fromkeys(_ADDRESS_KEYS)
+        elif isinstance(address, dict):
+            details["address"].update({k: v or None for k, v in address.items() if k in _ADDRESS_KEYS})
     return details
 
 
@@ -185,7 +189,7 @@ def update_pm(ctx: Ctx) -> JSON:
     p = ctx.params
     if "billing_details" in p:
         pm["billing_details"] = _billing_details(
-            {**pm["billing_details"], **as_dict(p["billing_details"], "billing_details")}
+            as_dict(p["billing_details"], "billing_details"), pm["billing_details"]
         )
     if "metadata" in p:
         pm["metadata"] = apply_metadata(pm["metadata"], p["metadata"])

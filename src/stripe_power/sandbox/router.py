@@ -124,6 +124,10 @@ class Router:
         """The operations served by hand-written handlers, as ``METHOD /template``."""
         return {f"{m} {t}" for m, t in self._by_template}
 
+    def route(self, method: str, template: str) -> Route | None:
+        """The hand-written route registered for ``method template``, if any."""
+        return self._by_template.get((method, template))
+
     def add(
         self, method: str, template: str, handler: Handler, consumes: Iterable[str] | None = None
     ) -> None:

@@ -1,8 +1,9 @@
 """Stripe's Search Query Language, for the ``/search`` endpoints.
 
-Supports ``field:'value'`` (exact, case-insensitive), ``field~'value'`` (substring, at least 3
-characters), ``metadata['key']:'value'``, numeric comparisons (``created>1700000000``), ``-``
-negation, ``null``, and clauses joined by ``AND`` or ``OR`` (not both, as Stripe requires).
+Supports ``field:'value'`` (exact, case-insensitive; nested fields by dotted name), ``field~'value'``
+(substring, at least 3 characters), ``metadata['key']:'value'``, numeric comparisons
+(``created>1700000000``), ``-`` negation, ``null``, and up to 10 clauses joined by a space or
+``AND`` (both mean AND) or by ``OR`` (not both kinds, as Stripe requires).
 """
 
 from __future__ import annotations
@@ -19,32 +20,54 @@ from .store import JSON, as_int
 Getter = Callable[[JSON], Any]
 
 _CLAUSE = re.compile(
-    r"""^\s*(?P<neg>-)?(?P<field>[a-z_]+(?:\[(?:'[^']*'|"[^"]*")\])?)\s*
+    r"""\s*(?P<neg>-)?(?P<field>[a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*(?:\[(?:'[^']*'|"[^"]*")\])?)\s*
         (?P<op>:|~|>=|<=|>|<)\s*
-        (?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"]+)\s*$""",
+        (?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"]+)""",
     re.VERBOSE,
 )
-_SPLIT = re.compile(r"\s+(AND|OR)\s+")
+_JOIN = re.compile(r"\s+(AND|OR)(?=\s)")
+_MAX_CLAUSES = 10
+
+
+def _clauses(query: str) -> tuple[list[re.Match[str]], set[str]]:
+    """The query's clauses and how they are joined. Stripe: "You can combine up to 10 query
+    clauses in a search by either separating them with a space, or using the AND or OR keywords
+    (case sensitive). You can't combine AND and OR in the same query" (docs.stripe.com/search)."""
+    clauses: list[re.Match[str]] = []
+    joins: set[str] = set()
+    pos, text = 0, query.rstrip()
+    while pos < len(text):
+        m = _CLAUSE.match(text, pos)
+        if m is None:
+            rest = text[pos:].strip().split(" ", 1)[0]
+            raise invalid(f"The query is malformed: `{rest}`. Use the form field:'value'.", param="query")
+        clauses.append(m)
+        pos = m.end()
+        if pos >= len(text):
+            break
+        join = _JOIN.match(text, pos)
+        if join is not None:
+            joins.add(join.group(1))
+            pos = join.end()
+        elif text[pos].isspace():
+            joins.add("AND")  # a space between clauses means AND
+        else:
+            raise invalid(f"The query is malformed near `{text[pos : pos + 20]}`.", param="query")
+    if len(joins) > 1:
+        raise invalid("Search queries cannot mix AND and OR.", param="query")
+    if len(clauses) > _MAX_CLAUSES:
+        raise invalid(f"A search query can combine at most {_MAX_CLAUSES} clauses.", param="query")
+    return clauses, joins
 
 
 def _parse(query: str, fields: dict[str, Getter]) -> tuple[str, list[Callable[[JSON], bool]]]:
-    parts = _SPLIT.split(query.strip())
-    clauses = parts[0::2]
-    joins = set(parts[1::2])
-    if len(joins) > 1:
-        raise invalid("Search queries cannot mix AND and OR.", param="query")
+    found, joins = _clauses(query)
     checks: list[Callable[[JSON], bool]] = []
-    for clause in clauses:
-        m = _CLAUSE.match(clause)
-        if not m:
-            raise invalid(
-                f"The query is malformed: `{clause.strip()}`. Use the form field:'value'.", param="query"
-            )
+    for m in found:
         field, op, raw = m.group("field"), m.group("op"), m.group("value")
         neg = bool(m.group("neg"))
         if field.startswith("metadata["):
             getter = _metadata_getter(field[len("metadata[") + 1 : -2])
-
         elif field in fields:
             getter = fields[field]
         else:
@@ -68,15 +91,43 @@ def _metadata_getter(key: str) -> Getter:
 
 
 def _field_getter(name: str) -> Getter:
+    path = name.split(".")
+
     def get(obj: JSON) -> Any:
-        return obj.get(name)
+        node: Any = obj
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        return node
 
     return get
 
 
 def fields_of(*names: str) -> dict[str, Getter]:
-    """Search fields read straight from the object's top-level keys."""
+    """Search fields read from the object (dotted names reach nested ones:
+    ``payment_method_details.card.last4``)."""
     return {name: _field_getter(name) for name in names}
+
+
+# The fields Stripe documents for the searches the sandbox serves generically
+# (docs.stripe.com/search#query-fields-for-charges); the others use the object's top-level fields.
+DOCUMENTED_FIELDS = {
+    "charge": (
+        "amount",
+        "billing_details.address.postal_code",
+        "created",
+        "currency",
+        "customer",
+        "disputed",
+        "payment_intent",
+        "payment_method_details.card.brand",
+        "payment_method_details.card.exp_month",
+        "payment_method_details.card.exp_year",
+        "payment_method_details.card.fingerprint",
+        "payment_method_details.card.last4",
+        "refunded",
+        "status",
+    ),
+}
 
 
 def _check(getter: Getter, op: str, value: Any, neg: bool) -> Callable[[JSON], bool]:

@@ -168,6 +168,7 @@ def _is_list(schema: spec.Schema) -> bool:
 _INCLUDABLE = {
     "customer": frozenset({"cash_balance", "invoice_credit_balance", "tax"}),
     "invoice": frozenset({"confirmation_secret"}),
+    "price": frozenset({"currency_options"}),
 }
 
 
@@ -201,7 +202,11 @@ def _refusal(root: spec.Schema, segments: list[str]) -> str | None:
         expandable = False
         for node in nodes:
             field = node.get("properties", {}).get(seg)
-            if field is None or seg not in node.get("x-expandableFields", ()):
+            # The includable objects above are missing from some schemas' x-expandableFields
+            # (a customer's `invoice_credit_balance`), though Stripe's reference lists them.
+            if field is None or (
+                seg not in node.get("x-expandableFields", ()) and not _includable(node, seg, field)
+            ):
                 continue
             if field.get("type") == "array":  # e.g. invoice `discounts`: each item expands
                 field = field.get("items", {})
