@@ -309,9 +309,13 @@ def test_pending_if_incomplete_keeps_the_change_until_paid(client: stripe.Stripe
             "items": [{"id": _item(sub).id, "quantity": 3}],
             "proration_behavior": "always_invoice",
             "payment_behavior": "pending_if_incomplete",
+            "metadata": {"plan": "pro"},  # carried by the pending update (2026-05-27.dahlia changelog)
         },
     )
     assert _item(sub).quantity == 1 and sub.status == "active"
+    assert "plan" not in sub.metadata and sub.pending_update.metadata["plan"] == "pro"  # type: ignore[union-attr]
+    noted = client.v1.subscriptions.update(sub.id, {"metadata": {"note": "now"}})
+    assert noted.metadata["note"] == "now" and noted.pending_update is not None
     assert sub.pending_update is not None and sub.pending_update.subscription_items[0].quantity == 3
     assert sub.pending_update.expires_at == T0 + 23 * HOUR
     open_invoice = client.v1.invoices.retrieve(str(sub.latest_invoice))
@@ -320,6 +324,7 @@ def test_pending_if_incomplete_keeps_the_change_until_paid(client: stripe.Stripe
     client.v1.invoices.pay(open_invoice.id, {"payment_method": good.id})
     applied = client.v1.subscriptions.retrieve(sub.id)
     assert applied.pending_update is None and _item(applied).quantity == 3
+    assert (applied.metadata["plan"], applied.metadata["note"]) == ("pro", "now")
     assert "customer.subscription.pending_update_applied" in event_types(client)
 
 

@@ -44,8 +44,9 @@ from .subscription_create import (
 BILLING_PARAMS = ("items", "trial_end", "billing_cycle_anchor", "add_invoice_items")
 
 
-def change(ctx: Ctx, sub: JSON, p: dict[str, Any]) -> None:
-    """Apply the billing parameters of a subscription update (``BILLING_PARAMS``)."""
+def change(ctx: Ctx, sub: JSON, p: dict[str, Any]) -> bool:
+    """Apply the billing parameters of a subscription update (``BILLING_PARAMS``); True when the
+    change was kept pending instead (its invoice unpaid, ``pending_if_incomplete``)."""
     acct = ctx.acct
     proration = as_enum(
         p.get("proration_behavior", "create_prorations"), "proration_behavior", PRORATION_BEHAVIORS
@@ -76,16 +77,18 @@ def change(ctx: Ctx, sub: JSON, p: dict[str, Any]) -> None:
     add_invoice_items(ctx, sub, extra, None)
     sub["items"]["total_count"] = len(sub["items"]["data"])
     if not (resets or (proration == "always_invoice" and (created or extra))):
-        return
+        return False
     inv = invoice_now(ctx, sub, "subscription_update", period)
     if ends_trial:
         sub["status"] = "active"
     if collect(ctx, sub, inv, payment, off_session=off_session):
-        return
+        return False
     if payment == "pending_if_incomplete" and inv["status"] == "open":
         _make_pending(acct, sub, before, inv, p)
-    elif sub["collection_method"] == "charge_automatically":
+        return True
+    if sub["collection_method"] == "charge_automatically":
         sub["status"] = "past_due"
+    return False
 
 
 def _items(ctx: Ctx, sub: JSON, raw: Any, at: int) -> tuple[list[tuple[JSON, int]], set[str]]:

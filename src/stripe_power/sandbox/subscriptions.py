@@ -99,9 +99,8 @@ def update_subscription(ctx: Ctx) -> JSON:
     if "pause_collection" in p:
         sub["pause_collection"] = _pause_collection(p["pause_collection"])
     _cancellation(ctx, sub, p)
-    if any(k in p for k in BILLING_PARAMS):
-        change(ctx, sub, p)
-    if "metadata" in p and not sub.get("pending_update"):
+    pending = change(ctx, sub, p) if any(k in p for k in BILLING_PARAMS) else False
+    if "metadata" in p and not pending:  # a pending update carries its metadata until it applies
         sub["metadata"] = apply_metadata(sub["metadata"], p["metadata"])
     previous = changed(before, sub)
     if previous:
