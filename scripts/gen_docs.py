@@ -1,5 +1,5 @@
-"""Regenerate the tool tables and the guide in README.md and POWER.md, and the sandbox's coverage
-table in docs/sandbox.md, from the code."""
+"""Regenerate the tool tables and the guide in README.md and POWER.md, the sandbox's coverage
+table in docs/sandbox.md, and the power's mcp.json (its autoApprove list), from the code."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if __name__ == "__main__":
     check = "--check" in sys.argv
     stale = [
-        name for name in ("README.md", "POWER.md", "docs/sandbox.md") if not sync(ROOT / name, check=check)
+        name
+        for name in ("README.md", "POWER.md", "docs/sandbox.md", "mcp.json")
+        if not sync(ROOT / name, check=check)
     ]
     if stale:
         print(("out of date: " if check else "updated: ") + ", ".join(stale))

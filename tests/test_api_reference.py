@@ -148,3 +148,32 @@ async def test_reference_tools_work_offline_and_read_only(connect: Connect) -> N
         assert tools[name].annotations is not None and tools[name].annotations.read_only_hint is True
     assert found["results"][0]["path"] == "/v1/disputes"
     assert json.dumps(found).count("GET") >= 1
+
+
+def test_descriptions_are_cut_at_sentences_or_words_never_mid_word() -> None:
+    """Issue 28, item 6: every parameter line of every operation in the spec keeps whole
+    sentences of Stripe's description, or whole words and a clear mark (" …")."""
+    from stripe_power import spec
+    from stripe_power.spec.describe import CUT_MARK, parameters, shorten
+
+    checked = cut = 0
+    for op in spec.operations():
+        for name, schema in spec.walk(op.params):
+            original = " ".join(str(spec.deref(schema).get("description", "")).split())
+            if not original:
+                continue
+            short = shorten(original, 90)
+            checked += 1
+            assert len(short) <= 90, (op.key, name, short)
+            if short.endswith(CUT_MARK):
+                cut += 1
+                kept = short.removesuffix(CUT_MARK)
+                assert original.startswith(kept) and original[len(kept)] in " ,;:(", (op.key, name, short)
+            else:
+                assert original.startswith(short), (op.key, name, short)
+                assert short == original or short[-1] in ".!?", (op.key, name, short)
+                assert short == original or original[len(short)] == " ", (op.key, name, short)
+    assert checked > 3000 and cut > 100
+    lines = parameters(spec.resolve("POST", "/v1/credit_notes").params)  # type: ignore[union-attr]
+    said = [line.split(" — ", 1)[1] for line in lines.values() if " — " in line]
+    assert said and all("…" not in text or text.endswith(" …") for text in said)

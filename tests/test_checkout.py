@@ -7,8 +7,6 @@ from typing import Any
 
 import httpx
 
-from stripe_power.tools.checkout import NEXT_COMPLETE
-
 from .conftest import Connect, error_text, payload
 from .fakes import RecordingStripe
 
@@ -169,7 +167,10 @@ async def test_expire_retrieve_list_and_line_items(fake: RecordingStripe, connec
 
         assert gone["status"] == "expired" and gone["next_step"] == "Create a new session."
         assert done["payment_intent"] == "pi_1" and done["customer"] == "cus_1"
-        assert done["next_step"] == NEXT_COMPLETE
+        assert done["next_step"] == (
+            "Fulfil the order on the checkout.session.completed webhook (see it: wait_for_event "
+            '{"type": "checkout.session.completed", "object_id": "cs_test_1"}).'
+        )
         assert page["has_more"] is True and page["next_starting_after"] == "cs_test_1"
         assert items == {
             "data": [{"id": "li_1", "description": "Pro plan", "quantity": 2, "price": "price_1",
@@ -283,7 +284,10 @@ async def test_paid_session_in_sandbox(connect_sandbox: Connect, sandbox: Any, s
         done = payload(await client.call_tool("retrieve_checkout_session", {"session": session["id"]}))
         assert (done["status"], done["payment_status"]) == ("complete", "paid")
         assert done["payment_intent"].startswith("pi_") and "url" not in done
-        assert done["next_step"] == NEXT_COMPLETE
+        assert (
+            f'wait_for_event {{"type": "checkout.session.completed", "object_id": "{session["id"]}"}}'
+            in (done["next_step"])
+        )
 
         lines = payload(
             await client.call_tool("list_checkout_session_line_items", {"session": session["id"]})
@@ -406,4 +410,4 @@ async def test_client_secret_only_from_create(fake: RecordingStripe, connect: Co
         listed = payload(await client.call_tool("list_checkout_sessions", {}))
     assert created["client_secret"] == "cs_test_1_secret_x" and "never log" in created["next_step"]
     assert "client_secret" not in read and "client_secret" not in listed["data"][0]
-    assert "create_checkout_session returned" in read["next_step"]
+    assert "client_secret returned when the session was created" in read["next_step"]

@@ -131,6 +131,6 @@ async def test_advice_keeps_excluded_payment_method_types_where_it_exists(
             )
         )
     assert "`excluded_payment_method_types`" in checkout
-    assert "omit it to get dynamic payment methods." in setup and "excluded_payment_method_types" not in setup
+    assert "omit it to get dynamic payment methods" in setup and "excluded_payment_method_types" not in setup
     assert "excluded_payment_method_types" not in link
     assert fake.requests == []

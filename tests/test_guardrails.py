@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from stripe_power.guardrails import RULES, find_card_number, violation
+from stripe_power.hints import Listing, render
 
 from .conftest import Connect, error_text, payload
 from .fakes import RecordingStripe
@@ -63,7 +64,7 @@ async def test_generic_tool_refuses_and_sends_nothing(
     assert f"guardrail `{rule_id}`" in message
     rule = next(r for r in RULES if r.id == rule_id)
     # The advice's first clause always; later ones only where the endpoint takes what they name.
-    assert rule.instead.split("; ")[0].rstrip(".") in message
+    assert render(rule.instead.split("; ")[0].rstrip("."), Listing.everything()) in message
     assert rule.doc_url in message and "Nothing was sent" in message
     assert PAN not in message
     assert [(r.method, r.path) for r in sandbox.request_log(sandbox_key)] == [("GET", "/v1/customers")]

@@ -10,6 +10,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import TextResourceContents
 
 from stripe_power.guardrails import RULES
+from stripe_power.hints import Listing, render
 from stripe_power.prompts import PROMPTS
 from stripe_power.resources import OBJECTS, best_practices
 from stripe_power.sandbox.cards import TEST_PAYMENT_METHODS
@@ -45,17 +46,19 @@ async def test_static_resources_list_and_read(connect: Connect) -> None:
         cards = text_of((await client.read_resource("stripe://testing/cards")).contents)
     assert listed == {"stripe://guide/best-practices", "stripe://guide/guardrails", "stripe://testing/cards"}
     assert templates == ["stripe://{object_type}/{id}"]
-    assert guide == best_practices() and "Checkout Sessions first" in guide
+    everything = Listing.everything()
+    assert guide == render(best_practices(), everything) and "Checkout Sessions first" in guide
     table_rows = [line for line in rules.splitlines() if line.startswith("| `")]
     assert [row.split("`")[1] for row in table_rows] == list(dict.fromkeys(r.id for r in RULES))
     for rule in RULES:
-        assert rule.instead in rules and rule.doc_url in rules
+        assert render(rule.instead, everything) in rules and rule.doc_url in rules
     for card in TEST_PAYMENT_METHODS:
         assert f"`{card.id}`" in cards and card.number in cards
 
 
 def test_power_md_carries_the_same_guide() -> None:
-    assert best_practices() in (ROOT / "POWER.md").read_text()
+    """As the power's agent gets it from its server: written for the default listing."""
+    assert render(best_practices(), Listing.default()) in (ROOT / "POWER.md").read_text()
 
 
 async def test_prompts_render_and_name_only_real_tools(connect: Connect) -> None:
@@ -65,7 +68,7 @@ async def test_prompts_render_and_name_only_real_tools(connect: Connect) -> None
     assert set(listed) == {p.__name__ for p in PROMPTS} == set(PROMPT_ARGS)
     for name, result in rendered.items():
         text = result.messages[0].content.text  # type: ignore[union-attr]
-        named = set(re.findall(r"`([a-z]+(?:_[a-z]+)+)`", text))
+        named = set(re.findall(r"`([a-z]+(?:_[a-z]+)+)[ `]", text))
         assert named, name
         assert named <= TOOL_NAMES, (name, named - TOOL_NAMES)
     assert "€25.00" in rendered["accept_one_time_payment"].messages[0].content.text  # type: ignore[union-attr]

@@ -29,11 +29,12 @@ async def test_pay_invoice_without_a_payment_method_names_the_fix(connect_sandbo
         invoice = await _open_invoice(client, customer)
         refused = error_text(await client.call_tool("pay_invoice", {"invoice": invoice["id"]}))
         assert "no attached payment source or default payment method" in refused
-        assert f"list_payment_methods customer={customer}" in refused
+        assert f'list_payment_methods {{"customer": "{customer}"}}' in refused
         assert (
-            f"update_customer customer={customer} invoice_settings={{default_payment_method: pm_...}}"
+            f'update_customer {{"customer": "{customer}", "invoice_settings": {{"default_payment_method": "pm_..."}}}}'
             in refused
         )
+        assert f'pay_invoice {{"invoice": "{invoice["id"]}"}} again' in refused
         assert (
             payload(await client.call_tool("retrieve_invoice", {"invoice": invoice["id"]}))["status"]
             == "open"
@@ -59,7 +60,7 @@ async def test_send_invoice_confirms_the_sending(connect_sandbox: Connect) -> No
     async with connect_sandbox() as client:
         customer = payload(await client.call_tool("create_customer", {"email": "send@example.com"}))["id"]
         invoice = await _open_invoice(client, customer, "send_invoice")
-        assert invoice["next_step"].startswith("send_invoice emails it")
+        assert invoice["next_step"].startswith(f'send_invoice {{"invoice": "{invoice["id"]}"}} emails it')
         sent = payload(await client.call_tool("send_invoice", {"invoice": invoice["id"]}))
         assert sent["next_step"].startswith(
             f"Sent: Stripe emailed invoice {invoice['number']} to send@example.com"

@@ -91,7 +91,8 @@ async def test_create_invoice_exact_form_and_summary(fake: RecordingStripe, conn
             "amount_remaining_display": "$125.00",
             "due_date": 1702592000,
             "metadata": {"job": "42"},
-            "next_step": "Add items (create_invoice_item with invoice=), then finalize_invoice.",
+            "next_step": 'Add items (create_invoice_item {"invoice": "in_1", "customer": "cus_1", '
+            '"pricing": {"price": "price_..."}}), then finalize_invoice {"invoice": "in_1"}.',
         }
 
 

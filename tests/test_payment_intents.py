@@ -212,7 +212,7 @@ async def test_confirm_capture_cancel_send_exact_forms(fake: RecordingStripe, co
         assert cancel.path == "/v1/payment_intents/pi_1/cancel"
         assert cancel.form == [("cancellation_reason", "requested_by_customer")]
         assert cancel.headers["Idempotency-Key"].startswith("stripe-power-")
-        assert "retrieve_payment_intent later" in confirmed["next_step"]
+        assert 'retrieve_payment_intent {"payment_intent": "pi_1"} later' in confirmed["next_step"]
         assert captured["amount_received_display"] == "$30.00" and captured["amount_display"] == "$50.00"
         assert canceled["status"] == "canceled" and canceled["cancellation_reason"] == "requested_by_customer"
 
@@ -290,7 +290,10 @@ async def test_results_say_what_to_do_next(fake: RecordingStripe, connect: Conne
         assert results["pi_d"]["last_payment_error"].startswith(
             "insufficient_funds: the card has insufficient funds"
         )
-        assert "another payment_method" in results["pi_d"]["next_step"]
+        assert (
+            'Retry with another payment method: confirm_payment_intent {"payment_intent": "pi_d", '
+            '"payment_method": "pm_..."}' in results["pi_d"]["next_step"]
+        )
         assert "stripe.handleNextAction" in results["pi_a"]["next_step"]
         assert results["pi_a"]["next_action_url"] == "https://hooks.example/3ds"
         assert "client_secret" not in results["pi_a"]
@@ -419,7 +422,10 @@ async def test_sandbox_manual_capture_of_part(connect_sandbox: Connect) -> None:
             )
         )
         assert held["status"] == "requires_capture" and held["amount_capturable"] == 5000
-        assert "capture_payment_intent within 7 days" in held["next_step"]
+        assert (
+            f'capture it within 7 days (capture_payment_intent {{"payment_intent": "{held["id"]}"}})'
+            in held["next_step"]
+        )
         captured = payload(
             await client.call_tool(
                 "capture_payment_intent", {"payment_intent": held["id"], "amount_to_capture": 3000}

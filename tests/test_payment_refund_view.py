@@ -36,7 +36,7 @@ async def test_partial_then_full_refund_shows_on_the_payment(connect_sandbox: Co
         assert (
             part["amount_refunded_display"] == "$15.00" and part["remaining_refundable_display"] == "$35.00"
         )
-        assert part["next_step"] == f"Refunded $15.00 (list_refunds payment_intent={pi})."
+        assert part["next_step"] == f'Refunded $15.00 (list_refunds {{"payment_intent": "{pi}"}}).'
         payload(await client.call_tool("create_refund", {"payment_intent": pi}))
         full = payload(await client.call_tool("retrieve_payment_intent", {"payment_intent": pi}))
         assert (full["status"], full["amount_refunded"], full["remaining_refundable"]) == (
@@ -62,7 +62,9 @@ async def test_a_dispute_shows_on_the_payment(fake: RecordingStripe, connect: Co
         shown = payload(await client.call_tool("retrieve_payment_intent", {"payment_intent": "pi_1"}))
         resource = await _resource(client, "pi_1")
     assert shown["disputed"] is True and shown["latest_charge"] == "ch_1"
-    assert shown["next_step"].startswith("Disputed: see call_stripe_api GET /v1/disputes")
+    assert shown["next_step"].startswith(
+        'Disputed: see call_stripe_api {"method": "GET", "path": "/v1/disputes", "params": {"payment_intent": '
+    )
     assert resource == shown
     assert [(r.method, r.path, r.query) for r in fake.requests] == [
         ("GET", "/v1/payment_intents/pi_1", [("expand[0]", "latest_charge")])

@@ -186,7 +186,10 @@ async def test_retrieve_list_cancel(fake: RecordingStripe, connect: Connect) -> 
         ]
         assert (cancel.method, cancel.path, cancel.form) == ("POST", "/v1/refunds/re_1/cancel", [])
         assert cancel.headers["Idempotency-Key"] == "rc-1"
-        assert "retrieve_refund later" in got["next_step"] and "remaining_refundable" not in got
+        assert (
+            'retrieve_refund {"refund": "re_1"} later' in got["next_step"]
+            and "remaining_refundable" not in got
+        )
         assert [r["id"] for r in page["data"]] == ["re_2", "re_1"] and page["next_starting_after"] == "re_1"
         assert canceled["status"] == "canceled"
 

@@ -79,7 +79,10 @@ async def test_create_and_confirm_with_a_test_method(fake: RecordingStripe, conn
             ("confirm", "true"),
         ]
         assert "client_secret" not in result
-        assert "off_session=true" in result["next_step"] and "pm_1" in result["next_step"]
+        assert (
+            'create_payment_intent {"amount": 2000, "currency": "usd", "customer": "cus_1", '
+            '"payment_method": "pm_1", "confirm": true, "off_session": true}' in result["next_step"]
+        )
 
 
 async def test_confirm_cancel_detach_send_exact_forms(fake: RecordingStripe, connect: Connect) -> None:
@@ -198,7 +201,7 @@ async def test_sandbox_save_a_card_then_charge_it_off_session(
             )
         )
         assert saved["status"] == "succeeded" and saved["customer"] == customer
-        assert "off_session=true" in saved["next_step"]
+        assert '"off_session": true' in saved["next_step"]
 
         methods = payload(await client.call_tool("list_payment_methods", {"customer": customer}))
         (card,) = methods["data"]

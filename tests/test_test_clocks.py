@@ -80,7 +80,9 @@ async def test_the_prompt_runs_two_paid_renewals_with_progress(connect_sandbox: 
             price = await _price(client)
             prompt = await client.get_prompt("simulate_billing_cycle", {"price": price, "months": "2"})
             text = prompt.messages[0].content.text  # type: ignore[union-attr]
-            assert "`advance_test_clock` test_clock=<clock id> (no days" in text and price in text
+            assert '`advance_test_clock {"test_clock": "clock_..."}` (no days' in text and price in text
+            frozen = int(re.search(r'"frozen_time": (\d+)', text).group(1))  # type: ignore[union-attr]
+            assert 0 <= frozen - _at(date) < 60  # the clock the prompt makes starts at its "now"
             clock, customer, sub = await _follow_prompt(client, price, "pm_card_visa")
             first = payload(
                 await client.call_tool(

@@ -26,7 +26,6 @@ from stripe_power.tools import (
 )
 
 from .conftest import Connect, payload
-from .test_guidance import PROMPT_ARGS
 
 KEY = {"STRIPE_SECRET_KEY": "sk_test_" + "0" * 24}
 ALL_NAMES = {spec.name for ts in TOOLSETS for spec in ts.tools}
@@ -253,27 +252,3 @@ async def test_the_four_workflows_with_only_the_default_tools(
     assert call.mentioned <= listed, call.mentioned - listed
     posted = [r.path for r in sandbox.request_log(sandbox_key) if r.method == "POST"]
     assert posted.count("/v1/checkout/sessions") == 2 and "/v1/refunds" in posted
-
-
-TOOLSET_OF = {spec.name: ts.name for ts in TOOLSETS for spec in ts.tools}
-DEFAULT_SET = {s.name for ts in TOOLSETS for s in ts.tools if in_default(s)}  # with sandbox-only ones
-
-
-async def test_prompts_say_which_toolset_a_tool_outside_the_default_needs(connect: Connect) -> None:
-    """An agent on the default list that follows a prompt learns which toolset to add."""
-    async with connect(toolsets="default") as client:
-        for name, arguments in PROMPT_ARGS.items():
-            text = (await client.get_prompt(name, arguments)).messages[0].content.text  # type: ignore[union-attr]
-            for tool in set(re.findall(r"`([a-z_]+)`", text)) & ALL_NAMES - DEFAULT_SET:
-                toolset = re.escape(TOOLSET_OF[tool])
-                assert re.search(rf"toolsets? [^\n]*\b{toolset}\b", text), (name, tool)
-
-
-def test_power_md_workflows_say_which_toolset_a_tool_outside_the_default_needs() -> None:
-    text = (Path(__file__).resolve().parent.parent / "POWER.md").read_text()
-    workflows = text.split("## Workflows\n", 1)[1].split("\n## ", 1)[0]
-    paragraphs = [p for p in workflows.split("\n\n") if p.startswith("**")]
-    assert len(paragraphs) >= 4
-    for paragraph in paragraphs:
-        for tool in set(re.findall(r"`([a-z_]+)`", paragraph)) & ALL_NAMES - DEFAULT_SET:
-            assert f"(`{TOOLSET_OF[tool]}`)" in paragraph, (tool, paragraph[:60])

@@ -4,7 +4,7 @@ refund, and saving a card with a SetupIntent then charging it off-session.
 
 Only Stripe-documented parameter shapes are sent, and after the first call of a flow every call
 is one the previous result's `next_step` (or the workflow's prompt) names, with the parameters
-it names; a `tool(a=x, ...)` next step is parsed and run as written. Zero calls fail.
+it names; a `tool {"a": x, ...}` next step is parsed and run as written. Zero calls fail.
 """
 
 from __future__ import annotations
@@ -56,19 +56,12 @@ class Agent:
             assert word in (self.hint or ""), f"{word!r} not in next_step {self.hint!r}"
 
     async def follow_call(self, given: dict[str, Any]) -> dict[str, Any]:
-        """Run a `tool(a, b=x, ...)` next step literally: names with a value are passed as written;
-        bare names are the caller's choice and come from `given`."""
-        found = re.search(r"(\w+)\(([^)]*)\)", self.hint or "")
-        assert found, f"no tool(...) in next_step {self.hint!r}"
-        tool, args = found.group(1), {}
-        for part in (p.strip() for p in found.group(2).split(",")):
-            name, _, value = part.partition("=")
-            args[name] = given[name] if not value else _literal(value)
-        return await self.call(tool, args)
-
-
-def _literal(value: str) -> Any:
-    return {"true": True, "false": False}.get(value, value)
+        """Run a `tool {"a": x, ...}` next step as written; `given` replaces what the step leaves
+        to the caller (its example amount and currency)."""
+        found = re.search(r"(\w+) (\{)", self.hint or "")
+        assert found, f"no tool {{...}} in next_step {self.hint!r}"
+        args, _ = json.JSONDecoder().raw_decode(self.hint or "", found.start(2))
+        return await self.call(found.group(1), {**args, **given})
 
 
 def stripe_shaped(method: str, path: str, args: dict[str, Any]) -> None:
@@ -113,7 +106,7 @@ async def _pay_one_time(agent: Agent) -> dict[str, Any]:
     agent.told("url", "pay_checkout_session")
     paid = await agent.call("pay_checkout_session", {"session": session["id"]})
     assert (paid["status"], paid["payment_status"]) == ("complete", "paid")
-    agent.told("wait_for_event type=checkout.session.completed")
+    agent.told('wait_for_event {"type": "checkout.session.completed"')
     seen = await agent.call("wait_for_event", {"type": "checkout.session.completed"})
     assert seen["found"] is True and seen["event"]["object_id"] == session["id"]
     checked = await agent.call("retrieve_checkout_session", {"session": session["id"]})
@@ -185,7 +178,7 @@ async def test_workflow_3_refund(sandbox: Any, tmp_path: Path) -> None:
         )
         assert (refund["status"], refund["amount"], refund["remaining_refundable"]) == ("succeeded", 2000, 0)
         after = await agent.call("retrieve_payment_intent", {"payment_intent": intent})
-        agent.told(f"list_refunds payment_intent={intent}")
+        agent.told(f'list_refunds {{"payment_intent": "{intent}"}}')
         listed = await agent.call("list_refunds", {"payment_intent": intent})
         seen = await agent.call("wait_for_event", {"type": "charge.refunded"})
     assert agent.failed == []
@@ -209,7 +202,7 @@ async def test_workflow_4_save_a_card_then_charge_it_off_session(sandbox: Any, t
         confirm_args = {"setup_intent": setup["id"], "payment_method": "pm_card_visa", "return_url": RETURN}
         saved = await agent.call("confirm_setup_intent", confirm_args)
         assert saved["status"] == "succeeded"
-        agent.told("create_payment_intent(", "off_session=true", "confirm=true", customer["id"])
+        agent.told("create_payment_intent {", '"off_session": true', '"confirm": true', customer["id"])
         charged = await agent.follow_call({"amount": 4900, "currency": "usd"})
         methods = await agent.call("list_payment_methods", {"customer": customer["id"]})
     assert agent.failed == []
@@ -251,7 +244,7 @@ async def test_after_a_decline_the_next_step_works_as_written(sandbox: Any, tmp_
         agent = Agent(client, "")
         failed = await agent.call("retrieve_payment_intent", {"payment_intent": intent}, first=True)
         assert failed["status"] == "requires_payment_method"
-        agent.told("confirm_payment_intent", "another payment_method")
+        agent.told("confirm_payment_intent", "another payment method")
         assert "return_url" not in (agent.hint or "")  # redirects are off: none is needed
         paid = await agent.call(
             "confirm_payment_intent", {"payment_intent": intent, "payment_method": "pm_card_visa"}

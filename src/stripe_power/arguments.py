@@ -22,7 +22,9 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_meta
 from pydantic import ValidationError
 
 from .audit import redact_text
+from .errors import token_for_payment_method
 from .guardrails import rule
+from .hints import call
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver.context import Context
@@ -52,7 +54,7 @@ class CheckedTool(Tool):
             cause = error.__cause__
             if isinstance(error, UnexpectedToolError) or not isinstance(cause, ValidationError):
                 raise
-            raise ToolError(describe_validation(self, cause)) from cause
+            raise ToolError(describe_validation(self, cause, arguments)) from cause
 
 
 class LazyTool(CheckedTool):
@@ -109,24 +111,42 @@ def strict(metadata: FuncMetadata) -> StrictArguments:
     )
 
 
-def describe_validation(tool: Tool, error: ValidationError) -> str:
+def describe_validation(tool: Tool, error: ValidationError, arguments: dict[str, Any] | None = None) -> str:
     """One line per problem, each naming the parameter by its path (`line_items.0.price`)."""
     problems = error.errors(include_url=False)
     for item in problems:
         if item["type"] == "extra_forbidden" and item["loc"][-1:] == ("payment_method_types",):
             known = set(names_at(tool.parameters, item["loc"][:-1]))
             advice = rule("payment-method-types").fitted(known.__contains__)
-            return advice.message(f"`{_path(item['loc'])}` passed to {tool.name}")
+            # The typed tool already sends what dynamic payment methods need: the same call without it.
+            kept = _without(arguments or {}, "payment_method_types")
+            return advice.message(f"`{_path(item['loc'])}` passed to {tool.name}", call(tool.name, **kept))
     lines = []
     for item in problems:
         param = _path(item["loc"]) or "(arguments)"
-        if item["type"] == "extra_forbidden":
+        given = item.get("input")
+        if _token_for_payment_method(item["loc"], given):
+            lines.append(
+                str(token_for_payment_method(param, given)).removesuffix(" Nothing was sent to Stripe.")
+            )
+        elif item["type"] == "extra_forbidden":
             lines.append(_unknown(tool, item["loc"]))
         elif item["type"] == "missing":
             lines.append(f"`{param}` is required")
         else:
             lines.append(f"`{param}` {item['msg']} (got {_shown(item.get('input'))})")
     return f"Invalid arguments for {tool.name}: " + "; ".join(lines) + ". Nothing was sent to Stripe."
+
+
+def _without(arguments: dict[str, Any], name: str) -> dict[str, Any]:
+    from .guardrail_fixes import without
+
+    kept: dict[str, Any] = without(arguments, name)
+    return kept
+
+
+def _token_for_payment_method(loc: tuple[int | str, ...], given: Any) -> bool:
+    return loc[-1:] in (("payment_method",), ("default_payment_method",)) and str(given).startswith("tok_")
 
 
 def _path(loc: tuple[int | str, ...]) -> str:

@@ -104,7 +104,7 @@ class ClientLog:
 
     async def webhook_received(self, event: Mapping[str, Any], duplicate: bool) -> None:
         """The webhook receiver's hook: a verified event arrived (its id and type, not its data)."""
-        kind = "a duplicate of an event already stored" if duplicate else "stored for wait_for_event"
+        kind = "a duplicate of an event already stored" if duplicate else "stored for event waits"
         await self.broadcast(
             "info",
             f"Webhook {event.get('id')} ({event.get('type')}) received, signature verified, {kind}.",

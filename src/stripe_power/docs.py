@@ -12,9 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mcp.types import ToolAnnotations
+
+from .hints import Listing
+from .hints import render as render_hints
 from .resources import best_practices
 from .tools import BYTES_PER_TOOL_BUDGET, DEFAULT_BUDGET_BYTES, TOOLSETS, in_default
 
+_NO_HINTS = ToolAnnotations()
 _KIND_NOTE = {"read": "read", "write": "write", "money": "moves money", "destructive": "destructive"}
 
 
@@ -22,7 +27,7 @@ def tool_table() -> str:
     lines = ["| toolset | tool | what it does | kind | default |", "|---|---|---|---|---|"]
     for toolset in TOOLSETS:
         for spec in toolset.tools:
-            doc = (spec.fn.__doc__ or "").strip().splitlines()[0]
+            doc = render_hints((spec.fn.__doc__ or "").strip().splitlines()[0], Listing.everything())
             kind = _KIND_NOTE[spec.kind] + (" (per call)" if spec.kind_of else "")
             if spec.requires:
                 kind += f"; only with {spec.requires.replace('_', ' ')}"
@@ -76,6 +81,47 @@ def budget() -> str:
     return "\n".join(rows)
 
 
+def guardrail_list() -> str:
+    """The request rules in one line each (POWER.md), their advice written for the default listing."""
+    from .guardrails import RULES
+
+    default = Listing.default()
+    return "\n".join(
+        f"- `{rule.id}`: {rule.refuses}. Instead: {render_hints(rule.instead, default)}"
+        for rule in RULES
+        if rule.matches
+    )
+
+
+def power_mcp_json() -> dict[str, Any]:
+    """The power's mcp.json (and the Kiro recipe in README.md): `stripe-power serve` with the key
+    from the environment, auto-approving exactly the tools the default listing marks read-only, so
+    an agent reads freely and every write still asks."""
+    from .tools import DEFAULT, selected_tools
+
+    reads = [
+        spec.name
+        for spec in selected_tools(frozenset({DEFAULT}), False)
+        if (spec.annotations() or _NO_HINTS).read_only_hint
+    ]
+    entry = {
+        "command": "stripe-power",
+        "args": ["serve"],
+        "env": {"STRIPE_SECRET_KEY": "${STRIPE_SECRET_KEY}"},
+        "disabled": False,
+        "autoApprove": reads,
+    }
+    return {"mcpServers": {"stripe": entry}}
+
+
+def power_mcp_json_text() -> str:
+    return json.dumps(power_mcp_json(), indent=2) + "\n"
+
+
+def kiro_recipe() -> str:
+    return f"```json file=.kiro/settings/mcp.json\n{power_mcp_json_text()}```"
+
+
 def _sandbox(section: str) -> Callable[[], str]:
     """A docs section from sandbox/coverage.py, computed from the sandbox's own routes."""
 
@@ -91,8 +137,11 @@ def _sandbox(section: str) -> Callable[[], str]:
 SECTIONS = {
     "tools": tool_table,
     "toolsets": toolset_list,
-    "best-practices": best_practices,
+    # As the power's agent reads it: for the default listing (POWER.md is the power's front page).
+    "best-practices": lambda: render_hints(best_practices(), Listing.default()),
     "budget": budget,
+    "guardrails": guardrail_list,
+    "kiro-mcp": kiro_recipe,
     "sandbox-coverage": _sandbox("markdown"),
     "sandbox-limits": _sandbox("limits_markdown"),
     "sandbox-emulated": _sandbox("emulated_markdown"),
@@ -115,9 +164,10 @@ def render(text: str) -> str:
 
 
 def sync(path: Path, *, check: bool) -> bool:
-    """True if the file is up to date; with check=False, rewrite it when it is not."""
+    """True if the file is up to date; with check=False, rewrite it when it is not. `mcp.json` is
+    generated whole (power_mcp_json); markdown files section by section."""
     current = path.read_text(encoding="utf-8")
-    wanted = render(current)
+    wanted = power_mcp_json_text() if path.name == "mcp.json" else render(current)
     if wanted != current and not check:
         path.write_text(wanted, encoding="utf-8")
     return wanted == current

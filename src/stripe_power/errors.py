@@ -84,3 +84,17 @@ NEXT_STEPS: dict[str, str] = {
     "payment_method_types_no_longer_supported": "Omit payment_method_types (dynamic payment methods).",
     "payment_intent_unexpected_state": "Retrieve the PaymentIntent and act on its current status.",
 }
+
+
+def token_for_payment_method(param: str, token: str) -> InputError:
+    """A card token (`tok_visa`) where Stripe takes a PaymentMethod id: Stripe's test tokens and
+    test PaymentMethods are named alike (`tok_visa` is `pm_card_visa`'s card), and a real token
+    becomes a PaymentMethod with `POST /v1/payment_methods` (`type=card`, `card[token]`)."""
+    test = "pm_card_" + token.removeprefix("tok_")
+    return InputError(
+        param,
+        f"takes a PaymentMethod id (pm_...), and {token!r} is a card token.",
+        f"For the test token {token} pass {param.rsplit('.', 1)[-1]}={test} (every test token tok_X has "
+        "the test PaymentMethod pm_card_X); a token from Stripe.js becomes a PaymentMethod with POST "
+        "/v1/payment_methods type=card, card[token]=tok_.... Nothing was sent to Stripe.",
+    )

@@ -36,8 +36,16 @@ from .audit import (
 from .client_log import notify
 from .clients import current_key
 from .config import KeyInfo, Settings, inspect_key
-from .errors import DECLINE_MEANINGS, NEXT_STEPS, GuardrailRefusal, InputError, StripeAPIError
+from .errors import (
+    DECLINE_MEANINGS,
+    NEXT_STEPS,
+    GuardrailRefusal,
+    InputError,
+    StripeAPIError,
+    token_for_payment_method,
+)
 from .guardrails import violation
+from .hints import call, render
 from .oauth.access import current_access
 from .state import State
 
@@ -84,6 +92,24 @@ def check_path(path: str) -> str:
     return path
 
 
+# Parameters that take a PaymentMethod id wherever they sit (top level or nested).
+_PAYMENT_METHOD_PARAMS = frozenset({"payment_method", "default_payment_method"})
+
+
+def check_payment_method_ids(params: Mapping[str, Any], at: str = "params") -> None:
+    """A card token (`tok_visa`) where a PaymentMethod id goes: Stripe answers "No such
+    PaymentMethod"; this says which PaymentMethod to pass instead (`pm_card_visa`)."""
+    for key, value in params.items():
+        if isinstance(value, Mapping):
+            check_payment_method_ids(value, f"{at}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    check_payment_method_ids(item, f"{at}.{key}.{index}")
+        elif key in _PAYMENT_METHOD_PARAMS and isinstance(value, str) and value.startswith("tok_"):
+            raise token_for_payment_method(f"{at}.{key}", value)
+
+
 def check_spec(method: str, path: str, params: Mapping[str, Any]) -> None:
     """Refuse what Stripe would refuse for its shape: a method the path does not have, or
     parameters the operation does not take (at any depth, with a did-you-mean), lack, or
@@ -97,20 +123,37 @@ def check_spec(method: str, path: str, params: Mapping[str, Any]) -> None:
             raise InputError(
                 "method",
                 f"{method} is not an operation on {path}.",
-                f"Stripe has {' and '.join(others)} there; see describe_stripe_api. Nothing was sent to Stripe.",
+                f"Stripe has {' and '.join(others)} there; see "
+                f"{call('describe_stripe_api', method=others[0], path=path)}. Nothing was sent to Stripe.",
             )
         return
     problems = spec.check(op, params)
     if problems:
-        first = problems[0]
-        hint = f" Did you mean `{first.suggestion}`?" if first.suggestion else ""
-        more = f" ({len(problems) - 1} more problem(s) after this one.)" if len(problems) > 1 else ""
+        lines = [_problem_line(problem) for problem in problems]
+        shown = lines if len(lines) == 1 else [f"({n}) {line}" for n, line in enumerate(lines, 1)]
+        count = "1 problem" if len(lines) == 1 else f"{len(lines)} problems"
         raise InputError(
-            f"params.{first.dotted}",
-            f"{redact_text(first.message)} for {op.key}.{hint}{more}",
-            f"Fix it (describe_stripe_api method={op.method} path={op.path} lists the parameters). "
+            f"params.{problems[0].dotted}" if len(problems) == 1 else "params",
+            f"{count} for {op.key}: " + " ".join(shown),
+            f"Fix {'it' if len(lines) == 1 else 'them all'} "
+            f"({call('describe_stripe_api', method=op.method, path=op.path)} lists the parameters). "
             "Nothing was sent to Stripe.",
         )
+
+
+def _problem_line(problem: Any) -> str:
+    """Stripe's message for one problem, with where the name is now if it moved deeper (a
+    did-you-mean Stripe's message lacks), e.g. `coupon` -> `promotion.coupon`."""
+    text = redact_text(problem.message)
+    if problem.suggestion:
+        text = text.replace(f". Did you mean {problem.suggestion}?", "")
+    text = text.rstrip(".") + "."
+    nested = " or ".join(f"`{path}`" for path in problem.moved_to)
+    if problem.suggestion:
+        text += f" Did you mean `{problem.suggestion}`?" + (f" Or, nested: {nested}." if nested else "")
+    elif nested:
+        text += f" Did you mean {nested}? (Stripe takes it nested there.)"
+    return text if problem.param in text else f"`{problem.dotted}`: {text}"
 
 
 class Gateway:
@@ -218,10 +261,11 @@ class Gateway:
             await notify(
                 "warning",
                 f"Guardrail {refusal.rule_id} refused {method} {path}; nothing was sent to Stripe.",
-                rule=refusal.rule_id, tool=tool, method=method, path=path, reason=str(refusal),
+                rule=refusal.rule_id, tool=tool, method=method, path=path, reason=render(str(refusal)),
             )  # fmt: skip
             raise refusal
         # After the guardrails: a deprecated call gets the rule's lesson, not a list of its parameters.
+        check_payment_method_ids(params)
         check_spec(method, path, params)
         if reserved := sorted(_OPTION_NAMES & params.keys()):
             raise InputError(

@@ -19,8 +19,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from . import guardrail_fixes as fixes
 from . import spec
 from .errors import GuardrailRefusal
+from .hints import api_call
 
 # endpoint: the path itself is refused. param: a parameter is present. card-number: a value
 # looks like a PAN. charge-type: Connect charge types are mixed.
@@ -50,16 +52,37 @@ class Rule:
     instead: str
     doc_url: str
     matches: tuple[Match, ...] = ()  # none: not a request rule (keys, limits)
+    # The request that does what the refused one meant, the way this rule wants (guardrail_fixes).
+    fix: fixes.Fix | None = None
 
-    def message(self, detail: str = "") -> str:
+    def message(self, detail: str = "", retry: str = "") -> str:
+        """`retry`: a hint reference to the call to make instead (rendered per configuration)."""
         found = f" ({detail})" if detail else ""
+        then = f" Send instead: {retry}." if retry else ""
         return (
             f"Refused by guardrail `{self.id}`{found}: {self.refuses}. Why: {self.why} "
-            f"Use instead: {self.instead} Docs: {self.doc_url} Nothing was sent to Stripe."
+            f"Use instead: {self.instead}{then} Docs: {self.doc_url} Nothing was sent to Stripe."
         )
 
-    def refusal(self, detail: str = "") -> GuardrailRefusal:
-        return GuardrailRefusal(self.id, self.message(detail))
+    def refusal(self, detail: str = "", retry: str = "") -> GuardrailRefusal:
+        return GuardrailRefusal(self.id, self.message(detail, retry))
+
+    def retry(self, method: str, path: str, params: Mapping[str, Any], op: spec.Operation | None) -> str:
+        """The reference to the fixed request, or "" where the rule has no single-request fix. Names
+        the fix's own request does not take are left out and said so (nothing silently dropped)."""
+        fixed = self.fix(method, path, params, op) if self.fix else None
+        if fixed is None:
+            return ""
+        method, path, params = fixed
+        target = spec.resolve(method, path)
+        unknown = sorted(
+            {p.param.split("[", 1)[0] for p in spec.check(target, params) if p.code == "parameter_unknown"}
+            if target
+            else set()
+        )
+        kept = {k: v for k, v in params.items() if k not in unknown}
+        lost = f" (not carried over: {', '.join(unknown)})" if unknown else ""
+        return api_call(method, path, kept) + lost
 
     def fitted(self, known: Callable[[str], bool]) -> Rule:
         """This rule with its advice fitted to where it fired: a `;` clause of `instead` that names
@@ -76,16 +99,21 @@ RULES: tuple[Rule, ...] = (
         refuses="creating or capturing Charges directly (POST /v1/charges, /v1/charges/{id}/capture)",
         why="the Charges API cannot handle authentication (3D Secure), dynamic payment methods or "
         "most local payment methods.",
-        instead="a Checkout Session (create_checkout_session) or a PaymentIntent (create_payment_intent).",
+        instead="a Checkout Session (⟦create_checkout_session⟧) or a PaymentIntent confirmed at once "
+        "(⟦create_payment_intent⟧): source (a test token tok_X) becomes payment_method (its test "
+        "PaymentMethod pm_card_X), capture=false becomes capture_method=manual, and an authorized "
+        "payment is captured with ⟦capture_payment_intent⟧.",
         doc_url="https://docs.stripe.com/payments/payment-intents/migration/charges",
         matches=(Match("endpoint", POST, (r"/v1/charges", r"/v1/charges/[^/]+/capture")),),
+        fix=fixes.payment_intent_for_charge,
     ),
     Rule(
         id="sources-api",
         refuses="the Sources API and legacy card objects (/v1/sources, customer sources, cards and "
         "bank_accounts, `source=` on any write that takes it, `card=` on customers)",
         why="Sources and legacy cards are deprecated and skip authentication.",
-        instead="SetupIntents to save PaymentMethods (create_setup_intent), then PaymentIntents.",
+        instead="SetupIntents to save PaymentMethods (⟦create_setup_intent⟧), then PaymentIntents; a "
+        "test token tok_X is the test PaymentMethod pm_card_X.",
         doc_url="https://docs.stripe.com/payments/payment-methods/transitioning",
         matches=(
             Match(
@@ -95,6 +123,7 @@ RULES: tuple[Rule, ...] = (
             Match("param", POST, param="source"),
             Match("param", POST, param="card", within=r"/v1/customers/\{customer\}"),
         ),
+        fix=fixes.payment_method_for_source,
     ),
     Rule(
         id="tokens-api",
@@ -109,10 +138,12 @@ RULES: tuple[Rule, ...] = (
         refuses="a hardcoded `payment_method_types` list",
         why="it turns off dynamic payment methods (managed in the Dashboard) and is no longer writable "
         "in Stripe's current API version.",
-        instead="omit it to get dynamic payment methods; to exclude one, pass "
+        instead="omit it to get dynamic payment methods (a request that confirms then needs a "
+        "return_url, or redirect-based methods turned off); to exclude one, pass "
         "`excluded_payment_method_types`.",
         doc_url="https://docs.stripe.com/payments/payment-methods/dynamic-payment-methods",
         matches=(Match("param", param="payment_method_types"),),
+        fix=fixes.dynamic_payment_methods,
     ),
     Rule(
         id="api-version-pin",
@@ -123,6 +154,7 @@ RULES: tuple[Rule, ...] = (
         "deliberately.",
         doc_url="https://docs.stripe.com/upgrades",
         matches=(Match("param", params=("stripe_version", "stripe-version")),),
+        fix=fixes.without_version,
     ),
     Rule(
         id="live-key",
@@ -175,9 +207,10 @@ RULES: tuple[Rule, ...] = (
         id="plans-api",
         refuses="creating Plans (POST /v1/plans)",
         why="Plans are the legacy pricing model.",
-        instead="Prices: create_price with recurring={interval: month}.",
+        instead="Prices: ⟦create_price⟧ with recurring={interval: month} (a Plan's amount is its unit_amount).",
         doc_url="https://docs.stripe.com/products-prices/pricing-models",
         matches=(Match("endpoint", POST, (r"/v1/plans",)),),
+        fix=fixes.price_for_plan,
     ),
 )
 
@@ -448,7 +481,8 @@ def violation(
     for rule_ in RULES:
         for match in rule_.matches:
             if (detail := _breaks(match, method, path, op, params, stripe_account)) is not None:
-                return rule_.fitted(lambda name: op is not None and bool(_lookup(op, name))).refusal(detail)
+                fitted = rule_.fitted(lambda name: op is not None and bool(_lookup(op, name)))
+                return fitted.refusal(detail, rule_.retry(method, path, params, op))
     return None
 
 

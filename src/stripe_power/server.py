@@ -16,7 +16,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from . import __version__, clients
+from . import __version__, clients, hint_middleware, hints
 from .arguments import CheckedTool, LazyTool, strict
 from .audit import redact_result
 from .client_log import ClientLog
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("stripe_power")
 
 INSTRUCTIONS = (
-    "Prefer Checkout Sessions (create_checkout_session) for payments and subscriptions; Payment "
+    "Prefer Checkout Sessions (⟦create_checkout_session⟧) for payments and subscriptions; Payment "
     "Intents only for custom flows. Deprecated APIs (Charges, Sources, Tokens) and hardcoded "
     "payment_method_types are refused. Guide: stripe://guide/best-practices. Conventions: amounts "
     "are integers in the currency's minor unit (2999 usd = $29.99); currency is lowercase ISO; an id "
@@ -190,6 +190,7 @@ def build_tools(settings: Settings, *, structured_output: bool, published: bool 
     tools: list[Tool] = []
     schemas = published_schemas() if published and not structured_output else {}
     flag = lambda name: bool(getattr(settings, name))  # noqa: E731  (tools that `requires` a setting)
+    listing = hints.Listing.of(settings)
     for spec in selected_tools(settings.toolsets, settings.read_only, flag):
         confirmation = settings.confirms and spec.confirmable
         fn = as_mcp_function(
@@ -198,7 +199,8 @@ def build_tools(settings: Settings, *, structured_output: bool, published: bool 
             gate=confirmation_gate if confirmation else None,
             connect=settings.connect,
         )
-        description = inspect.cleandoc(spec.fn.__doc__ or "")  # without the docstring's indent
+        # Without the docstring's indent; a tool it names is written for this listing.
+        description = hints.render(inspect.cleandoc(spec.fn.__doc__ or ""), listing)
         annotations = spec.annotations(read_only_mode=settings.read_only)
         parameters = schemas.get(variant(spec.fn, connect=settings.connect, confirmation=confirmation))
         if parameters is not None:
@@ -278,11 +280,12 @@ def create_server(
             await store.stop()
 
     tools = build_tools(settings, structured_output=structured_output)
+    listing = hints.Listing.of(settings)
     server: MCPServer[AppState] = MCPServer(
         name="stripe-power",
         title="Stripe (guarded)",
         version=__version__,
-        instructions=INSTRUCTIONS,
+        instructions=hints.render(INSTRUCTIONS, listing),
         tools=tools,
         lifespan=lifespan,
         **server_options,
@@ -296,4 +299,5 @@ def create_server(
         from .oauth.guard import server_middleware
 
         server.middleware.append(server_middleware)
+    hint_middleware.install(server, listing)  # inside the OAuth guard: hints for the caller's own tools
     return server

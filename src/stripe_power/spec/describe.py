@@ -7,6 +7,7 @@ for one of them with `param` to see its fields in turn. A simple endpoint costs 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ._index import Operation, Schema, deref
@@ -49,9 +50,30 @@ def line(schema: Schema, required: bool, terse: bool = False) -> str:
     text = type_of(schema) + (", required" if required else "")
     description = "" if terse and not required else str(schema.get("description", ""))
     if description:
-        cut = description if len(description) <= _DESCRIPTION else description[: _DESCRIPTION - 1] + "…"
-        text += f" — {cut}"
+        text += f" — {shorten(description, _DESCRIPTION)}"
     return text
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+CUT_MARK = " …"
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: the whole sentences that fit; if the first does not,
+    the words that fit, then " …" (never half a word)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for sentence in _SENTENCE_END.split(text):
+        joined = f"{kept} {sentence}".strip()
+        if len(joined) > limit:
+            break
+        kept = joined
+    if kept:
+        return kept
+    words = text[: limit - len(CUT_MARK) + 1].rsplit(" ", 1)[0]
+    return words.rstrip(",;:(") + CUT_MARK
 
 
 _TERSE_OVER = 25  # fields: past this many, only required ones keep their description

@@ -41,6 +41,9 @@ class Problem:
     param: str  # bracketed wire name, e.g. line_items[0][price_data][currency]
     message: str  # Stripe's wording
     suggestion: str | None = None  # did-you-mean, for unknown names
+    # For an unknown name that this object takes deeper down (`coupon` on promotion codes is
+    # `promotion.coupon` in this API version): the full dotted path of each place it sits.
+    moved_to: tuple[str, ...] = ()
 
     @property
     def dotted(self) -> str:
@@ -71,9 +74,14 @@ class _Checker:
         self.problems: list[Problem] = []
 
     def add(
-        self, code: str | None, parts: tuple[str | int, ...], message: str, suggestion: str | None = None
+        self,
+        code: str | None,
+        parts: tuple[str | int, ...],
+        message: str,
+        suggestion: str | None = None,
+        moved_to: tuple[str, ...] = (),
     ) -> None:
-        self.problems.append(Problem(code, bracketed(parts), message, suggestion))
+        self.problems.append(Problem(code, bracketed(parts), message, suggestion, moved_to))
 
     def value(self, schema: Schema, value: Any, parts: tuple[str | int, ...]) -> None:
         schema = deref(schema)
@@ -140,6 +148,7 @@ class _Checker:
                     f"Received unknown parameter: {bracketed((*parts, key))}"
                     + (f". Did you mean {close[0]}?" if close else ""),
                     close[0] if close else None,
+                    _deeper(schema, key, parts),
                 )
         for key in schema.get("required", ()):
             if key not in value:
@@ -198,6 +207,13 @@ class _Checker:
                     parts,
                     f"Invalid string: {text[:20]}...; must be at most {limit} characters",
                 )
+
+
+def _deeper(schema: Schema, name: str, parts: tuple[str | int, ...]) -> tuple[str, ...]:
+    """Where `name` sits below this object, as full dotted paths (`line_items.0.price_data.product_data.name`)."""
+    at = [str(p) for p in parts]
+    found = {".".join([*at, *place]) for place, _ in walk(schema) if len(place) > 1 and place[-1] == name}
+    return tuple(sorted(found, key=lambda path: (path.count("."), path)))[:3]
 
 
 def _close(text: str, choices: list[str]) -> str | None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from ..errors import DECLINE_MEANINGS
+from ..hints import call
 
 # Statuses in which the client (Payment Element, Stripe.js) continues with the client_secret.
 CLIENT_CONTINUES = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
@@ -38,35 +39,41 @@ def intent_next_step(obj: Mapping[str, Any], has_secret: bool, kind: IntentKind)
     """The next step for the statuses both intents share; None for the others."""
     status, noun = obj["status"], f"{kind}_intent"
     secret = "client_secret (for the client only; never log it)" if has_secret else "the client_secret"
+    retrieve = call(f"retrieve_{noun}", **{noun: obj["id"]})
     if status == "requires_payment_method":
         failed = error_note(obj.get(f"last_{kind}_error"))
         if failed:
             return (
-                f"{kind.capitalize()} failed ({failed}). Call confirm_{noun} with another payment_method"
-                + _and_return_url(obj)
+                f"{kind.capitalize()} failed ({failed}). Retry with another payment method: "
+                + _confirm(obj, kind, "pm_...")
                 + (", or let the customer pick one on the client." if kind == "payment" else ".")
             )
         return (
             f"Add a payment method: the client collects one with {secret} (Payment Element), "
-            f"or call confirm_{noun} with payment_method (test: pm_card_visa){_and_return_url(obj)}."
+            f"or confirm it here (test card pm_card_visa): {_confirm(obj, kind, 'pm_card_visa')}."
         )
     if status == "requires_confirmation":
-        return f"Call confirm_{noun}{_and_return_url(obj, 'with')}."
+        return f"Confirm it: {_confirm(obj, kind, None)}."
     if status == "requires_action":
         return (
             "The customer must authenticate (3D Secure). On the client, call "
             f"stripe.handleNextAction({{clientSecret}}) with {secret}"
             + (" or send them to next_action_url" if redirect_url(obj) else "")
-            + f"; then retrieve_{noun}."
+            + f"; then {retrieve}."
         )
     if status == "processing":
-        return f"Processing: retrieve_{noun} later or wait for {noun}.succeeded."
+        return f"Processing: {retrieve} later or wait for {noun}.succeeded."
     return None
 
 
-def _and_return_url(obj: Mapping[str, Any], joiner: str = "and") -> str:
-    """Confirming an intent that allows redirect-based methods needs a return_url (a Stripe 400 without)."""
+def _confirm(obj: Mapping[str, Any], kind: IntentKind, payment_method: str | None) -> str:
+    """The confirm call, with the return_url Stripe needs when redirect-based methods are on
+    (a 400 without it)."""
     automatic = obj.get("automatic_payment_methods") or {}
-    if automatic.get("enabled") and automatic.get("allow_redirects", "always") == "always":
-        return f" {joiner} return_url (redirect-based methods are on)"
-    return ""
+    redirects = automatic.get("enabled") and automatic.get("allow_redirects", "always") == "always"
+    return call(
+        f"confirm_{kind}_intent",
+        **{f"{kind}_intent": obj["id"]},
+        payment_method=payment_method,
+        return_url="https://example.com/return" if redirects else None,
+    )

@@ -22,6 +22,7 @@ from pydantic_core import to_jsonable_python
 from ..audit import current_account, current_call, current_session, current_tool, redact_text, replayed
 from ..clients import session_id_of
 from ..errors import GuardrailRefusal, StripePowerError
+from ..hints import render as render_hints
 
 # read: only reads. write: creates or changes, nothing irreversible. money: moves money.
 # destructive: cancels, voids, detaches or deletes something that cannot be undone.
@@ -194,12 +195,14 @@ def as_mcp_function(
             outcome = {"outcome": "ok"}
             return render(summary, replayed.get())
         except GuardrailRefusal as refusal:
-            outcome = {"outcome": "refused", "rule": refusal.rule_id, "error": str(refusal)}
-            raise ToolError(redact_text(str(refusal))) from None
+            message = render_hints(str(refusal))  # the tools it names, as this server lists them
+            outcome = {"outcome": "refused", "rule": refusal.rule_id, "error": message}
+            raise ToolError(redact_text(message)) from None
         except StripePowerError as error:
             # Messages quote what the caller sent (a parameter name, a value): never a secret in it.
-            outcome = {"outcome": "error", "error": str(error)}
-            raise ToolError(redact_text(str(error))) from None
+            message = render_hints(str(error))
+            outcome = {"outcome": "error", "error": message}
+            raise ToolError(redact_text(message)) from None
         finally:
             gateway = _gateway_of(kwargs.get("ctx"))
             if gateway is not None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from .. import hints
 from ..audit import redact
 from ..errors import GuardrailRefusal, InputError
 from ..guardrails import rule, violation
@@ -57,19 +58,38 @@ async def call_stripe_api(
     if method != "GET" and settings(ctx).read_only:
         raise GuardrailRefusal(
             "read-only",
-            f"{method} {path} is a write and the server runs with --read-only; only GET is allowed. "
-            "Restart without --read-only to write. Nothing was sent to Stripe.",
+            f"{method} {path} is a write and this server is read-only (--read-only): it makes GET "
+            "requests only. Nothing was sent to Stripe.",
         )
     if limits(ctx).active and call_kind({"method": method, "path": path, "params": params}) == "money":
-        raise rule("spending-limit").refusal(
-            f"{method} {path} may move money and limits are set; use the typed tool (create_payment_intent, "
-            "create_refund, capture_payment_intent, pay_invoice...) so they can be checked"
-        )
+        raise rule("spending-limit").refusal(_typed_money_tools(method, path, params or {}))
     if method == "GET" and idempotency_key is not None:
         raise InputError("idempotency_key", "only applies to POST.", "Remove it for GET.")
     body = await gateway(ctx).request(method, path, params or {}, idempotency_key=idempotency_key)
     # Secrets (webhook signing secrets, client secrets) never reach the agent: read them in the Dashboard.
     return ApiResult.model_validate(redact(_without_nulls(body)))
+
+
+# The typed tools that check spending limits before they send (the generic tool cannot).
+_MONEY_TOOLS = (
+    "create_payment_intent",
+    "confirm_payment_intent",
+    "capture_payment_intent",
+    "create_refund",
+    "pay_invoice",
+)
+
+
+def _typed_money_tools(method: str, path: str, params: dict[str, Any]) -> str:
+    """The refusal's detail: the listed typed tool that makes this request, else the listed ones
+    that check limits (never call_stripe_api again, which these limits refuse)."""
+    listing = hints.current() or hints.Listing.everything()
+    said = f"{method} {path} may move money and limits are set, which only the typed tools check"
+    typed = hints.typed_equivalent(method, path, params, listing)
+    if typed is not None:
+        return f"{said}; use {hints.call(typed[0], **typed[1])}"
+    listed = [name for name in _MONEY_TOOLS if name in listing.tools]
+    return f"{said}: {', '.join(listed)}" if listed else f"{said}, and none is listed here"
 
 
 class ApiHit(Summary):
@@ -80,7 +100,7 @@ class ApiHit(Summary):
 
 class ApiSearch(Summary):
     results: list[ApiHit]
-    next_step: str = "describe_stripe_api(method, path) for its parameters; call_stripe_api to call it."
+    next_step: str = "⟦describe_stripe_api⟧ (method, path) lists its parameters; ⟦call_stripe_api⟧ calls it."
 
 
 @toolset.tool("Search Stripe's API reference", kind="read", local=True)
@@ -162,7 +182,7 @@ async def describe_stripe_api(
         fix = (
             f"Stripe has {' and '.join(others)} on that path."
             if others
-            else "Find the endpoint with search_stripe_api first."
+            else "Find the endpoint with ⟦search_stripe_api⟧ first."
         )
         raise InputError("path", f"{method} {path} is not in Stripe's API reference ({spec.version()}).", fix)
     try:

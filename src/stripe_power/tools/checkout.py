@@ -9,7 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ..errors import InputError, StripeAPIError
+from ..errors import InputError, StripeAPIError, token_for_payment_method
+from ..hints import call
 from ._models import Page, Summary, money, ref
 from ._params import (
     Ctx,
@@ -41,13 +42,10 @@ NEXT_OPEN_EMBEDDED = (
     "Pass client_secret to your client only (Stripe.js initEmbeddedCheckout); never log or store it."
 )
 NEXT_OPEN_EMBEDDED_READ = (
-    "Open in an embedded page: the client uses the client_secret create_checkout_session returned."
+    "Open in an embedded page: the client uses the client_secret returned when the session was created."
 )
-NEXT_COMPLETE = (
-    "Fulfil the order on the checkout.session.completed webhook "
-    "(see it: wait_for_event type=checkout.session.completed)."
-)
-NEXT_PAY_IN_SANDBOX = " In this sandbox, pay_checkout_session pays it as the customer would."
+NEXT_COMPLETE = "Fulfil the order on the checkout.session.completed webhook (see it: {wait})."
+NEXT_PAY_IN_SANDBOX = " In this sandbox, pay it as the customer would: {pay}."
 NEXT_SAVED = "Payment method saved (see setup_intent); rely on the checkout.session.completed webhook."
 NEXT_ASYNC = "Payment pending: fulfil on checkout.session.async_payment_succeeded."
 NEXT_EXPIRED = "Create a new session."
@@ -64,6 +62,10 @@ class SessionSummary(Summary):
     amount_total: int | None = None
     amount_total_display: str | None = None
     currency: str | None = None
+    allow_promotion_codes: bool | None = None
+    amount_discount: int | None = None
+    amount_discount_display: str | None = None
+    discounts: list[str] | None = None  # the promotion codes (or coupons) applied
     customer: str | None = None
     customer_email: str | None = None
     payment_intent: str | None = None
@@ -77,6 +79,8 @@ class SessionSummary(Summary):
         """`with_secret` only for the call that created the session: reads never return the secret."""
         details: Mapping[str, Any] = obj.get("customer_details") or {}
         status = obj.get("status")
+        discount = (obj.get("total_details") or {}).get("amount_discount") or None
+        applied = [ref(d.get("promotion_code")) or ref(d.get("coupon")) for d in obj.get("discounts") or []]
         embedded = bool(obj.get("client_secret")) and not obj.get("url")
         client_secret = obj.get("client_secret") if with_secret and status == "open" else None
         next_step = None
@@ -88,7 +92,9 @@ class SessionSummary(Summary):
             if obj.get("mode") == "setup":
                 next_step = NEXT_SAVED
             else:
-                next_step = NEXT_ASYNC if obj.get("payment_status") == "unpaid" else NEXT_COMPLETE
+                wait = call("wait_for_event", type="checkout.session.completed", object_id=obj["id"])
+                unpaid = obj.get("payment_status") == "unpaid"
+                next_step = NEXT_ASYNC if unpaid else NEXT_COMPLETE.format(wait=wait)
         elif status == "expired":
             next_step = NEXT_EXPIRED
         return cls(
@@ -102,6 +108,10 @@ class SessionSummary(Summary):
             amount_total=obj.get("amount_total"),
             amount_total_display=money(obj.get("amount_total"), obj.get("currency")),
             currency=obj.get("currency"),
+            allow_promotion_codes=obj.get("allow_promotion_codes") or None,
+            amount_discount=discount,
+            amount_discount_display=money(discount, obj.get("currency")),
+            discounts=[code for code in applied if code] or None,
             customer=ref(obj.get("customer")),
             customer_email=obj.get("customer_email") or details.get("email"),
             payment_intent=ref(obj.get("payment_intent")),
@@ -232,7 +242,8 @@ async def create_checkout_session(
 def _in_sandbox(ctx: Ctx, summary: SessionSummary) -> SessionSummary:
     """Against the sandbox, an open hosted session's next step says how to pay it here."""
     if settings(ctx).sandbox and summary.next_step == NEXT_OPEN_HOSTED:
-        summary.next_step += NEXT_PAY_IN_SANDBOX
+        pay = call("pay_checkout_session", session=summary.id, payment_method="pm_card_visa")
+        summary.next_step += NEXT_PAY_IN_SANDBOX.format(pay=pay)
     return summary
 
 
@@ -291,23 +302,31 @@ async def expire_checkout_session(
 async def pay_checkout_session(
     ctx: Ctx,
     session: SessionId,
-    payment_method: Annotated[str, Field(description="Test card (stripe://testing/cards)")] = "pm_card_visa",
-    three_d_secure: Annotated[
-        Literal["complete", "fail"], Field(description="If the card asks for 3-D Secure")
-    ] = "complete",
+    payment_method: Annotated[str, Field(description="stripe://testing/cards")] = "pm_card_visa",
+    three_d_secure: Annotated[Literal["complete", "fail"], Field(description="If 3DS is asked")] = "complete",
     email: Email | None = None,
+    promotion_code: Annotated[str | None, Field(max_length=200)] = None,
 ) -> SessionSummary:
-    """Sandbox only: complete an open session on its hosted page as the customer would."""
+    """Sandbox only: pay an open session's hosted page as the customer would."""
     from ..sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data, only in sandbox mode
 
     numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
+    if payment_method.startswith("tok_"):
+        raise token_for_payment_method("payment_method", payment_method)
     if payment_method not in numbers:
         raise InputError(
             "payment_method", "is not a sandbox test card.", f"Use one of: {', '.join(sorted(numbers))}."
         )
     gw = gateway(ctx)
     path = f"/v1/checkout/sessions/{session}"
-    url = str((await gw.request("GET", path)).get("url") or "")
+    current = await gw.request("GET", path)
+    url = str(current.get("url") or "")
+    if promotion_code and not current.get("allow_promotion_codes"):
+        raise InputError(
+            "promotion_code",
+            f"{session} does not accept promotion codes: its page has no code field.",
+            "Create the session with allow_promotion_codes=true to let the customer enter one.",
+        )
     origin = gw.settings.api_base or ""
     if not origin or not url.startswith(f"{origin}/"):
         raise InputError("session", "has no hosted page to pay (it is not open, or not a hosted page).", "")
@@ -316,6 +335,7 @@ async def pay_checkout_session(
         "card_number": numbers[payment_method],
         "three_d_secure": three_d_secure,
         "email": email or "",
+        "promotion_code": promotion_code or "",
     }
     import httpx  # only this sandbox helper posts a page: not a start-up import
 
@@ -328,7 +348,7 @@ async def pay_checkout_session(
         said = html.unescape(found.group(1)) if found else f"HTTP {page.status_code}"
         raise StripeAPIError(
             f"The customer's payment on the hosted page failed: {said} If the session is still open, "
-            "call pay_checkout_session again with another payment_method.",
+            f"pay again with another test card: {call('pay_checkout_session', session=session, payment_method='pm_card_visa')}.",
             http_status=page.status_code,
         )
     return SessionSummary.of(await gw.request("GET", path))

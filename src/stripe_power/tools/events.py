@@ -14,6 +14,7 @@ from pydantic import Field
 from .. import clock
 from ..audit import redact_text
 from ..errors import InputError
+from ..hints import call
 from ..webhooks import (
     WEBHOOK_PATH,
     build_test_event,
@@ -258,7 +259,7 @@ async def wait_for_event(
         seen=seen or None,
         message=message,
         next_step="Retrieve the object to see its status (a payment may still need the customer, e.g. "
-        "requires_action), then call wait_for_event again to keep waiting.",
+        f"requires_action), then {call('wait_for_event', type=type, object_id=object_id)} again to keep waiting.",
     )
 
 
@@ -316,7 +317,7 @@ async def verify_webhook_signature(
                 "event",
                 f"{event} was not received at this server's {WEBHOOK_PATH} (deliveries that fail "
                 "verification are refused there, not kept).",
-                "Pass the delivery's payload and signature instead, or list_received_webhooks.",
+                f"Pass the delivery's payload and signature instead, or pick one from {call('list_received_webhooks')}.",
             )
         payload, signature = stored.payload, stored.signature or ""
         # Re-checked now, as delivered; how old it is is reported, not held against it.
@@ -402,7 +403,7 @@ async def send_test_webhook(
                 raise InputError(
                     "object_id",
                     f"no {type} event about {object_id} among the newest {scanned} {type} events.",
-                    "Pick one by id (event=evt_..., see list_events), or omit object_id.",
+                    f"Pick one by id (event=evt_..., see {call('list_events', types=[type])}), or omit object_id.",
                 )
             newest = about
         else:

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from ..errors import InputError, StripeAPIError
 from ..gateway import Gateway
+from ..hints import call
 from ..kinds import kind_of_request
 from ._models import Page, Summary, money, ref
 from ._params import (
@@ -50,20 +51,26 @@ class Pricing(Shape):
     price: PriceId
 
 
-_NEXT_STEPS = {
-    "draft": "Add items (create_invoice_item with invoice=), then finalize_invoice.",
-    "open_charge": "pay_invoice (a saved payment method), or share hosted_invoice_url.",
-    "open_send": "send_invoice emails it; or share hosted_invoice_url. void_invoice if issued by mistake.",
-    "uncollectible": "pay_invoice if the customer pays later, or void_invoice.",
-}
-
-
 def invoice_next_step(obj: Mapping[str, Any]) -> str | None:
-    status = obj.get("status")
+    status, invoice = obj.get("status"), obj["id"]
+    pay = call("pay_invoice", invoice=invoice)
+    void = call("void_invoice", invoice=invoice)
+    if status == "draft":
+        item = call(
+            "create_invoice_item",
+            invoice=invoice,
+            customer=ref(obj.get("customer")),
+            pricing={"price": "price_..."},
+        )
+        return f"Add items ({item}), then {call('finalize_invoice', invoice=invoice)}."
+    if status == "open" and obj.get("collection_method") == "send_invoice":
+        send = call("send_invoice", invoice=invoice)
+        return f"{send} emails it; or share hosted_invoice_url. {void} if issued by mistake."
     if status == "open":
-        send = obj.get("collection_method") == "send_invoice"
-        return _NEXT_STEPS["open_send" if send else "open_charge"]
-    return _NEXT_STEPS.get(str(status))
+        return f"{pay} (a saved payment method), or share hosted_invoice_url."
+    if status == "uncollectible":
+        return f"{pay} if the customer pays later, or {void}."
+    return None
 
 
 class InvoiceSummary(Summary):
@@ -315,10 +322,13 @@ async def pay_invoice(
         if payment_method or error.type != "invalid_request_error" or "payment method" not in str(error):
             raise
         customer = ref((await gateway(ctx).request("GET", f"/v1/invoices/{invoice}")).get("customer"))
+        default = call(
+            "update_customer", customer=customer, invoice_settings={"default_payment_method": "pm_..."}
+        )
         raise StripeAPIError(
-            f"{error} Fix: pass payment_method=pm_... (the customer's saved ones: list_payment_methods "
-            f"customer={customer}), or set a default with update_customer customer={customer} "
-            "invoice_settings={default_payment_method: pm_...}, then pay_invoice again.",
+            f"{error} Fix: pass payment_method=pm_... (the customer's saved ones: "
+            f"{call('list_payment_methods', customer=customer)}), or set a default with {default}, then "
+            f"{call('pay_invoice', invoice=invoice)} again.",
             http_status=error.http_status,
             type=error.type,
             code=error.code,
@@ -337,7 +347,7 @@ async def send_invoice(
     to = obj.get("customer_email") or "the customer's email"
     summary.next_step = (
         f"Sent: Stripe emailed invoice {obj.get('number') or obj['id']} to {to}; the customer pays at "
-        "hosted_invoice_url. wait_for_event type=invoice.paid to see the payment."
+        f"hosted_invoice_url. {call('wait_for_event', type='invoice.paid', object_id=obj['id'])} to see the payment."
     )
     return summary
 
@@ -346,7 +356,7 @@ async def send_invoice(
 async def void_invoice(
     ctx: Ctx, invoice: InvoiceId, idempotency_key: IdempotencyKey | None = None
 ) -> InvoiceSummary:
-    """Void a finalized invoice for good (a draft: delete_invoice)."""
+    """Void a finalized invoice for good (a draft: ⟦delete_invoice⟧)."""
     return await _invoice_action(ctx, invoice, "void", {}, idempotency_key)
 
 

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from ..errors import InputError
 from ..gateway import Gateway
+from ..hints import api_call, call
 from ._intents import client_secret, error_note, intent_next_step, redirect_url
 from ._models import Page, Summary, money, ref
 from ._params import (
@@ -126,7 +127,9 @@ def pi_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
         return _after_payment(obj, charge)
     if obj["status"] == "requires_capture":
         held = money(obj.get("amount_capturable"), obj.get("currency"))
-        return f"{held} is authorized: capture_payment_intent within 7 days, or cancel_payment_intent to release it."
+        capture = call("capture_payment_intent", payment_intent=obj["id"])
+        cancel = call("cancel_payment_intent", payment_intent=obj["id"])
+        return f"{held} is authorized: capture it within 7 days ({capture}), or release it ({cancel})."
     return intent_next_step(obj, has_secret, "payment")
 
 
@@ -135,13 +138,11 @@ def _after_payment(obj: Mapping[str, Any], charge: Mapping[str, Any]) -> str | N
     cur, remaining = obj.get("currency"), refundable(charge)
     notes = []
     if charge.get("disputed"):
-        notes.append(
-            f"Disputed: see call_stripe_api GET /v1/disputes with params {{payment_intent: {obj['id']}}}; "
-            "respond before the evidence due date."
-        )
+        disputes = api_call("GET", "/v1/disputes", {"payment_intent": obj["id"]})
+        notes.append(f"Disputed: see {disputes}; respond before the evidence due date.")
     if charge.get("amount_refunded"):
         done = "Fully refunded" if remaining == 0 else f"Refunded {money(charge['amount_refunded'], cur)}"
-        notes.append(f"{done} (list_refunds payment_intent={obj['id']}).")
+        notes.append(f"{done} ({call('list_refunds', payment_intent=obj['id'])}).")
     return " ".join(notes) or None
 
 
@@ -167,7 +168,8 @@ def require_off_session_parts(customer: str | None, payment_method: str | None, 
         raise InputError(
             "payment_method",
             f"an off-session charge needs a saved payment method{where}.",
-            "Pass a pm_... from list_payment_methods (saved with create_setup_intent usage=off_session).",
+            f"Pass a pm_... from {call('list_payment_methods', customer=customer)} (saved with "
+            f"{call('create_setup_intent', customer=customer, usage='off_session')}).",
         )
 
 

@@ -14,6 +14,7 @@ from pydantic import Field
 from ..audit import replayed
 from ..errors import InputError
 from ..gateway import Gateway
+from ..hints import call
 from ._models import Page, Summary, money, ref
 from ._params import (
     ChargeId,
@@ -70,12 +71,18 @@ class RefundSummary(Summary):
             remaining_refundable_display=money(remaining, cur),
             metadata=obj.get("metadata") or None,
             created=obj.get("created"),
-            next_step={
-                "pending": "Pending: retrieve_refund later or wait for refund.updated.",
-                "requires_action": "The customer must provide refund details; cancel_refund to stop it.",
-                "failed": "Refund failed (see failure_reason); the money stays with you.",
-            }.get(str(status)),
+            next_step=_next_step(str(status), obj["id"]),
         )
+
+
+def _next_step(status: str, refund: str) -> str | None:
+    if status == "pending":
+        return f"Pending: {call('retrieve_refund', refund=refund)} later, or wait for refund.updated."
+    if status == "requires_action":
+        return f"The customer must provide refund details; {call('cancel_refund', refund=refund)} stops it."
+    if status == "failed":
+        return "Refund failed (see failure_reason); the money stays with you."
+    return None
 
 
 async def paid_charge(
@@ -93,7 +100,7 @@ async def paid_charge(
             raise InputError(
                 "payment_intent",
                 f"{payment_intent} is authorized but not captured: nothing to refund.",
-                "Use cancel_payment_intent to release the authorization.",
+                f"Release the authorization instead: {call('cancel_payment_intent', payment_intent=payment_intent)}.",
             )
         if status != "succeeded" or not isinstance(found, Mapping):
             raise InputError(

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from ..errors import InputError
 from ..gateway import Gateway
+from ..hints import call
 from ._intents import client_secret, error_note, intent_next_step, redirect_url
 from ._models import Page, Summary, ref
 from ._params import (
@@ -69,10 +70,18 @@ class SetupIntentSummary(Summary):
 
 def si_next_step(obj: Mapping[str, Any], has_secret: bool) -> str | None:
     if obj["status"] == "succeeded" and obj.get("customer") and obj.get("usage") == "off_session":
+        charge = call(
+            "create_payment_intent",
+            amount=2000,
+            currency="usd",
+            customer=ref(obj.get("customer")),
+            payment_method=ref(obj.get("payment_method")),
+            confirm=True,
+            off_session=True,
+        )
         return (
-            f"Saved {ref(obj.get('payment_method'))} for {ref(obj.get('customer'))}: charge it later with "
-            f"create_payment_intent(amount, currency, customer={ref(obj.get('customer'))}, "
-            f"payment_method={ref(obj.get('payment_method'))}, confirm=true, off_session=true)."
+            f"Saved {ref(obj.get('payment_method'))} for {ref(obj.get('customer'))}: charge it later "
+            f"(your amount and currency; e.g. $20.00) with {charge}."
         )
     return intent_next_step(obj, has_secret, "setup")
 

@@ -20,6 +20,7 @@ from pydantic import Field
 
 from ..errors import GuardrailRefusal, InputError
 from ..gateway import Gateway
+from ..hints import call
 from ..kinds import kind_of_request
 from ._models import Page, Summary, money, ref
 from ._params import (
@@ -184,32 +185,56 @@ def _recurring_amount(items: list[Mapping[str, Any]], currency: str | None) -> i
 
 def _next_step(s: SubscriptionSummary) -> str | None:
     invoice = s.latest_invoice
+    pay = call("pay_invoice", invoice=invoice.id if invoice else "in_...", payment_method="pm_...")
+    resume = call("resume_subscription", subscription=s.id, via=_resume_request(s))
     if s.status == "incomplete":
         return (
             "The first invoice awaits payment: confirm it on the client with latest_invoice.client_secret "
-            "(Payment Element, stripe.confirmPayment), or pay_invoice with a saved payment method. "
+            f"(Payment Element, stripe.confirmPayment), or pay it with a saved payment method: {pay}. "
             "Unpaid after 23 hours it becomes incomplete_expired."
         )
     if s.status in ("past_due", "unpaid"):
-        return "The latest invoice is unpaid: pay_invoice with a saved method, or send the customer its hosted URL."
+        return f"The latest invoice is unpaid: pay it with a saved method ({pay}), or send the customer its hosted URL."
     if s.status == "incomplete_expired":
         return "The first payment never completed; create a new subscription."
     if s.status == "paused":
-        return "Paused (trial ended without a payment method): save one, then resume_subscription."
+        return f"Paused (trial ended without a payment method): save one, then {resume}."
     if s.status == "canceled":
         return None
     if s.cancel_at_period_end or (s.cancel_at and s.next_invoice_date is None):
-        return "Set to cancel at the end of the period; resume_subscription undoes that."
+        return f"Set to cancel at the end of the period; {resume} undoes that."
     if s.paused_collection:
-        return "Invoice collection is paused; resume_subscription restarts it."
+        return f"Invoice collection is paused; {resume} restarts it."
     if s.status == "trialing" and s.pending_setup_intent:
         return (
             "Collect a payment method before trial_end: confirm pending_setup_intent on the client, "
             "or set default_payment_method."
         )
     if invoice and invoice.status == "open" and s.collection_method == "send_invoice":
-        return "The invoice is open: send_invoice emails it, or share its hosted_invoice_url."
+        send = call("send_invoice", invoice=invoice.id)
+        return f"The invoice is open: {send} emails it, or share its hosted_invoice_url."
     return None
+
+
+def _resume_request(s: SubscriptionSummary) -> tuple[str, str, dict[str, Any]]:
+    """What resume_subscription sends for this state, for a hint where that tool is not listed."""
+    path = f"/v1/subscriptions/{s.id}"
+    if s.status == "paused":
+        return "POST", f"{path}/resume", {}
+    return "POST", path, _undo_params(s.status, s.cancel_at_period_end, s.cancel_at, s.paused_collection)
+
+
+def _undo_params(status: Any, cancel_at_period_end: Any, cancel_at: Any, paused: Any) -> dict[str, Any]:
+    """What undoes a pending cancellation and a paused collection (an update, not /resume)."""
+    params: dict[str, Any] = {}
+    if status in ("active", "trialing", "past_due", "unpaid"):
+        if cancel_at_period_end:
+            params["cancel_at_period_end"] = False
+        elif cancel_at is not None:
+            params["cancel_at"] = ""
+        if paused:
+            params["pause_collection"] = ""
+    return params
 
 
 def _create_params(args: Mapping[str, Any]) -> dict[str, Any]:
@@ -497,14 +522,9 @@ async def resume_subscription(
         raise InputError(
             "proration_behavior", f"only applies to a paused subscription (this one is {status})."
         )
-    params: dict[str, Any] = {}
-    if status in ("active", "trialing", "past_due", "unpaid"):
-        if current.get("cancel_at_period_end"):
-            params["cancel_at_period_end"] = False
-        elif current.get("cancel_at") is not None:
-            params["cancel_at"] = ""
-        if current.get("pause_collection"):
-            params["pause_collection"] = ""
+    params = _undo_params(
+        status, current.get("cancel_at_period_end"), current.get("cancel_at"), current.get("pause_collection")
+    )
     if not params:
         fix = "Create a new subscription." if status in ("canceled", "incomplete_expired") else ""
         raise InputError(

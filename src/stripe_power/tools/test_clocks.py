@@ -18,6 +18,7 @@ from pydantic import Field
 from .. import clock as wall_clock
 from ..errors import InputError, StripeAPIError
 from ..guardrails import rule
+from ..hints import api_call, call
 from ..money import format_amount
 from ._models import Page, Summary
 from ._params import Ctx, IdempotencyKey, Limit, form, gateway, ident, settings
@@ -77,8 +78,8 @@ async def create_test_clock(
     )
     return TestClockSummary.of(
         clock,
-        f"create_customer test_clock={clock['id']} (with a payment method), subscribe it, then "
-        "advance_test_clock to run renewals.",
+        f"{call('create_customer', email='clock@example.com', test_clock=clock['id'], payment_method='pm_card_visa', invoice_settings={'default_payment_method': 'pm_card_visa'})}, "
+        f"subscribe it, then {call('advance_test_clock', test_clock=clock['id'])} to run each renewal.",
     )
 
 
@@ -202,7 +203,7 @@ async def advance_test_clock(
         if waited >= _WAIT_SECONDS:
             raise StripeAPIError(
                 f"{test_clock} is still advancing after {_WAIT_SECONDS} s; nothing is lost. "
-                f"Next: retrieve it later with call_stripe_api GET {path} until status is ready."
+                f"Next: retrieve it later with {api_call('GET', path)} until status is ready."
             )
         await ctx.report_progress(waited, _WAIT_SECONDS, f"{test_clock} advancing to {_iso(target)}")
         await anyio.sleep(delay)
@@ -213,8 +214,8 @@ async def advance_test_clock(
     happened = summarise(await _all_events(ctx, start, target), owners)
     result = TestClockSummary.of(
         clock,
-        "Inspect with list_invoices / retrieve_subscription; advance_test_clock again (no days) "
-        "runs the next cycle."
+        f"Inspect the invoices with {call('list_invoices', customer=min(owners) if len(owners) == 1 else None)}; "
+        f"{call('advance_test_clock', test_clock=test_clock)} again (no days) runs the next cycle."
         if happened.events
         else "Nothing fell due: subscribe a customer on this clock, or advance past a period end.",
     )
