@@ -43,7 +43,6 @@ from .invoice_lifecycle import (
     default_pm,
     finalize,
     mark_uncollectible,
-    new_invoice,
     void,
 )
 from .router import Ctx
@@ -56,6 +55,7 @@ from .subscription_billing import (
     recurring_of,
     set_status,
     share_of,
+    subscription_invoice,
     subscription_of,
 )
 from .subscription_changes import expire_pending
@@ -264,16 +264,7 @@ def _renew(ctx: Ctx, t: int, sub: JSON) -> None:
         item["current_period_start"], item["current_period_end"], item["billed_until"] = t, end, end
     if sub["status"] == "trialing":
         sub["status"] = "active"
-    inv = new_invoice(
-        ctx,
-        sub["customer"],
-        currency=sub["currency"],
-        collection_method=sub["collection_method"],
-        days_until_due=sub.get("days_until_due"),
-        billing_reason="subscription_cycle",
-        subscription=sub,
-        auto_advance=True,
-    )
+    inv = subscription_invoice(ctx, sub, "subscription_cycle")
     inv["period_start"], inv["period_end"] = previous_start, t
     bill_period(ctx, inv, sub, t, end, share)
     # Pending invoice items (prorations of mid-cycle changes among them) land on the next invoice.

@@ -111,21 +111,25 @@ def _amounts(operation: str) -> tuple[Rule, ...]:
 
 _HAND_WRITTEN: tuple[Rule, ...] = (
     # Subscriptions
-    _at_most(
-        SUB, "items", 20, "subscription items", f"{SPEC} `items`: 'A list of up to 20 subscription items'"
-    ),
-    _at_most(
-        SUB_ID, "items", 20, "subscription items", f"{SPEC} `items`: 'A list of up to 20 subscription items'"
-    ),
-    _at_most(
-        SUB, "add_invoice_items", 20, "items", f"{SPEC} `add_invoice_items`: 'You may pass up to 20 items.'"
-    ),
-    _at_most(
-        SUB_ID,
-        "add_invoice_items",
-        20,
-        "items",
-        f"{SPEC} `add_invoice_items`: 'You may pass up to 20 items.'",
+    *(
+        rule
+        for op in (SUB, SUB_ID)
+        for rule in (
+            _at_most(
+                op,
+                "items",
+                20,
+                "subscription items",
+                f"{SPEC} `items`: 'A list of up to 20 subscription items'",
+            ),
+            _at_most(
+                op,
+                "add_invoice_items",
+                20,
+                "items",
+                f"{SPEC} `add_invoice_items`: 'You may pass up to 20 items.'",
+            ),
+        )
     ),
     Rule(
         SUB,
@@ -214,25 +218,25 @@ _HAND_WRITTEN: tuple[Rule, ...] = (
     _only_in_mode("subscription_data", ("subscription",)),
     _only_in_mode("setup_intent_data", ("setup",)),
     # Payment Links
-    _at_most(
-        PL,
-        "line_items",
-        20,
-        "line items",
-        f"{SPEC} `line_items` (POST /v1/payment_links): 'Up to 20 line items'",
-    ),
-    _at_most(
-        PL_ID,
-        "line_items",
-        20,
-        "line items",
-        f"{SPEC} `line_items` (POST /v1/payment_links): 'Up to 20 line items'",
-    ),
-    _at_most(
-        PL, "custom_fields", 3, "custom fields", f"{SPEC} `custom_fields`: 'Up to 3 fields are supported.'"
-    ),
-    _at_most(
-        PL_ID, "custom_fields", 3, "custom fields", f"{SPEC} `custom_fields`: 'Up to 3 fields are supported.'"
+    *(
+        rule
+        for op in (PL, PL_ID)
+        for rule in (
+            _at_most(
+                op,
+                "line_items",
+                20,
+                "line items",
+                f"{SPEC} `line_items` (POST /v1/payment_links): 'Up to 20 line items'",
+            ),
+            _at_most(
+                op,
+                "custom_fields",
+                3,
+                "custom fields",
+                f"{SPEC} `custom_fields`: 'Up to 3 fields are supported.'",
+            ),
+        )
     ),
     # Invoices
     *(

@@ -135,10 +135,9 @@ def pending_items(acct: Account, sub: JSON) -> list[JSON]:
     ]
 
 
-def invoice_now(ctx: Ctx, sub: JSON, reason: str, period: tuple[int, int] | None = None) -> JSON:
-    """A finalized invoice for the subscription now: the full ``period`` (when a new cycle starts)
-    and its pending invoice items (prorations among them)."""
-    inv = new_invoice(
+def subscription_invoice(ctx: Ctx, sub: JSON, reason: str) -> JSON:
+    """A draft invoice of the subscription, collected as the subscription is."""
+    return new_invoice(
         ctx,
         sub["customer"],
         currency=sub["currency"],
@@ -148,6 +147,12 @@ def invoice_now(ctx: Ctx, sub: JSON, reason: str, period: tuple[int, int] | None
         subscription=sub,
         auto_advance=True,
     )
+
+
+def invoice_now(ctx: Ctx, sub: JSON, reason: str, period: tuple[int, int] | None = None) -> JSON:
+    """A finalized invoice for the subscription now: the full ``period`` (when a new cycle starts)
+    and its pending invoice items (prorations among them)."""
+    inv = subscription_invoice(ctx, sub, reason)
     for ii in pending_items(ctx.acct, sub):
         attach_invoice_item(ctx, inv, ii)
     if period is not None:
