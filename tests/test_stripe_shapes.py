@@ -203,6 +203,9 @@ async def test_stripe_shapes_of_the_issue_are_accepted(sandbox: Any, tmp_path: P
                 {
                     "customer": customer["id"],
                     "items": [{"price": price["id"]}, {"price_data": {**monthly, "product": product["id"]}}],
+                    # A trial: without one, a customer with no card leaves it `incomplete`, which takes
+                    # metadata changes only (spec3.json subscription `status`).
+                    "trial_period_days": 14,
                 },
             )
         )

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import stripe
 
-from stripe_power import spec
+from stripe_power import clock, spec
 
 JSON = dict[str, Any]
 _ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*_[A-Za-z0-9]{6,}$")
@@ -125,12 +125,38 @@ def _pay(session: JSON) -> None:
         raise RuntimeError(f"hosted page: {reply.status_code}")
 
 
+def _pay_with_details(session: JSON) -> None:
+    """Pay on the hosted page with a name, a billing and a shipping address."""
+    address = {"line1": "1 Probe St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+    data = {"card_number": "4242424242424242", "name": "Pat Probe", "shipping_name": "Pat Probe"}
+    data.update({f"billing_{k}": v for k, v in address.items()})
+    data.update({f"shipping_{k}": v for k, v in address.items()})
+    reply = httpx.post(session["url"], data=data)
+    if reply.status_code != 303:
+        raise RuntimeError(f"hosted page: {reply.status_code}")
+
+
 _CONFIRM_3DS = {"confirm": True, "payment_method": "pm_card_authenticationRequired"}
 
 
 def _first_item(probe: Probe, path: str) -> JSON:
     _, sub, _ = probe.call("GET", path, {})
     return {"items": [{"id": sub["items"]["data"][0]["id"], "quantity": 3}]}
+
+
+def _bill_now_3ds(probe: Probe, path: str) -> JSON:
+    """An update that invoices at once, paid with a card that needs 3-D Secure."""
+    customer = probe.ref("customer_pm")
+    status, pm, _ = probe.call(
+        "POST", "/v1/payment_methods/pm_card_authenticationRequired/attach", {"customer": customer}
+    )
+    if status != 200:
+        raise RuntimeError("could not attach a 3-D Secure card")
+    return {
+        "add_invoice_items": [{"price": probe.ref("price_once")}],
+        "proration_behavior": "always_invoice",
+        "default_payment_method": pm["id"],
+    }
 
 
 # Keyed by (operation, parameter as probed); a top-level name also covers its keys.
@@ -174,6 +200,51 @@ CONTEXTS: dict[tuple[str, str], Context] = {
     ("POST /v1/subscription_items/{item}", "proration_behavior"): Context(with_={"quantity": 3}),
     ("POST /v1/subscriptions/{subscription_exposed_id}", "proration_behavior"): Context(with_=_first_item),
     ("POST /v1/subscriptions", "currency"): Context(value="usd"),
+    # Off-session, a card that needs 3-D Secure is declined; on-session it asks for authentication.
+    ("POST /v1/subscriptions", "off_session"): Context(with_={"customer": "@customer_3ds"}),
+    # Prorations show with a future billing cycle anchor: `none` makes the first invoice free.
+    ("POST /v1/subscriptions", "proration_behavior"): Context(
+        with_={"billing_cycle_anchor": "@later"}, value="none"
+    ),
+    ("POST /v1/subscriptions/{subscription_exposed_id}", "off_session"): Context(with_=_bill_now_3ds),
+    ("POST /v1/subscriptions/{subscription_exposed_id}", "payment_behavior"): Context(
+        with_={"add_invoice_items": [{"price": "@price_once"}], "proration_behavior": "always_invoice"},
+        value="default_incomplete",
+    ),
+    ("POST /v1/subscriptions/{subscription_exposed_id}", "proration_date"): Context(
+        with_={"billing_cycle_anchor": "now"}, value="@later", expand=("latest_invoice",)
+    ),
+    ("POST /v1/invoiceitems", "unit_amount_decimal"): Context(drop=("amount",)),
+    ("POST /v1/invoiceitems/{invoiceitem}", "price_data"): Context(
+        value={"currency": "usd", "product": "@product", "unit_amount": 300}
+    ),
+    # Rules of the request itself (sandbox/constraints.py): the context that makes the parameter valid.
+    ("POST /v1/subscriptions/{subscription_exposed_id}", "collection_method"): Context(
+        with_={"days_until_due": 5}, value="send_invoice"
+    ),
+    ("POST /v1/subscriptions/{subscription_exposed_id}", "days_until_due"): Context(
+        with_={"collection_method": "send_invoice"}
+    ),
+    ("POST /v1/invoices", "due_date"): Context(with_={"collection_method": "send_invoice"}, value="@later"),
+    ("POST /v1/checkout/sessions", "payment_method_collection"): Context(
+        with_={"mode": "subscription", "line_items": [{"price": "@price", "quantity": 1}]},
+        value="if_required",
+    ),
+    # What a session may save on its customer shows on the customer once the page is paid.
+    ("POST /v1/checkout/sessions", "customer_update"): Context(
+        with_=lambda probe, path: {
+            "customer": probe.post("/v1/customers", {})["id"],  # a new one per probe: nothing saved yet
+            "billing_address_collection": "required",
+            "shipping_address_collection": {"allowed_countries": ["US"]},
+        },
+        then=_pay_with_details,
+        expand=("customer",),
+    ),
+    ("POST /v1/customers", "invoice_prefix"): Context(value="PROBE1"),
+    ("POST /v1/customers/{customer}", "invoice_prefix"): Context(value="PROBE2"),
+    ("POST /v1/payment_intents", "statement_descriptor"): Context(
+        with_={"payment_method_types": ["us_bank_account"]}
+    ),
     ("POST /v1/subscriptions", "days_until_due"): Context(with_={"collection_method": "send_invoice"}),
     ("POST /v1/subscriptions", "payment_behavior"): Context(value="default_incomplete"),
     ("POST /v1/payment_links", "currency"): Context(value="usd"),
@@ -216,6 +287,19 @@ def _now(p: Probe) -> Any:
 @fixture("customer")
 def _customer(p: Probe) -> str:
     return str(p.post("/v1/customers", {})["id"])
+
+
+@fixture("customer_3ds")
+def _customer_3ds(p: Probe) -> str:
+    """A customer whose default card asks for 3-D Secure on every payment (off-session ones fail)."""
+    body = {"payment_method": "pm_card_authenticationRequired",
+            "invoice_settings": {"default_payment_method": "pm_card_authenticationRequired"}}  # fmt: skip
+    return str(p.post("/v1/customers", body)["id"])
+
+
+@fixture("later")
+def _later(p: Probe) -> Any:
+    return int(clock.now()) + 10 * 86400  # the sandbox's clock (STRIPE_POWER_CLOCK_START may move it)
 
 
 @fixture("customer_pm")

@@ -117,6 +117,7 @@ def test_a_payment_link_makes_destination_charges(client: stripe.StripeClient) -
             "application_fee_amount": 300,
             "transfer_data": {"destination": account},
             "on_behalf_of": account,
+            "payment_intent_data": {"transfer_group": "order-9", "description": "Link order"},
         }
     )
     assert link.transfer_data is not None and link.application_fee_amount == 300
@@ -127,6 +128,8 @@ def test_a_payment_link_makes_destination_charges(client: stripe.StripeClient) -
     (session,) = client.v1.checkout.sessions.list({"payment_link": link.id}).data
     charge = _charge_of_session(client, session.id)
     assert charge.on_behalf_of == account
+    # The link's own payment_intent_data survives beside the Connect fields it carries to the session.
+    assert (charge.transfer_group, charge.description) == ("order-9", "Link order")
     transfer = client.v1.transfers.retrieve(str(charge.transfer))
     assert (transfer.amount, transfer.destination) == (2000, account)
     assert client.v1.application_fees.retrieve(str(charge.application_fee)).amount == 300

@@ -129,7 +129,7 @@ INLINE = [
     re.compile(r"(href|src|action)\s*=\s*['\"]?\s*javascript:", re.I),
 ]
 PAGE_TEMPLATES = {  # every HTML route the sandbox serves, by template
-    "/c/pay/{session}", "/pl/{link}", "/i/{invoice}", "/i/{invoice}/pdf", "/3ds/{intent}", "/receipts/{charge}",
+    "/c/pay/{session}", "/c/recover/{session}", "/pl/{link}", "/i/{invoice}", "/i/{invoice}/pdf", "/3ds/{intent}", "/receipts/{charge}",
     "/p/session/{session}", "/dashboard", "/dashboard/{acct}", "/dashboard/{acct}/list/{slug}",
     "/dashboard/{acct}/objects/{oid}", "/dashboard/{acct}/events", "/dashboard/{acct}/requests",
     "/dashboard/{acct}/requests/{request_id}", "/dashboard/{acct}/agent",
@@ -177,8 +177,13 @@ def _world(client: stripe.StripeClient) -> dict[str, str]:
         {"account": express.id, "type": "account_onboarding", "refresh_url": "https://example.com/r",
          "return_url": "https://example.com/done"})  # fmt: skip
     login = client.v1.accounts.login_links.create(express.id)
+    abandoned = client.v1.checkout.sessions.create(
+        {"mode": "payment", "line_items": [LINE], "success_url": "https://example.com/ok",
+         "after_expiration": {"recovery": {"enabled": True}}}
+    )  # fmt: skip
+    recovery = client.v1.checkout.sessions.expire(abandoned.id).after_expiration.recovery  # type: ignore[union-attr]
     return {
-        "account_link": str(setup.url), "login_link": str(login.url),
+        "account_link": str(setup.url), "login_link": str(login.url), "recover": str(recovery.url),
         "session": str(session.url), "link": str(link.url), "invoice": str(invoice.hosted_invoice_url),
         "intent": str(intent.next_action.redirect_to_url.url),
         "charge": f"/receipts/{paid.latest_charge}", "portal": str(portal.url), "customer": customer.id,
@@ -194,7 +199,7 @@ def test_every_page_carries_the_policy_and_no_inline_script(
     base = sandbox.url
     dash = f"{base}/dashboard/{acct}"
     urls = {
-        "/c/pay/{session}": made["session"], "/pl/{link}": made["link"], "/i/{invoice}": made["invoice"],
+        "/c/pay/{session}": made["session"], "/c/recover/{session}": made["recover"], "/pl/{link}": made["link"], "/i/{invoice}": made["invoice"],
         "/i/{invoice}/pdf": made["invoice"] + "/pdf", "/3ds/{intent}": made["intent"],
         "/receipts/{charge}": base + made["charge"], "/p/session/{session}": made["portal"],
         "/dashboard": f"{base}/dashboard", "/dashboard/{acct}": dash,

@@ -30,6 +30,7 @@ from . import (
     clocks,
     connect_accounts,
     connect_scope,
+    constraints,
     credit_grants,
     credit_notes,
     customer_balance,
@@ -42,6 +43,7 @@ from . import (
     external_accounts,
     generic,
     invoice_adjustments,
+    invoice_items,
     invoice_preview,
     invoices,
     payment_intents,
@@ -96,6 +98,7 @@ def build_router() -> Router:
         setup_intents,
         subscriptions,
         invoices,
+        invoice_items,
         invoice_preview,
         invoice_adjustments,
         payment_links,
@@ -267,19 +270,22 @@ class Sandbox:
         route, path_params = matched
         ctx = Ctx(self, acct, Params(params), path_params, base_url, request_id, method, path)
         first_event = len(acct.order.get("event", ()))
-        if op is not None:
-            try:
-                check_params(op, params)
-                check_urls(op, params)
-                check_expand(op, expand_paths(params))
-                if method == "POST":
-                    # Accepted means applied: refuse, before anything happens, what would be dropped.
-                    ctx.rest = accepted.split(op, route.consumes, params)
-            except StripeError as err:
-                err.validation = True
-                raise
         # A customer on a test clock, and all it owns, lives at the clock's frozen time.
         with at_time(clocks.time_for(acct, params, path_params)):
+            if op is not None:
+                try:
+                    check_params(op, params)
+                    check_urls(op, params)
+                    check_expand(op, expand_paths(params))
+                    # Rules Stripe states only in descriptions (at the request's time): Stripe's own
+                    # refusal comes before the sandbox's limits.
+                    constraints.check(op.key, params, acct)
+                    if method == "POST":
+                        # Accepted means applied: refuse, before anything happens, what would be dropped.
+                        ctx.rest = accepted.split(op, route.consumes, params)
+                except StripeError as err:
+                    err.validation = True
+                    raise
             result = route.handler(ctx)
             if op is not None:
                 accepted.store(acct, op, result, ctx.rest, first_event)

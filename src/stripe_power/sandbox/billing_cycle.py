@@ -1,11 +1,26 @@
-"""What falls due as a test clock advances, run in time order.
+"""What falls due as time passes, for a customer's subscriptions and invoices, run in time order.
 
-Per subscription: `customer.subscription.trial_will_end` three days before a trial ends; at each
-period end a renewal (a `subscription_cycle` invoice with the items at their current prices and
-the customer's pending invoice items, prorations included) or, with `cancel_at_period_end` or a
-`cancel_at` that has come, the cancellation. Per invoice: finalization an hour after a renewal
-invoice is created (Stripe's draft period), then the automatic payment attempt with the default
-payment method.
+A test clock's advance runs it up to the new frozen time (`run_until`); for customers on the
+wall clock the same steps run when their subscriptions or invoices are next read (`settle`), as
+Stripe runs them in the background.
+
+Per subscription:
+- `customer.subscription.trial_will_end` three days before a trial ends. At the trial's end with no
+  payment method, `trial_settings.end_behavior.missing_payment_method` pauses it (`status:
+  paused`, no invoice), cancels it, or (`create_invoice`) renews it as usual
+  (docs.stripe.com/billing/subscriptions/trials#create-free-trials-without-payment).
+- At each anchor-aligned period end a renewal: a `subscription_cycle` invoice of the items and
+  the pending invoice items (prorations among them). A `cancel_at` inside the next period cuts it
+  short and charges its share. While `pause_collection` is set the invoice is kept as a draft,
+  marked uncollectible or voided (docs.stripe.com/billing/subscriptions/pause-payment); at
+  `resumes_at` the pause ends.
+- The cancellation, at `cancel_at` or at the period's end with `cancel_at_period_end`.
+- 23 hours after creation an `incomplete` subscription whose first invoice is unpaid becomes
+  `incomplete_expired` and the invoice is voided (the spec's subscription `status`); a pending
+  update expires after 23 hours; so does a paused subscription's unpaid resumption invoice (voided).
+Per invoice: a draft with automatic advancement is finalized at `automatically_finalizes_at` (an
+hour after creation) and charged; failed payments are retried; a `send_invoice` invoice unpaid
+past its `due_date` makes its subscription `past_due`.
 
 Failed payments follow one fixed retry schedule, chosen to stand for Stripe's defaults (Smart
 Retries try up to 8 times in 2 weeks; the schedule itself is Stripe's secret): retries 3, 5 and
@@ -20,24 +35,35 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from . import subscription_schedules
+from .billing_periods import add_interval, period_around
 from .errors import StripeError
-from .invoices import (
-    add_line,
+from .invoice_lifecycle import (
     attach_invoice_item,
     attempt_payment,
     default_pm,
     finalize,
-    new_invoice,
-    subscription_item_parent,
+    mark_uncollectible,
+    void,
 )
 from .router import Ctx
-from .store import JSON, Account, at_time, changed, snapshot
-from .subscriptions import add_interval, period_end_after, price_desc
+from .store import JSON, Account, at_time, changed, now, snapshot
+from .subscription_billing import (
+    bill_period,
+    missed_attempt,
+    payment_method_for,
+    pending_items,
+    recurring_of,
+    set_status,
+    share_of,
+    subscription_invoice,
+    subscription_of,
+)
+from .subscription_changes import expire_pending
+from .subscription_create import resolve_cancel_at
 
 Step = Callable[[Ctx, int, JSON], None]
 
 RETRY_DAYS = (3, 5, 7)
-DRAFT_SECONDS = 3600
 TRIAL_WILL_END = 3 * 86400
 _LIVE = ("trialing", "active", "past_due")
 
@@ -58,53 +84,102 @@ def advance_limit(acct: Account, customers: Iterable[JSON], frozen: int) -> int 
     return min(limits) if limits else None
 
 
+def _sub_steps(acct: Account, sub: JSON) -> list[tuple[int, int, Step, JSON]]:
+    """What is pending for one subscription: (when, order among equals, step, subscription)."""
+    priv = acct.priv(sub)
+    status = sub["status"]
+    if status == "incomplete" and priv.get("expires_at"):
+        return [(int(priv["expires_at"]), 1, _expire_incomplete, sub)]
+    if status == "paused" and priv.get("resumption_expires_at"):
+        return [(int(priv["resumption_expires_at"]), 1, _resumption_expired, sub)]
+    if status not in _LIVE:
+        return []
+    due: list[tuple[int, int, Step, JSON]] = []
+    trial_end = sub.get("trial_end")
+    if status == "trialing" and trial_end and not priv.get("trial_will_end"):
+        due.append((int(trial_end) - TRIAL_WILL_END, 0, _trial_will_end, sub))
+    resumes_at = (sub.get("pause_collection") or {}).get("resumes_at")
+    if resumes_at:
+        due.append((int(resumes_at), 0, _resume_collection, sub))
+    if (priv.get("pending") or {}).get("expires_at"):
+        due.append((int(priv["pending"]["expires_at"]), 0, expire_pending, sub))
+    end = _period_end(sub)
+    cancel_at = resolve_cancel_at(sub, sub.get("cancel_at"))
+    if cancel_at is not None and cancel_at <= end:
+        due.append((cancel_at, 1, _cancel_requested, sub))
+    else:
+        due.append((end, 2, _renew, sub))
+    return due
+
+
+def _invoice_steps(acct: Account, inv: JSON) -> list[tuple[int, int, Step, JSON]]:
+    if inv["status"] == "draft" and inv.get("auto_advance") and inv.get("automatically_finalizes_at"):
+        return [(int(inv["automatically_finalizes_at"]), 3, _finalize, inv)]
+    if inv["status"] != "open":
+        return []
+    if inv["collection_method"] == "send_invoice":
+        if inv.get("due_date") and not acct.priv(inv).get("overdue"):
+            return [(int(inv["due_date"]), 4, _overdue, inv)]
+        return []
+    if inv.get("auto_advance") and inv.get("next_payment_attempt"):
+        return [(int(inv["next_payment_attempt"]), 4, _attempt, inv)]
+    return []
+
+
 def _due(acct: Account, ids: set[str]) -> list[tuple[int, int, Step, JSON]]:
-    """Everything pending for these customers: (when, order among equals, what to run)."""
+    """Everything pending for these customers."""
     due: list[tuple[int, int, Step, JSON]] = []
     for sub in acct.of_type("subscription"):
-        if sub["customer"] not in ids or sub["status"] not in _LIVE:
-            continue
-        priv = acct.priv(sub)
-        trial_end = sub.get("trial_end")
-        if sub["status"] == "trialing" and trial_end and not priv.get("trial_will_end"):
-            due.append((int(trial_end) - TRIAL_WILL_END, 0, _trial_will_end, sub))
-        end = _period_end(sub)
-        cancel_at = sub.get("cancel_at")
-        if cancel_at and int(cancel_at) <= end:
-            due.append((int(cancel_at), 1, _cancel_requested, sub))
-        elif sub.get("cancel_at_period_end"):
-            due.append((end, 1, _cancel_requested, sub))
-        else:
-            due.append((end, 2, _renew, sub))
+        if sub["customer"] in ids:
+            due += _sub_steps(acct, sub)
     for schedule in acct.of_type("subscription_schedule"):
         if schedule["customer"] in ids and schedule["status"] == "not_started":
             due.append(
                 (int(schedule["phases"][0]["start_date"]), 0, subscription_schedules.start_due, schedule)
             )
     for inv in acct.of_type("invoice"):
-        if inv["customer"] not in ids or not inv.get("auto_advance"):
-            continue
-        finalize_at = acct.priv(inv).get("finalize_at")
-        if inv["status"] == "draft" and finalize_at is not None:
-            due.append((int(finalize_at), 3, _finalize, inv))
-        elif inv["status"] == "open" and inv.get("next_payment_attempt"):
-            due.append((int(inv["next_payment_attempt"]), 4, _attempt, inv))
+        if inv["customer"] in ids:
+            due += _invoice_steps(acct, inv)
     return due
 
 
-def run_until(ctx: Ctx, clock: JSON, target: int, customers: list[JSON]) -> None:
-    """Run every due step up to `target`, earliest first, each at its own time."""
-    ids = {c["id"] for c in customers}
-    work = Ctx(ctx.sandbox, ctx.acct, {}, {}, ctx.base_url, ctx.request_id, "POST", "")
+def _run(ctx: Ctx, ids: set[str], target: int, floor: int) -> None:
+    """Run every due step up to ``target``, earliest first, each at its own time (not before ``floor``)."""
+    work = ctx.derive({})
     for _ in range(10_000):  # bounded: a clock advances at most two intervals at a time
         pending = sorted(_due(ctx.acct, ids), key=lambda d: (d[0], d[1]))
         if not pending or pending[0][0] > target:
             return
         when, _, step, obj = pending[0]
-        at = max(when, int(clock["frozen_time"]))
+        at = max(when, floor)
         with at_time(at):
             step(work, at, obj)
-    raise StripeError(500, "The sandbox's test clock did not settle; please report this as a sandbox bug.")
+    raise StripeError(500, "The sandbox's billing cycle did not settle; please report this as a sandbox bug.")
+
+
+def run_until(ctx: Ctx, clock: JSON, target: int, customers: list[JSON]) -> None:
+    """A test clock advances to ``target``: what fell due for its customers runs."""
+    _run(ctx, {c["id"] for c in customers}, target, int(clock["frozen_time"]))
+
+
+def settle(ctx: Ctx, customers: Iterable[str] | None = None) -> None:
+    """Run what fell due by now for customers on the wall clock (all of them where ``customers``
+    is None); a customer on a test clock moves only when its clock advances."""
+    acct = ctx.acct
+    wanted = None if customers is None else set(customers)
+    ids = {
+        c["id"]
+        for c in acct.of_type("customer")
+        if not c.get("test_clock") and (wanted is None or c["id"] in wanted)
+    }
+    if ids:
+        # Stripe does this in the background, not because of the request that reads the objects:
+        # the events carry no request (as a test clock's do).
+        asked, acct.current_request = acct.current_request, ("", None)
+        try:
+            _run(ctx, ids, now(), 0)
+        finally:
+            acct.current_request = asked
 
 
 def _trial_will_end(ctx: Ctx, t: int, sub: JSON) -> None:
@@ -126,54 +201,97 @@ def _cancel_requested(ctx: Ctx, t: int, sub: JSON) -> None:
     _cancel(ctx, t, sub, "cancellation_requested")
 
 
-def bill_period(ctx: Ctx, inv: JSON, sub: JSON, start: int, end: int) -> None:
-    """One line per subscription item for the period ``start``..``end`` (renewals, previews)."""
-    for item in sub["items"]["data"]:
-        price, qty = item["price"], int(item["quantity"])
-        parent = subscription_item_parent(sub["id"], item["id"])
-        amount = int(price["unit_amount"] or 0) * qty
-        add_line(
-            ctx, inv, amount, price_desc(ctx.acct, price, qty), qty, price, (start, end), parent, sub["id"]
-        )
+def _expire_incomplete(ctx: Ctx, t: int, sub: JSON) -> None:
+    """23 hours without a paid first invoice: terminal, and the open invoice is voided."""
+    ctx.acct.priv(sub).pop("expires_at", None)
+    latest = ctx.acct.find("invoice", sub.get("latest_invoice"))
+    if latest is not None and latest["status"] in ("open", "uncollectible"):
+        void(ctx, latest)
+    before = snapshot(sub)
+    sub.update(status="incomplete_expired", canceled_at=t, ended_at=t)
+    ctx.acct.emit("customer.subscription.updated", sub, changed(before, sub))
+
+
+def _resumption_expired(ctx: Ctx, t: int, sub: JSON) -> None:
+    """No payment of the resumption invoice within 23 hours: it is voided; the subscription stays paused."""
+    ctx.acct.priv(sub).pop("resumption_expires_at", None)
+    latest = ctx.acct.find("invoice", sub.get("latest_invoice"))
+    if latest is not None and latest["status"] == "open":
+        void(ctx, latest)
+
+
+def _resume_collection(ctx: Ctx, t: int, sub: JSON) -> None:
+    before = snapshot(sub)
+    sub["pause_collection"] = None
+    ctx.acct.emit("customer.subscription.updated", sub, changed(before, sub))
+
+
+def _trial_ends_unpaid(ctx: Ctx, t: int, sub: JSON) -> bool:
+    """At a trial's end with no payment method: pause or cancel, as `trial_settings` says. True
+    when that ended the renewal."""
+    if sub["status"] != "trialing" or sub["collection_method"] != "charge_automatically":
+        return False
+    if payment_method_for(ctx.acct, sub) is not None:
+        return False
+    behavior = ((sub.get("trial_settings") or {}).get("end_behavior") or {}).get("missing_payment_method")
+    if behavior == "cancel":
+        _cancel(ctx, t, sub, "cancellation_requested")
+        return True
+    if behavior == "pause":
+        before = snapshot(sub)
+        sub["status"] = "paused"
+        ctx.acct.emit("customer.subscription.updated", sub, changed(before, sub))
+        ctx.acct.emit("customer.subscription.paused", sub, changed(before, sub))
+        return True
+    return False
 
 
 def _renew(ctx: Ctx, t: int, sub: JSON) -> None:
-    if subscription_schedules.at_period_end(ctx, t, sub):
-        return  # its schedule ended it
+    if subscription_schedules.at_period_end(ctx, t, sub) or _trial_ends_unpaid(ctx, t, sub):
+        return  # its schedule ended it, or its trial ended without a way to pay
     acct = ctx.acct
     before = snapshot(sub)
     items = sub["items"]["data"]
-    r = items[0]["price"]["recurring"]
-    anchor = int(sub.get("billing_cycle_anchor") or t)
-    start, end = t, period_end_after(anchor, t, r["interval"], int(r["interval_count"]))
+    end = period_around(int(sub["billing_cycle_anchor"]), recurring_of(sub), t)[1]
+    share = 1.0
+    cancel_at = resolve_cancel_at(sub, sub.get("cancel_at"))
+    if (
+        cancel_at is not None and t < cancel_at < end
+    ):  # "If set during a future period, this will always cause a proration"
+        share, end = share_of(sub, t, cancel_at, to_anchor=False), cancel_at
     previous_start = min(int(item["current_period_start"]) for item in items)
     for item in items:
-        item["current_period_start"], item["current_period_end"] = start, end
+        item["current_period_start"], item["current_period_end"], item["billed_until"] = t, end, end
     if sub["status"] == "trialing":
         sub["status"] = "active"
-    inv = new_invoice(
-        ctx,
-        sub["customer"],
-        currency=sub["currency"],
-        collection_method=sub["collection_method"],
-        days_until_due=sub.get("days_until_due"),
-        billing_reason="subscription_cycle",
-        subscription=sub,
-        auto_advance=True,
-    )
+    inv = subscription_invoice(ctx, sub, "subscription_cycle")
     inv["period_start"], inv["period_end"] = previous_start, t
-    bill_period(ctx, inv, sub, start, end)
+    bill_period(ctx, inv, sub, t, end, share)
     # Pending invoice items (prorations of mid-cycle changes among them) land on the next invoice.
-    for ii in list(acct.of_type("invoiceitem")):
-        if ii["customer"] == sub["customer"] and ii["invoice"] is None:
-            attach_invoice_item(ctx, inv, ii)
+    for ii in pending_items(acct, sub):
+        attach_invoice_item(ctx, inv, ii)
     sub["latest_invoice"] = inv["id"]
-    acct.priv(inv)["finalize_at"] = t + DRAFT_SECONDS
     acct.emit("customer.subscription.updated", sub, changed(before, sub))
+    _paused_collection(ctx, sub, inv)
+
+
+def _paused_collection(ctx: Ctx, sub: JSON, inv: JSON) -> None:
+    """While collection is paused, a new invoice stays a draft, or is marked uncollectible or voided
+    at once."""
+    behavior = (sub.get("pause_collection") or {}).get("behavior")
+    if behavior is None:
+        return
+    if behavior == "keep_as_draft":
+        inv["auto_advance"] = False
+        inv["automatically_finalizes_at"] = None
+        return
+    inv["auto_advance"] = False
+    finalize(ctx, inv)
+    if inv["status"] == "open":
+        (void if behavior == "void" else mark_uncollectible)(ctx, inv)
 
 
 def _finalize(ctx: Ctx, t: int, inv: JSON) -> None:
-    ctx.acct.priv(inv).pop("finalize_at", None)
     finalize(ctx, inv)
     if inv["status"] == "open" and inv["collection_method"] == "charge_automatically":
         _attempt(ctx, t, inv)
@@ -196,20 +314,23 @@ def _attempt(ctx: Ctx, t: int, inv: JSON) -> None:
 def _failed(ctx: Ctx, t: int, inv: JSON, *, emitted: bool) -> None:
     acct = ctx.acct
     if not emitted:  # attempt_payment reports failed charges itself; a missing method is reported here
-        before = snapshot(inv)
-        inv["attempt_count"] += 1
-        inv["attempted"] = True
-        acct.emit("invoice.payment_failed", inv, changed(before, inv))
+        missed_attempt(ctx, inv)
     attempts = int(inv["attempt_count"])
     final = attempts > len(RETRY_DAYS)
     inv["next_payment_attempt"] = None if final else t + RETRY_DAYS[attempts - 1] * 86400
-    sub_id = ((inv.get("parent") or {}).get("subscription_details") or {}).get("subscription")
-    sub = acct.find("subscription", sub_id)
+    sub = subscription_of(acct, inv)
     if sub is None or sub["status"] == "canceled":
         return
     if sub["status"] in ("active", "trialing"):
-        before = snapshot(sub)
-        sub["status"] = "past_due"
-        acct.emit("customer.subscription.updated", sub, changed(before, sub))
+        set_status(acct, sub, "past_due")
     if final:
         _cancel(ctx, t, sub, "payment_failed")
+
+
+def _overdue(ctx: Ctx, t: int, inv: JSON) -> None:
+    """A `send_invoice` invoice unpaid by its due date: its subscription becomes `past_due` (the
+    spec's subscription `status`)."""
+    ctx.acct.priv(inv)["overdue"] = True
+    sub = subscription_of(ctx.acct, inv)
+    if sub is not None and sub["status"] == "active":
+        set_status(ctx.acct, sub, "past_due")

@@ -1,21 +1,22 @@
-"""Checkout Sessions (payment, subscription and setup modes) and their completion."""
+"""Checkout Sessions through the API (payment, subscription and setup modes), their expiry and
+`after_expiration` recovery. Line items are `checkout_lines.py`; what the page collects is
+`checkout_collection.py`; money is `checkout_totals.py`; completion is `checkout_complete.py`.
+
+Recovery (docs.stripe.com/payments/checkout/abandoned-carts): when a session with
+`after_expiration.recovery.enabled` expires, `after_expiration.recovery.url` is set, valid for 30
+days; visiting it opens a new session with the same line items and options, its
+`recovered_from` naming the expired one (and promotion codes allowed where
+`recovery.allow_promotion_codes`).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import (
-    catalog,
-    checkout_totals,
-    connect_charges,
-    custom_amounts,
-    customers,
-    payment_intents,
-    payment_methods,
-    setup_intents,
-    subscriptions,
-)
-from .errors import StripeError, invalid, missing_param, no_such, unknown_param
+from .. import spec
+from . import accepted, checkout_collection, checkout_totals, connect_charges, custom_amounts
+from .checkout_lines import build_line_items, line_item_object, lines_list
+from .errors import invalid, missing_param, no_such
 from .ids import client_secret, new_id
 from .router import Ctx, Router
 from .store import (
@@ -26,8 +27,8 @@ from .store import (
     as_dict,
     as_enum,
     as_int,
-    as_list,
     as_str,
+    changed,
     now,
     paginate,
     skeleton,
@@ -40,101 +41,11 @@ UI_MODES = {
     "embedded": "embedded_page",
     "embedded_page": "embedded_page",
 }
-_LINE_ITEM_KEYS = {
-    "price",
-    "price_data",
-    "quantity",
-    "adjustable_quantity",
-    "dynamic_tax_rates",
-    "tax_rates",
-    "metadata",
-}
-_PRICE_DATA_KEYS = {
-    "currency",
-    "product",
-    "product_data",
-    "unit_amount",
-    "unit_amount_decimal",
-    "recurring",
-    "tax_behavior",
-}
+DAY = 86400
+RECOVERY_DAYS = 30  # a recovery URL works for 30 days after the session expired
 
 
-def build_line_items(ctx: Ctx, raw: Any, param: str = "line_items") -> list[tuple[JSON, int, JSON]]:
-    """Resolve ``line_items`` into (price, quantity, adjustable_quantity) triples."""
-    items = as_list(raw, param)
-    out: list[tuple[JSON, int, JSON]] = []
-    for i, item_raw in enumerate(items):
-        ip = f"{param}[{i}]"
-        item = as_dict(item_raw, ip)
-        for key in item:
-            if key not in _LINE_ITEM_KEYS:
-                raise unknown_param(f"{ip}[{key}]")
-        if "price" in item and "price_data" in item:
-            raise invalid(
-                "You may only specify one of these parameters: price, price_data.", param=f"{ip}[price]"
-            )
-        if "price" in item:
-            price = ctx.acct.find("price", item["price"])
-            if price is None:
-                raise no_such("price", str(item["price"]), param=f"{ip}[price]", status=400)
-            if not price["active"]:
-                raise invalid(
-                    f"The price `{price['id']}` is not active, and so cannot be used.", param=f"{ip}[price]"
-                )
-        elif "price_data" in item:
-            pd = as_dict(item["price_data"], f"{ip}[price_data]")
-            for key in pd:
-                if key not in _PRICE_DATA_KEYS:
-                    raise unknown_param(f"{ip}[price_data][{key}]")
-            price = catalog.make_price(ctx, pd, f"{ip}[price_data]", inline=True)
-        else:
-            raise invalid(f"You must specify either `price` or `price_data` in {ip}.", param=f"{ip}[price]")
-        qty = as_int(item.get("quantity", 1), f"{ip}[quantity]", minimum=0)
-        if "quantity" not in item and "adjustable_quantity" not in item:
-            raise missing_param(f"{ip}[quantity]")
-        adjustable: JSON = {}
-        if "adjustable_quantity" in item:
-            aq = as_dict(item["adjustable_quantity"], f"{ip}[adjustable_quantity]")
-            enabled = as_bool(aq.get("enabled", False), f"{ip}[adjustable_quantity][enabled]")
-            adjustable = {
-                "enabled": enabled,
-                "maximum": as_int(aq["maximum"], f"{ip}[adjustable_quantity][maximum]")
-                if "maximum" in aq
-                else None,
-                "minimum": as_int(aq["minimum"], f"{ip}[adjustable_quantity][minimum]")
-                if "minimum" in aq
-                else None,
-            }
-        out.append((price, qty, adjustable))
-    return out
-
-
-def _line_item_object(ctx: Ctx, price: JSON, qty: int) -> JSON:
-    product = ctx.acct.objects.get(price["product"], {})
-    amount = int(price["unit_amount"] or 0) * qty
-    item: JSON = skeleton("item")
-    item.update(
-        id=new_id("li", 24),
-        object="item",
-        amount_discount=0,
-        amount_subtotal=amount,
-        amount_tax=0,
-        amount_total=amount,
-        currency=price["currency"],
-        description=product.get("name"),
-        price=price,
-        quantity=qty,
-    )
-    ctx.acct.add(item)
-    return item
-
-
-def create(ctx: Ctx) -> JSON:
-    p = ctx.params
-    acct = ctx.acct
-    mode = as_enum(p.get("mode", "payment"), "mode", ("payment", "setup", "subscription"))
-    connect = connect_charges.intent_data(ctx, p.get("payment_intent_data"))
+def _ui_mode(p: dict[str, Any]) -> str:
     ui_raw = as_str(p.get("ui_mode", "hosted_page"), "ui_mode")
     if ui_raw not in UI_MODES:
         raise invalid(
@@ -142,14 +53,9 @@ def create(ctx: Ctx) -> JSON:
         )
     ui_mode = UI_MODES[ui_raw]
     if ui_mode == "embedded_page":
-        if "success_url" in p:
-            raise invalid(
-                "You cannot pass `success_url` when `ui_mode` is `embedded_page`.", param="success_url"
-            )
-        if "cancel_url" in p:
-            raise invalid(
-                "You cannot pass `cancel_url` when `ui_mode` is `embedded_page`.", param="cancel_url"
-            )
+        for name in ("success_url", "cancel_url"):
+            if name in p:
+                raise invalid(f"You cannot pass `{name}` when `ui_mode` is `embedded_page`.", param=name)
         if "return_url" not in p and p.get("redirect_on_completion") != "never":
             raise invalid(
                 "`return_url` is required when `ui_mode` is `embedded_page`.",
@@ -161,18 +67,11 @@ def create(ctx: Ctx) -> JSON:
             "You can only pass `return_url` when `ui_mode` is `embedded_page` or `elements`.",
             param="return_url",
         )
-    if "customer" in p and "customer_email" in p:
-        raise invalid(
-            "You may only specify one of these parameters: customer, customer_email.", param="customer_email"
-        )
-    customer = None
-    if "customer" in p:
-        customer = as_str(p["customer"], "customer")
-        if acct.find("customer", customer) is None:
-            raise no_such("customer", customer, param="customer", status=400)
-    items: list[tuple[JSON, int, JSON]] = []
-    if "line_items" in p:
-        items = build_line_items(ctx, p["line_items"])
+    return ui_mode
+
+
+def _items(ctx: Ctx, p: dict[str, Any], mode: str) -> list[tuple[JSON, int, JSON]]:
+    items = build_line_items(ctx, p["line_items"]) if "line_items" in p else []
     if mode in ("payment", "subscription") and not items:
         raise invalid(
             f"`line_items` is required in `{mode}` mode.", param="line_items", code="parameter_missing"
@@ -183,13 +82,7 @@ def create(ctx: Ctx) -> JSON:
     # spec3.json `currency`: "Required in `setup` mode when `payment_method_types` is not set."
     if mode == "setup" and "currency" not in p and "payment_method_types" not in p:
         raise missing_param("currency")
-    # spec3.json `customer_creation`: "Can only be set in `payment` and `setup` mode."
-    if mode == "subscription" and "customer_creation" in p:
-        raise invalid(
-            "`customer_creation` can only be used in `payment` and `setup` mode.", param="customer_creation"
-        )
-    currencies = {price["currency"] for price, _, _ in items}
-    if len(currencies) > 1:
+    if len({price["currency"] for price, _, _ in items}) > 1:
         raise invalid("All line items must use the same currency.", param="line_items")
     recurring = [price for price, _, _ in items if price["type"] == "recurring"]
     if mode == "payment" and recurring:
@@ -203,44 +96,73 @@ def create(ctx: Ctx) -> JSON:
             "You must provide at least one recurring price in `subscription` mode when using prices.",
             param="line_items",
         )
+    return items
+
+
+def _expires_at(p: dict[str, Any], created: int) -> int:
+    if "expires_at" not in p:
+        return created + DAY
+    expires_at = as_int(p["expires_at"], "expires_at")
+    if expires_at > created + DAY:
+        raise invalid(
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            param="expires_at",
+        )
+    if expires_at < created + 30 * 60 - 5:
+        raise invalid(
+            "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
+            param="expires_at",
+        )
+    return expires_at
+
+
+def _customer(ctx: Ctx, p: dict[str, Any]) -> str | None:
+    if "customer" in p and "customer_email" in p:
+        raise invalid(
+            "You may only specify one of these parameters: customer, customer_email.", param="customer_email"
+        )
+    if "customer" not in p:
+        return None
+    customer = as_str(p["customer"], "customer")
+    if ctx.acct.find("customer", customer) is None:
+        raise no_such("customer", customer, param="customer", status=400)
+    return customer
+
+
+def _optional_str(p: dict[str, Any], name: str) -> str | None:
+    return as_str(p[name], name) if name in p else None
+
+
+def create(ctx: Ctx) -> JSON:
+    p = ctx.params
+    acct = ctx.acct
+    mode = as_enum(p.get("mode", "payment"), "mode", ("payment", "setup", "subscription"))
+    connect = connect_charges.intent_data(ctx, p.get("payment_intent_data"))
+    ui_mode = _ui_mode(p)
+    customer = _customer(ctx, p)
+    items = _items(ctx, p, mode)
     created = now()
-    expires_at = created + 24 * 3600
-    if "expires_at" in p:
-        expires_at = as_int(p["expires_at"], "expires_at")
-        if expires_at > created + 24 * 3600:
-            raise invalid(
-                "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
-                param="expires_at",
-            )
-        if expires_at < created + 30 * 60 - 5:
-            raise invalid(
-                "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
-                param="expires_at",
-            )
-    cur = (
-        next(iter(currencies))
-        if currencies
-        else (as_str(p["currency"], "currency").lower() if "currency" in p else None)
-    )
+    currencies = {price["currency"] for price, _, _ in items}
     total = sum(int(price["unit_amount"] or 0) * qty for price, qty, _ in items)
     sid = new_id("cs_test", 58)
     cs: JSON = skeleton("checkout.session")
     cs.update(
         id=sid,
         object="checkout.session",
+        after_expiration=_after_expiration(p),
         allow_promotion_codes=as_bool(p["allow_promotion_codes"], "allow_promotion_codes")
         if "allow_promotion_codes" in p
         else None,
         amount_subtotal=total if mode != "setup" else None,
         amount_total=total if mode != "setup" else None,
         automatic_tax={"enabled": False, "liability": None, "provider": None, "status": None},
-        cancel_url=as_str(p["cancel_url"], "cancel_url") if "cancel_url" in p else None,
-        client_reference_id=as_str(p["client_reference_id"], "client_reference_id")
-        if "client_reference_id" in p
-        else None,
+        cancel_url=_optional_str(p, "cancel_url"),
+        client_reference_id=_optional_str(p, "client_reference_id"),
         client_secret=client_secret(sid) if ui_mode == "embedded_page" else None,
         created=created,
-        currency=cur,
+        currency=next(iter(currencies))
+        if currencies
+        else (as_str(p["currency"], "currency").lower() if "currency" in p else None),
         custom_fields=[],
         custom_text={
             "after_submit": None,
@@ -254,9 +176,9 @@ def create(ctx: Ctx) -> JSON:
             if (mode == "payment" or (mode == "setup" and "customer_creation" in p)) and customer is None
             else None
         ),
-        customer_email=as_str(p["customer_email"], "customer_email") if "customer_email" in p else None,
+        customer_email=_optional_str(p, "customer_email"),
         discounts=[],
-        expires_at=expires_at,
+        expires_at=_expires_at(p, created),
         livemode=False,
         metadata=apply_metadata({}, p.get("metadata", {})),
         mode=mode,
@@ -268,7 +190,7 @@ def create(ctx: Ctx) -> JSON:
         phone_number_collection={"enabled": False},
         shipping_options=[],
         status="open",
-        success_url=as_str(p["success_url"], "success_url") if "success_url" in p else None,
+        success_url=_optional_str(p, "success_url"),
         total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0}
         if mode != "setup"
         else None,
@@ -285,16 +207,29 @@ def create(ctx: Ctx) -> JSON:
             cs["return_url"] = as_str(p["return_url"], "return_url")
     if "excluded_payment_method_types" in p:
         cs["excluded_payment_method_types"] = list(p["excluded_payment_method_types"] or [])
+    checkout_collection.configure(cs, p)
     acct.add(cs)
     ctx.own(cs)
-    line_objects = [_line_item_object(ctx, price, qty) for price, qty, _ in items]
-    priv = acct.priv(cs)
-    priv["line_item_ids"] = [li["id"] for li in line_objects]
+    _remember(ctx, cs, p, items)
+    acct.priv(cs)["connect"] = connect  # payment_intent_data's Connect fields, for the PaymentIntent it makes
+    checkout_totals.configure(ctx, cs, p)
+    custom_amounts.configure(acct, cs)
+    acct.hidden[sid] = {"line_items": lines_list(acct, cs, f"/v1/checkout/sessions/{sid}/line_items")}
+    return cs
+
+
+def _remember(ctx: Ctx, cs: JSON, p: dict[str, Any], items: list[tuple[JSON, int, JSON]]) -> None:
+    """What completion and recovery need later: the line items, the data for the objects the
+    session makes, what it may save on its customer, the request (for a recovered session)."""
+    priv = ctx.acct.priv(cs)
+    priv["line_item_ids"] = [line_item_object(ctx, price, qty)["id"] for price, qty, _ in items]
     priv["adjustable"] = [adj for _, _, adj in items]
     priv["payment_intent_data"] = as_dict(p.get("payment_intent_data", {}), "payment_intent_data")
     priv["subscription_data"] = as_dict(p.get("subscription_data", {}), "subscription_data")
     priv["setup_intent_data"] = as_dict(p.get("setup_intent_data", {}), "setup_intent_data")
-    priv["connect"] = connect  # payment_intent_data's Connect fields, for the PaymentIntent it makes
+    priv["customer_update"] = checkout_collection.customer_update(p)
+    priv["params"] = snapshot(dict(p))
+    priv["base_url"] = ctx.base_url
     pid = priv["payment_intent_data"]
     if "capture_method" in pid:
         as_enum(
@@ -311,34 +246,81 @@ def create(ctx: Ctx) -> JSON:
     sd = priv["subscription_data"]
     if "trial_period_days" in sd:
         as_int(sd["trial_period_days"], "subscription_data[trial_period_days]", minimum=1)
-    checkout_totals.configure(ctx, cs, p)
-    custom_amounts.configure(acct, cs)
-    acct.hidden[sid] = {"line_items": _line_items_list(acct, cs)}
-    return cs
 
 
-def _line_items_list(acct: Account, cs: JSON) -> JSON:
-    ids = acct.priv(cs).get("line_item_ids", [])
+def _after_expiration(p: dict[str, Any]) -> JSON | None:
+    if "after_expiration" not in p:
+        return None
+    raw = as_dict(
+        as_dict(p["after_expiration"], "after_expiration").get("recovery", {}), "after_expiration[recovery]"
+    )
+    if "enabled" not in raw:
+        raise missing_param("after_expiration[recovery][enabled]")
     return {
-        "object": "list",
-        "data": [acct.objects[i] for i in ids],
-        "has_more": False,
-        "url": f"/v1/checkout/sessions/{cs['id']}/line_items",
+        "recovery": {
+            "allow_promotion_codes": as_bool(
+                raw.get("allow_promotion_codes", False), "after_expiration[recovery][allow_promotion_codes]"
+            ),
+            "enabled": as_bool(raw["enabled"], "after_expiration[recovery][enabled]"),
+            "expires_at": None,
+            "url": None,
+        }
     }
+
+
+def create_from_params(ctx: Ctx, params: dict[str, Any]) -> JSON:
+    """A session made by the sandbox itself (a payment link's, a recovered one) from request
+    parameters: consumed ones by `create`, the rest stored by name, as for an API request."""
+    op = spec.operation("POST", "/v1/checkout/sessions")
+    assert op is not None
+    route = ctx.sandbox.router.match("POST", "/v1/checkout/sessions")
+    assert route is not None
+    inner = ctx.derive(params)
+    inner.rest = accepted.split(op, route[0].consumes, params)
+    cs = create(inner)
+    inner.store_rest(cs)
+    return cs
 
 
 def refresh(acct: Account, cs: JSON) -> JSON:
     """Expire an open session whose ``expires_at`` has passed (Stripe does this lazily too)."""
     if cs["status"] == "open" and cs["expires_at"] <= now():
-        _expire(acct, cs)
+        _expire(acct, cs, int(cs["expires_at"]))
     return cs
 
 
-def _expire(acct: Account, cs: JSON) -> None:
+def _expire(acct: Account, cs: JSON, at: int) -> None:
     before = snapshot(cs)
     cs["status"] = "expired"
     cs["url"] = None
-    acct.emit("checkout.session.expired", cs, {k: v for k, v in before.items() if cs.get(k) != v})
+    recovery = (cs.get("after_expiration") or {}).get("recovery")
+    if recovery and recovery["enabled"]:
+        recovery["expires_at"] = at + RECOVERY_DAYS * DAY
+        recovery["url"] = f"{acct.priv(cs).get('base_url', '')}/c/recover/{cs['id']}"
+    acct.emit("checkout.session.expired", cs, changed(before, cs))
+
+
+def recover(ctx: Ctx, cs: JSON) -> JSON:
+    """The session a recovery URL opens: a new one like ``cs`` (the one opened before, while open)."""
+    refresh(ctx.acct, cs)
+    recovery = (cs.get("after_expiration") or {}).get("recovery") or {}
+    if cs["status"] != "expired" or not recovery.get("url"):
+        raise invalid("This Checkout Session has no recovery link.", param="session")
+    if now() >= int(recovery["expires_at"]):
+        raise invalid("This recovery link has expired.", param="session")
+    priv = ctx.acct.priv(cs)
+    earlier = ctx.acct.find("checkout.session", priv.get("recovered_to"))
+    if earlier is not None and refresh(ctx.acct, earlier)["status"] == "open":
+        return earlier
+    params = {
+        k: v for k, v in priv["params"].items() if k not in ("expires_at", "after_expiration", "discounts")
+    }
+    if recovery["allow_promotion_codes"]:
+        params["allow_promotion_codes"] = "true"
+    fresh = create_from_params(ctx, params)
+    fresh["recovered_from"] = cs["id"]
+    priv["recovered_to"] = fresh["id"]
+    return fresh
 
 
 def retrieve(ctx: Ctx) -> JSON:
@@ -360,7 +342,7 @@ def expire(ctx: Ctx) -> JSON:
             f"`{cs['status']}`.",
             param="session",
         )
-    _expire(ctx.acct, cs)
+    _expire(ctx.acct, cs, now())
     return cs
 
 
@@ -385,150 +367,9 @@ def line_items(ctx: Ctx) -> JSON:
     cs = ctx.acct.get("checkout.session", ctx.path_params["session"], param="session")
     ids = ctx.acct.priv(cs).get("line_item_ids", [])
     # Stripe lists line items in the order given, so page over them oldest-first.
-    page = paginate(
+    return paginate(
         ctx.acct, "item", ctx.params, f"/v1/checkout/sessions/{cs['id']}/line_items", ids=list(reversed(ids))
     )
-    return page
-
-
-# -- completion (from the hosted page) -----------------------------------------------------
-
-
-def complete(
-    ctx: Ctx,
-    cs: JSON,
-    card_number: str,
-    email: str | None,
-    quantities: dict[int, int] | None = None,
-    authenticate: bool = True,
-) -> None:
-    """Pay ``cs`` with a test card number, as the hosted page's form does. Raises StripeError on decline,
-    or when the customer fails 3D Secure (`authenticate=False`); the session stays open."""
-    acct = ctx.acct
-    refresh(acct, cs)
-    if cs["status"] != "open":
-        raise invalid(f"This Checkout Session is no longer open (status: {cs['status']}).")
-    before = snapshot(cs)
-    priv = acct.priv(cs)
-    if quantities:
-        _apply_quantities(acct, cs, quantities)
-        checkout_totals.recompute(acct, cs)
-    pm = payment_methods.pm_from_number(ctx, card_number)
-    card = payment_methods.card_of(acct, pm)
-    email = email or cs.get("customer_email")
-    mode = cs["mode"]
-    cust_id = cs.get("customer")
-    if card.outcome == "declined" and mode != "payment":
-        raise payment_methods.card_error(card)
-    if cust_id is None and (mode != "payment" or cs.get("customer_creation") == "always"):
-        cust_ctx = Ctx(
-            ctx.sandbox, acct, {"email": email} if email else {}, {}, ctx.base_url, ctx.request_id, "POST", ""
-        )
-        cust_id = customers.create(cust_ctx)["id"]
-        cs["customer"] = cust_id
-    cust = acct.find("customer", cust_id) if cust_id else None
-    cs["customer_details"] = {
-        "address": None,
-        "business_name": None,
-        "email": email or (cust or {}).get("email"),
-        "individual_name": None,
-        "name": (cust or {}).get("name"),
-        "phone": None,
-        "tax_exempt": "none",
-        "tax_ids": [],
-    }
-    setup = checkout_totals.redeem(ctx, cs, cust_id) if mode != "setup" else None
-    if mode == "payment":
-        pid = priv.get("payment_intent_data", {})
-        pi = payment_intents.new_payment_intent(
-            ctx,
-            int(cs["amount_total"] or 0),
-            str(cs["currency"]),
-            customer=cust_id,
-            description=pid.get("description"),
-            metadata=apply_metadata({}, pid.get("metadata", {})),
-            capture_method=pid.get("capture_method", "automatic_async"),
-            setup_future_usage=pid.get("setup_future_usage"),
-            receipt_email=pid.get("receipt_email") or email,
-        )
-        acct.priv(pi)["hosted"] = True
-        connect_charges.apply(ctx, pi, priv.get("connect") or connect_charges.Terms({}, {}))
-        pi["payment_method"] = pm["id"]
-        pi["status"] = "requires_confirmation"
-        cs["payment_intent"] = pi["id"]
-        payment_intents.confirm(ctx, pi, {})  # raises StripeError on decline
-        if pi["status"] == "requires_action":
-            payment_intents.authenticate(ctx, pi, authenticate)  # the customer does 3D Secure on the page
-            _raise_failed(pi.get("last_payment_error"))
-        cs["payment_status"] = "paid" if pi["status"] == "succeeded" else "unpaid"
-    elif mode == "subscription":
-        assert cust_id is not None
-        payment_methods.attach(ctx, pm, cust_id)
-        sd = priv.get("subscription_data", {})
-        line_objects = [acct.objects[i] for i in priv.get("line_item_ids", [])]
-        sub = subscriptions.start_subscription(
-            ctx,
-            cust_id,
-            [(li["price"], int(li["quantity"] or 1)) for li in line_objects],
-            default_payment_method=pm["id"],
-            trial_period_days=int(sd["trial_period_days"]) if "trial_period_days" in sd else None,
-            metadata=apply_metadata({}, sd.get("metadata", {})),
-            description=sd.get("description"),
-            setup=setup,
-        )
-        cs["subscription"] = sub["id"]
-        cs["invoice"] = sub.get("latest_invoice")
-        cs["payment_status"] = "paid"
-    else:
-        sid_data = priv.get("setup_intent_data", {})
-        si = setup_intents.new_setup_intent(
-            ctx, cust_id, metadata=apply_metadata({}, sid_data.get("metadata", {}))
-        )
-        acct.priv(si)["hosted"] = True
-        si["payment_method"] = pm["id"]
-        si["status"] = "requires_confirmation"
-        cs["setup_intent"] = si["id"]
-        setup_intents.confirm_setup(ctx, si, {})
-        if si["status"] == "requires_action":
-            setup_intents.authenticate_setup(ctx, si, authenticate)
-            _raise_failed(si.get("last_setup_error"))
-        cs["payment_status"] = "no_payment_required"
-    cs["status"] = "complete"
-    cs["url"] = None
-    acct.emit("checkout.session.completed", cs, {k: v for k, v in before.items() if cs.get(k) != v})
-
-
-def _raise_failed(error: JSON | None) -> None:
-    if error:
-        raise StripeError(402, str(error["message"]), type="card_error", code=str(error["code"]))
-
-
-def check_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> None:
-    """Each chosen quantity is for a line whose quantity is adjustable, within its bounds: said,
-    not skipped (the customer would pay for a quantity other than the one they chose)."""
-    priv = acct.priv(cs)
-    ids = priv.get("line_item_ids", [])
-    adjustable = priv.get("adjustable", [])
-    for index, qty in quantities.items():
-        adj = (adjustable[index] or {}) if index < len(ids) else {}
-        if not adj.get("enabled"):
-            raise StripeError(400, f"Line item {index + 1} has no adjustable quantity.", param="quantity")
-        lo = adj.get("minimum") or 0
-        hi = adj.get("maximum") or 99
-        if not lo <= qty <= hi:
-            raise StripeError(400, f"Quantity must be between {lo} and {hi}.", param="quantity")
-
-
-def _apply_quantities(acct: Account, cs: JSON, quantities: dict[int, int]) -> None:
-    check_quantities(acct, cs, quantities)
-    ids = acct.priv(cs).get("line_item_ids", [])
-    for index, qty in quantities.items():
-        li = acct.objects[ids[index]]
-        li["quantity"] = qty
-        amount = int(li["price"]["unit_amount"] or 0) * qty
-        li["amount_subtotal"] = li["amount_total"] = amount
-    total = sum(int(acct.objects[i]["amount_total"]) for i in ids)
-    cs["amount_subtotal"] = cs["amount_total"] = total
 
 
 def register(router: Router) -> None:
@@ -537,13 +378,18 @@ def register(router: Router) -> None:
         "/v1/checkout/sessions",
         create,
         consumes=(
+            "after_expiration",
             "allow_promotion_codes",
+            "billing_address_collection",
             "cancel_url",
             "client_reference_id",
+            "consent_collection",
             "currency",
+            "custom_fields",
             "customer",
             "customer_creation",
             "customer_email",
+            "customer_update",
             "discounts",
             "excluded_payment_method_types",
             "expires_at",
@@ -557,9 +403,11 @@ def register(router: Router) -> None:
             "payment_intent_data.setup_future_usage",
             *(f"payment_intent_data.{name}" for name in connect_charges.FIELDS),
             "payment_method_types",
+            "phone_number_collection",
             "redirect_on_completion",
             "return_url",
             "setup_intent_data.metadata",
+            "shipping_address_collection",
             "shipping_options",
             "subscription_data.description",
             "subscription_data.metadata",

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import customer_balance, invoice_totals, refunds
 from .errors import invalid, missing_param, no_such
-from .invoices import invoice_pi, mark_paid
+from .invoice_lifecycle import invoice_pi, mark_paid
 from .router import Ctx, Router
 from .schema_objects import new_object
 from .store import (

@@ -82,7 +82,12 @@ def check_items(
     for i, (price, qty, adjustable) in enumerate(items):
         if not is_custom(price):
             continue
-        others = [k for k in ("discounts", "allow_promotion_codes", "shipping_options") if params.get(k)]
+        # Given and not off: `allow_promotion_codes=false` (as a form sends it) asks for nothing.
+        others = [
+            k
+            for k in ("discounts", "allow_promotion_codes", "shipping_options")
+            if params.get(k) not in (None, "", "false", False, [])
+        ]
         simple = len(items) == 1 and qty == 1 and not adjustable and mode == "payment" and not others
         if not simple:
             raise _BEYOND_SIMPLE.error(ctx.method or "POST", ctx.path, ("line_items", i, "price"))

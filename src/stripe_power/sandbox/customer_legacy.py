@@ -151,7 +151,8 @@ def _alias(router: Router, method: str, template: str) -> None:
 
     consumes = None
     if method == "POST":
-        consumes = modern.consumes & frozenset(op.params.get("properties", {}))
+        names = frozenset(op.params.get("properties", {}))
+        consumes = frozenset(c for c in modern.consumes if c.split(".", 1)[0] in names)
     router.add(method, template, handler, consumes=consumes)
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import billing_cycle, catalog, invoices, subscriptions
+from . import catalog, invoice_items, invoice_lifecycle, subscriptions
+from .billing_periods import period_around
 from .errors import missing_param
 from .ids import new_id
 from .router import Ctx, Router
 from .store import JSON, Account, as_dict, as_str
+from .subscription_billing import bill_period
 
 
 def _scratch(acct: Account) -> Account:
@@ -61,9 +63,9 @@ def _preview(ctx: Ctx, acct: Account, p: dict[str, Any]) -> JSON:
             return _as_preview(acct.get("invoice", sub["latest_invoice"]))
     for i, raw in enumerate(p.get("invoice_items", [])):
         item = {k: v for k, v in as_dict(raw, f"invoice_items[{i}]").items()}
-        invoices.create_invoice_item(ctx.derive({**item, "customer": customer}, acct=acct))
+        invoice_items.create_invoice_item(ctx.derive({**item, "customer": customer}, acct=acct))
     currency = (sub or {}).get("currency") or (catalog.currency(p["currency"]) if "currency" in p else None)
-    inv = invoices.new_invoice(
+    inv = invoice_lifecycle.new_invoice(
         ctx.derive({}, acct=acct),
         customer,
         currency=currency,
@@ -73,7 +75,7 @@ def _preview(ctx: Ctx, acct: Account, p: dict[str, Any]) -> JSON:
     sub_ctx = ctx.derive({}, acct=acct)
     for ii in list(acct.of_type("invoiceitem")):
         if ii["customer"] == customer and ii["invoice"] is None and ii["currency"] == inv["currency"]:
-            invoices.attach_invoice_item(sub_ctx, inv, ii)
+            invoice_lifecycle.attach_invoice_item(sub_ctx, inv, ii)
     if sub is not None and sub["status"] not in ("canceled", "incomplete_expired"):
         _next_period(sub_ctx, inv, sub)
     return _as_preview(inv)
@@ -84,11 +86,8 @@ def _next_period(ctx: Ctx, inv: JSON, sub: JSON) -> None:
     first = sub["items"]["data"][0]
     recurring = first["price"]["recurring"]
     start = int(first["current_period_end"])
-    anchor = int(sub.get("billing_cycle_anchor") or start)
-    end = subscriptions.period_end_after(
-        anchor, start, recurring["interval"], int(recurring["interval_count"])
-    )
-    billing_cycle.bill_period(ctx, inv, sub, start, end)
+    end = period_around(int(sub["billing_cycle_anchor"]), recurring, start)[1]
+    bill_period(ctx, inv, sub, start, end)
     inv["period_start"], inv["period_end"] = int(first["current_period_start"]), start
 
 

@@ -14,13 +14,10 @@ from starlette.routing import Route
 from . import (
     assets,
     charges,
-    checkout,
-    checkout_totals,
     clocks,
-    custom_amounts,
-    invoices,
+    invoice_lifecycle,
+    page_checkout,
     payment_intents,
-    payment_links,
     payment_methods,
     setup_intents,
 )
@@ -108,144 +105,34 @@ def _line_rows(rows: list[tuple[str, str]], total: str) -> str:
     return f"<table>{cells}<tr class=total><td>Total</td><td class=amt>{html.escape(total)}</td></tr></table>"
 
 
-def routes(sb: Sandbox) -> list[Route]:
-    def owner(oid: str, typ: str) -> tuple[Account, JSON] | None:
-        acct = sb.state.owners.get(oid)
+class Hosted:
+    """The sandbox behind the hosted pages: an object's account (pages carry no API key), a
+    context to call handlers with, and the webhooks of what a page did."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.sb = sb
+
+    def owner(self, oid: str, typ: str) -> tuple[Account, JSON] | None:
+        acct = self.sb.state.owners.get(oid)
         if acct is None:
             return None
         obj = acct.find(typ, oid)
         return (acct, obj) if obj is not None else None
 
-    def ctx_for(acct: Account, request: Request, request_id: str) -> Ctx:
+    def ctx_for(self, acct: Account, request: Request, request_id: str) -> Ctx:
         acct.current_request = (request_id, None)
-        return Ctx(
-            sb, acct, {}, {}, str(request.base_url).rstrip("/"), request_id, request.method, request.url.path
-        )
+        base = str(request.base_url).rstrip("/")
+        return Ctx(self.sb, acct, {}, {}, base, request_id, request.method, request.url.path)
 
-    def flush(acct: Account) -> None:
+    def flush(self, acct: Account) -> None:
         home = acct.home  # a connected account's events wait on its platform (Connect webhooks)
         pending, home.pending_events = home.pending_events, []
         for event in pending:
-            sb.webhooks.schedule(home, event)
+            self.sb.webhooks.schedule(home, event)
 
-    # -- checkout ------------------------------------------------------------------------
-    def checkout_page(
-        acct: Account, cs: JSON, error: str | None = None, request_id: str = "", status: int = 402
-    ) -> HTMLResponse:
-        checkout.refresh(acct, cs)
-        title = {"payment": "Pay", "subscription": "Subscribe", "setup": "Save your card"}[cs["mode"]]
-        if cs["status"] != "open":
-            msg = (
-                "This Checkout Session is complete."
-                if cs["status"] == "complete"
-                else "This Checkout Session has expired."
-            )
-            return _page(
-                title,
-                f"<h1>{title}</h1><p class=muted>{msg}</p>",
-                410 if cs["status"] == "expired" else 200,
-                request_id,
-            )
-        rows = []
-        for li_id in acct.priv(cs).get("line_item_ids", []):
-            li = acct.objects[li_id]
-            price = li["price"]
-            suffix = f" / {price['recurring']['interval']}" if price.get("recurring") else ""
-            rows.append(
-                (
-                    f"{li['description']} × {li['quantity']}",
-                    _money(li["amount_total"], li["currency"]) + suffix,
-                )
-            )
-        table = _line_rows(rows, _money(cs["amount_total"], cs["currency"])) if cs["mode"] != "setup" else ""
-        err = f"<div class=error role=alert>{html.escape(error)}</div>" if error else ""
-        email = cs.get("customer_email") or ""
-        body = (
-            f"<h1>{title}</h1><p class=muted>Checkout Session {html.escape(cs['id'])}</p>{table}"
-            f"<form method=post><label for=email>Email</label>"
-            f"<input id=email name=email type=email value='{html.escape(email)}'>"
-            f"<label for=card_number>Card number</label>"
-            f"<input id=card_number name=card_number inputmode=numeric autocomplete=cc-number "
-            f"placeholder='4242 4242 4242 4242' required>"
-            + custom_amounts.field(acct, cs)
-            + (
-                "<label for=promotion_code>Promotion code</label><input id=promotion_code name=promotion_code>"
-                if cs.get("allow_promotion_codes")
-                else ""
-            )
-            + f"{_test_cards()}{err}"
-            f"<button type=submit>{title}</button></form>" + _link(cs.get("cancel_url"), "Cancel")
-        )
-        return _page(title, body, status if error else 200, request_id)
 
-    async def checkout_get(request: Request) -> Response:
-        with sb.state.lock:
-            found = owner(request.path_params["session"], "checkout.session")
-            if found is None:
-                return _not_found("This Checkout Session")
-            acct, cs = found
-            return checkout_page(acct, cs)
-
-    async def checkout_post(request: Request) -> Response:
-        form = await request.form()
-        card = str(form.get("card_number") or "")
-        email = str(form.get("email") or "") or None
-        code = str(form.get("promotion_code") or "").strip()
-        authenticate = str(form.get("three_d_secure") or "complete") != "fail"
-        request_id = new_id("req", 14)
-        with sb.state.lock:
-            found = owner(request.path_params["session"], "checkout.session")
-            if found is None:
-                return _not_found("This Checkout Session")
-            acct, cs = found
-            try:
-                quantities = _quantities(form.items())
-                checkout.check_quantities(acct, cs, quantities)
-            except StripeError as err:
-                return checkout_page(acct, cs, err.message, request_id, status=err.status)
-            ctx = ctx_for(acct, request, request_id)
-            try:
-                if code:
-                    checkout_totals.enter_code(ctx, cs, code)
-                if "custom_amount" in form:
-                    custom_amounts.enter(acct, cs, str(form["custom_amount"]))
-                checkout.complete(ctx, cs, card, email, quantities, authenticate)
-            except StripeError as err:
-                flush(acct)
-                if cs["status"] != "open":
-                    return _page(
-                        "Checkout",
-                        f"<h1>Checkout</h1><p class=error>{html.escape(err.message)}</p>",
-                        409,
-                        request_id,
-                    )
-                return checkout_page(acct, cs, err.message, request_id)
-            flush(acct)
-            target = cs.get("success_url") or cs.get("return_url")
-        if target:
-            return RedirectResponse(
-                str(target).replace("{CHECKOUT_SESSION_ID}", cs["id"]),
-                status_code=303,
-                headers={"Request-Id": request_id},
-            )
-        return _page("Thanks", "<h1>Thanks</h1><p class=ok>Your payment is complete.</p>", 200, request_id)
-
-    # -- payment links -------------------------------------------------------------------
-    async def link_get(request: Request) -> Response:
-        request_id = new_id("req", 14)
-        with sb.state.lock:
-            found = owner(request.path_params["link"], "payment_link")
-            if found is None:
-                return _not_found("This payment link")
-            acct, pl = found
-            if not pl["active"]:
-                msg = pl.get("inactive_message") or "This link is no longer active."
-                return _page(
-                    "Inactive", f"<h1>Unavailable</h1><p class=muted>{html.escape(msg)}</p>", 410, request_id
-                )
-            cs = payment_links.session_for_link(ctx_for(acct, request, request_id), pl)
-            flush(acct)
-        return RedirectResponse(str(cs["url"]), status_code=303, headers={"Request-Id": request_id})
+def _invoice_routes(h: Hosted) -> list[Route]:
+    owner, ctx_for, flush, sb = h.owner, h.ctx_for, h.flush, h.sb
 
     # -- invoices ------------------------------------------------------------------------
     def invoice_page(
@@ -296,8 +183,8 @@ def routes(sb: Sandbox) -> list[Route]:
             ctx = ctx_for(acct, request, request_id)
             try:
                 pm = payment_methods.pm_from_number(ctx, card)
-                invoices.attempt_payment(ctx, inv, pm["id"], off_session=False)
-                pi = invoices.invoice_pi(acct, inv)
+                invoice_lifecycle.attempt_payment(ctx, inv, pm["id"], off_session=False)
+                pi = invoice_lifecycle.invoice_pi(acct, inv)
                 if pi is not None and pi["status"] == "requires_action":
                     payment_intents.authenticate(ctx, pi, True)
             except StripeError as err:
@@ -305,6 +192,16 @@ def routes(sb: Sandbox) -> list[Route]:
                 return invoice_page(acct, inv, err.message, request_id=request_id)
             flush(acct)
             return invoice_page(acct, inv, "Payment received. Thank you!", ok=True, request_id=request_id)
+
+    return [
+        Route("/i/{invoice}", invoice_get, methods=["GET"]),
+        Route("/i/{invoice}/pdf", invoice_get, methods=["GET"]),
+        Route("/i/{invoice}", invoice_post, methods=["POST"]),
+    ]
+
+
+def _auth_routes(h: Hosted) -> list[Route]:
+    owner, ctx_for, flush, sb = h.owner, h.ctx_for, h.flush, h.sb
 
     # -- 3D Secure -----------------------------------------------------------------------
     async def auth_get(request: Request) -> Response:
@@ -374,6 +271,15 @@ def routes(sb: Sandbox) -> list[Route]:
             request_id,
         )
 
+    return [
+        Route("/3ds/{intent}", auth_get, methods=["GET"]),
+        Route("/3ds/{intent}", auth_post, methods=["POST"]),
+    ]
+
+
+def _receipt_routes(h: Hosted) -> list[Route]:
+    owner, sb = h.owner, h.sb
+
     async def receipt(request: Request) -> Response:
         with sb.state.lock:
             found = owner(request.path_params["charge"], "charge")
@@ -389,31 +295,27 @@ def routes(sb: Sandbox) -> list[Route]:
                 + _line_rows(rows, _money(ch["amount"] - ch["amount_refunded"], ch["currency"])),
             )
 
-    def on_its_clock(
-        handler: Callable[[Request], Awaitable[Response]],
-    ) -> Callable[[Request], Awaitable[Response]]:
-        """A page about a clocked customer's object (its session, invoice, intent) lives at the
-        clock's time, as API requests about it do: else an open session would look expired."""
+    return [Route("/receipts/{charge}", receipt, methods=["GET"])]
 
-        async def run(request: Request) -> Response:
-            (object_id,) = request.path_params.values()
-            with sb.state.lock:
-                acct = sb.state.owners.get(object_id)
-                ts = clocks.time_for(acct, {}, {"object": object_id}) if acct is not None else None
-            with at_time(ts):
-                return await handler(request)
 
-        return run
+def _on_its_clock(
+    h: Hosted, handler: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """A page about a clocked customer's object (its session, invoice, intent) lives at the
+    clock's time, as API requests about it do: else an open session would look expired."""
 
-    pages = [
-        Route("/c/pay/{session}", checkout_get, methods=["GET"]),
-        Route("/c/pay/{session}", checkout_post, methods=["POST"]),
-        Route("/pl/{link}", link_get, methods=["GET"]),
-        Route("/i/{invoice}", invoice_get, methods=["GET"]),
-        Route("/i/{invoice}/pdf", invoice_get, methods=["GET"]),
-        Route("/i/{invoice}", invoice_post, methods=["POST"]),
-        Route("/3ds/{intent}", auth_get, methods=["GET"]),
-        Route("/3ds/{intent}", auth_post, methods=["POST"]),
-        Route("/receipts/{charge}", receipt, methods=["GET"]),
-    ]
-    return [Route(r.path, on_its_clock(r.endpoint), methods=r.methods) for r in pages]
+    async def run(request: Request) -> Response:
+        (object_id,) = request.path_params.values()
+        with h.sb.state.lock:
+            acct = h.sb.state.owners.get(object_id)
+            ts = clocks.time_for(acct, {}, {"object": object_id}) if acct is not None else None
+        with at_time(ts):
+            return await handler(request)
+
+    return run
+
+
+def routes(sb: Sandbox) -> list[Route]:
+    h = Hosted(sb)
+    pages = [*page_checkout.routes(h), *_invoice_routes(h), *_auth_routes(h), *_receipt_routes(h)]
+    return [Route(r.path, _on_its_clock(h, r.endpoint), methods=r.methods) for r in pages]

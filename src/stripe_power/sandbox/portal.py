@@ -21,6 +21,7 @@ from . import customers, payment_methods, subscriptions
 from .customers import customer_ref
 from .errors import StripeError, missing_param
 from .ids import new_id
+from .invoice_lifecycle import price_desc
 from .page import _link, _money, _not_found, _page
 from .router import Ctx, Router
 from .schema_objects import new_object
@@ -109,7 +110,7 @@ def _choices(acct: Account, sub: JSON) -> list[JSON]:
 def _sub_block(acct: Account, sub: JSON) -> str:
     item = sub["items"]["data"][0]
     price = item["price"]
-    name = html.escape(subscriptions.price_desc(acct, price, int(item.get("quantity") or 1)))
+    name = html.escape(price_desc(acct, price, int(item.get("quantity") or 1)))
     state = "cancels at period end" if sub["cancel_at_period_end"] else sub["status"]
     sid = html.escape(sub["id"])
     block = f"<h2>{name}</h2><p class=muted>{sid} · {html.escape(state)}</p>"

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import spec
 from . import subscriptions
+from .billing_periods import add_interval
 from .errors import invalid, missing_param
 from .generic import sandbox_limit
 from .router import Ctx, Router
@@ -31,10 +32,11 @@ from .store import (
     now,
     snapshot,
 )
+from .subscription_create import Terms, items_param, start_subscription
 
 
 def _phase_items(ctx: Ctx, raw: Any, param: str) -> list[tuple[JSON, int]]:
-    items = subscriptions.items_param(ctx, raw, param)
+    items = items_param(ctx, raw, param)
     if not items:
         raise missing_param(f"{param}[0][price]")
     for i, (price, _) in enumerate(items):
@@ -76,14 +78,14 @@ def _phases(ctx: Ctx, raw: Any, start: int) -> tuple[list[JSON], list[list[tuple
             interval = as_enum(
                 duration.get("interval"), f"{param}[duration][interval]", ("day", "week", "month", "year")
             )
-            end = subscriptions.add_interval(
+            end = add_interval(
                 start,
                 interval,
                 as_int(duration.get("interval_count", 1), f"{param}[duration][interval_count]", minimum=1),
             )
         else:
             recurring = items[0][0]["recurring"]
-            end = subscriptions.add_interval(start, recurring["interval"], int(recurring["interval_count"]))
+            end = add_interval(start, recurring["interval"], int(recurring["interval_count"]))
         if end <= start:
             raise invalid("A phase must end after it starts.", param=f"{param}[end_date]")
         phases.append(_phase(items, start, end))
@@ -137,7 +139,7 @@ def create(ctx: Ctx) -> JSON:
         schedule["phases"] = phases
         schedule["customer"] = customer["id"]
         if start <= now():
-            sub = subscriptions.start_subscription(ctx, customer["id"], all_items[0])
+            sub = start_subscription(ctx, Terms(customer["id"], all_items[0]))
             _attach(acct, schedule, sub)
         else:
             schedule["status"] = "not_started"
@@ -267,7 +269,7 @@ def start_due(ctx: Ctx, t: int, schedule: JSON) -> None:
     before = snapshot(schedule)
     phase = schedule["phases"][0]
     items = [(ctx.acct.get("price", i["price"]), int(i["quantity"])) for i in phase["items"]]
-    sub = subscriptions.start_subscription(ctx, schedule["customer"], items)
+    sub = start_subscription(ctx, Terms(schedule["customer"], items))
     schedule["status"] = "active"
     _attach(ctx.acct, schedule, sub)
     _current(schedule)

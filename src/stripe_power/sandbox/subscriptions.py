@@ -1,586 +1,285 @@
-"""Subscriptions: the first invoice and its payment, item changes with prorations, cancel, resume."""
+"""Subscriptions through the API: create, update, cancel, resume, list, search.
+
+Creating is `subscription_create.py`; changes that bill (items, trial, anchor) are
+`subscription_changes.py`; what time does to them (renewals, expiry) is `billing_cycle.py`.
+"""
 
 from __future__ import annotations
 
-import calendar
-import time
-from collections.abc import Callable
 from typing import Any
 
-from . import catalog, charges, connect_charges, invoice_totals, payment_methods
-from .accepted import not_applied
-from .errors import StripeError, invalid, missing_param, no_such
-from .ids import new_id
-from .invoices import (
-    add_line,
-    attach_invoice_item,
-    attempt_payment,
-    create_invoice_item,
-    default_pm,
-    finalize,
-    new_invoice,
-    subscription_item_parent,
-)
+from . import billing_cycle, connect_charges, invoice_totals
+from .billing_periods import add_interval, period_around
+from .errors import invalid, missing_param, no_such
+from .invoice_lifecycle import void
 from .router import Ctx, Router
 from .search import fields_of, search
 from .store import (
     JSON,
-    Account,
     apply_metadata,
     as_bool,
     as_dict,
     as_enum,
     as_int,
-    as_list,
     as_str,
     changed,
     now,
     paginate,
-    skeleton,
     snapshot,
 )
+from .subscription_billing import (
+    INCOMPLETE_SECONDS,
+    collect,
+    invoice_now,
+    pending_items,
+    proration_items,
+    recurring_of,
+)
+from .subscription_changes import BILLING_PARAMS, change
+from .subscription_create import (
+    PRORATION_BEHAVIORS,
+    cancel_at_param,
+    customer_pm,
+    resolve_cancel_at,
+    schedule_cancel,
+    start_subscription,
+    terms_from_params,
+)
 
-
-def add_interval(start: int, interval: str, count: int) -> int:
-    if interval == "day":
-        return start + 86400 * count
-    if interval == "week":
-        return start + 7 * 86400 * count
-    t = time.gmtime(start)
-    months = count * (12 if interval == "year" else 1)
-    year, month = divmod(t.tm_mon - 1 + months, 12)
-    year += t.tm_year
-    month += 1
-    day = min(t.tm_mday, calendar.monthrange(year, month)[1])
-    return calendar.timegm((year, month, day, t.tm_hour, t.tm_min, t.tm_sec, 0, 0, 0))
-
-
-def period_end_after(anchor: int, start: int, interval: str, count: int) -> int:
-    """The end of the period that starts at `start`: the first anchor date after it. Counted from
-    the anchor, not from `start`, so a subscription anchored on the 31st bills on February 28 and
-    then on March 31 again, as Stripe does."""
-    if interval in ("day", "week"):
-        step = (86400 if interval == "day" else 7 * 86400) * count
-        return anchor + step * ((start - anchor) // step + 1) if start >= anchor else anchor
-    periods = 1
-    while (end := add_interval(anchor, interval, count * periods)) <= start:
-        periods += 1
-    return end if start >= anchor else anchor
-
-
-def price_desc(acct: Account, price: JSON, qty: int) -> str:
-    name = catalog.product_name(acct, price)
-    amount = charges.fmt_money(int(price["unit_amount"] or 0), price["currency"])
-    if price.get("recurring"):
-        r = price["recurring"]
-        every = r["interval"] if r["interval_count"] == 1 else f"{r['interval_count']} {r['interval']}s"
-        return f"{qty} × {name} (at {amount} / {every})"
-    return f"{qty} × {name}" if qty != 1 else name
-
-
-def _sub_item(
-    ctx: Ctx, sub: JSON, price: JSON, qty: int, start: int, end: int, metadata: dict[str, str] | None = None
-) -> JSON:
-    item: JSON = skeleton("subscription_item")
-    item.update(
-        id=new_id("si", 14),
-        object="subscription_item",
-        billed_until=end,
-        created=now(),
-        current_period_end=end,
-        current_period_start=start,
-        discounts=[],
-        metadata=metadata or {},
-        price=price,
-        quantity=qty,
-        subscription=sub["id"],
-        tax_rates=[],
-    )
-    ctx.acct.add(item)
-    return item
-
-
-def start_subscription(
-    ctx: Ctx,
-    customer_id: str,
-    items: list[tuple[JSON, int]],
-    *,
-    default_payment_method: str | None = None,
-    trial_period_days: int | None = None,
-    trial_end: int | None = None,
-    metadata: dict[str, str] | None = None,
-    description: str | None = None,
-    payment_behavior: str = "allow_incomplete",
-    collection_method: str = "charge_automatically",
-    days_until_due: int | None = None,
-    setup: Callable[[JSON], None] | None = None,
-) -> JSON:
-    """Create a subscription, its first invoice, and pay it as Stripe would. Used by the API and Checkout.
-    ``setup`` runs on the new subscription before its first invoice (discounts, tax rates)."""
-    acct = ctx.acct
-    recurring = [(p, q) for p, q in items if p["type"] == "recurring"]
-    one_time = [(p, q) for p, q in items if p["type"] != "recurring"]
-    if not recurring:
-        raise invalid("A subscription needs at least one recurring price.", param="items")
-    cur = recurring[0][0]["currency"]
-    if any(p["currency"] != cur for p, _ in items):
-        raise invalid("All prices on a subscription must use the same currency.", param="items")
-    ts = now()
-    r = recurring[0][0]["recurring"]
-    if trial_end is None and trial_period_days:
-        trial_end = ts + 86400 * trial_period_days
-    period_end = trial_end or add_interval(ts, r["interval"], r["interval_count"])
-    # error_if_incomplete: fail before creating anything.
-    pm_id = default_payment_method or acct.get("customer", customer_id)["invoice_settings"].get(
-        "default_payment_method"
-    )
-    if (
-        payment_behavior == "error_if_incomplete"
-        and not trial_end
-        and collection_method == "charge_automatically"
-    ):
-        total = sum(int(p["unit_amount"] or 0) * q for p, q in items)
-        if total > 0:
-            if pm_id is None:
-                raise invalid(
-                    "This customer has no attached payment source or default payment method. Please consider adding "
-                    "a default payment method.",
-                )
-            card = payment_methods.card_of(acct, acct.get("payment_method", pm_id))
-            if card.declines_charges:
-                raise payment_methods.card_error(card)
-            if card.outcome == "requires_action" or (
-                card.outcome == "requires_action_on_session" and pm_id not in acct.off_session_ready
-            ):
-                raise StripeError(
-                    402,
-                    "Your card was declined. This transaction requires authentication.",
-                    type="card_error",
-                    code="authentication_required",
-                    decline_code="authentication_required",
-                )
-    sid = new_id("sub", 24)
-    sub: JSON = skeleton("subscription")
-    sub.update(
-        id=sid,
-        object="subscription",
-        automatic_tax={"disabled_reason": None, "enabled": False, "liability": None},
-        billing_cycle_anchor=period_end if trial_end else ts,
-        billing_mode={"flexible": None, "type": "classic"},
-        billing_schedules=[],
-        cancel_at_period_end=False,
-        collection_method=collection_method,
-        created=ts,
-        currency=cur,
-        customer=customer_id,
-        days_until_due=days_until_due if collection_method == "send_invoice" else None,
-        default_payment_method=default_payment_method,
-        description=description,
-        discounts=[],
-        invoice_settings={"account_tax_ids": None, "issuer": {"type": "self"}},
-        items={
-            "object": "list",
-            "data": [],
-            "has_more": False,
-            "total_count": 0,
-            "url": f"/v1/subscription_items?subscription={sid}",
-        },
-        livemode=False,
-        metadata=metadata or {},
-        start_date=ts,
-        status="incomplete",
-        trial_end=trial_end,
-        trial_start=ts if trial_end else None,
-    )
-    acct.add(sub)
-    if setup is not None:
-        setup(sub)
-    for price, qty in recurring:
-        sub["items"]["data"].append(_sub_item(ctx, sub, price, qty, ts, period_end))
-    sub["items"]["total_count"] = len(sub["items"]["data"])
-    inv = new_invoice(
-        ctx,
-        customer_id,
-        currency=cur,
-        collection_method=collection_method,
-        days_until_due=days_until_due,
-        billing_reason="subscription_create",
-        subscription=sub,
-        auto_advance=True,
-    )
-    inv["period_start"] = inv["period_end"] = ts
-    for item in sub["items"]["data"]:
-        price, qty = item["price"], int(item["quantity"])
-        amount = 0 if trial_end else int(price["unit_amount"] or 0) * qty
-        desc = (
-            f"Trial period for {catalog.product_name(acct, price)}"
-            if trial_end
-            else price_desc(acct, price, qty)
-        )
-        parent = subscription_item_parent(sid, item["id"])
-        add_line(ctx, inv, amount, desc, qty, price, (ts, period_end), parent, sid)
-    for price, qty in one_time:
-        ii_ctx = Ctx(
-            ctx.sandbox,
-            acct,
-            {
-                "customer": customer_id,
-                "pricing": {"price": price["id"]},
-                "quantity": str(qty),
-                "invoice": inv["id"],
-            },
-            {},
-            ctx.base_url,
-            ctx.request_id,
-            "POST",
-            "",
-        )
-        create_invoice_item(ii_ctx)
-    sub["latest_invoice"] = inv["id"]
-    acct.emit("customer.subscription.created", sub)
-    finalize(ctx, inv)
-    if trial_end:
-        sub["status"] = "trialing"
-    elif inv["status"] == "paid":
-        sub["status"] = "active"
-    elif collection_method == "send_invoice":
-        sub["status"] = "active"
-        acct.emit("invoice.sent", inv)
-    elif payment_behavior == "default_incomplete":
-        sub["status"] = "incomplete"
-    else:
-        try:
-            attempt_payment(ctx, inv, pm_id)
-        except StripeError as err:
-            if err.status != 402 and pm_id is not None:
-                raise
-        sub["status"] = "active" if inv["status"] == "paid" else "incomplete"
-    return sub
-
-
-def items_param(ctx: Ctx, raw: Any, param: str = "items") -> list[tuple[JSON, int]]:
-    """``items`` as (price, quantity) pairs: ``price`` ids or inline ``price_data``."""
-    out: list[tuple[JSON, int]] = []
-    for i, entry_raw in enumerate(as_list(raw, param)):
-        entry = as_dict(entry_raw, f"{param}[{i}]")
-        if "price_data" in entry:
-            price = catalog.make_price(
-                ctx,
-                as_dict(entry["price_data"], f"{param}[{i}][price_data]"),
-                f"{param}[{i}][price_data]",
-                inline=True,
-            )
-        elif "price" in entry:
-            found = ctx.acct.find("price", entry["price"])
-            if found is None:
-                raise no_such("price", str(entry["price"]), param=f"{param}[{i}][price]", status=400)
-            price = found
-        else:
-            raise missing_param(f"{param}[{i}][price]")
-        out.append((price, as_int(entry.get("quantity", 1), f"{param}[{i}][quantity]", minimum=0)))
-    return out
+# What an `incomplete` subscription accepts (the spec's subscription `status`: "A subscription in
+# this status can only have metadata and default_source updated").
+_INCOMPLETE_ALLOWED = frozenset({"metadata", "default_source", "expand"})
+_ENDED_ALLOWED = frozenset({"metadata", "cancellation_details", "expand"})
 
 
 def create_subscription(ctx: Ctx) -> JSON:
-    p = ctx.params
     connect_charges.refuse(ctx, *((name,) for name in connect_charges.SUBSCRIPTION_FIELDS))
-    if "customer" not in p:  # optional in the spec (customer_account), needed here
-        raise missing_param("customer")
-    cust_id = as_str(p["customer"], "customer")
-    ctx.acct.get("customer", cust_id, param="customer", status=400)
-    if "items" not in p:
-        raise missing_param("items")
-    items = items_param(ctx, p["items"])
-    pm_id = None
-    if "default_payment_method" in p:
-        pm = payment_methods.resolve_payment_method(
-            ctx, as_str(p["default_payment_method"], "default_payment_method"), "default_payment_method"
-        )
-        if pm.get("customer") != cust_id:
-            raise invalid(
-                f"The customer does not have a payment method with the ID {pm['id']}. The payment method must be "
-                "attached to the customer.",
-                param="default_payment_method",
-            )
-        pm_id = pm["id"]
-    cm = as_enum(
-        p.get("collection_method", "charge_automatically"),
-        "collection_method",
-        ("charge_automatically", "send_invoice"),
-    )
-    dud = as_int(p["days_until_due"], "days_until_due", minimum=0) if "days_until_due" in p else None
-    if cm == "send_invoice" and dud is None:
-        raise missing_param("days_until_due")
-    trial = (
-        as_int(p["trial_period_days"], "trial_period_days", minimum=0) if "trial_period_days" in p else None
-    )
-    # A timestamp ends the trial at that second (not at a whole number of days), and must be ahead.
-    trial_end = as_int(p["trial_end"], "trial_end") if p.get("trial_end", "now") != "now" else None
-    if trial_end is not None and trial_end <= now():
-        raise invalid(
-            "Invalid timestamp: must be an integer Unix timestamp in the future.", param="trial_end"
-        )
-    return start_subscription(
-        ctx,
-        cust_id,
-        items,
-        default_payment_method=pm_id,
-        trial_period_days=trial or None,
-        trial_end=trial_end,
-        metadata=apply_metadata({}, p.get("metadata", {})),
-        description=as_str(p["description"], "description") if "description" in p else None,
-        payment_behavior=as_enum(
-            p.get("payment_behavior", "allow_incomplete"),
-            "payment_behavior",
-            ("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete"),
-        ),
-        collection_method=cm,
-        days_until_due=dud,
-        setup=invoice_totals.subscription_setup(ctx, p, cust_id, items),
-    )
+    terms = terms_from_params(ctx, ctx.params)
+    attach = invoice_totals.subscription_setup(ctx, ctx.params, terms.customer, terms.items)
+
+    def setup(sub: JSON) -> None:
+        ctx.store_rest(
+            sub
+        )  # stored parameters (payment_settings, trial_settings...) before the first invoice
+        attach(sub)
+
+    return start_subscription(ctx, terms, setup)
+
+
+def _get(ctx: Ctx, name: str = "subscription_exposed_id") -> JSON:
+    sub = ctx.acct.get("subscription", ctx.path_params[name], param=name)
+    billing_cycle.settle(ctx, [sub["customer"]])
+    return sub
 
 
 def retrieve_subscription(ctx: Ctx) -> JSON:
-    return ctx.acct.get(
-        "subscription", ctx.path_params["subscription_exposed_id"], param="subscription_exposed_id"
-    )
+    return _get(ctx)
 
 
 def update_subscription(ctx: Ctx) -> JSON:
     connect_charges.refuse(ctx, *((name,) for name in connect_charges.SUBSCRIPTION_FIELDS))
     acct = ctx.acct
-    sub = acct.get(
-        "subscription", ctx.path_params["subscription_exposed_id"], param="subscription_exposed_id"
-    )
+    sub = _get(ctx)
     p = ctx.params
-    if "trial_end" in p and p["trial_end"] != "now":
-        raise not_applied(
-            "POST", "/v1/subscriptions/{subscription_exposed_id}", ("trial_end",), "a timestamp for "
-        )
-    if sub["status"] in ("canceled", "incomplete_expired") and any(
-        k not in ("metadata", "cancellation_details", "expand") for k in p
-    ):
+    if sub["status"] in ("canceled", "incomplete_expired") and set(p) - _ENDED_ALLOWED:
         raise invalid("A canceled subscription can only update its cancellation_details and metadata.")
-    before = snapshot(sub)
-    behavior = as_enum(
-        p.get("proration_behavior", "create_prorations"),
-        "proration_behavior",
-        ("always_invoice", "create_prorations", "none"),
-    )
-    if "cancel_at_period_end" in p:
-        cape = as_bool(p["cancel_at_period_end"], "cancel_at_period_end")
-        sub["cancel_at_period_end"] = cape
-        end = max(int(i["current_period_end"]) for i in sub["items"]["data"])
-        sub["cancel_at"] = end if cape else None
-        sub["canceled_at"] = now() if cape else None
-        sub["cancellation_details"] = (
-            {"comment": None, "feedback": None, "reason": "cancellation_requested"}
-            if cape
-            else {"comment": None, "feedback": None, "reason": None}
+    if sub["status"] == "incomplete" and set(p) - _INCOMPLETE_ALLOWED:
+        name = sorted(set(p) - _INCOMPLETE_ALLOWED)[0]
+        raise invalid(
+            f"You cannot update `{name}` on a subscription whose status is `incomplete`: until its first invoice "
+            "is paid, only `metadata` and `default_source` can change. Pay the invoice (its PaymentIntent), or "
+            "cancel the subscription and create a new one.",
+            param=name,
         )
+    before = snapshot(sub)
     if "default_payment_method" in p:
-        ref = as_str(p["default_payment_method"], "default_payment_method")
-        if ref:
-            pm = payment_methods.resolve_payment_method(ctx, ref, "default_payment_method")
-            if pm.get("customer") != sub["customer"]:
-                raise invalid(
-                    f"The customer does not have a payment method with the ID {pm['id']}. The payment method must be "
-                    "attached to the customer.",
-                    param="default_payment_method",
-                )
-            ref = pm["id"]
-        sub["default_payment_method"] = ref or None
-    if "metadata" in p:
-        sub["metadata"] = apply_metadata(sub["metadata"], p["metadata"])
+        ref = p["default_payment_method"]
+        sub["default_payment_method"] = customer_pm(ctx, sub["customer"], ref) if ref else None
     if "description" in p:
         sub["description"] = as_str(p["description"], "description") or None
-    if "trial_end" in p and p["trial_end"] == "now" and sub["status"] == "trialing":
-        sub["trial_end"] = now()
-        sub["status"] = "active"
-    proration_lines: list[tuple[JSON, int, str]] = []
-    if "items" in p:
-        ts = now()
-        for i, entry_raw in enumerate(as_list(p["items"], "items")):
-            entry = as_dict(entry_raw, f"items[{i}]")
-            item = None
-            if "id" in entry:
-                item = next((x for x in sub["items"]["data"] if x["id"] == entry["id"]), None)
-                if item is None:
-                    raise no_such("subscription_item", str(entry["id"]), param=f"items[{i}][id]", status=400)
-            if item is not None and "deleted" in entry and as_bool(entry["deleted"], f"items[{i}][deleted]"):
-                sub["items"]["data"].remove(item)
-                acct.objects[item["id"]]["deleted"] = True
-                proration_lines.append(_proration(item, -1, ts))
-                continue
-            new_price = None
-            if "price" in entry:
-                new_price = acct.find("price", entry["price"])
-                if new_price is None:
-                    raise no_such("price", str(entry["price"]), param=f"items[{i}][price]", status=400)
-            elif "price_data" in entry:
-                new_price = catalog.make_price(
-                    ctx,
-                    as_dict(entry["price_data"], f"items[{i}][price_data]"),
-                    f"items[{i}][price_data]",
-                    inline=True,
-                )
-            qty = (
-                as_int(entry["quantity"], f"items[{i}][quantity]", minimum=0) if "quantity" in entry else None
-            )
-            if item is None:
-                if new_price is None:
-                    raise missing_param(f"items[{i}][price]")
-                first = sub["items"]["data"][0] if sub["items"]["data"] else None
-                start = int(first["current_period_start"]) if first else ts
-                end = int(first["current_period_end"]) if first else ts
-                new_item = _sub_item(ctx, sub, new_price, qty if qty is not None else 1, start, end)
-                sub["items"]["data"].append(new_item)
-                proration_lines.append(_proration(new_item, 1, ts))
-            else:
-                proration_lines.append(_proration(item, -1, ts))
-                if new_price is not None:
-                    item["price"] = new_price
-                if qty is not None:
-                    item["quantity"] = qty
-                proration_lines.append(_proration(item, 1, ts))
-        sub["items"]["total_count"] = len(sub["items"]["data"])
-        if behavior != "none" and sub["status"] in ("active", "past_due"):
-            _prorate(ctx, sub, proration_lines, invoice_now=behavior == "always_invoice")
+    _collection(sub, p)
+    if "pause_collection" in p:
+        sub["pause_collection"] = _pause_collection(p["pause_collection"])
+    _cancellation(ctx, sub, p)
+    pending = change(ctx, sub, p) if any(k in p for k in BILLING_PARAMS) else False
+    if "metadata" in p and not pending:  # a pending update carries its metadata until it applies
+        sub["metadata"] = apply_metadata(sub["metadata"], p["metadata"])
     previous = changed(before, sub)
     if previous:
         acct.emit("customer.subscription.updated", sub, previous)
     return sub
 
 
-def _proration(item: JSON, sign: int, ts: int) -> tuple[JSON, int, str]:
-    start, end = int(item["current_period_start"]), int(item["current_period_end"])
-    fraction = max(0.0, min(1.0, (end - ts) / (end - start))) if end > start else 0.0
-    amount = round(int(item["price"]["unit_amount"] or 0) * int(item.get("quantity") or 1) * fraction) * sign
-    label = "Unused time on" if sign < 0 else "Remaining time on"
-    return item, amount, label
-
-
-def _prorate(ctx: Ctx, sub: JSON, lines: list[tuple[JSON, int, str]], invoice_now: bool) -> None:
-    acct = ctx.acct
-    created: list[JSON] = []
-    for item, amount, label in lines:
-        if amount == 0:
-            continue
-        price = item["price"]
-        ii_ctx = Ctx(
-            ctx.sandbox,
-            acct,
-            {
-                "customer": sub["customer"],
-                "amount": str(amount),
-                "currency": price["currency"],
-                "description": f"{label} {catalog.product_name(acct, price)} after {time.strftime('%d %b %Y', time.gmtime(now()))}",
-            },
-            {},
-            ctx.base_url,
-            ctx.request_id,
-            "POST",
-            "",
+def _collection(sub: JSON, p: dict[str, Any]) -> None:
+    """``collection_method`` and ``days_until_due``: a `send_invoice` subscription needs the days."""
+    method = sub["collection_method"]
+    if "collection_method" in p:
+        method = as_enum(
+            p["collection_method"], "collection_method", ("charge_automatically", "send_invoice")
         )
-        ii = create_invoice_item(ii_ctx)
-        ii["proration"] = True
-        ii["parent"] = {
-            "subscription_details": {"subscription": sub["id"], "subscription_item": item["id"]},
-            "type": "subscription_details",
+    days = sub.get("days_until_due")
+    if "days_until_due" in p:
+        if method != "send_invoice":
+            raise invalid(
+                "You can only set days_until_due if collection_method is send_invoice.",
+                param="days_until_due",
+            )
+        days = as_int(p["days_until_due"], "days_until_due", minimum=0)
+    if method == "send_invoice" and days is None:
+        raise missing_param("days_until_due")
+    sub["collection_method"] = method
+    sub["days_until_due"] = days if method == "send_invoice" else None
+
+
+def _pause_collection(raw: Any) -> JSON | None:
+    if raw == "":
+        return None
+    value = as_dict(raw, "pause_collection")
+    if "behavior" not in value:
+        raise missing_param("pause_collection[behavior]")
+    resumes_at = (
+        as_int(value["resumes_at"], "pause_collection[resumes_at]") if "resumes_at" in value else None
+    )
+    if resumes_at is not None and resumes_at <= now():
+        raise invalid(
+            "Invalid timestamp: pause_collection[resumes_at] must be in the future.",
+            param="pause_collection[resumes_at]",
+        )
+    behavior = as_enum(
+        value["behavior"], "pause_collection[behavior]", ("keep_as_draft", "mark_uncollectible", "void")
+    )
+    return {"behavior": behavior, "resumes_at": resumes_at}
+
+
+def _cancellation(ctx: Ctx, sub: JSON, p: dict[str, Any]) -> None:
+    """``cancel_at_period_end``, ``cancel_at`` (a credit for the time after it, where prorations
+    are on) and ``cancellation_details``."""
+    if "cancellation_details" in p:
+        details = as_dict(p["cancellation_details"], "cancellation_details")
+        current = sub.get("cancellation_details") or {"comment": None, "feedback": None, "reason": None}
+        sub["cancellation_details"] = {
+            **current,
+            **{k: details[k] or None for k in ("comment", "feedback") if k in details},
         }
-        created.append(ii)
-    if invoice_now and created:
-        inv = new_invoice(
-            ctx,
-            sub["customer"],
-            currency=sub["currency"],
-            billing_reason="subscription_update",
-            subscription=sub,
-            auto_advance=True,
-        )
-        for ii in created:
-            attach_invoice_item(ctx, inv, ii)
-        sub["latest_invoice"] = inv["id"]
-        finalize(ctx, inv)
-        if inv["status"] == "open" and inv["amount_due"] > 0:
-            pm = sub.get("default_payment_method") or default_pm(acct, inv)
-            try:
-                attempt_payment(ctx, inv, pm)
-            except StripeError:
-                sub["status"] = "past_due"
+    if "cancel_at_period_end" not in p and "cancel_at" not in p:
+        return
+    ts = now()
+    at_end = as_bool(p.get("cancel_at_period_end", False), "cancel_at_period_end")
+    cancel_at = resolve_cancel_at(sub, cancel_at_param(p["cancel_at"])) if "cancel_at" in p else None
+    schedule_cancel(sub, at_end, cancel_at, ts)
+    proration = as_enum(
+        p.get("proration_behavior", "create_prorations"), "proration_behavior", PRORATION_BEHAVIORS
+    )
+    priv = ctx.acct.priv(sub)
+    credited_at = priv.pop("cancel_credit", None)
+    end = min(int(i["current_period_end"]) for i in sub["items"]["data"])
+    if credited_at is not None:  # a cancellation moved or undone: charge back the time credited
+        proration_items(ctx, sub, [(i, 1) for i in sub["items"]["data"]], credited_at)
+    new_at = sub["cancel_at"] if not at_end else None
+    if (
+        new_at is not None
+        and new_at < end
+        and proration != "none"
+        and sub["status"] in ("active", "past_due")
+    ):
+        proration_items(ctx, sub, [(i, -1) for i in sub["items"]["data"]], new_at)
+        priv["cancel_credit"] = new_at
+        if proration == "always_invoice":
+            collect(ctx, sub, invoice_now(ctx, sub, "subscription_update"), "allow_incomplete")
 
 
 def cancel_subscription(ctx: Ctx) -> JSON:
     acct = ctx.acct
-    sub = acct.get(
-        "subscription", ctx.path_params["subscription_exposed_id"], param="subscription_exposed_id"
-    )
+    sub = _get(ctx)
     if sub["status"] in ("canceled", "incomplete_expired"):
         raise no_such("subscription", sub["id"], param="subscription_exposed_id")
     p = ctx.params
     before = snapshot(sub)
     ts = now()
-    if "prorate" in p and as_bool(p["prorate"], "prorate") and sub["status"] == "active":
-        lines = [_proration(item, -1, ts) for item in sub["items"]["data"]]
-        _prorate(ctx, sub, lines, invoice_now="invoice_now" in p and as_bool(p["invoice_now"], "invoice_now"))
-    elif "invoice_now" in p and as_bool(p["invoice_now"], "invoice_now"):
-        pending = [
-            ii
-            for ii in acct.of_type("invoiceitem")
-            if ii["customer"] == sub["customer"] and ii["invoice"] is None
-        ]
-        if pending:
-            inv = new_invoice(
-                ctx,
-                sub["customer"],
-                currency=sub["currency"],
-                billing_reason="subscription_cycle",
-                subscription=sub,
-            )
-            for ii in pending:
-                attach_invoice_item(ctx, inv, ii)
-            finalize(ctx, inv)
+    invoice_now_flag = as_bool(p.get("invoice_now", False), "invoice_now")
+    if as_bool(p.get("prorate", False), "prorate") and sub["status"] == "active":
+        proration_items(ctx, sub, [(item, -1) for item in sub["items"]["data"]], ts)
+    if invoice_now_flag and pending_items(acct, sub):
+        collect(ctx, sub, invoice_now(ctx, sub, "subscription_cycle"), "allow_incomplete")
     if sub["status"] == "incomplete":
         latest = acct.find("invoice", sub.get("latest_invoice"))
         if latest is not None and latest["status"] == "open":
-            latest["status"] = "void"
-            latest["status_transitions"]["voided_at"] = ts
-    sub["status"] = "canceled"
-    sub["canceled_at"] = ts
-    sub["ended_at"] = ts
-    sub["cancel_at_period_end"] = False
-    sub["cancellation_details"] = {
-        "comment": None,
-        "feedback": None,
-        "reason": "cancellation_requested",
-    }
+            void(ctx, latest)
+    sub.update(status="canceled", canceled_at=ts, ended_at=ts, cancel_at_period_end=False)
+    details = {"comment": None, "feedback": None, "reason": "cancellation_requested"}
     if "cancellation_details" in p:
-        cd = as_dict(p["cancellation_details"], "cancellation_details")
-        sub["cancellation_details"]["comment"] = cd.get("comment") or None
-        sub["cancellation_details"]["feedback"] = cd.get("feedback") or None
+        given = as_dict(p["cancellation_details"], "cancellation_details")
+        details.update({k: given[k] or None for k in ("comment", "feedback") if k in given})
+    sub["cancellation_details"] = details
     acct.emit("customer.subscription.deleted", sub, changed(before, sub))
     return sub
 
 
 def resume_subscription(ctx: Ctx) -> JSON:
-    sub = ctx.acct.get("subscription", ctx.path_params["subscription"], param="subscription")
+    """Resume a paused subscription (the spec's description of this endpoint): with
+    ``billing_cycle_anchor=now`` (the default) a new period starts and its invoice is finalized and
+    charged at once; the subscription becomes active when it is paid (it stays paused otherwise, and
+    Stripe voids the invoice after 23 hours). With ``unchanged`` the current anchor-aligned period
+    goes on, prorated as ``proration_behavior`` says."""
+    acct = ctx.acct
+    sub = _get(ctx, "subscription")
+    p = ctx.params
     if sub["status"] != "paused":
         raise invalid(
             f"Only subscriptions with `status=paused` can be resumed; this subscription is {sub['status']}. "
             "To undo cancel_at_period_end, update the subscription with cancel_at_period_end=false.",
             param="subscription",
         )
+    if sub["collection_method"] != "charge_automatically":
+        raise invalid(
+            "Resume is only available for subscriptions that use `charge_automatically` collection."
+        )
+    anchor = as_enum(p.get("billing_cycle_anchor", "now"), "billing_cycle_anchor", ("now", "unchanged"))
+    proration = as_enum(
+        p.get("proration_behavior", "create_prorations"), "proration_behavior", PRORATION_BEHAVIORS
+    )
+    at = as_int(p["proration_date"], "proration_date") if "proration_date" in p else now()
     before = snapshot(sub)
-    sub["status"] = "active"
-    sub["pause_collection"] = None
-    ctx.acct.emit("customer.subscription.resumed", sub, changed(before, sub))
+    r = recurring_of(sub)
+    if anchor == "now":
+        start, end = at, add_interval(at, r["interval"], int(r["interval_count"]))
+        sub["billing_cycle_anchor"] = at
+    else:
+        start, end = period_around(int(sub["billing_cycle_anchor"]), r, at)
+    for item in sub["items"]["data"]:
+        item["current_period_start"], item["current_period_end"], item["billed_until"] = start, end, end
+    inv = None
+    if anchor == "now":
+        inv = invoice_now(ctx, sub, "subscription_update", (at, end))
+    elif proration != "none":
+        proration_items(ctx, sub, [(item, 1) for item in sub["items"]["data"]], at)
+        if proration == "always_invoice":
+            inv = invoice_now(ctx, sub, "subscription_update")
+    if inv is None or collect(ctx, sub, inv, "allow_incomplete"):
+        sub["status"] = "active"
+        sub["pause_collection"] = None
+        previous = changed(before, sub)
+        acct.emit("customer.subscription.updated", sub, previous)
+        acct.emit("customer.subscription.resumed", sub, previous)
+    else:
+        acct.priv(sub)["resumption_expires_at"] = at + INCOMPLETE_SECONDS
     return sub
 
 
 def list_subscriptions(ctx: Ctx) -> JSON:
+    """Stripe's list: live subscriptions unless ``status`` says otherwise; subscriptions of
+    customers on test clocks only with ``test_clock`` (or ``customer``): the spec's `test_clock`
+    "The response will not include subscriptions with test clocks if this and the customer
+    parameter is not set"."""
     p = ctx.params
+    billing_cycle.settle(ctx, [p["customer"]] if isinstance(p.get("customer"), str) else None)
     status = as_str(p.get("status", ""), "status") or None
-    customer, price, cm = p.get("customer"), p.get("price"), p.get("collection_method")
+    customer, price, cm, clock = (
+        p.get("customer"),
+        p.get("price"),
+        p.get("collection_method"),
+        p.get("test_clock"),
+    )
 
     def pred(o: JSON) -> bool:
         if status is None and o["status"] in ("canceled", "incomplete_expired"):
@@ -588,6 +287,10 @@ def list_subscriptions(ctx: Ctx) -> JSON:
         if status not in (None, "all") and o["status"] != status:
             return False
         if price is not None and not any(i["price"]["id"] == price for i in o["items"]["data"]):
+            return False
+        if clock is not None and o.get("test_clock") != clock:
+            return False
+        if clock is None and customer is None and o.get("test_clock"):
             return False
         return (customer is None or o["customer"] == customer) and (
             cm is None or o["collection_method"] == cm
@@ -601,24 +304,34 @@ def search_subscriptions(ctx: Ctx) -> JSON:
     return search(ctx, "subscription", fields, "/v1/subscriptions/search")
 
 
+_ITEM_PARAMS = ("items.price", "items.price_data", "items.quantity", "items.metadata", "items.tax_rates")
+
+
 def register(router: Router) -> None:
     router.add(
         "POST",
         "/v1/subscriptions",
         create_subscription,
         consumes=(
-            "address",
+            "add_invoice_items.price",
+            "add_invoice_items.price_data",
+            "add_invoice_items.quantity",
+            "billing_cycle_anchor",
+            "billing_cycle_anchor_config",
+            "cancel_at",
+            "cancel_at_period_end",
             "collection_method",
-            "currency",
             "customer",
             "days_until_due",
             "default_payment_method",
             "default_tax_rates",
             "description",
             "discounts",
-            "items",
+            *_ITEM_PARAMS,
             "metadata",
+            "off_session",
             "payment_behavior",
+            "proration_behavior",
             "trial_end",
             "trial_period_days",
             *connect_charges.SUBSCRIPTION_FIELDS,  # refused: see connect_charges.refuse
@@ -632,15 +345,40 @@ def register(router: Router) -> None:
         "/v1/subscriptions/{subscription_exposed_id}",
         update_subscription,
         consumes=(
+            "add_invoice_items.price",
+            "add_invoice_items.price_data",
+            "add_invoice_items.quantity",
+            "billing_cycle_anchor",
+            "cancel_at",
             "cancel_at_period_end",
+            "cancellation_details.comment",
+            "cancellation_details.feedback",
+            "collection_method",
+            "days_until_due",
             "default_payment_method",
             "description",
-            "items",
+            *_ITEM_PARAMS,
+            "items.deleted",
+            "items.id",
             "metadata",
+            "off_session",
+            "pause_collection",
+            "payment_behavior",
             "proration_behavior",
+            "proration_date",
             "trial_end",
             *connect_charges.SUBSCRIPTION_FIELDS,  # refused: see connect_charges.refuse
         ),
     )
-    router.add("DELETE", "/v1/subscriptions/{subscription_exposed_id}", cancel_subscription)
-    router.add("POST", "/v1/subscriptions/{subscription}/resume", resume_subscription, consumes=())
+    router.add(
+        "DELETE",
+        "/v1/subscriptions/{subscription_exposed_id}",
+        cancel_subscription,
+        consumes=("cancellation_details.comment", "cancellation_details.feedback", "invoice_now", "prorate"),
+    )
+    router.add(
+        "POST",
+        "/v1/subscriptions/{subscription}/resume",
+        resume_subscription,
+        consumes=("billing_cycle_anchor", "proration_behavior", "proration_date"),
+    )
