@@ -10,6 +10,7 @@ from . import (
     api,
     catalog,
     checkout,
+    clocks,
     customers,
     events,
     invoices,
@@ -19,7 +20,6 @@ from . import (
     refunds,
     setup_intents,
     subscriptions,
-    test_clocks,
 )
 from ._registry import Toolset, ToolSpec
 
@@ -32,7 +32,7 @@ TOOLSETS: tuple[Toolset, ...] = (
     refunds.toolset,
     subscriptions.toolset,
     invoices.toolset,
-    test_clocks.toolset,
+    clocks.toolset,
     payment_links.toolset,
     events.toolset,
     account.toolset,
