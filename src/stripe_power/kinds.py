@@ -46,8 +46,16 @@ def _on(value: Any) -> bool:
 
 
 def _collects_later(params: Mapping[str, Any]) -> bool:
-    """An invoice left to Stripe's automatic collection (auto_advance on, charged automatically)."""
-    return _on(params.get("auto_advance")) and params.get("collection_method") != "send_invoice"
+    """An invoice left to Stripe's automatic collection, charged automatically: auto_advance on,
+    or a time set for its automatic finalization (which turns auto_advance on, per the spec)."""
+    scheduled = params.get("automatically_finalizes_at") not in (None, "")
+    automatic = _on(params.get("auto_advance")) or scheduled
+    return automatic and params.get("collection_method") != "send_invoice"
+
+
+def _final_invoice(params: Mapping[str, Any]) -> bool:
+    """A cancellation with `invoice_now`: Stripe bills pending usage and prorations at once."""
+    return _on(params.get("invoice_now"))
 
 
 def _finalize_collects(params: Mapping[str, Any]) -> bool:
@@ -107,10 +115,12 @@ def kind_of(wire: Wire) -> Kind:
     if method == "GET":
         return "read"
     if method == "DELETE":
-        return "destructive"
+        return "money" if _final_invoice(params) else "destructive"
     if op is None:
         return "money"
     action = op.path.rstrip("/").rsplit("/", 1)[-1]
+    if action == "cancel" and _final_invoice(params):
+        return "money"
     if op.key in INVOICE_COLLECTS:
         return "money" if INVOICE_COLLECTS[op.key](params) else "write"
     if op.key in BILLS_LATER:

@@ -90,7 +90,10 @@ def _update_kind(args: dict[str, Any]) -> ToolKind:
 
 
 def _cancel_kind(args: dict[str, Any]) -> ToolKind:
-    return "write" if args.get("at_period_end") else "destructive"
+    if args.get("at_period_end"):
+        return "write"
+    # A final invoice for pending usage and prorations is charged at once.
+    return "money" if args.get("invoice_now") else "destructive"
 
 
 async def _period_total(ctx: Ctx, lines: list[tuple[Any, int]]) -> tuple[int, str] | None:
@@ -166,6 +169,8 @@ async def preview_cancel(gw: Gateway, args: dict[str, Any]) -> str:
     who = customer_label(sub.get("customer"))
     # At period end the call can be undone and needs no confirmation; said here for completeness.
     when = "at the end of the current period" if args.get("at_period_end") else "now, for good"
+    if args.get("invoice_now") and not args.get("at_period_end"):
+        when += ", with a final invoice for pending usage and prorations charged at once"
     return f"Cancel subscription {sub['id']} {when}: {who or 'no customer'}, {prices or 'no items'}"
 
 
@@ -311,6 +316,16 @@ async def cancel_subscription(
             "does not apply to an immediate cancellation (a DELETE, which Stripe does not key; "
             "repeating it is harmless).",
             "Omit idempotency_key, or pass at_period_end=true.",
+        )
+    if invoice_now and limits(ctx).active:
+        # What the final invoice bills (pending usage, prorations) is only known once Stripe makes it.
+        raise GuardrailRefusal(
+            "spending-limit",
+            "Refused by guardrail `spending-limit`: invoice_now=true charges a final invoice (pending "
+            "usage and prorations) whose amount this server cannot check against the spending limits "
+            "(--max-amount) before Stripe makes it. Use instead: cancel without invoice_now, or "
+            "invoice the pending items yourself and pay with pay_invoice, which checks the limits. "
+            "Nothing was sent to Stripe.",
         )
     params = {**form(invoice_now=invoice_now, prorate=prorate), "expand": list(SUBSCRIPTION_EXPAND)}
     obj = await gateway(ctx).request("DELETE", path, params)
