@@ -264,11 +264,27 @@ def other_objects(api_base: str, key: str, customer: str, payment_intent: str) -
     )  # fmt: skip
     dispute = sdk.v1.disputes.list({"payment_intent": disputed.id}).data[0]
     paths["dispute"] = f"/v1/disputes/{dispute.id}"
-    account = sdk.v1.accounts.create({"type": "express", "country": "US", "email": "seller@example.com"})
+    # A Custom account the platform onboarded (capabilities requested, terms accepted): it can
+    # receive transfers, here from a paid charge's funds.
+    account = sdk.v1.accounts.create(
+        {"type": "custom", "country": "US", "email": "seller@example.com",
+         "capabilities": {"transfers": {"requested": True}, "card_payments": {"requested": True}},
+         "tos_acceptance": {"date": 1767225600, "ip": "203.0.113.7"}}
+    )  # fmt: skip
     paths["account"] = f"/v1/accounts/{account.id}"
-    paths["transfer"] = (
-        f"/v1/transfers/{sdk.v1.transfers.create({'amount': 900, 'currency': 'usd', 'destination': account.id}).id}"
+    funds = sdk.v1.payment_intents.create(
+        {"amount": 5000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True,
+         "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}}
+    )  # fmt: skip
+    transfer = sdk.v1.transfers.create(
+        {
+            "amount": 900,
+            "currency": "usd",
+            "destination": account.id,
+            "source_transaction": str(funds.latest_charge),
+        }
     )
+    paths["transfer"] = f"/v1/transfers/{transfer.id}"
     paths["payout"] = f"/v1/payouts/{sdk.v1.payouts.create({'amount': 1200, 'currency': 'usd'}).id}"
     paths["invoices for"] = ten_invoices(sdk)
     return paths
