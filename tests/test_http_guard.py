@@ -324,21 +324,28 @@ def test_a_repeated_single_valued_header_is_refused_before_anything_reads_it(
         first = value if style == "same-value" and header not in PARSER_OWNED else value + "0"
         lines = [(n, v) for n, v in base if n.lower() != header] + [(header, first), (second, value)]
         before = len(fake.requests)
-        answer = send(served.url, "POST", lines, body)
+        try:
+            answer: Answer | None = send(served.url, "POST", lines, body)
+        except ConnectionResetError:
+            # The HTTP parser, not the app, refuses two lengths; it may close before its 400 is read.
+            assert header in PARSER_OWNED
+            answer = None
         reached = fake.requests[before:]
         # Control: the same call with each header once reaches Stripe.
         control = call_tool(served.url, key, session, "create_payment_intent", PAY)
+    assert reached == []  # nothing reached Stripe
+    assert control.status == 200 and control.rpc()["result"].get("isError") is not True, control
+    assert [(r.path, r.headers.get("Authorization")) for r in fake.requests[before:]] == [
+        ("/v1/payment_intents", f"Bearer {served.stripe_key('alice')}")
+    ]
+    if answer is None:
+        return
     assert answer.status == 400, answer
     if header not in PARSER_OWNED:
         refusal = json.loads(answer.body)
         assert refusal["error"] == "duplicate_header"
         assert header in refusal["message"].lower() and "once" in refusal["message"]
     assert key not in answer.body
-    assert reached == []  # nothing reached Stripe
-    assert control.status == 200 and control.rpc()["result"].get("isError") is not True, control
-    assert [(r.path, r.headers.get("Authorization")) for r in fake.requests[before:]] == [
-        ("/v1/payment_intents", f"Bearer {served.stripe_key('alice')}")
-    ]
 
 
 LIVE_FIRST = [
