@@ -76,15 +76,18 @@ def inspector(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
-def finish(process: subprocess.Popen[str]) -> Any:
-    try:
-        out, err = process.communicate(timeout=TIMEOUT)
-    finally:
-        if process.poll() is None:
+def finish(processes: list[subprocess.Popen[str]]) -> list[Any]:
+    """Each process's JSON output; every process has ended (killed at TIMEOUT) before any assert."""
+    outcomes = []
+    for process in processes:
+        try:
+            outcomes.append(process.communicate(timeout=TIMEOUT))
+        except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
-    assert process.returncode == 0, err[-2000:]
-    return json.loads(out)
+            outcomes.append(process.communicate())
+    for process, (_, err) in zip(processes, outcomes, strict=True):
+        assert process.returncode == 0, f"{process.args[2:]}: {err[-2000:]}"
+    return [json.loads(out) for out, _ in outcomes]
 
 
 def tool_json(result: dict[str, Any]) -> dict[str, Any]:
@@ -103,8 +106,11 @@ def test_inspector_cli_over_stdio(sandbox: Any, tmp_path: Path) -> None:
     email = f"inspector-{uuid.uuid4().hex[:8]}@example.com"
     line_items = json.dumps([{"price": price, "quantity": 1}])
     processes = [
-        # Exactly as the README says: the embedded offline sandbox.
-        inspector(["stripe-power", "serve", "--sandbox", "--method", "tools/list"], {}),
+        # Exactly as the README says: the embedded offline sandbox (its state under a HOME of its own).
+        inspector(
+            ["stripe-power", "serve", "--sandbox", "--method", "tools/list"],
+            {"HOME": str(tmp_path / "home")},  # passed on to the server it spawns
+        ),
         inspector(
             [
                 *served,
@@ -136,7 +142,7 @@ def test_inspector_cli_over_stdio(sandbox: Any, tmp_path: Path) -> None:
             {},
         ),
     ]
-    listed, customer, session = (finish(process) for process in processes)
+    listed, customer, session = finish(processes)
 
     names = [tool["name"] for tool in listed["tools"]]
     assert {"create_customer", "create_checkout_session", "get_account_info"} <= set(names)

@@ -9,6 +9,9 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,7 @@ import psycopg
 import pytest
 
 from stripe_power.state.embedded import EmbeddedState
-from stripe_power.state.migrations import LATEST, SQLITE, WEBHOOKS, SchemaTooNew
+from stripe_power.state.migrations import LATEST, SQLITE, WEBHOOKS, SchemaTooNew, migrate_sqlite, statements
 from stripe_power.state.postgres import migrate
 from stripe_power.state.webhook_store import WebhookStore, close_all_stores
 
@@ -120,3 +123,57 @@ def test_a_webhook_store_from_before_versions_is_adopted(tmp_path: Path) -> None
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == WEBHOOKS[-1][0]
     assert json.loads(found.payload) == {}
+
+
+@pytest.mark.parametrize(("name", "steps"), [("state.sqlite3", SQLITE), ("webhooks.sqlite3", WEBHOOKS)])
+def test_a_server_that_waited_on_another_migrating_finds_it_done(
+    tmp_path: Path, name: str, steps: list[Any]
+) -> None:
+    """Two servers starting together on one state dir (two IDE windows; the Inspector test runs
+    two): one migrates while the other waits for the file's write lock; the one that waited must
+    read the version after the lock, not before, or it re-runs CREATE TABLE and refuses to start."""
+    path = tmp_path / name
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the other server holds the lock, about to migrate
+    waiting = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    outcome: list[BaseException | None] = []
+
+    def start() -> None:
+        try:
+            migrate_sqlite(waiting, steps, path)
+            outcome.append(None)
+        except BaseException as error:  # reported by the assert below
+            outcome.append(error)
+
+    thread = threading.Thread(target=start)
+    thread.start()
+    thread.join(0.5)  # let it reach the lock (an earlier version read the version here, first)
+    for statement in (one for _, sql in steps for one in statements(sql)):
+        other.execute(statement)
+    other.execute(f"PRAGMA user_version = {steps[-1][0]}")
+    other.execute("COMMIT")
+    thread.join(30)
+    assert outcome == [None]
+    assert waiting.execute("PRAGMA user_version").fetchone()[0] == steps[-1][0]
+    waiting.close()
+    other.close()
+
+
+def test_servers_starting_together_on_one_state_dir_all_start(tmp_path: Path) -> None:
+    """Four processes open one new state dir at the same instant: every one starts, once migrated."""
+    code = (
+        "import sys, time; from pathlib import Path; from stripe_power.state.embedded import EmbeddedState\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); EmbeddedState(Path(sys.argv[1])).open()"
+    )
+    for attempt in range(3):
+        state = tmp_path / f"s{attempt}"
+        at = str(time.time() + 1.5)  # a shared start instant, after every interpreter has imported
+        runs = [
+            subprocess.Popen([sys.executable, "-c", code, str(state), at], stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        errors = [run.communicate(timeout=60)[1] for run in runs]
+        assert [run.returncode for run in runs] == [0] * 4, errors
+        for name, steps in (("state.sqlite3", SQLITE), ("webhooks.sqlite3", WEBHOOKS)):
+            with sqlite3.connect(state / name) as db:
+                assert db.execute("PRAGMA user_version").fetchone()[0] == steps[-1][0]

@@ -10,6 +10,7 @@ misread it.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -31,13 +32,45 @@ def check_not_newer(where: str, found: int, steps: list[tuple[int, str]]) -> Non
         raise SchemaTooNew(where, found, steps[-1][0])
 
 
-def migrate_sqlite(db: sqlite3.Connection, steps: list[tuple[int, str]], path: Path) -> None:
-    """Apply the pending `steps` to an open SQLite file, each in one transaction with its version."""
-    (version,) = db.execute("PRAGMA user_version").fetchone()
-    check_not_newer(str(path), int(version), steps)
-    for number, sql in steps:
-        if number > version:
-            db.executescript(f"BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {number}; COMMIT;")
+def migrate_sqlite(
+    db: sqlite3.Connection,
+    steps: list[tuple[int, str]],
+    path: Path,
+    adopt: Callable[[sqlite3.Connection], None] | None = None,
+) -> None:
+    """Apply the pending `steps` to an open SQLite file (autocommit connection), all in one
+    write transaction with the new version. The version is read under that transaction's lock,
+    so servers starting together on one state dir migrate once: the others wait, then find it
+    done. `adopt` (run under the same lock first) may set the version of an unversioned file."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if adopt is not None:
+            adopt(db)
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        check_not_newer(str(path), int(version), steps)
+        for number, sql in steps:
+            if number > version:
+                for statement in statements(sql):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def statements(script: str) -> list[str]:
+    """`script` split into its statements (executescript would commit the open transaction)."""
+    statements, pending = [], ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip())
+    return statements
 
 
 POSTGRES: list[tuple[int, str]] = [

@@ -175,8 +175,7 @@ class WebhookStore:
             with self._lock:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")
-                _adopt_unversioned(self._db)
-                migrate_sqlite(self._db, WEBHOOKS, path)
+                migrate_sqlite(self._db, WEBHOOKS, path, adopt=_adopt_unversioned)
         except BaseException:
             self._db.close()
             raise
