@@ -195,6 +195,10 @@ async def test_a_client_key_server_is_team_mode_over_real_http(
         ("100.64.0.1", False), ("169.254.1.1", False), ("0.0.0.0", False), ("::1", False), ("::", False),
         ("::ffff:127.0.0.1", False), ("::ffff:8.8.8.8", True), ("2002:7f00:1::", False), ("fe80::1", False),
         ("fc00::1", False), ("224.0.0.1", False), ("ff02::1", False), ("192.0.2.1", False),
+        # An IPv4 address inside NAT64 and IPv4-compatible IPv6 (the review's F4), and NAT64's local range.
+        ("::7f00:1", False), ("::a00:1", False), ("::808:808", True), ("64:ff9b::7f00:1", False),
+        ("64:ff9b::a00:1", False), ("64:ff9b::a9fe:a9fe", False), ("64:ff9b::808:808", True),
+        ("64:ff9b:1::808:808", False),
     ],
 )  # fmt: skip
 def test_public_means_reachable_from_anywhere(address: str, expected: bool) -> None:
