@@ -32,6 +32,9 @@ REFUSED: list[tuple[str, str, dict[str, Any], str]] = [
     ("GET", "/v1/customers", {"stripe_version": "2020-08-27"}, "api-version-pin"),
     ("POST", "/v1/customers", {"description": f"card {PAN}"}, "raw-card-data"),
     ("POST", "/v1/payment_methods", {"type": "card", "card": {"number": "5555555555554444"}}, "raw-card-data"),
+    # A card number in the path is sent too (the review's F3), however it is encoded there.
+    ("GET", "/v1/customers/4242424242424242", {}, "raw-card-data"),
+    ("POST", "/v1/customers/cus_4242424242424242", {"name": "A"}, "raw-card-data"),
     ("POST", "/v1/Charges", {"amount": 500, "currency": "usd"}, "charges-api"),
     ("POST", "/v1/customers/cus_1/cards", {"source": "tok_visa"}, "sources-api"),
     ("GET", "/v1/customers/cus_1/bank_accounts", {}, "sources-api"),
@@ -69,6 +72,17 @@ async def test_generic_tool_refuses_and_sends_nothing(
     assert rule.doc_url in message and "Nothing was sent" in message
     assert PAN not in message
     assert [(r.method, r.path) for r in sandbox.request_log(sandbox_key)] == [("GET", "/v1/customers")]
+
+
+async def test_a_card_number_given_as_an_id_is_refused_before_the_path_is_sent(
+    fake: RecordingStripe, connect: Connect, tmp_path: Any
+) -> None:
+    customer = "cus_4242424242424242"  # the id pattern takes it: the path rule must refuse it
+    async with connect() as client:
+        message = error_text(await client.call_tool("retrieve_customer", {"customer": customer}))
+    assert "guardrail `raw-card-data`" in message and "path" in message
+    assert customer not in message and "4242" not in (tmp_path / "state" / "audit.jsonl").read_text()
+    assert fake.requests == []
 
 
 async def test_refusals_are_audited_without_the_card_number(
