@@ -175,7 +175,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="raw-card-data",
-        refuses="card numbers (PAN) in request parameters",
+        refuses="card numbers (PAN) in request parameters or the path",
         why="handling raw card data puts the server in PCI scope and Stripe blocks it for most accounts.",
         instead="test PaymentMethod ids (pm_card_visa, pm_card_chargeDeclined, ...), or collect cards with "
         "Checkout or the Payment Element.",
