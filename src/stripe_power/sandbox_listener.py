@@ -1,12 +1,12 @@
 """The embedded sandbox of `serve --sandbox` and `demo`, built when its first connection arrives.
 
-Importing and building the sandbox costs about as much as the MCP server's own start-up, and an
+Importing and building the sandbox would add about a fifth to the MCP server's start-up, and an
 IDE starts the server long before (or without ever) calling a tool. So the loopback socket is
 bound at once (the URL the Gateway and the log need is known before anything is built) and a
 thread waits, idle, for a first connection; then it imports and builds the sandbox and serves
 that socket. A connection made meanwhile waits in the listen backlog: answered a little later,
-never refused. This module imports only the standard library; `stripe_power.sandbox` is imported
-by the thread.
+never refused. Only the standard library is imported here; `stripe_power.sandbox` is imported by
+the thread.
 """
 
 from __future__ import annotations
@@ -21,31 +21,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from .listen import bind, url_of
+
 if TYPE_CHECKING:
     import uvicorn
 
     from .sandbox import Sandbox
 
 logger = logging.getLogger("stripe_power.sandbox")
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening, non-blocking TCP socket on (host, port); port 0 picks a free one."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP,
-    # and without it every response waits ~40 ms for a delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(512)
-    sock.setblocking(False)
-    return sock
-
-
-def url_of(host: str, sock: socket.socket) -> str:
-    port = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
 
 
 class LazySandbox:

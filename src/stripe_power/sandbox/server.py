@@ -15,7 +15,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from ..sandbox_listener import bind, url_of
+from ..listen import bind, url_of
 from .app import Sandbox, create_app
 from .dashboard import AuditTail
 from .events import Delivery
