@@ -19,7 +19,7 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from .config import Settings
     from .http_guard import HttpLimits
-    from .sandbox import SandboxServer
+    from .sandbox_listener import LazySandbox
     from .state import State
 
 logger = logging.getLogger("stripe_power")
@@ -195,11 +195,12 @@ def setup_logging(level: str, form: str = "text") -> None:
 
 
 @contextmanager
-def embedded_sandbox() -> Iterator[tuple[SandboxServer, str]]:
-    """An in-process sandbox on an ephemeral loopback port, with a key made for this run."""
-    from .sandbox import SandboxServer
+def embedded_sandbox() -> Iterator[tuple[LazySandbox, str]]:
+    """An in-process sandbox on an ephemeral loopback port, with a key made for this run. Its port
+    is bound now; it is built on its first connection, off the start-up path (sandbox_listener)."""
+    from .sandbox_listener import LazySandbox
 
-    with SandboxServer(host="127.0.0.1", port=0) as sandbox:
+    with LazySandbox(host="127.0.0.1", port=0) as sandbox:
         yield sandbox, "sk_test_sandbox" + secrets.token_hex(12)
 
 
@@ -280,12 +281,13 @@ def prepare_state(settings: Settings) -> State:
     the embedded files are opened (and secured), the database is reached and migrated."""
     from .state import open_state
     from .state.embedded import EmbeddedState
-    from .state.postgres import migrate
 
     state = open_state(settings)
     if isinstance(state, EmbeddedState):
         state.open()
     elif settings.state_url:
+        from .state.postgres import migrate  # only with a database
+
         asyncio.run(migrate(settings.state_url))
     return state
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from ..listen import bind, url_of
 from .app import Sandbox, create_app
 from .dashboard import AuditTail
 from .events import Delivery
@@ -25,25 +25,7 @@ from .store import RecordedRequest
 logger = logging.getLogger("stripe_power.sandbox")
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP,
-    # and without it every response waits ~40 ms for a delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(512)
-    sock.setblocking(False)
-    return sock
-
-
-def _url(host: str, sock: socket.socket) -> str:
-    port = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
-
-
-def _build(faults: FaultConfig | None) -> tuple[Sandbox, Starlette]:
+def build(faults: FaultConfig | None) -> tuple[Sandbox, Starlette]:
     sandbox = Sandbox(faults)
 
     @contextlib.asynccontextmanager
@@ -56,7 +38,7 @@ def _build(faults: FaultConfig | None) -> tuple[Sandbox, Starlette]:
     return sandbox, app
 
 
-def _config(app: Starlette, log_level: str) -> uvicorn.Config:
+def uvicorn_config(app: Starlette, log_level: str) -> uvicorn.Config:
     # log_config=None: never let uvicorn configure logging (its access log writes to stdout).
     return uvicorn.Config(
         app, log_config=None, access_log=False, log_level=log_level, lifespan="on", timeout_keep_alive=30
@@ -80,7 +62,7 @@ class SandboxServer:
     ) -> None:
         self.host = host
         self.port = port
-        self.sandbox, self.app = _build(faults)
+        self.sandbox, self.app = build(faults)
         self._log_level = log_level
         self._startup_timeout = startup_timeout
         self._server: uvicorn.Server | None = None
@@ -104,9 +86,9 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         if self._thread is not None:
             return self
-        sock = _bind(self.host, self.port)
-        self._url = _url(self.host, sock)
-        server = uvicorn.Server(_config(self.app, self._log_level))
+        sock = bind(self.host, self.port)
+        self._url = url_of(self.host, sock)
+        server = uvicorn.Server(uvicorn_config(self.app, self._log_level))
         self._server = server
         errors: list[BaseException] = []
 
@@ -165,11 +147,11 @@ class SandboxServer:
 
 async def run_sandbox(host: str = "127.0.0.1", port: int = 12111, faults: FaultConfig | None = None) -> None:
     """Serve the sandbox in the running event loop until cancelled."""
-    _, app = _build(faults)
-    sock = _bind(host, port)
-    config = _config(app, "warning")
+    _, app = build(faults)
+    sock = bind(host, port)
+    config = uvicorn_config(app, "warning")
     server = uvicorn.Server(config)
-    url = _url(host, sock)
+    url = url_of(host, sock)
     logger.warning("stripe-power sandbox listening on %s (dashboard: %s/dashboard)", url, url)
     try:
         await server.serve(sockets=[sock])

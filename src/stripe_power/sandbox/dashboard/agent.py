@@ -29,12 +29,13 @@ class AuditTail:
     """The lines an MCP server appends to its audit log after this object is made.
 
     Earlier runs' lines (the default state dir keeps one file across runs) are skipped by
-    starting at the file's size; each read parses only what was appended since the last one.
+    starting at the file's size, or at ``start`` (the size noted when the tail was asked for,
+    by a sandbox built later); each read parses only what was appended since the last one.
     """
 
-    def __init__(self, path: Path, limit: int = 5000) -> None:
+    def __init__(self, path: Path, limit: int = 5000, *, start: int | None = None) -> None:
         self.path = path
-        self._offset = path.stat().st_size if path.exists() else 0
+        self._offset = start if start is not None else path.stat().st_size if path.exists() else 0
         self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
         self._lock = threading.Lock()
 
