@@ -327,7 +327,8 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     ]
 
 
-def _start_floor(tmp: Path, api_base: str, key: str, customers: list[str]) -> Target:
+def start_floor(tmp: Path, api_base: str, key: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The floor server as its own process, once it answers: (process, its MCP URL)."""
     script = tmp / "floor_server.py"
     script.write_text(FLOOR_SERVER)
     port = free_port()
@@ -343,7 +344,12 @@ def _start_floor(tmp: Path, api_base: str, key: str, customers: list[str]) -> Ta
     except BaseException:
         stop(proc)
         raise
-    return Target("floor (bare mcp + stripe SDK)", f"http://127.0.0.1:{port}/mcp", proc, customers)
+    return proc, f"http://127.0.0.1:{port}/mcp"
+
+
+def _start_floor(tmp: Path, api_base: str, key: str, customers: list[str]) -> Target:
+    proc, url = start_floor(tmp, api_base, key)
+    return Target("floor (bare mcp + stripe SDK)", url, proc, customers)
 
 
 def _start_power(

@@ -1,6 +1,6 @@
 """Memory per idle session, and that the idle-session expiry gives it back.
 
-Run: ``python bench/idle_sessions.py [--sessions 3000 --idle-timeout 30 --concurrency 50]``.
+Run: ``python bench/idle_sessions.py [--sessions 3000 --idle-timeout 40 --concurrency 50]``.
 `stripe-power serve --transport http` (bearer token, `--session-idle-timeout` short so the bench
 ends in a minute or two, `--max-sessions` above the count) runs as its own process; this one
 opens `--sessions` Streamable HTTP sessions (an `initialize` POST each, nothing after: idle),
@@ -13,7 +13,8 @@ collector runs), but CPython and glibc keep the freed heap in the process for th
 allocations rather than handing it to the kernel, so RSS after expiry stays near the peak: the
 bound that tells reclaimed from leaked is that a second wave of as many sessions fits in the
 memory the first one freed (a leak of a tenth of each session or more misses). RSS after
-expiry against before, and KiB per session, are reported without a goal.
+expiry against before, and KiB per session beside a bare `mcp` server's (bench/http_load.py's
+floor, as many sessions opened the same way), are reported without a goal.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import httpx2
 from _common import Row, at_most, free_port, info, quiet_env, quiet_logging, rss_kib, start_stripe_power, stop
+from http_load import start_floor
 
 RSS_GOAL = 1.10
 PROTOCOL = "2025-11-25"
@@ -90,17 +92,30 @@ async def wave(
     return with_open, expired, await still_open(http, url, ids, args.concurrency), opened_in
 
 
+async def warm_up(http: httpx2.AsyncClient, url: str, pid: int) -> int:
+    """One session opened and ended first: what the first session loads (tools, models) is the
+    server's, not any session's. Returns RSS after it."""
+    warm = await open_sessions(http, url, 1, 1)
+    ended = await http.delete(url, headers={"Mcp-Session-Id": warm[0], "Mcp-Protocol-Version": PROTOCOL})
+    ended.raise_for_status()
+    await asyncio.sleep(0.5)
+    return rss_kib(pid)
+
+
+async def floor_kib(url: str, pid: int, args: argparse.Namespace) -> float:
+    """KiB per idle session of a bare `mcp` server (bench/http_load.py's floor)."""
+    limits = httpx2.Limits(max_connections=args.concurrency)
+    async with httpx2.AsyncClient(timeout=60, limits=limits) as http:
+        before = await warm_up(http, url, pid)
+        await open_sessions(http, url, args.sessions, args.concurrency)
+        return (rss_kib(pid) - before) / args.sessions
+
+
 async def measure(url: str, token: str, pid: int, args: argparse.Namespace) -> dict[str, float]:
     limits = httpx2.Limits(max_connections=args.concurrency)
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx2.AsyncClient(headers=headers, timeout=60, limits=limits) as http:
-        # One session opened and ended first: what the first session loads (tools, models) is
-        # the server's, not any session's.
-        warm = await open_sessions(http, url, 1, 1)
-        ended = await http.delete(url, headers={"Mcp-Session-Id": warm[0], "Mcp-Protocol-Version": PROTOCOL})
-        ended.raise_for_status()
-        await asyncio.sleep(0.5)
-        before = rss_kib(pid)
+        before = await warm_up(http, url, pid)
         open1, expired1, left1, opened_in1 = await wave(http, url, pid, args)
         open2, expired2, left2, opened_in2 = await wave(http, url, pid, args)
     return {
@@ -117,7 +132,7 @@ async def measure(url: str, token: str, pid: int, args: argparse.Namespace) -> d
 def main(argv: Sequence[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=3000)
-    parser.add_argument("--idle-timeout", type=float, default=30, help="the server's --session-idle-timeout")
+    parser.add_argument("--idle-timeout", type=float, default=40, help="the server's --session-idle-timeout")
     parser.add_argument("--concurrency", type=int, default=50, help="sessions being opened at once")
     args = parser.parse_args(argv)
     quiet_logging()
@@ -144,6 +159,11 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
             figures = asyncio.run(measure(f"http://127.0.0.1:{port}/mcp", token, server.pid, args))
         finally:
             stop(server)
+        floor, floor_url = start_floor(Path(state_dir), f"http://127.0.0.1:{free_port()}", "sk_test_floor")
+        try:
+            floor_per_session = asyncio.run(floor_kib(floor_url, floor.pid, args))
+        finally:
+            stop(floor)
 
     mib = {name: value / 1024 for name, value in figures.items()}
     per_session = (figures["open1"] - figures["before"]) / args.sessions
@@ -154,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
     print(f"  server RSS: {mib['before']:.1f} MiB before; wave 1: {mib['open1']:.1f} MiB open "
           f"({per_session:.1f} KiB/session), {mib['expired1']:.1f} MiB expired; wave 2: "
           f"{mib['open2']:.1f} MiB open, {mib['expired2']:.1f} MiB expired; {left} still open")  # fmt: skip
+    print(f"  floor (a bare mcp server, the same sessions): {floor_per_session:.1f} KiB/session")
     if not in_time:
         print("  opening took longer than the idle timeout: raise --idle-timeout")
     return [
@@ -169,7 +190,10 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
             "idle sessions: RSS expired / before (freed heap kept for reuse)",
             f"{figures['expired1'] / figures['before']:.2f}x",
         ),
-        info(f"idle sessions: KiB per session ({args.sessions:,} open)", f"{per_session:.1f} KiB"),
+        info(
+            f"idle sessions: KiB per session ({args.sessions:,} open), stripe-power / bare mcp",
+            f"{per_session:.1f} / {floor_per_session:.1f} KiB",
+        ),
         info(
             "idle sessions: RSS before / open / expired / 2nd open / expired",
             " / ".join(f"{mib[k]:.0f}" for k in ("before", "open1", "expired1", "open2", "expired2"))

@@ -33,7 +33,7 @@ FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] =
     ("startup", startup.main, ["--runs", "15"]),
     ("call_overhead", call_overhead.main, ["--calls", "300"]),
     ("http_load", http_load.main, ["--clients", "50", "--calls", "100"]),
-    ("idle_sessions", idle_sessions.main, ["--sessions", "3000", "--idle-timeout", "30"]),
+    ("idle_sessions", idle_sessions.main, ["--sessions", "3000", "--idle-timeout", "40"]),
     ("sandbox_throughput", sandbox_throughput.main, ["--requests", "2000"]),
     ("team_load", team_load.main, ["--instances", "4", "--clients", "50", "--refunds", "20"]),
     (
