@@ -145,11 +145,12 @@ def wait_http(url: str, timeout: float = 20.0, proc: subprocess.Popen[bytes] | N
 
 
 def start_stripe_power(
-    args: Sequence[str], ready_url: str, env: dict[str, str] | None
+    args: Sequence[str], ready_url: str, env: dict[str, str] | None, command: Sequence[str] | None = None
 ) -> subprocess.Popen[bytes]:
-    """`stripe-power ARGS` as its own process, once `ready_url` answers (stopped if it never does)."""
+    """`stripe-power ARGS` as its own process, once `ready_url` answers (stopped if it never does).
+    `command` replaces the `stripe-power` script (e.g. `python -m cProfile -o F -m stripe_power`)."""
     proc = subprocess.Popen(
-        [*stripe_power_command(), *args],
+        [*(command or stripe_power_command()), *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

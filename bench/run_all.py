@@ -16,6 +16,7 @@ import api_search
 import call_overhead
 import context_cost
 import http_load
+import idle_sessions
 import refusal_cost
 import result_size
 import sandbox_coverage
@@ -32,6 +33,7 @@ FULL: list[tuple[str, Callable[[Sequence[str] | None], list[Row]], list[str]]] =
     ("startup", startup.main, ["--runs", "15"]),
     ("call_overhead", call_overhead.main, ["--calls", "300"]),
     ("http_load", http_load.main, ["--clients", "50", "--calls", "100"]),
+    ("idle_sessions", idle_sessions.main, ["--sessions", "3000", "--idle-timeout", "40"]),
     ("sandbox_throughput", sandbox_throughput.main, ["--requests", "2000"]),
     ("team_load", team_load.main, ["--instances", "4", "--clients", "50", "--refunds", "20"]),
     (
@@ -45,6 +47,7 @@ QUICK = {
     "startup": ["--runs", "1", "--no-warmup"],
     "call_overhead": ["--calls", "4", "--warmup", "1"],
     "http_load": ["--clients", "2", "--calls", "2"],
+    "idle_sessions": ["--sessions", "3", "--idle-timeout", "2"],
     "sandbox_throughput": ["--requests", "8", "--user-only"],
     "team_load": ["--instances", "2", "--clients", "4", "--accounts", "2", "--refunds", "2"],
     "team_load_oauth": [

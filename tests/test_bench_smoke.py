@@ -50,6 +50,8 @@ def test_process_benchmarks_run(bench: dict[str, ModuleType]) -> None:
         futures = {name: pool.submit(runs[name], quick[name]) for name in quick}
         rows = {name: future.result(timeout=60) for name, future in futures.items()}
     assert {row.figure: row.value for row in rows["http_load"]}["http load: errors"] == "0"
+    expired = {row.figure: row for row in rows["idle_sessions"]}["idle sessions: open after expiry"]
+    assert expired.passed is True, expired  # the idle timeout reclaimed every session
     answered = {row.figure: row for row in rows["sandbox_coverage"]}["sandbox: operations answered"]
     assert answered.passed is True and answered.value.startswith("594/594"), answered
     assert all(rows.values())

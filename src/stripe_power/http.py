@@ -50,12 +50,12 @@ def _unauthorized(message: str) -> Refusal:
 def token_verifier(token: str, principals: Principals) -> Verifier:
     """The server's own token (STRIPE_POWER_HTTP_TOKEN), compared in constant time."""
     expected = token.encode()
-    holder = principals.name(token)
+    accepted = Credential(token, principals.name(token))  # one credential: its `user` made once
 
     async def verify(given: str | None) -> Credential | Refusal:
         if given is None or not hmac.compare_digest(given.encode(), expected):
             return _unauthorized("Send Authorization: Bearer <STRIPE_POWER_HTTP_TOKEN>.")
-        return Credential(given, holder)
+        return accepted
 
     return verify
 
@@ -224,4 +224,5 @@ def create_http_app(
             replace(limits, max_sessions_per_client=limits.max_sessions),
         )
     public = frozenset(route.path for route in public_routes)
-    return RequestGuard(app, verify, limits, lambda: server.session_manager, public)
+    # Every path but the public ones is the Mount's: the guard hands it to the MCP app itself.
+    return RequestGuard(app, verify, limits, lambda: server.session_manager, public, mcp_app)

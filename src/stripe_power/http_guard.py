@@ -22,6 +22,7 @@ import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -37,6 +38,7 @@ SINGLE_VALUED = (
     "authorization", "host", "origin", "mcp-session-id", "mcp-protocol-version", "content-type",
     "content-length", "transfer-encoding", "last-event-id", "stripe-signature",
 )  # fmt: skip
+_SINGLE_VALUED = frozenset(name.encode() for name in SINGLE_VALUED)
 # RFC 6750 `Bearer b64token`: one scheme, one run of spaces, one token (no comma, no space).
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)")
 CREDENTIAL = "stripe_power.credential"  # the scope key the guard writes and `credential_of` reads
@@ -53,6 +55,12 @@ class Credential:
     def access_token(self) -> AccessToken:
         """What the MCP SDK reads from `scope["user"]`: the principal, never the token."""
         return AccessToken(token=self.principal, client_id=self.principal, scopes=[])
+
+    @cached_property
+    def user(self) -> AuthenticatedUser:
+        """`scope["user"]`, made once per credential (a verifier that accepts one token again
+        hands back the same credential: the server's token is checked, not rebuilt, per request)."""
+        return AuthenticatedUser(self.access_token())
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,19 @@ def duplicated(headers: list[tuple[bytes, bytes]]) -> str | None:
     return next((name for name in SINGLE_VALUED if counts[name.encode()] > 1), None)
 
 
+def single_values(headers: list[tuple[bytes, bytes]]) -> dict[str, str] | None:
+    """The single-valued headers by lowercased name (all this guard reads), in one pass over the
+    request's headers; None when one appears more than once (`duplicated` names it)."""
+    found: dict[bytes, bytes] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in _SINGLE_VALUED:
+            if key in found:
+                return None
+            found[key] = value
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in found.items()}
+
+
 def credential_of(request: Any) -> Credential | None:
     """The credential the guard accepted for the HTTP request behind an MCP message (None on
     stdio or in memory). The one reading of it: nothing else parses `Authorization`."""
@@ -132,8 +153,12 @@ class RequestGuard:
         limits: HttpLimits,
         manager: Callable[[], StreamableHTTPSessionManager],
         public: frozenset[str] = frozenset(),
+        protected: ASGIApp | None = None,
     ) -> None:
         self.app = app
+        # What serves every other path once admitted (the MCP app: `app` would only route it
+        # there through its own middleware and a catch-all Mount, once more per request).
+        self.protected = protected or app
         self.verify = verify
         self.public = public
         self.limits = limits
@@ -147,8 +172,10 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = list(scope["headers"])
-        twice = duplicated(headers)
-        if twice is not None:
+        values = single_values(headers)
+        if values is None:
+            twice = duplicated(headers)
+            assert twice is not None  # single_values saw one
             await _refuse(
                 send,
                 Refusal(
@@ -161,7 +188,6 @@ class RequestGuard:
         if scope["path"] in self.public:
             await self.app(scope, receive, send)
             return
-        values = {name.lower().decode("latin-1"): value.decode("latin-1") for name, value in headers}
         too_big = _declared_too_big(values.get("content-length"), self.limits.max_request_bytes)
         if too_big is not None:
             await _refuse(send, too_big)
@@ -171,7 +197,7 @@ class RequestGuard:
             await _refuse(send, found)
             return
         scope[CREDENTIAL] = found
-        scope["user"] = AuthenticatedUser(found.access_token())
+        scope["user"] = found.user
         body = await _read_body(receive, self.limits.max_request_bytes)
         if isinstance(body, Refusal):
             await _refuse(send, body)
@@ -183,7 +209,7 @@ class RequestGuard:
         if slot is not None:
             self.busy[slot] += 1
         try:
-            await self.app(scope, _replay(body, receive), send)
+            await self.protected(scope, _replay(body, receive), send)
         finally:
             if slot is not None:
                 self.busy[slot] -= 1
