@@ -64,14 +64,22 @@ def _number(value: Any) -> bool:
     return isinstance(value, float)
 
 
+def _sub(pattern: re.Pattern[str], text: str) -> str:
+    """`pattern`'s secrets in `text` redacted. Every secret pattern has a `_` in its prefix, and a
+    search that finds nothing is far cheaper than a `sub` that replaces nothing: most texts stop there."""
+    if "_" not in text or pattern.search(text) is None:
+        return text
+    return pattern.sub(r"\1…[redacted]", text)
+
+
 def redact_keys(text: str) -> str:
     """API keys and webhook signing secrets removed, anywhere in `text`."""
-    return _KEY.sub(r"\1…[redacted]", text)
+    return _sub(_KEY, text)
 
 
 def redact_text(text: str) -> str:
     """Keys, webhook secrets, client secrets and card numbers removed, anywhere in `text`."""
-    return redact_card_numbers(_CLIENT_SECRET.sub(r"\1…[redacted]", redact_keys(text)))
+    return redact_card_numbers(_sub(_CLIENT_SECRET, redact_keys(text)))
 
 
 def redact(value: Any) -> Any:

@@ -297,6 +297,15 @@ def _id_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# `\d` is exactly `str.isdecimal` (Unicode category Nd, a digit in any script), counted in C.
+_DIGIT = re.compile(r"\d")
+
+
+def _few_digits(text: str) -> bool:
+    """Fewer than 13 decimal digits in all: no card number can be in `text` (most texts)."""
+    return len(text) < 13 or len(_DIGIT.findall(text)) < 13
+
+
 def _card_spans(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, digits) of every card number in `text` outside ids, left to right."""
     ids: list[tuple[int, int]] | None = None
@@ -310,9 +319,8 @@ def _card_spans(text: str) -> Iterator[tuple[int, int, str]]:
 def _digit_spans(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, digits) of every card-like number in `text`: contiguous digit groups whose
     digits, joined, are 13-19 long and pass the Luhn check. Left to right, never overlapping. Two
-    groups around one `.` or `,` are a decimal number (a timestamp with milliseconds), not a card."""
-    if sum(char.isdecimal() for char in text) < 13:
-        return
+    groups around one `.` or `,` are a decimal number (a timestamp with milliseconds), not a card.
+    Its callers skip texts with `_few_digits` first."""
     classes = "".join(_char_class(char) for char in text)
     for run in _RUNS.finditer(classes):
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"d+", run.group())]
@@ -338,11 +346,15 @@ def _digit_spans(text: str) -> Iterator[tuple[int, int, str]]:
 
 def find_card_number(text: str) -> str | None:
     """The first card number in `text` (its digits only), however it is written, else None."""
+    if _few_digits(text):
+        return None
     return next((digits for _, _, digits in _card_spans(text)), None)
 
 
 def redact_card_numbers(text: str) -> str:
     """Every card number in `text`, however it is spaced or glued, replaced by a marker."""
+    if _few_digits(text):
+        return text
     pieces, done = [], 0
     for start, end, _ in _card_spans(text):
         pieces += [text[done:start], "[card number redacted]"]
