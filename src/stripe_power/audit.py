@@ -9,7 +9,7 @@ import contextvars
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import clock
@@ -64,6 +64,13 @@ def _number(value: Any) -> bool:
     return isinstance(value, float)
 
 
+def _plain(text: str) -> bool:
+    """Nothing to redact or escape: too short for a card number (13 digits or more), no `_` (which
+    every key, webhook secret and client secret has), all printable (no NUL or lone surrogate for
+    `storable`). Most texts a call logs or returns are such. `_walk` inlines this test."""
+    return len(text) < 13 and "_" not in text and text.isprintable()
+
+
 def _sub(pattern: re.Pattern[str], text: str) -> str:
     """`pattern`'s secrets in `text` redacted. Every secret pattern has a `_` in its prefix, and a
     search that finds nothing is far cheaper than a `sub` that replaces nothing: most texts stop there."""
@@ -79,39 +86,67 @@ def redact_keys(text: str) -> str:
 
 def redact_text(text: str) -> str:
     """Keys, webhook secrets, client secrets and card numbers removed, anywhere in `text`."""
+    if _plain(text):
+        return text
     return redact_card_numbers(_sub(_CLIENT_SECRET, redact_keys(text)))
+
+
+def _result_text(text: str) -> str:
+    """`redact_text` but for client secrets, which the tools hand out on purpose."""
+    if _plain(text):
+        return text
+    return redact_card_numbers(redact_keys(text))
+
+
+# An integer closer to zero than this has at most 12 digits: never a card number.
+_SHORT_INT = 10**12
+
+
+def _walk(value: Any, text: Callable[[str], str], masked: frozenset[str]) -> Any:
+    """A copy of `value` with `text` applied to every text in it, dict keys too (a secret can be a
+    metadata key or a mistyped parameter name), the values of `masked` names replaced, and a
+    card number sent as a number (int or float) replaced like one sent as text.
+
+    The common leaves (a `_plain` text, None, a bool, a short int) are judged inline, without a
+    call each: a result or an audit line is mostly those, and the calls were most of the cost.
+    So `text` is applied to every text that is not `_plain`."""
+    if isinstance(value, str):
+        return value if len(value) < 13 and "_" not in value and value.isprintable() else text(value)
+    if isinstance(value, (dict, Mapping)):  # dict first: no ABC check for the common case
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            key = k if type(k) is str else str(k)
+            name = key if len(key) < 13 and "_" not in key and key.isprintable() else text(key)
+            if masked and key.lower() in masked:
+                out[name] = "[redacted]"
+            elif type(v) is str:
+                out[name] = v if len(v) < 13 and "_" not in v and v.isprintable() else text(v)
+            elif v is None or v is True or v is False or (type(v) is int and -_SHORT_INT < v < _SHORT_INT):
+                out[name] = v
+            else:
+                out[name] = _walk(v, text, masked)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_walk(item, text, masked) for item in value]
+    if value is None or value is True or value is False:
+        return value
+    if type(value) is int and -_SHORT_INT < value < _SHORT_INT:
+        return value  # at most 12 digits
+    if _number(value) and find_card_number(str(value)):
+        return _CARD
+    return value
 
 
 def redact(value: Any) -> Any:
     """A copy safe to write anywhere: keys, webhook secrets, client secrets and PANs removed, from
     values and from dict keys alike (metadata keys are free text too)."""
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, Mapping):
-        return {
-            # Keys too: a secret can be a metadata key or a (mistyped) parameter name.
-            redact_text(str(k)): "[redacted]" if str(k).lower() in _SECRET_NAMES else redact(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        return [redact(item) for item in value]
-    if _number(value) and find_card_number(str(value)):
-        return _CARD  # a card number sent as a number is the same card number
-    return value
+    return _walk(value, redact_text, _SECRET_NAMES)
 
 
 def redact_result(value: Any) -> Any:
     """For what a tool returns: like `redact`, except client secrets, which the tools hand out on
     purpose (the client confirms with them)."""
-    if isinstance(value, str):
-        return redact_card_numbers(redact_keys(value))
-    if isinstance(value, Mapping):
-        return {redact_result(str(k)): redact_result(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_result(item) for item in value]
-    if _number(value) and find_card_number(str(value)):
-        return _CARD
-    return value
+    return _walk(value, _result_text, frozenset())
 
 
 class RedactingFilter(logging.Filter):
@@ -134,7 +169,13 @@ class RedactingFilter(logging.Filter):
 def audit_line(entry: Mapping[str, Any]) -> str:
     """One audit line: the time and the redacted entry, as compact JSON that every backend stores
     (a NUL in a metadata value is written as the text `\\u0000`, not refused by jsonb and lost)."""
-    return json.dumps({"time": round(clock.now(), 3), **storable(redact(entry))}, separators=(",", ":"))
+    safe = _walk(entry, _audit_text, _SECRET_NAMES)
+    return json.dumps({"time": round(clock.now(), 3), **safe}, separators=(",", ":"))
+
+
+def _audit_text(text: str) -> str:
+    """Redacted, then stored as it reads (one walk of the entry does both)."""
+    return _storable_text(redact_text(text))
 
 
 # What one audit line keeps of a tool call's arguments: refused input can be huge (200,000 metadata
@@ -171,16 +212,8 @@ def bounded(value: Any, budget: list[int] | None = None) -> Any:
     return value
 
 
-def storable(value: Any) -> Any:
-    """`value` with NUL and lone surrogates in its texts (keys too) written as their escapes."""
-    if isinstance(value, str):
-        return (
-            _UNSTORABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", value)
-            if _UNSTORABLE.search(value)
-            else value
-        )
-    if isinstance(value, Mapping):
-        return {storable(str(k)): storable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [storable(item) for item in value]
-    return value
+def _storable_text(text: str) -> str:
+    """`text` with NUL and lone surrogates written as their escapes (jsonb refuses them)."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
