@@ -278,7 +278,8 @@ class Gateway:
         try:
             response = await self._send(method, path, wire.pairs, options)
             status, request_id = response.code, response.headers.get("request-id")
-            body: StripeObject = json.loads(response.body)
+            # Parsed once, by the SDK (an OrderedDict: a dict with the same keys in the same order).
+            body: StripeObject = response.data
             if response.headers.get("idempotent-replayed") == "true":
                 replayed.set(True)
                 await _replay_notice(method, path, request_id)
