@@ -6,13 +6,15 @@ sandbox runs as its own process (`stripe-power sandbox --port N`, holding ten cu
 profile holds the MCP client, the server and the stripe SDK, not the sandbox. `--direct` makes
 the same requests with the stripe SDK alone: the baseline the server adds to.
 
-For instruction counts (load-independent, unlike the wall clock), run it twice under callgrind
-without the profiler and divide the difference by the extra calls, which leaves start-up out:
+For instruction counts (load-independent, unlike the wall clock), start a sandbox (`stripe-power
+sandbox --port 8420`), run this twice under callgrind without the profiler and divide the
+difference by the extra calls, which leaves start-up out:
 
-    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p python bench/profile_call.py --calls 0 --no-profile
-    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p python bench/profile_call.py --calls 100 --no-profile
+    valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p python bench/profile_call.py \
+        --api-base http://127.0.0.1:8420 --no-profile --calls 0   # then --calls 100
 
-(`callgrind_annotate` on the second file shows where they go). Not part of `bench/run`: it is a
+(per call: the difference / 200; with `--only retrieve` or `--only list`, / 100). `--direct` gives
+the same figures for the stripe SDK alone. Not part of `bench/run`: it is a
 tool for deciding what to cut, and its figures are not goals.
 """
 
@@ -47,7 +49,9 @@ async def _customers(sdk: stripe.StripeClient) -> str:
     return ids[0]
 
 
-async def run(api_base: str, calls: int, direct: bool, profiler: cProfile.Profile | None) -> None:
+async def run(
+    api_base: str, calls: int, direct: bool, profiler: cProfile.Profile | None, only: str | None = None
+) -> None:
     key = "sk_test_" + uuid.uuid4().hex
     http = stripe.HTTPXClient()
     sdk = stripe.StripeClient(key, base_addresses={"api": api_base}, http_client=http)
@@ -59,6 +63,7 @@ async def run(api_base: str, calls: int, direct: bool, profiler: cProfile.Profil
                 lambda: sdk.v1.customers.list_async({"limit": 10}),
                 calls,
                 profiler,
+                only,
             )
             return
         with tempfile.TemporaryDirectory() as state_dir:
@@ -77,7 +82,7 @@ async def run(api_base: str, calls: int, direct: bool, profiler: cProfile.Profil
                     if result.is_error or len(json.loads(text)["data"]) != CUSTOMERS:
                         raise RuntimeError(f"list_customers failed: {text}")
 
-                await _loop(retrieve, listing, calls, profiler)
+                await _loop(retrieve, listing, calls, profiler, only)
     finally:
         await http.close_async()
 
@@ -87,15 +92,17 @@ async def _loop(
     listing: Callable[[], Awaitable[object]],
     calls: int,
     profiler: cProfile.Profile | None,
+    only: str | None,
 ) -> None:
-    for _ in range(WARMUP):
+    for _ in range(WARMUP):  # both, whatever `only` says: one `--calls 0` run is every run's baseline
         await retrieve()
         await listing()
+    chosen = [call for name, call in (("retrieve", retrieve), ("list", listing)) if only in (None, name)]
     if profiler is not None:
         profiler.enable()
     for _ in range(calls):
-        await retrieve()
-        await listing()
+        for call in chosen:
+            await call()
     if profiler is not None:
         profiler.disable()
 
@@ -106,25 +113,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--calls", type=int, default=200, help="profiled calls of each tool")
     parser.add_argument("--direct", action="store_true", help="the stripe SDK alone (the baseline)")
+    parser.add_argument("--only", choices=("retrieve", "list"), help="calls of this tool only")
     parser.add_argument("--no-profile", action="store_true", help="no cProfile (for callgrind)")
     parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime", "ncalls"))
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--filter", default="", help="only entries whose file or name holds this text")
+    parser.add_argument(
+        "--api-base", help="a sandbox already running (under callgrind: no start-up polling counted)"
+    )
     parser.add_argument("--save", type=Path, help="also write the raw profile here (for snakeviz etc.)")
     args = parser.parse_args(argv)
     quiet_logging()
     profiler = None if args.no_profile else cProfile.Profile()
-    sandbox, api_base = start_sandbox()
+    sandbox, api_base = (None, args.api_base) if args.api_base else start_sandbox()
     try:
-        asyncio.run(run(api_base, args.calls, args.direct, profiler))
+        asyncio.run(run(api_base, args.calls, args.direct, profiler, args.only))
     finally:
-        stop(sandbox)
+        if sandbox is not None:
+            stop(sandbox)
     if profiler is None:
         return
     if args.save:
         profiler.dump_stats(args.save)
     what = "stripe SDK" if args.direct else "MCP tool calls (in-memory session)"
-    print(f"{args.calls} retrieve_customer + {args.calls} list_customers, {what}; by {args.sort}")
+    tools = {"retrieve": "retrieve_customer", "list": "list_customers"}
+    names = [tools[args.only]] if args.only else list(tools.values())
+    print(f"{' + '.join(f'{args.calls} {name}' for name in names)}, {what}; by {args.sort}")
     stats = pstats.Stats(profiler).strip_dirs().sort_stats(args.sort)
     if args.filter:
         stats.print_stats(args.filter, args.top)
