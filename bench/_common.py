@@ -149,8 +149,15 @@ def start_stripe_power(
 ) -> subprocess.Popen[bytes]:
     """`stripe-power ARGS` as its own process, once `ready_url` answers (stopped if it never does).
     `command` replaces the `stripe-power` script (e.g. `python -m cProfile -o F -m stripe_power`)."""
+    return start_process([*(command or stripe_power_command()), *args], ready_url, env)
+
+
+def start_process(
+    command: Sequence[str], ready_url: str, env: dict[str, str] | None
+) -> subprocess.Popen[bytes]:
+    """`command` as its own process, once `ready_url` answers (stopped if it never does)."""
     proc = subprocess.Popen(
-        [*(command or stripe_power_command()), *args],
+        list(command),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -54,10 +54,10 @@ from _common import (
     quiet_logging,
     rss_kib,
     run_together,
+    start_process,
     start_sandbox,
     start_stripe_power,
     stop,
-    wait_http,
 )
 from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
@@ -332,18 +332,8 @@ def start_floor(tmp: Path, api_base: str, key: str) -> tuple[subprocess.Popen[by
     script = tmp / "floor_server.py"
     script.write_text(FLOOR_SERVER)
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(port), api_base, key],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=quiet_env(),
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
-    except BaseException:
-        stop(proc)
-        raise
+    command = [sys.executable, str(script), str(port), api_base, key]
+    proc = start_process(command, f"http://127.0.0.1:{port}/healthz", quiet_env())
     return proc, f"http://127.0.0.1:{port}/mcp"
 
 

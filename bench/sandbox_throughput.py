@@ -33,28 +33,16 @@ from _common import (
     quiet_env,
     quiet_logging,
     sdk_mix,
+    start_process,
     stop,
     stripe_power_command,
-    wait_http,
 )
 
 GOAL = 500.0
 
 
 def start(command: list[str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=quiet_env(),
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/v1/customers", proc=proc)
-    except BaseException:
-        stop(proc)
-        raise
-    return proc
+    return start_process(command, f"http://127.0.0.1:{port}/v1/customers", quiet_env())
 
 
 def variants() -> list[tuple[str, list[str], int]]:

@@ -147,3 +147,56 @@ async def test_serve_sandbox_answers_its_first_call_and_dashboard_then_exits_on_
     assert created["id"].startswith("cus_")
     assert re.search(r"create_customer\s+ok", timeline) and "/v1/customers" in timeline
     assert status.read_text().strip() == "0", errlog.read_text()[-2000:]
+
+
+async def test_a_sandbox_that_failed_to_build_says_so_and_keeps_its_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build failure is told to the agent as what it is (not as Stripe being unreachable, which
+    invites retries that cannot help), and the port stays bound: no other process may take the
+    requests that carry the sandbox's key."""
+    import stripe_power.sandbox.server as sandbox_server
+
+    def broken(_faults: object) -> None:
+        raise RuntimeError("no sandbox today")
+
+    monkeypatch.setattr(sandbox_server, "build", broken)
+    with embedded_sandbox() as (lazy, api_key):
+        settings = load_settings(
+            {}, api_key=api_key, api_base=lazy.url, state_dir=str(tmp_path), sandbox=True
+        )
+        async with Client(create_server(settings)) as client:
+            message = error_text(await client.call_tool("create_customer", {"email": "a@example.com"}))
+            again = error_text(await client.call_tool("list_customers", {}))
+        taker = socket.socket()
+        with pytest.raises(OSError):
+            taker.bind(("127.0.0.1", int(lazy.url.rsplit(":", 1)[1])))
+        taker.close()
+    for text in (message, again):
+        assert "code=sandbox_unavailable" in text and "no sandbox today" in text, text
+        assert "Restart the MCP server" in text and "Retry the identical call" not in text, text
+    assert refuses_connections(lazy.url)  # released on stop
+
+
+def test_stop_ends_the_sandbox_while_a_request_never_finishes() -> None:
+    """A client that never finishes its request body must not keep the process from exiting:
+    stop() returns with the sandbox's thread ended (uvicorn's graceful shutdown is bounded)."""
+    before = sandbox_threads()
+    with LazySandbox() as lazy:
+        key = new_key()
+        stripe.StripeClient(key, base_addresses={"api": lazy.url}).v1.customers.list()  # built
+        host, port = lazy.url.removeprefix("http://").rsplit(":", 1)
+        held = socket.create_connection((host, int(port)), timeout=30)
+        held.sendall(
+            b"POST /v1/customers HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key.encode()
+            + b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nemail=a"
+        )  # fmt: skip
+        server = lazy._server
+        assert server is not None
+        for _ in range(3000):  # until uvicorn runs the request (it waits for the rest of the body)
+            if server.server_state.tasks:
+                break
+            threading.Event().wait(0.01)
+        assert server.server_state.tasks, "the held request never reached the sandbox"
+    assert sandbox_threads() == before  # joined: not left waiting on the held request
+    held.close()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from stripe_power import audit
 from stripe_power.audit import RedactingFilter, redact, redact_text
 from stripe_power.cli import setup_logging
 
@@ -90,3 +91,24 @@ async def test_secrets_never_reach_audit_results_errors_or_logs(
     assert dict(fake.requests[0].form)["description"] == f"note{live}glued"
     assert [r.path for r in fake.requests] == ["/v1/customers", "/v1/coupons"]
     assert "[redacted]" in audit and "[redacted]" in error and "[redacted]" in logs
+
+
+def test_a_str_subclass_is_redacted_by_its_text_not_its_methods() -> None:
+    """The quick "nothing to redact" test reads the text, never a subclass's own methods (review)."""
+
+    class Lying(str):
+        def __len__(self) -> int:
+            return 1
+
+        def __contains__(self, _: object) -> bool:
+            return False
+
+        def isprintable(self) -> bool:
+            return True
+
+    value = Lying("sk_live_abcdef123456 4242424242424242")
+    expected = "sk_live_…[redacted] [card number redacted]"
+    assert audit.redact({"k": value, value: 1}) == {"k": expected, expected: 1}
+    assert audit.redact(value) == expected and audit.redact([value]) == [expected]
+    assert audit.redact_result({"k": value})["k"] == expected
+    assert json.loads(audit.audit_line({"k": value}))["k"] == expected

@@ -64,6 +64,11 @@ def _number(value: Any) -> bool:
     return isinstance(value, float)
 
 
+def _exact(text: str) -> str:
+    """`text` as a plain str: a subclass's own `__len__` or `__contains__` must not answer for it."""
+    return text if type(text) is str else str.__str__(text)
+
+
 def _plain(text: str) -> bool:
     """Nothing to redact or escape: too short for a card number (13 digits or more), no `_` (which
     every key, webhook secret and client secret has), all printable (no NUL or lone surrogate,
@@ -85,6 +90,7 @@ def redact_keys(text: str) -> str:
 
 def redact_text(text: str) -> str:
     """Keys, webhook secrets, client secrets and card numbers removed, anywhere in `text`."""
+    text = _exact(text)
     if _plain(text):
         return text
     if "_" in text and _SECRET_MARK.search(text) is not None:
@@ -94,6 +100,7 @@ def redact_text(text: str) -> str:
 
 def _result_text(text: str) -> str:
     """`redact_text` but for client secrets, which the tools hand out on purpose."""
+    text = _exact(text)
     if _plain(text):
         return text
     return redact_card_numbers(redact_keys(text))
@@ -112,11 +119,12 @@ def _walk(value: Any, text: Callable[[str], str], masked: frozenset[str]) -> Any
     call each: a result or an audit line is mostly those, and the calls were most of the cost.
     So `text` is applied to every text that is not `_plain`."""
     if isinstance(value, str):
+        value = _exact(value)
         return value if len(value) < 13 and "_" not in value and value.isprintable() else text(value)
     if isinstance(value, (dict, Mapping)):  # dict first: no ABC check for the common case
         out: dict[str, Any] = {}
         for k, v in value.items():
-            key = k if type(k) is str else str(k)
+            key = k if type(k) is str else _exact(k) if isinstance(k, str) else str(k)
             name = key if len(key) < 13 and "_" not in key and key.isprintable() else text(key)
             if masked and key.lower() in masked:
                 out[name] = "[redacted]"

@@ -87,6 +87,9 @@ NEXT_STEPS: dict[str, str] = {
     "amount_too_small": "Raise the amount above the currency's minimum charge amount.",
     "payment_method_types_no_longer_supported": "Omit payment_method_types (dynamic payment methods).",
     "payment_intent_unexpected_state": "Retrieve the PaymentIntent and act on its current status.",
+    # The embedded sandbox of `serve --sandbox` (sandbox_listener), not Stripe's.
+    "sandbox_unavailable": "Restart the MCP server (stripe-power serve --sandbox); its log says why "
+    "the sandbox failed.",
 }
 
 

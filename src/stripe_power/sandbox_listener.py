@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import select
 import socket
@@ -97,8 +98,11 @@ class LazySandbox:
             server = self._build()
             if server is not None:
                 asyncio.run(server.serve(sockets=[sock]))
-        except BaseException:  # a pending connection is reset below, never left hanging
-            logger.exception("The embedded sandbox failed; its API and dashboard are unavailable.")
+        except BaseException as error:
+            logger.exception("The embedded sandbox failed; its API and dashboard answer 503.")
+            # The port stays ours (another process must not take the sandbox key's requests), and
+            # each request is told why, instead of looking like a network failure worth retrying.
+            asyncio.run(_answer_unavailable(sock, wake, f"{type(error).__name__}: {error}"))
         finally:
             sock.close()
             wake.close()
@@ -136,3 +140,38 @@ class LazySandbox:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+UNAVAILABLE = "sandbox_unavailable"
+
+
+async def _answer_unavailable(sock: socket.socket, wake: socket.socket, reason: str) -> None:
+    """Until `wake` is written: every request on `sock` gets Stripe's error shape, 503 with
+    Stripe-Should-Retry: false (retrying cannot help) and the reason the sandbox failed."""
+    body = json.dumps(
+        {
+            "error": {
+                "type": "api_error",
+                "code": UNAVAILABLE,
+                "message": f"The embedded sandbox failed to start ({reason[:300]}); nothing was applied.",
+            }
+        }
+    ).encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nStripe-Should-Retry: false\r\nConnection: close\r\n\r\n"
+    ).encode()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):  # a client gone or never finishing its head
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+            writer.write(head + body)
+            await writer.drain()
+        writer.close()
+
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_reader(wake, stopped.set)
+    server = await asyncio.start_server(answer, sock=sock)
+    async with server:
+        await stopped.wait()

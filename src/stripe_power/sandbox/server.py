@@ -40,9 +40,12 @@ def build(faults: FaultConfig | None) -> tuple[Sandbox, Starlette]:
 
 def uvicorn_config(app: Starlette, log_level: str) -> uvicorn.Config:
     # log_config=None: never let uvicorn configure logging (its access log writes to stdout).
+    # timeout_graceful_shutdown: a client that never finishes its request must not hold up
+    # the process's exit (stdin EOF) for longer than that.
     return uvicorn.Config(
-        app, log_config=None, access_log=False, log_level=log_level, lifespan="on", timeout_keep_alive=30
-    )
+        app, log_config=None, access_log=False, log_level=log_level, lifespan="on", timeout_keep_alive=30,
+        timeout_graceful_shutdown=2,
+    )  # fmt: skip
 
 
 class SandboxServer:
