@@ -16,7 +16,7 @@ import stripe
 from _common import sdk_mix
 
 from stripe_power.sandbox import SandboxServer
-from stripe_power.sandbox.app import Sandbox
+from stripe_power.sandbox.core.app import Sandbox
 
 
 def _pct(samples: list[float], p: float) -> float:

@@ -18,7 +18,7 @@ from _common import Row, quiet_logging
 
 from stripe_power import spec
 from stripe_power.sandbox import Sandbox, SandboxServer
-from stripe_power.sandbox.coverage import by_kind, probe
+from stripe_power.sandbox.core.coverage import by_kind, probe
 
 
 def main(argv: Sequence[str] | None = None) -> list[Row]:

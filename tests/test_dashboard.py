@@ -23,8 +23,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from stripe_power.sandbox import SandboxServer
-from stripe_power.sandbox import store as sandbox_store
-from stripe_power.sandbox.cards import TEST_PAYMENT_METHODS
+from stripe_power.sandbox.core import store as sandbox_store
+from stripe_power.sandbox.payments.cards import TEST_PAYMENT_METHODS
 
 from .conftest import Connect, error_text, new_key, payload
 from .servers import free_port, serve_in_thread

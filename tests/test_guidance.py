@@ -14,7 +14,7 @@ from stripe_power.guardrails import RULES
 from stripe_power.hints import Listing, render
 from stripe_power.prompts import PROMPTS
 from stripe_power.resources import OBJECTS, STRIPE_TYPE, best_practices
-from stripe_power.sandbox.cards import TEST_PAYMENT_METHODS
+from stripe_power.sandbox.payments.cards import TEST_PAYMENT_METHODS
 from stripe_power.server import INSTRUCTIONS
 from stripe_power.tools import TOOLSETS
 

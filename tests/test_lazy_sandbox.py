@@ -155,7 +155,7 @@ async def test_a_sandbox_that_failed_to_build_says_so_and_keeps_its_port(
     """A build failure is told to the agent as what it is (not as Stripe being unreachable, which
     invites retries that cannot help), and the port stays bound: no other process may take the
     requests that carry the sandbox's key."""
-    import stripe_power.sandbox.server as sandbox_server
+    import stripe_power.sandbox.core.server as sandbox_server
 
     def broken(_faults: object) -> None:
         raise RuntimeError("no sandbox today")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stripe_power import clock as wall_clock
-from stripe_power.sandbox.subscriptions import add_interval
+from stripe_power.sandbox.billing.subscriptions import add_interval
 from stripe_power.tools._advance import FINALIZATION_WINDOW
 from stripe_power.tools._advance import next_renewal as _next_renewal
 

@@ -123,10 +123,11 @@ def kiro_recipe() -> str:
 
 
 def _sandbox(section: str) -> Callable[[], str]:
-    """A docs section from sandbox/coverage.py, computed from the sandbox's own routes."""
+    """A docs section from sandbox/core/coverage.py, computed from the sandbox's own routes."""
 
     def render() -> str:
-        from .sandbox import Sandbox, coverage
+        from .sandbox import Sandbox
+        from .sandbox.core import coverage
 
         made: str = getattr(coverage, section)(Sandbox().router)
         return made

@@ -40,7 +40,9 @@ def guardrails_table() -> str:
 
 
 def test_cards_table() -> str:
-    from .sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data; imported on use, not at start-up
+    from .sandbox.payments.cards import (
+        TEST_PAYMENT_METHODS,  # the sandbox's data; imported on use, not at start-up
+    )
 
     lines = [
         "# Test payment methods",

@@ -110,7 +110,7 @@ class LazySandbox:
     def _build(self) -> uvicorn.Server | None:
         import uvicorn
 
-        from .sandbox.server import build, uvicorn_config
+        from .sandbox.core.server import build, uvicorn_config
 
         sandbox, app = build(None)
         server = uvicorn.Server(uvicorn_config(app, "warning"))

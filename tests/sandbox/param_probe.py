@@ -218,7 +218,7 @@ CONTEXTS: dict[tuple[str, str], Context] = {
     ("POST /v1/invoiceitems/{invoiceitem}", "price_data"): Context(
         value={"currency": "usd", "product": "@product", "unit_amount": 300}
     ),
-    # Rules of the request itself (sandbox/constraints.py): the context that makes the parameter valid.
+    # Rules of the request itself (sandbox/core/constraints.py): the context that makes the parameter valid.
     ("POST /v1/subscriptions/{subscription_exposed_id}", "collection_method"): Context(
         with_={"days_until_due": 5}, value="send_invoice"
     ),
@@ -883,7 +883,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write every outcome to this file")
     args = parser.parse_args(argv)
     from stripe_power.sandbox import SandboxServer
-    from stripe_power.sandbox.app import serves
+    from stripe_power.sandbox.core.app import serves
 
     with SandboxServer(host="127.0.0.1", port=0) as server:
         outcomes = run(server.url, serves, nested=not args.top)

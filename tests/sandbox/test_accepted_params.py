@@ -8,8 +8,8 @@ import stripe
 
 from stripe_power import spec
 from stripe_power.sandbox import SandboxServer
-from stripe_power.sandbox.accepted import limits
-from stripe_power.sandbox.app import _routes, serves
+from stripe_power.sandbox.core.accepted import limits
+from stripe_power.sandbox.core.app import _routes, serves
 
 from .param_probe import Probe, run
 

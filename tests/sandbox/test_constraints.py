@@ -1,4 +1,4 @@
-"""The description-only rules (`sandbox/constraints.py`), tested from the table itself.
+"""The description-only rules (`sandbox/core/constraints.py`), tested from the table itself.
 
 For every row: a request built from the spec (its required parameters, sample values of the
 right type) and made to break the row is refused with the row's message and parameter, and the
@@ -17,8 +17,8 @@ import stripe
 
 from stripe_power import spec
 from stripe_power.sandbox import SandboxServer
-from stripe_power.sandbox import constraints as c
-from stripe_power.sandbox.store import Account, at_time
+from stripe_power.sandbox.core import constraints as c
+from stripe_power.sandbox.core.store import Account, at_time
 
 from .billing_setup import DAY, T0
 

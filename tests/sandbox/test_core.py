@@ -9,7 +9,7 @@ import pytest
 import stripe
 
 from stripe_power.sandbox import SandboxServer
-from stripe_power.sandbox.forms import parse_query
+from stripe_power.sandbox.core.forms import parse_query
 
 
 def test_form_parsing_matches_sdk_encoding() -> None:

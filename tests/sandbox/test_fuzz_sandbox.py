@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 from stripe_power import spec
 from stripe_power.sandbox import SandboxServer
-from stripe_power.sandbox.app import Sandbox
-from stripe_power.sandbox.forms import FormError, parse_pairs
+from stripe_power.sandbox.core.app import Sandbox
+from stripe_power.sandbox.core.forms import FormError, parse_pairs
 
 ERROR_TYPES = {"invalid_request_error", "card_error", "idempotency_error", "api_error"}
 

@@ -11,8 +11,8 @@ import stripe
 
 from stripe_power import spec
 from stripe_power.sandbox import Sandbox, SandboxServer
-from stripe_power.sandbox.coverage import by_kind, probe
-from stripe_power.sandbox.generic import classify
+from stripe_power.sandbox.core.coverage import by_kind, probe
+from stripe_power.sandbox.core.generic import classify
 
 from ..spec_objects import assert_matches_spec
 

@@ -5,7 +5,8 @@ spec that a hand-written route serves, so a reader can find and try every one.""
 from __future__ import annotations
 
 from stripe_power import spec
-from stripe_power.sandbox import Sandbox, accepted, coverage
+from stripe_power.sandbox import Sandbox
+from stripe_power.sandbox.core import accepted, coverage
 
 
 def test_each_refusal_names_a_hand_written_operation() -> None:

@@ -3,7 +3,7 @@ retry schedule, cancellation at period end, and mid-cycle prorations on the next
 
 Source: https://docs.stripe.com/billing/testing/test-clocks (and .../billing/testing for
 `pm_card_chargeCustomerFail`); the retry schedule the sandbox uses is documented in
-src/stripe_power/sandbox/billing_cycle.py.
+src/stripe_power/sandbox/billing/billing_cycle.py.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ import stripe
 
 from stripe_power import spec
 from stripe_power.sandbox import SandboxServer
-from stripe_power.sandbox.app import create_app
+from stripe_power.sandbox.core.app import create_app
+from stripe_power.sandbox.core.errors import StripeError
+from stripe_power.sandbox.core.validation import WEB_URLS, check_urls
 from stripe_power.sandbox.dashboard.sections import SECTIONS
-from stripe_power.sandbox.errors import StripeError
-from stripe_power.sandbox.validation import WEB_URLS, check_urls
 
 from .connect_setup import onboard
 

@@ -5,11 +5,11 @@ with SandboxServer() as sb:
     client = stripe.StripeClient("sk_test_123", base_addresses={"api": sb.url})
 """
 
-from .app import Sandbox, create_app
-from .cards import TEST_PAYMENT_METHODS, TestPaymentMethod
-from .faults import FaultConfig
-from .server import SandboxServer, main_sandbox, run_sandbox, serve_forever
-from .store import RecordedRequest
+from .core.app import Sandbox, create_app
+from .core.faults import FaultConfig
+from .core.server import SandboxServer, main_sandbox, run_sandbox, serve_forever
+from .core.store import RecordedRequest
+from .payments.cards import TEST_PAYMENT_METHODS, TestPaymentMethod
 
 __all__ = [
     "TEST_PAYMENT_METHODS",

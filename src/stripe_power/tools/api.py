@@ -228,7 +228,7 @@ async def describe_stripe_api(
 ) -> ApiDescription:
     """An endpoint's parameters, return type, guardrails and sandbox support (offline)."""
     from .. import spec
-    from ..sandbox.app import serves
+    from ..sandbox.core.app import serves
     from ..spec.describe import describe
 
     op = spec.resolve(method, path) or spec.operation(method, path)

@@ -204,7 +204,7 @@ async def pay_checkout_session(
     promotion_code: Annotated[str | None, Field(max_length=200)] = None,
 ) -> SessionSummary:
     """Sandbox only: pay an open session's hosted page as the customer would."""
-    from ..sandbox.cards import TEST_PAYMENT_METHODS  # the sandbox's data, only in sandbox mode
+    from ..sandbox.payments.cards import TEST_PAYMENT_METHODS  # the sandbox's data, only in sandbox mode
 
     numbers = {card.id: card.number for card in TEST_PAYMENT_METHODS}
     if payment_method.startswith("tok_"):

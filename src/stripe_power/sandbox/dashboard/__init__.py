@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..store import Account
+from ..core.store import Account
 from . import clock
 from .agent import AuditTail
 from .render import frame
@@ -26,7 +26,7 @@ from .sections import BY_SLUG
 from .views import Views
 
 if TYPE_CHECKING:
-    from ..app import Sandbox
+    from ..core.app import Sandbox
 
 __all__ = ["AuditTail", "routes"]
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..store import RecordedRequest
+from ..core.store import RecordedRequest
 
 CALL_HEADER = "x-stripe-power-call"
 TOOL_HEADER = "x-stripe-power-tool"

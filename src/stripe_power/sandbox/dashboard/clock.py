@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..ids import new_id
-from ..store import Account
+from ..core.ids import new_id
+from ..core.store import Account
 from .render import esc, frame
 
 if TYPE_CHECKING:
-    from ..app import Sandbox
+    from ..core.app import Sandbox
 
 _TOKEN = secrets.token_urlsafe(24)
 MAX_DAYS = 730

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from starlette.responses import HTMLResponse
 
 from ...money import format_amount
-from .. import assets
+from ..pages import assets
 
 PAGE_SIZE = 50
 

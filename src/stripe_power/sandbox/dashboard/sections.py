@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..store import JSON, Account
+from ..core.store import JSON, Account
 from .render import badge, esc, link, money, nowrap, when
 
 

@@ -13,14 +13,14 @@ from starlette.responses import HTMLResponse
 
 from ...audit import redact, redact_text
 from ...config import mask_key
-from ..store import JSON, Account, RecordedRequest
+from ..core.store import JSON, Account, RecordedRequest
 from . import clock
 from .agent import CALL_HEADER, TOOL_HEADER, ToolCall, timeline
 from .render import PAGE_SIZE, badge, esc, frame, json_html, link, nowrap, page_number, pager, table, when
 from .sections import Links, Section, live_count, newest, visible
 
 if TYPE_CHECKING:
-    from ..app import Sandbox
+    from ..core.app import Sandbox
 
 # How far back an object's page looks for the events and requests that mention it.
 _RELATED_SCAN = 2000
