@@ -78,3 +78,22 @@ def test_webhooks_holds_no_storage() -> None:
     source = (PACKAGE / "webhooks.py").read_text()
     assert "sqlite3" not in source and "CREATE TABLE" not in source
     assert len(source.splitlines()) < 400
+
+
+SANDBOX_GROUPS = {"core", "payments", "billing", "checkout", "connect", "pages", "dashboard"}
+
+
+def test_sandbox_is_laid_out_by_product() -> None:
+    """Issue 27: a reader finds a sandbox behaviour by its product, so every module lives in a group
+    (`static/` holds the pages' files); a new module goes into one, never beside them."""
+    sandbox = PACKAGE / "sandbox"
+    flat = sorted(p.name for p in sandbox.glob("*.py") if p.name != "__init__.py")
+    assert not flat, f"put {flat} in one of sandbox/{sorted(SANDBOX_GROUPS)}"
+    folders = {p.name for p in sandbox.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == SANDBOX_GROUPS | {"static"}, "a new group belongs in this test and README's layout"
+    assert not list((sandbox / "static").glob("*.py"))
+    for group in SANDBOX_GROUPS - {"dashboard"}:
+        body = ast.parse((sandbox / group / "__init__.py").read_text()).body
+        assert len(body) == 1 and ast.get_docstring(ast.Module(body, [])), (
+            f"{group}/__init__.py: a docstring only"
+        )
