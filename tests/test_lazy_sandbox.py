@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -196,7 +197,7 @@ def test_stop_ends_the_sandbox_while_a_request_never_finishes() -> None:
         for _ in range(3000):  # until uvicorn runs the request (it waits for the rest of the body)
             if server.server_state.tasks:
                 break
-            threading.Event().wait(0.01)
+            time.sleep(0.01)  # not Event.wait(timeout): it never returns under faketime
         assert server.server_state.tasks, "the held request never reached the sandbox"
     assert sandbox_threads() == before  # joined: not left waiting on the held request
     held.close()

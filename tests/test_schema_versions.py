@@ -147,7 +147,9 @@ def test_a_server_that_waited_on_another_migrating_finds_it_done(
 
     thread = threading.Thread(target=start)
     thread.start()
-    thread.join(0.5)  # let it reach the lock (an earlier version read the version here, first)
+    # Let it reach the lock (an earlier version read the version here, first). time.sleep, not
+    # join(timeout): a timed wait on a thread that is still running never returns under faketime.
+    time.sleep(0.5)
     for statement in (one for _, sql in steps for one in statements(sql)):
         other.execute(statement)
     other.execute(f"PRAGMA user_version = {steps[-1][0]}")
