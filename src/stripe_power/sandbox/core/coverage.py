@@ -120,7 +120,8 @@ def limits_markdown(router: Router) -> str:
         *(
             f"- {', '.join(f'`{o}`' if o.startswith(('POST', 'GET', 'DELETE')) else o for o in r.operations)}"
             f": {r.when}; {r.why}"
-            for r in accepted.REFUSALS
+            # By operation, not by the order the route modules happened to be imported in.
+            for r in sorted(accepted.REFUSALS, key=lambda r: (r.operations, r.when))
         ),
         "",
         f"**Parameters** ({sum(len(v) for v in params.values())}, on {len(params)} served "
