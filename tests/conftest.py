@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -48,6 +50,18 @@ hypothesis_settings.load_profile("ci")
 LEAK_CANARY = os.environ.get("STRIPE_POWER_LEAK_CANARY", "").strip().lower() in ("1", "true", "yes")
 CANARY = "LEAKCANARY"
 _canary_results: list[str] = []
+
+
+def later(seconds: float, action: Callable[[], object]) -> threading.Thread:
+    """A thread (not started) that runs `action` after `seconds`. Not threading.Timer: it waits on
+    an Event with a timeout, and a timed wait on a primitive nobody releases never returns under
+    faketime (the deadline is computed from the faked clock)."""
+
+    def run() -> None:
+        time.sleep(seconds)
+        action()
+
+    return threading.Thread(target=run, daemon=True)
 
 
 def new_key() -> str:
