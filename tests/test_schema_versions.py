@@ -162,19 +162,35 @@ def test_a_server_that_waited_on_another_migrating_finds_it_done(
 
 
 def test_servers_starting_together_on_one_state_dir_all_start(tmp_path: Path) -> None:
-    """Four processes open one new state dir at the same instant: every one starts, once migrated."""
+    """Four processes open one new state dir at the same moment: every one starts, once migrated.
+    They start together on a file, not on a clock time: under faketime each process has its own."""
     code = (
         "import sys, time; from pathlib import Path; from stripe_power.state.embedded import EmbeddedState\n"
-        "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); EmbeddedState(Path(sys.argv[1])).open()"
+        "go = Path(sys.argv[2]); Path(sys.argv[3]).touch()\n"
+        "while not go.exists(): time.sleep(0.001)\n"
+        "EmbeddedState(Path(sys.argv[1])).open()"
     )
     for attempt in range(3):
-        state = tmp_path / f"s{attempt}"
-        at = str(time.time() + 1.5)  # a shared start instant, after every interpreter has imported
+        state, go = tmp_path / f"s{attempt}", tmp_path / f"go{attempt}"
+        ready = [tmp_path / f"ready{attempt}-{n}" for n in range(4)]
         runs = [
-            subprocess.Popen([sys.executable, "-c", code, str(state), at], stderr=subprocess.PIPE, text=True)
-            for _ in range(4)
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(state), str(go), str(mark)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for mark in ready
         ]
-        errors = [run.communicate(timeout=60)[1] for run in runs]
+        try:
+            while not all(mark.exists() for mark in ready) and all(run.poll() is None for run in runs):
+                time.sleep(0.01)  # every interpreter has imported
+            go.touch()
+            errors = [run.communicate(timeout=60)[1] for run in runs]
+        finally:
+            for run in runs:
+                if run.poll() is None:  # only after a failure above
+                    run.kill()
+                    run.communicate()
         assert [run.returncode for run in runs] == [0] * 4, errors
         for name, steps in (("state.sqlite3", SQLITE), ("webhooks.sqlite3", WEBHOOKS)):
             with sqlite3.connect(state / name) as db:
