@@ -32,7 +32,7 @@ REFUSED: list[tuple[str, str, dict[str, Any], str]] = [
     ("GET", "/v1/customers", {"stripe_version": "2020-08-27"}, "api-version-pin"),
     ("POST", "/v1/customers", {"description": f"card {PAN}"}, "raw-card-data"),
     ("POST", "/v1/payment_methods", {"type": "card", "card": {"number": "5555555555554444"}}, "raw-card-data"),
-    # A card number in the path is sent too (the review's F3), however it is encoded there.
+    # A card number in the path is sent too (the review's F3).
     ("GET", "/v1/customers/4242424242424242", {}, "raw-card-data"),
     ("POST", "/v1/customers/cus_4242424242424242", {"name": "A"}, "raw-card-data"),
     ("POST", "/v1/Charges", {"amount": 500, "currency": "usd"}, "charges-api"),

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -513,10 +512,7 @@ def _breaks(match: Match, wire: Wire, account: str | None) -> str | None:
         return _mixed_charge_type(op, params, account)
     # Every name and value as sent: a card number written as an int, a float or a string is one text.
     if any(find_card_number(text) for text in wire.texts()):
-        return "a value in the parameters looks like a card number"
-    # The path is sent too (`GET /v1/customers/4242...`): read as Stripe's router decodes it.
-    if find_card_number(urllib.parse.unquote(path)):
-        return "the path holds what looks like a card number"
+        return "the path or a parameter holds what looks like a card number"
     return None
 
 

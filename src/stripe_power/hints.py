@@ -177,7 +177,7 @@ def references(text: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """(tool, arguments) of every well-formed reference in `text`."""
     for match in _REFERENCE.finditer(text):
         parsed = _arguments(match.group(2))
-        if match.group(1) in _tool_names() and parsed is not None:
+        if match.group(1) in _specs() and parsed is not None:
             yield match.group(1), parsed
 
 
@@ -218,7 +218,7 @@ class Listing:
     @classmethod
     def everything(cls) -> Listing:
         """Every tool listed: for the docs, which describe the whole server."""
-        return cls(_tool_names(), sandbox=True)
+        return cls(frozenset(_specs()), sandbox=True)
 
     @property
     def api(self) -> bool:
@@ -269,7 +269,7 @@ def render_data(value: Any, listing: Listing | None = None) -> Any:
 
 def _rendered(match: re.Match[str], listing: Listing) -> str:
     tool, arguments = match.group(1), _arguments(match.group(2))
-    if tool not in _tool_names() or arguments is None:
+    if tool not in _specs() or arguments is None:
         return match.group(0)  # not a reference this server wrote: left as it is
     return written(tool, arguments, listing)
 
@@ -379,10 +379,6 @@ def _registry() -> Registry:
 @functools.cache
 def _specs() -> dict[str, Any]:
     return {spec.name: spec for ts in _registry().toolsets for spec in ts.tools}
-
-
-def _tool_names() -> frozenset[str]:
-    return frozenset(_specs())
 
 
 @functools.cache

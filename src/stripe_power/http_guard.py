@@ -106,23 +106,17 @@ def bearer_token(value: str | None) -> str | None:
     return found.group(1) if found else None
 
 
-def duplicated(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The first single-valued header that appears more than once (any letter case), else None."""
-    counts = Counter(name.lower() for name, _ in headers)
-    return next((name for name in SINGLE_VALUED if counts[name.encode()] > 1), None)
-
-
-def single_values(headers: list[tuple[bytes, bytes]]) -> dict[str, str] | None:
+def single_values(headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], str | None]:
     """The single-valued headers by lowercased name (all this guard reads), in one pass over the
-    request's headers; None when one appears more than once (`duplicated` names it)."""
+    request's headers, and the first of them that appears more than once (any letter case)."""
     found: dict[bytes, bytes] = {}
     for name, value in headers:
         key = name.lower()
         if key in _SINGLE_VALUED:
             if key in found:
-                return None
+                return {}, key.decode("latin-1")
             found[key] = value
-    return {name.decode("latin-1"): value.decode("latin-1") for name, value in found.items()}
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in found.items()}, None
 
 
 def credential_of(request: Any) -> Credential | None:
@@ -172,10 +166,8 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         headers: list[tuple[bytes, bytes]] = list(scope["headers"])
-        values = single_values(headers)
-        if values is None:
-            twice = duplicated(headers)
-            assert twice is not None  # single_values saw one
+        values, twice = single_values(headers)
+        if twice is not None:
             await _refuse(
                 send,
                 Refusal(

@@ -71,7 +71,8 @@ class Wire:
     op: spec.Operation | None
 
     def texts(self) -> Iterator[str]:
-        """Every name and value sent: what card numbers are looked for in."""
+        """The path and every name and value sent: what card numbers are looked for in."""
+        yield self.path
         for key, value in self.pairs:
             yield key
             yield value

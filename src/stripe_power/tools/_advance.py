@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from ..errors import InputError, StripeAPIError
@@ -22,11 +21,7 @@ from ..gateway import Gateway
 from ..guardrails import rule
 from ..limits import SpendingLimits
 from ..money import format_amount
-
-
-def iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
+from ..views.subscriptions import iso
 
 # Stripe creates a renewal invoice as a draft when the period ends and finalizes (then pays) it
 # about an hour later; an advance to the next renewal goes past that, so the payment shows.

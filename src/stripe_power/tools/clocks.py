@@ -21,8 +21,8 @@ from ..guardrails import rule
 from ..hints import api_call, call
 from ..money import format_amount
 from ..views import Page, Summary
-from ..views.subscriptions import TestClockSummary
-from ._advance import check_bills, iso, plan_advance, preview_advance, what_it_bills
+from ..views.subscriptions import TestClockSummary, iso
+from ._advance import check_bills, plan_advance, preview_advance, what_it_bills
 from ._params import Ctx, IdempotencyKey, Limit, form, gateway, ident, limits, settings
 from ._registry import ToolKind, Toolset
 

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from ..errors import GuardrailRefusal, InputError
 from ..gateway import Gateway
+from ..hints import call
 from ..kinds import kind_of_request
 from ..views import Page, money, ref
 from ..views.subscriptions import SUBSCRIPTION_EXPAND, SubscriptionSummary, undo_params
@@ -324,8 +325,9 @@ async def cancel_subscription(
             "Refused by guardrail `spending-limit`: invoice_now=true charges a final invoice (pending "
             "usage and prorations) whose amount this server cannot check against the spending limits "
             "(--max-amount) before Stripe makes it. Use instead: cancel without invoice_now, or "
-            "invoice the pending items yourself and pay with pay_invoice, which checks the limits. "
-            "Nothing was sent to Stripe.",
+            "invoice the pending items yourself and pay the invoice with "
+            + call("pay_invoice", invoice="in_...")
+            + ", which checks the limits. Nothing was sent to Stripe.",
         )
     params = {**form(invoice_now=invoice_now, prorate=prorate), "expand": list(SUBSCRIPTION_EXPAND)}
     obj = await gateway(ctx).request("DELETE", path, params)
