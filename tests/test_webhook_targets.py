@@ -198,7 +198,7 @@ async def test_a_client_key_server_is_team_mode_over_real_http(
         # An IPv4 address inside NAT64 and IPv4-compatible IPv6 (the review's F4), and NAT64's local range.
         ("::7f00:1", False), ("::a00:1", False), ("::808:808", True), ("64:ff9b::7f00:1", False),
         ("64:ff9b::a00:1", False), ("64:ff9b::a9fe:a9fe", False), ("64:ff9b::808:808", True),
-        ("64:ff9b:1::808:808", False),
+        ("64:ff9b:1::808:808", False), ("::ffff:0:7f00:1", False), ("::ffff:0:808:808", True), ("fec0::1", False),
     ],
 )  # fmt: skip
 def test_public_means_reachable_from_anywhere(address: str, expected: bool) -> None:

@@ -44,17 +44,20 @@ def _refuse(problem: str, fix: str) -> InputError:
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the last 32 bits are the IPv4 address
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local use, never global
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d (RFC 4291 2.5.5.1)
+_IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 ::ffff:0:a.b.c.d
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated (RFC 3879), never global
 
 
 def public(address: Address) -> bool:
     """Reachable from anywhere: not loopback, private, link-local, unspecified, reserved or
     multicast, including such an IPv4 address inside an IPv6 one (::ffff:127.0.0.1, 6to4,
-    Teredo, NAT64 64:ff9b::127.0.0.1, IPv4-compatible ::127.0.0.1)."""
+    Teredo, NAT64 64:ff9b::127.0.0.1, IPv4-compatible ::127.0.0.1, IPv4-translated
+    ::ffff:0:127.0.0.1)."""
     if isinstance(address, ipaddress.IPv6Address):
-        if address in _NAT64_LOCAL:
+        if address in _NAT64_LOCAL or address in _SITE_LOCAL:
             return False
         inner = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
-        if inner is None and (address in _NAT64 or address in _IPV4_COMPATIBLE):
+        if inner is None and any(address in net for net in (_NAT64, _IPV4_COMPATIBLE, _IPV4_TRANSLATED)):
             inner = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if inner is not None and not public(inner):
             return False
